@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Packs Resilience.Core, .Npgsql and .Http into artifacts/packages, then consumes them exactly as a user would:
+# a brand-new console project outside the solution, `dotnet add package` by version, build, run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+feed="$root/artifacts/packages"
+# A unique version per run, so the NuGet cache can never hand back a stale package of the same version.
+version="0.1.0-local.$(date +%Y%m%d%H%M%S)"
+
+rm -f "$feed"/*.nupkg "$feed"/*.snupkg
+for p in Core Npgsql Http; do
+  dotnet pack "src/Resilience.$p/Resilience.$p.csproj" -c Release -p:Version="$version" -o "$feed" --nologo -v quiet
+done
+for p in Core Npgsql Http; do
+  for ext in nupkg snupkg; do
+    [ -f "$feed/Resilience.$p.$version.$ext" ] || { echo "package-smoke: missing Resilience.$p.$version.$ext" >&2; exit 1; }
+  done
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+cat > nuget.config <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="resilience-local" value="$feed" />
+  </packageSources>
+</configuration>
+XML
+dotnet new console -n Smoke -o Smoke --framework net10.0 >/dev/null
+cd Smoke
+for p in Core Npgsql Http; do
+  out=$(dotnet add package "Resilience.$p" --version "$version" 2>&1) || { echo "$out" >&2; exit 1; }
+  # `dotnet add package` can exit 0 although restore failed: read what it says.
+  if grep -qiE 'error|could not be found|unable to find' <<<"$out"; then echo "$out" >&2; exit 1; fi
+done
+cp "$root/scripts/smoke/Program.cs" Program.cs
+dotnet build -c Release --nologo -v quiet
+dotnet run -c Release --no-build
+echo "package-smoke: Resilience.Core, .Npgsql and .Http $version installed from the local feed, built and ran"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the content service on a throwaway PostgreSQL: starts the database, builds and starts the service on
+# 127.0.0.1, prints its URL, and stops and removes everything on Ctrl-C.
+#   PORT=5080 (default)   the service's port
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+port=${PORT:-5080}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+pg_dir=$(mktemp -d -u /tmp/resilience-sample-pg-XXXXXX)
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo "run-sample: stopping" >&2
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bash "$root/scripts/postgres.sh" stop "$pg_dir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash scripts/postgres.sh start "$pg_dir" >/dev/null
+export ConnectionStrings__ContentDb
+ConnectionStrings__ContentDb=$(cat "$pg_dir/connection-string")
+
+dotnet build samples/ContentService/ContentService.csproj -c Release --nologo -v quiet
+url="http://127.0.0.1:$port"
+dotnet run --project samples/ContentService/ContentService.csproj -c Release --no-build --no-launch-profile -- --urls "$url" &
+pids+=($!)
+
+for _ in $(seq 1 60); do
+  if curl -fsS "$url/health/live" >/dev/null 2>&1; then break; fi
+  sleep 0.5
+done
+echo
+echo "Content service: $url   (health: $url/health/ready)   Ctrl-C stops it and the database."
+wait "${pids[0]}"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test: restore, Release build, a throwaway PostgreSQL, every test project, the package smoke test and
+# the benchmark smoke run. The last line is the total: "N passed, N failed[, N skipped]". Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+passed=0 failed=0 skipped=0
+results=$(mktemp -d)
+pg_dir=$(mktemp -d -u /tmp/resilience-pg-XXXXXX)
+cleanup() { bash "$root/scripts/postgres.sh" stop "$pg_dir" >/dev/null 2>&1; rm -rf "$results"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+summary() {
+  local line="$passed passed, $failed failed"
+  [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+  echo "$line"
+}
+fail_early() { echo "test.sh: $1" >&2; failed=$((failed + 1)); summary; exit 1; }
+
+echo "== restore and build (Release)"
+dotnet restore Resilience.sln || fail_early "restore failed"
+dotnet build Resilience.sln -c Release --no-restore || fail_early "build failed"
+
+echo "== PostgreSQL"
+bash scripts/postgres.sh start "$pg_dir" >/dev/null || fail_early "could not start PostgreSQL"
+export RESILIENCE_PG_CONNECTION
+RESILIENCE_PG_CONNECTION=$(cat "$pg_dir/connection-string")
+
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  trx="$results/$name.trx"
+  dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$trx" --logger "console;verbosity=normal" \
+    2>&1 | grep -vE '^\s*$' | grep -E 'Passed |Failed |Skipped |error|Error Message|Assert|at .* in |Total tests|Passed!|Failed!' | grep -vE '^\s+Passed ' | tail -n 200
+  if [ -f "$trx" ]; then
+    # The TRX counters are exact; the console output is only for people.
+    counters=$(grep -o '<Counters [^>]*>' "$trx")
+    p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+    f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+    s=$(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  else
+    echo "test.sh: $name produced no results (crashed?)" >&2
+    failed=$((failed + 1))
+  fi
+done
+
+echo "== package smoke test"
+if bash scripts/package-smoke.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+if [ -f scripts/bench.sh ]; then
+  echo "== benchmark smoke run"
+  if bash scripts/bench.sh --smoke; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+fi
+
+summary
+[ "$failed" -eq 0 ]
