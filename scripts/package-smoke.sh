@@ -39,4 +39,16 @@ done
 cp "$root/scripts/smoke/Program.cs" Program.cs
 dotnet build -c Release --nologo -v quiet
 dotnet run -c Release --no-build
+
+# Every C# block of the READMEs must compile against the packed packages (compiled, not run: they may need servers).
+cd "$work"
+dotnet new web -n Snippets -o Snippets --framework net10.0 >/dev/null
+cd Snippets
+for p in Core Npgsql Http; do
+  out=$(dotnet add package "Resilience.$p" --version "$version" 2>&1) || { echo "$out" >&2; exit 1; }
+done
+awk -f "$root/scripts/readme-snippets.awk" "$root/README.md" "$root"/src/*/README.md > ReadmeSnippets.cs
+blocks=$(grep -c 'internal static async System.Threading.Tasks.Task Snippet' ReadmeSnippets.cs || true)
+dotnet build -c Release --nologo -v quiet || { echo "package-smoke: a README C# block does not compile (see ReadmeSnippets.cs above)" >&2; cat -n ReadmeSnippets.cs >&2; exit 1; }
+echo "package-smoke: $blocks README C# blocks compile against the packages"
 echo "package-smoke: Resilience.Core, .Npgsql and .Http $version installed from the local feed, built and ran"

@@ -42,6 +42,7 @@ for project in tests/*/*.csproj; do
     f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
     s=$(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+    echo "   $name: $p passed, $f failed, $s skipped"
   else
     echo "test.sh: $name produced no results (crashed?)" >&2
     failed=$((failed + 1))
