@@ -1,0 +1,702 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Resilience.Telemetry;
+
+namespace Resilience.CircuitBreaking;
+
+/// <summary>Stops calling a failing dependency for a while, then probes it before letting traffic through again.</summary>
+/// <remarks>
+/// <para>Thread-safe. The closed-state success path takes no lock and allocates nothing: one volatile read of the state
+/// and at most one write (none in consecutive mode while no failure is pending). Locks are taken only on state changes.</para>
+/// <para>Use <see cref="TryAcquire"/> with the returned <see cref="CircuitPermit"/> to fast-fail without exceptions, the
+/// <c>Execute</c>/<c>ExecuteAsync</c> overloads (which throw <see cref="BrokenCircuitException"/> when rejected), or
+/// <c>ExecuteOutcomeAsync</c> (which never throws). Results are judged by an optional <c>isFailure</c> predicate, so
+/// they are never boxed; exceptions by <see cref="CircuitBreakerOptions.ShouldHandle"/>. Cancellation requested by the
+/// caller's token never counts as a failure.</para>
+/// </remarks>
+public sealed class CircuitBreaker
+{
+    private const int StateClosed = (int)CircuitState.Closed;
+    private const int StateOpen = (int)CircuitState.Open;
+    private const int StateHalfOpen = (int)CircuitState.HalfOpen;
+    private const int StateIsolated = (int)CircuitState.Isolated;
+
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly HealthRing? _ring;
+    private readonly int _failureThreshold;
+    private readonly double _failureRatio;
+    private readonly int _minimumThroughput;
+    private readonly long _slowCallTicks;
+    private readonly int _permittedProbes;
+    private readonly TimeSpan _baseBreak;
+    private readonly TimeSpan _maxBreak;
+    private readonly double _breakFactor;
+    private readonly Func<Exception, bool>? _shouldHandle;
+    private readonly Action<CircuitStateChange>? _onStateChanged;
+    private readonly Lock _lock = new();
+
+    private volatile int _state;
+    private int _consecutiveFailures;
+    private int _generation;
+
+    // Guarded by _lock (written only there; _breakUntil also read lock-free after the volatile read of _state).
+    private long _breakUntil;
+    private TimeSpan _currentBreak;
+    private DateTimeOffset? _openedAt;
+    private int _probesAdmitted;
+    private int _probeSuccesses;
+    private volatile ExceptionDispatchInfo? _openRejection;
+    private ExceptionDispatchInfo? _probingRejection;
+
+    private long _rejections;
+    private long _transitions;
+
+    /// <summary>Initializes a new instance of the <see cref="CircuitBreaker"/> class.</summary>
+    /// <param name="name">The breaker's name, used in exceptions, logs and metrics.</param>
+    /// <param name="options">The options; validated here, copied, and not observed afterwards.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">The logger; <see cref="NullLogger.Instance"/> when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid; the message lists every error.</exception>
+    public CircuitBreaker(string name, CircuitBreakerOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        CircuitBreakerOptionsValidator.ThrowIfInvalid(name, options);
+
+        Name = name;
+        Mode = options.Mode;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _failureThreshold = options.FailureThreshold;
+        _failureRatio = options.FailureRatio;
+        _minimumThroughput = options.MinimumThroughput;
+        _permittedProbes = options.PermittedProbes;
+        _baseBreak = options.BreakDuration;
+        _currentBreak = options.BreakDuration;
+        _maxBreak = options.BreakDurationFactor > 1.0 ? options.MaxBreakDuration : options.BreakDuration;
+        _breakFactor = options.BreakDurationFactor;
+        _shouldHandle = options.ShouldHandle;
+        _onStateChanged = options.OnStateChanged;
+        _slowCallTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow) : 0;
+        if (options.Mode == CircuitBreakerMode.FailureRatio)
+        {
+            _ring = new HealthRing(options.SamplingBuckets, ToTimestampTicks(options.SamplingDuration / options.SamplingBuckets));
+        }
+    }
+
+    /// <summary>Gets the breaker's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets how the breaker decides to open.</summary>
+    public CircuitBreakerMode Mode { get; }
+
+    /// <summary>Gets the current state (an open circuit whose break has elapsed reports <see cref="CircuitState.Open"/> until a call probes it).</summary>
+    public CircuitState State => (CircuitState)_state;
+
+    /// <summary>Asks to make a call; never throws and never allocates.</summary>
+    /// <param name="permit">The permit: report the call's end on it. When refused, it carries the remaining break.</param>
+    /// <returns><see langword="true"/> when the call may proceed.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryAcquire(out CircuitPermit permit)
+    {
+        if (_state == StateClosed)
+        {
+            permit = new CircuitPermit(this, _slowCallTicks != 0 ? _time.GetTimestamp() : 0, _generation, CircuitPermit.KindNormal);
+            return true;
+        }
+
+        return TryAcquireSlow(out permit);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the breaker, passing <paramref name="state"/> so the delegate can be static.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteCoreAsync(operation, state, null, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the breaker; results for which <paramref name="isFailure"/> returns <see langword="true"/> count as failures (and are still returned).</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> isFailure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(isFailure);
+        return ExecuteCoreAsync(operation, state, isFailure, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the breaker (convenience overload; a capturing lambda allocates).</summary>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public ValueTask<TResult> ExecuteAsync<TResult>(Func<CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteCoreAsync(static (op, ct) => op(ct), operation, null, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the breaker and returns its outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>
+    /// The result, the operation's exception, or — when rejected — a <see cref="BrokenCircuitException"/> cached per
+    /// opening (no allocation per rejection; its <see cref="BrokenCircuitException.RemainingBreak"/> is as of the opening).
+    /// </returns>
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeCoreAsync(operation, state, null, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the breaker, judging results with <paramref name="isFailure"/>, and returns its outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>The result, the operation's exception, or a cached <see cref="BrokenCircuitException"/> when rejected.</returns>
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> isFailure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(isFailure);
+        return ExecuteOutcomeCoreAsync(operation, state, isFailure, cancellationToken);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, passing <paramref name="state"/>.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    /// <remarks>Without a token to tell who canceled, an <see cref="OperationCanceledException"/> is never counted.</remarks>
+    public TResult Execute<TState, TResult>(Func<TState, TResult> operation, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteCore(operation, state, null);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, judging results with <paramref name="isFailure"/>.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public TResult Execute<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool> isFailure)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(isFailure);
+        return ExecuteCore(operation, state, isFailure);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker (convenience overload).</summary>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public TResult Execute<TResult>(Func<TResult> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteCore(static op => op(), operation, null);
+    }
+
+    /// <summary>Holds the circuit open, rejecting every call, until <see cref="Reset"/> is called.</summary>
+    public void Isolate()
+    {
+        CircuitStateChange change;
+        lock (_lock)
+        {
+            if (_state == StateIsolated)
+            {
+                return;
+            }
+
+            var from = (CircuitState)_state;
+            _openedAt = _time.GetUtcNow();
+            _breakUntil = long.MaxValue;
+            change = SetStateLocked(from, CircuitState.Isolated, CircuitTransitionReason.Isolated, TimeSpan.Zero, null);
+        }
+
+        Raise(in change);
+    }
+
+    /// <summary>Closes the circuit and clears its failure counts and grown break, whatever its state.</summary>
+    public void Reset()
+    {
+        CircuitStateChange change;
+        lock (_lock)
+        {
+            if (_state == StateClosed)
+            {
+                ClearCountsLocked();
+                return;
+            }
+
+            change = CloseLocked(CircuitTransitionReason.Reset);
+        }
+
+        Raise(in change);
+    }
+
+    /// <summary>Returns the current state and counters.</summary>
+    /// <returns>The snapshot.</returns>
+    public CircuitBreakerSnapshot GetSnapshot()
+    {
+        lock (_lock)
+        {
+            var state = (CircuitState)_state;
+            int failures, calls = 0;
+            if (_ring is null)
+            {
+                failures = Volatile.Read(ref _consecutiveFailures);
+            }
+            else
+            {
+                (failures, calls) = _ring.Sum(_time.GetTimestamp());
+            }
+
+            DateTimeOffset? nextProbe = state == CircuitState.Open ? _openedAt + _currentBreak : null;
+            return new CircuitBreakerSnapshot(
+                state,
+                failures,
+                calls,
+                _openedAt,
+                nextProbe,
+                _currentBreak,
+                Interlocked.Read(ref _rejections),
+                Interlocked.Read(ref _transitions));
+        }
+    }
+
+    internal void OnSuccess(in CircuitPermit permit)
+    {
+        if (_slowCallTicks != 0 && _time.GetTimestamp() - permit.StartTimestamp >= _slowCallTicks)
+        {
+            OnFailure(in permit, null);
+            return;
+        }
+
+        if (permit.Kind == CircuitPermit.KindProbe)
+        {
+            OnProbeCompleted(permit.Generation, success: true, null);
+            return;
+        }
+
+        if (_ring is null)
+        {
+            // Write only when a failure is pending, so the common case stays a read.
+            if (_consecutiveFailures != 0)
+            {
+                Volatile.Write(ref _consecutiveFailures, 0);
+            }
+        }
+        else
+        {
+            _ring.Record(_time.GetTimestamp(), failure: false);
+        }
+    }
+
+    internal void OnFailure(in CircuitPermit permit, Exception? exception)
+    {
+        if (permit.Kind == CircuitPermit.KindProbe)
+        {
+            OnProbeCompleted(permit.Generation, success: false, exception);
+            return;
+        }
+
+        // A call admitted before the last state change says nothing about the current closed period.
+        if (_state != StateClosed || permit.Generation != Volatile.Read(ref _generation))
+        {
+            return;
+        }
+
+        if (_ring is null)
+        {
+            if (Interlocked.Increment(ref _consecutiveFailures) >= _failureThreshold)
+            {
+                TripFromClosed(permit.Generation, CircuitTransitionReason.ConsecutiveFailures, exception);
+            }
+        }
+        else
+        {
+            var now = _time.GetTimestamp();
+            _ring.Record(now, failure: true);
+            var (failures, calls) = _ring.Sum(now);
+            if (calls >= _minimumThroughput && failures >= _failureRatio * calls)
+            {
+                TripFromClosed(permit.Generation, CircuitTransitionReason.FailureRatio, exception);
+            }
+        }
+    }
+
+    internal void OnProbeReleased(in CircuitPermit permit)
+    {
+        lock (_lock)
+        {
+            if (_state == StateHalfOpen && _generation == permit.Generation && _probesAdmitted > _probeSuccesses)
+            {
+                _probesAdmitted--;
+            }
+        }
+    }
+
+    private bool TryAcquireSlow(out CircuitPermit permit)
+    {
+        var state = _state;
+        if (state == StateIsolated)
+        {
+            return Reject(Timeout.InfiniteTimeSpan, out permit);
+        }
+
+        var now = _time.GetTimestamp();
+        if (state == StateOpen)
+        {
+            var until = Volatile.Read(ref _breakUntil);
+            if (now < until)
+            {
+                return Reject(ToTimeSpan(until - now), out permit);
+            }
+        }
+
+        CircuitStateChange change = default;
+        var changed = false;
+        var refusal = TimeSpan.Zero;
+        lock (_lock)
+        {
+            state = _state;
+            if (state == StateClosed)
+            {
+                permit = new CircuitPermit(this, _slowCallTicks != 0 ? now : 0, _generation, CircuitPermit.KindNormal);
+                return true;
+            }
+
+            if (state == StateOpen && now >= _breakUntil)
+            {
+                _probesAdmitted = 0;
+                _probeSuccesses = 0;
+                change = SetStateLocked(CircuitState.Open, CircuitState.HalfOpen, CircuitTransitionReason.BreakElapsed, TimeSpan.Zero, null);
+                changed = true;
+                state = StateHalfOpen;
+            }
+
+            if (state == StateHalfOpen && _probesAdmitted < _permittedProbes)
+            {
+                _probesAdmitted++;
+                permit = new CircuitPermit(this, now, _generation, CircuitPermit.KindProbe);
+            }
+            else
+            {
+                permit = default;
+                refusal = state switch
+                {
+                    StateIsolated => Timeout.InfiniteTimeSpan,
+                    StateOpen => ToTimeSpan(_breakUntil - now),
+                    _ => TimeSpan.Zero,
+                };
+            }
+        }
+
+        if (changed)
+        {
+            Raise(in change);
+        }
+
+        return permit.IsAcquired || Reject(refusal, out permit);
+    }
+
+    private bool Reject(TimeSpan remaining, out CircuitPermit permit)
+    {
+        permit = new CircuitPermit(null, remaining.Ticks, 0, CircuitPermit.KindRefused);
+        Interlocked.Increment(ref _rejections);
+        CircuitBreakerTelemetry.RecordRejection(Name);
+        return false;
+    }
+
+    private void TripFromClosed(int generation, CircuitTransitionReason reason, Exception? exception)
+    {
+        CircuitStateChange change;
+        lock (_lock)
+        {
+            if (_state != StateClosed || _generation != generation)
+            {
+                return;
+            }
+
+            change = OpenLocked(CircuitState.Closed, reason, exception, _baseBreak);
+        }
+
+        Raise(in change);
+    }
+
+    private void OnProbeCompleted(int generation, bool success, Exception? exception)
+    {
+        CircuitStateChange change;
+        lock (_lock)
+        {
+            if (_state != StateHalfOpen || _generation != generation)
+            {
+                return;
+            }
+
+            if (!success)
+            {
+                var grown = _breakFactor > 1.0 ? TimeSpan.FromTicks((long)Math.Min(_currentBreak.Ticks * _breakFactor, _maxBreak.Ticks)) : _currentBreak;
+                change = OpenLocked(CircuitState.HalfOpen, CircuitTransitionReason.ProbeFailed, exception, grown);
+            }
+            else if (++_probeSuccesses >= _permittedProbes)
+            {
+                change = CloseLocked(CircuitTransitionReason.ProbesSucceeded);
+            }
+            else
+            {
+                return;
+            }
+        }
+
+        Raise(in change);
+    }
+
+    private CircuitStateChange OpenLocked(CircuitState from, CircuitTransitionReason reason, Exception? exception, TimeSpan breakDuration)
+    {
+        var now = _time.GetTimestamp();
+        _currentBreak = breakDuration;
+        _openedAt = _time.GetUtcNow();
+        _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration));
+        Volatile.Write(ref _breakUntil, now + ToTimestampTicks(breakDuration));
+        return SetStateLocked(from, CircuitState.Open, reason, breakDuration, exception);
+    }
+
+    private CircuitStateChange CloseLocked(CircuitTransitionReason reason)
+    {
+        var from = (CircuitState)_state;
+        ClearCountsLocked();
+        _currentBreak = _baseBreak;
+        _openedAt = null;
+        return SetStateLocked(from, CircuitState.Closed, reason, TimeSpan.Zero, null);
+    }
+
+    private void ClearCountsLocked()
+    {
+        Volatile.Write(ref _consecutiveFailures, 0);
+        _ring?.Clear();
+    }
+
+    private CircuitStateChange SetStateLocked(CircuitState from, CircuitState to, CircuitTransitionReason reason, TimeSpan breakDuration, Exception? exception)
+    {
+        // The generation changes before the state is published, so permits of the previous state are recognised as stale.
+        Volatile.Write(ref _generation, _generation + 1);
+        Interlocked.Increment(ref _transitions);
+        _state = (int)to;
+        return new CircuitStateChange(Name, from, to, reason, breakDuration, exception);
+    }
+
+    private void Raise(in CircuitStateChange change)
+    {
+        CircuitBreakerTelemetry.RecordTransition(in change);
+        CircuitBreakerLog.Transition(_logger, in change);
+        if (_onStateChanged is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _onStateChanged(change);
+        }
+        catch (Exception e)
+        {
+            // The call that caused the change must not fail because an observer did; the failure is logged, not lost.
+            CircuitBreakerLog.StateChangedCallbackFailed(_logger, e, Name);
+        }
+    }
+
+    internal ExceptionDispatchInfo GetCachedRejection(TimeSpan remaining)
+    {
+        if (remaining == TimeSpan.Zero)
+        {
+            return _probingRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.HalfOpen, TimeSpan.Zero));
+        }
+
+        if (remaining == Timeout.InfiniteTimeSpan)
+        {
+            return ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan));
+        }
+
+        return _openRejection ?? ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, remaining));
+    }
+
+    internal BrokenCircuitException CreateRejection(TimeSpan remaining) => remaining == Timeout.InfiniteTimeSpan
+        ? new BrokenCircuitException(Name, CircuitState.Isolated, remaining)
+        : new BrokenCircuitException(Name, remaining == TimeSpan.Zero ? CircuitState.HalfOpen : CircuitState.Open, remaining);
+
+    private ValueTask<TResult> ExecuteCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    {
+        if (!TryAcquire(out var permit))
+        {
+            return ValueTask.FromException<TResult>(CreateRejection(permit.RemainingBreak));
+        }
+
+        ValueTask<TResult> pending;
+        try
+        {
+            pending = operation(state, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            return ValueTask.FromException<TResult>(e);
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var result = pending.Result;
+            RecordResult(in permit, result, isFailure);
+            return new ValueTask<TResult>(result);
+        }
+
+        return AwaitAsync(pending, permit, isFailure, cancellationToken);
+    }
+
+    private async ValueTask<TResult> AwaitAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    {
+        TResult result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            throw;
+        }
+
+        RecordResult(in permit, result, isFailure);
+        return result;
+    }
+
+    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    {
+        if (!TryAcquire(out var permit))
+        {
+            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(permit.RemainingBreak)));
+        }
+
+        ValueTask<TResult> pending;
+        try
+        {
+            pending = operation(state, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var result = pending.Result;
+            RecordResult(in permit, result, isFailure);
+            return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result));
+        }
+
+        return AwaitOutcomeAsync(pending, permit, isFailure, cancellationToken);
+    }
+
+    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    {
+        TResult result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            return Outcome.FromException<TResult>(e);
+        }
+
+        RecordResult(in permit, result, isFailure);
+        return Outcome.FromResult(result);
+    }
+
+    private TResult ExecuteCore<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool>? isFailure)
+    {
+        if (!TryAcquire(out var permit))
+        {
+            throw CreateRejection(permit.RemainingBreak);
+        }
+
+        TResult result;
+        try
+        {
+            result = operation(state);
+        }
+        catch (Exception e)
+        {
+            RecordException(in permit, e, tokenKnown: false, CancellationToken.None);
+            throw;
+        }
+
+        RecordResult(in permit, result, isFailure);
+        return result;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RecordResult<TResult>(in CircuitPermit permit, TResult result, Func<TResult, bool>? isFailure)
+    {
+        if (isFailure is not null && isFailure(result))
+        {
+            permit.Failed();
+        }
+        else
+        {
+            permit.Succeeded();
+        }
+    }
+
+    private void RecordException(in CircuitPermit permit, Exception exception, bool tokenKnown, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && (!tokenKnown || cancellationToken.IsCancellationRequested))
+        {
+            permit.Release();
+        }
+        else if (_shouldHandle is null || _shouldHandle(exception))
+        {
+            permit.Failed(exception);
+        }
+        else
+        {
+            permit.Succeeded();
+        }
+    }
+
+    private long ToTimestampTicks(TimeSpan duration) =>
+        (long)(duration.Ticks * ((double)_time.TimestampFrequency / TimeSpan.TicksPerSecond));
+
+    private TimeSpan ToTimeSpan(long timestampTicks) =>
+        TimeSpan.FromTicks((long)(timestampTicks * ((double)TimeSpan.TicksPerSecond / _time.TimestampFrequency)));
+}

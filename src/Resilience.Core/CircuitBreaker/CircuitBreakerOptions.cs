@@ -1,0 +1,86 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Resilience.CircuitBreaking;
+
+/// <summary>Configures a <see cref="CircuitBreaker"/>.</summary>
+/// <remarks>
+/// Bindable from configuration (keys are the property names; durations as <c>"00:01:00"</c>):
+/// <c>Mode</c>, <c>FailureThreshold</c>, <c>BreakDuration</c>, <c>FailureRatio</c>, <c>SamplingDuration</c>,
+/// <c>SamplingBuckets</c>, <c>MinimumThroughput</c>, <c>SlowCallThreshold</c>, <c>PermittedProbes</c>,
+/// <c>BreakDurationFactor</c>, <c>MaxBreakDuration</c>. The delegates (<see cref="ShouldHandle"/>,
+/// <see cref="OnStateChanged"/>) are set in code. A breaker copies the values when it is created; later changes to
+/// this object do not affect it. Invalid values make the breaker's constructor throw
+/// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> listing every error.
+/// </remarks>
+// The TimeSpan ranges are read by the source-generated validator at compile time, never through reflection.
+#pragma warning disable IL2026
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>Gets or sets how the closed circuit decides to open.</summary>
+    /// <value>Default: <see cref="CircuitBreakerMode.ConsecutiveFailures"/>.</value>
+    public CircuitBreakerMode Mode { get; set; } = CircuitBreakerConstants.DefaultMode;
+
+    /// <summary>Gets or sets how many failures in a row open the circuit (consecutive mode).</summary>
+    /// <value>Default: 5. Range: 1 or more.</value>
+    [Range(1, int.MaxValue)]
+    public int FailureThreshold { get; set; } = CircuitBreakerConstants.DefaultFailureThreshold;
+
+    /// <summary>Gets or sets how long the circuit stays open before it admits probe calls.</summary>
+    /// <value>Default: 60 seconds. Range: 1 ms to 1 day.</value>
+    [Range(typeof(TimeSpan), CircuitBreakerConstants.MinDuration, CircuitBreakerConstants.MaxDuration)]
+    public TimeSpan BreakDuration { get; set; } = CircuitBreakerConstants.DefaultBreakDuration;
+
+    /// <summary>Gets or sets the share of failed calls in the window that opens the circuit (ratio mode).</summary>
+    /// <value>Default: 0.5. Range: 0.001 to 1.</value>
+    [Range(CircuitBreakerConstants.MinFailureRatio, 1.0)]
+    public double FailureRatio { get; set; } = CircuitBreakerConstants.DefaultFailureRatio;
+
+    /// <summary>Gets or sets the length of the sliding window over which the failure ratio is computed (ratio mode).</summary>
+    /// <value>Default: 30 seconds. Range: 100 ms to 1 day.</value>
+    [Range(typeof(TimeSpan), CircuitBreakerConstants.MinSamplingDuration, CircuitBreakerConstants.MaxDuration)]
+    public TimeSpan SamplingDuration { get; set; } = CircuitBreakerConstants.DefaultSamplingDuration;
+
+    /// <summary>Gets or sets into how many buckets the window is divided; the window slides one bucket at a time (ratio mode).</summary>
+    /// <value>Default: 10. Range: 1 to 1000; each bucket must span at least 10 ms.</value>
+    [Range(1, CircuitBreakerConstants.MaxSamplingBuckets)]
+    public int SamplingBuckets { get; set; } = CircuitBreakerConstants.DefaultSamplingBuckets;
+
+    /// <summary>Gets or sets how many calls the window must hold before the ratio can open the circuit (ratio mode).</summary>
+    /// <value>Default: 10. Range: 1 or more.</value>
+    [Range(1, int.MaxValue)]
+    public int MinimumThroughput { get; set; } = CircuitBreakerConstants.DefaultMinimumThroughput;
+
+    /// <summary>Gets or sets the duration above which a successful call still counts as a failure.</summary>
+    /// <value>Default: <see langword="null"/> (slow calls are not failures). When set: more than zero.</value>
+    public TimeSpan? SlowCallThreshold { get; set; }
+
+    /// <summary>Gets or sets how many concurrent probe calls a half-open circuit admits; all must succeed to close it.</summary>
+    /// <value>Default: 1. Range: 1 to 1000.</value>
+    [Range(1, CircuitBreakerConstants.MaxPermittedProbes)]
+    public int PermittedProbes { get; set; } = CircuitBreakerConstants.DefaultPermittedProbes;
+
+    /// <summary>Gets or sets the factor by which the break grows each time a probe fails; 1 keeps it constant.</summary>
+    /// <value>Default: 1. Range: 1 to 100.</value>
+    /// <remarks>The break returns to <see cref="BreakDuration"/> once the circuit closes.</remarks>
+    [Range(1.0, CircuitBreakerConstants.MaxBreakDurationFactor)]
+    public double BreakDurationFactor { get; set; } = CircuitBreakerConstants.DefaultBreakDurationFactor;
+
+    /// <summary>Gets or sets the cap of a growing break.</summary>
+    /// <value>Default: 10 minutes. Range: 1 ms to 1 day; at least <see cref="BreakDuration"/> when <see cref="BreakDurationFactor"/> is above 1.</value>
+    [Range(typeof(TimeSpan), CircuitBreakerConstants.MinDuration, CircuitBreakerConstants.MaxDuration)]
+    public TimeSpan MaxBreakDuration { get; set; } = CircuitBreakerConstants.DefaultMaxBreakDuration;
+
+    /// <summary>Gets or sets which exceptions count as failures; exceptions it rejects count as successes.</summary>
+    /// <value>Default: <see langword="null"/> (every exception counts).</value>
+    /// <remarks>
+    /// Cancellation requested by the caller's token never counts, whatever this returns. Results are judged by the
+    /// <c>isFailure</c> argument of the generic <c>Execute</c> overloads, so no result is ever boxed.
+    /// </remarks>
+    public Func<Exception, bool>? ShouldHandle { get; set; }
+
+    /// <summary>Gets or sets a callback raised after every state change, outside the breaker's lock.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    /// <remarks>An exception thrown by the callback is logged and does not affect the call that caused the change.</remarks>
+    public Action<CircuitStateChange>? OnStateChanged { get; set; }
+}
+#pragma warning restore IL2026

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+
+namespace Resilience.CircuitBreaking;
+
+/// <summary>Checks the DataAnnotations ranges of <see cref="CircuitBreakerOptions"/> (source-generated, trimming-safe).</summary>
+[OptionsValidator]
+internal sealed partial class CircuitBreakerOptionsRangeValidator : IValidateOptions<CircuitBreakerOptions>
+{
+}
+
+/// <summary>
+/// Validates <see cref="CircuitBreakerOptions"/>: ranges plus the cross-field rules; every message names the
+/// configuration key (<c>{prefix}:{Property}</c>) and the rule. Used both by DI (at start-up) and by the breaker's constructor.
+/// </summary>
+internal sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitBreakerOptions>
+{
+    private static readonly CircuitBreakerOptionsRangeValidator Ranges = new();
+    private readonly string? _name;
+    private readonly string _keyPrefix;
+
+    /// <param name="name">The options name this instance validates; <see langword="null"/> for every name.</param>
+    /// <param name="keyPrefix">The configuration path the keys are reported under.</param>
+    public CircuitBreakerOptionsValidator(string? name, string keyPrefix)
+    {
+        _name = name;
+        _keyPrefix = keyPrefix;
+    }
+
+    public ValidateOptionsResult Validate(string? name, CircuitBreakerOptions options)
+    {
+        if (_name is not null && !string.Equals(_name, name, StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        var errors = Collect(options, _keyPrefix);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Throws <see cref="OptionsValidationException"/> listing every error when <paramref name="options"/> is invalid.</summary>
+    public static void ThrowIfInvalid(string name, CircuitBreakerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = Collect(options, "CircuitBreakers:" + name);
+        if (errors.Count != 0)
+        {
+            throw new OptionsValidationException(name, typeof(CircuitBreakerOptions), errors);
+        }
+    }
+
+    private static List<string> Collect(CircuitBreakerOptions options, string keyPrefix)
+    {
+        var errors = new List<string>();
+        var ranges = Ranges.Validate(keyPrefix, options);
+        if (ranges.Failed && ranges.Failures is not null)
+        {
+            foreach (var failure in ranges.Failures)
+            {
+                errors.Add(failure);
+            }
+        }
+
+        if (!Enum.IsDefined(options.Mode))
+        {
+            errors.Add($"{keyPrefix}:Mode: '{options.Mode}' is not a mode; use ConsecutiveFailures or FailureRatio.");
+        }
+
+        if (options.SlowCallThreshold is { } slow && slow <= TimeSpan.Zero)
+        {
+            errors.Add($"{keyPrefix}:SlowCallThreshold: must be more than zero when set (was {slow}).");
+        }
+
+        if (options.BreakDurationFactor > 1.0 && options.MaxBreakDuration < options.BreakDuration)
+        {
+            errors.Add($"{keyPrefix}:MaxBreakDuration: must be at least BreakDuration ({options.BreakDuration}) when BreakDurationFactor is above 1 (was {options.MaxBreakDuration}).");
+        }
+
+        if (options.Mode == CircuitBreakerMode.FailureRatio && options.SamplingBuckets > 0
+            && options.SamplingDuration / options.SamplingBuckets < CircuitBreakerConstants.MinBucketDuration)
+        {
+            errors.Add($"{keyPrefix}:SamplingBuckets: SamplingDuration / SamplingBuckets must be at least {CircuitBreakerConstants.MinBucketDuration.TotalMilliseconds} ms (was {options.SamplingDuration} / {options.SamplingBuckets}).");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+using Resilience.Telemetry;
+
+namespace Resilience.CircuitBreaking;
+
+/// <summary>Named circuit breakers, each created once from its own options ("per-service configuration").</summary>
+/// <remarks>
+/// Thread-safe. Breakers of a registry report their state on the <c>resilience.circuit_breaker.state</c> gauge until the
+/// registry is disposed. For dynamic names (e.g. one breaker per HTTP authority) bound the set with <see cref="Remove"/>.
+/// </remarks>
+public sealed class CircuitBreakerRegistry : IDisposable
+{
+    private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
+    private readonly Func<string, CircuitBreakerOptions>? _optionsProvider;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger? _logger;
+
+    /// <summary>Initializes a new instance of the <see cref="CircuitBreakerRegistry"/> class.</summary>
+    /// <param name="optionsProvider">Gives the options of a name for <see cref="GetOrAdd(string)"/>; defaults when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock of every breaker; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="loggerFactory">Creates the breakers' logger (category <c>Resilience.CircuitBreaker</c>); no logging when <see langword="null"/>.</param>
+    public CircuitBreakerRegistry(Func<string, CircuitBreakerOptions>? optionsProvider = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    {
+        _optionsProvider = optionsProvider;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = loggerFactory?.CreateLogger("Resilience.CircuitBreaker");
+        CircuitBreakerTelemetry.Register(this);
+    }
+
+    /// <summary>Gets the number of breakers.</summary>
+    public int Count => _breakers.Count;
+
+    /// <summary>Returns the breaker named <paramref name="name"/>, creating it from the registry's options provider.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>The breaker.</returns>
+    public CircuitBreaker GetOrAdd(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return _breakers.TryGetValue(name, out var existing)
+            ? existing
+            : _breakers.GetOrAdd(name, static (n, self) => self.Create(n, self._optionsProvider?.Invoke(n) ?? new CircuitBreakerOptions()), this);
+    }
+
+    /// <summary>Returns the breaker named <paramref name="name"/>, creating it with <paramref name="optionsFactory"/> when missing.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="optionsFactory">Creates the options of a new breaker; called at most once per name unless two callers race.</param>
+    /// <returns>The breaker.</returns>
+    public CircuitBreaker GetOrAdd(string name, Func<string, CircuitBreakerOptions> optionsFactory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(optionsFactory);
+        return _breakers.TryGetValue(name, out var existing)
+            ? existing
+            : _breakers.GetOrAdd(name, static (n, state) => state.Self.Create(n, state.Factory(n)), (Self: this, Factory: optionsFactory));
+    }
+
+    /// <summary>Returns the breaker named <paramref name="name"/>, creating it with <paramref name="options"/> when missing.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="options">The options of a new breaker (ignored when the breaker exists).</param>
+    /// <returns>The breaker.</returns>
+    public CircuitBreaker GetOrAdd(string name, CircuitBreakerOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(options);
+        return _breakers.TryGetValue(name, out var existing)
+            ? existing
+            : _breakers.GetOrAdd(name, static (n, state) => state.Self.Create(n, state.Options), (Self: this, Options: options));
+    }
+
+    /// <summary>Gets the breaker named <paramref name="name"/> when it exists.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="breaker">The breaker, or <see langword="null"/>.</param>
+    /// <returns><see langword="true"/> when found.</returns>
+    public bool TryGet(string name, [NotNullWhen(true)] out CircuitBreaker? breaker)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _breakers.TryGetValue(name, out breaker);
+    }
+
+    /// <summary>Removes the breaker named <paramref name="name"/>; callers holding it may keep using it.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns><see langword="true"/> when a breaker was removed.</returns>
+    public bool Remove(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _breakers.TryRemove(name, out _);
+    }
+
+    /// <summary>Returns the breakers, ordered by name.</summary>
+    /// <returns>A copy of the current set.</returns>
+    public IReadOnlyList<CircuitBreaker> GetBreakers()
+    {
+        var list = new List<CircuitBreaker>(_breakers.Count);
+        foreach (var pair in _breakers)
+        {
+            list.Add(pair.Value);
+        }
+
+        list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return list;
+    }
+
+    /// <summary>Returns the status of every breaker, ordered by name, for health endpoints.</summary>
+    /// <returns>The statuses.</returns>
+    public IReadOnlyList<CircuitBreakerStatus> GetStatusReport()
+    {
+        var breakers = GetBreakers();
+        var report = new CircuitBreakerStatus[breakers.Count];
+        for (var i = 0; i < report.Length; i++)
+        {
+            var s = breakers[i].GetSnapshot();
+            report[i] = new CircuitBreakerStatus(breakers[i].Name, s.State, s.Failures, s.OpenedAt, s.NextProbeAt, s.Rejections, s.Transitions);
+        }
+
+        return report;
+    }
+
+    /// <summary>Stops reporting this registry's breakers on the state gauge.</summary>
+    public void Dispose() => CircuitBreakerTelemetry.Unregister(this);
+
+    private CircuitBreaker Create(string name, CircuitBreakerOptions options) => new(name, options, _timeProvider, _logger);
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Resilience.CircuitBreaking;
+using Resilience.Fallback;
+
+namespace Resilience.DependencyInjection;
+
+/// <summary>
+/// Binds options from configuration without reflection (trimming-safe), reporting every unknown key and unparsable
+/// value by its full configuration path.
+/// </summary>
+internal static class OptionsBinder
+{
+    public static void Bind(IConfiguration section, string name, CircuitBreakerOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var child in section.GetChildren())
+        {
+            var value = child.Value;
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "MODE":
+                    if (Enum.TryParse<CircuitBreakerMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode))
+                    {
+                        options.Mode = mode;
+                    }
+                    else
+                    {
+                        errors.Add($"{child.Path}: '{value}' is not a mode; use ConsecutiveFailures or FailureRatio.");
+                    }
+
+                    break;
+                case "FAILURETHRESHOLD": options.FailureThreshold = ParseInt(child, errors, options.FailureThreshold); break;
+                case "BREAKDURATION": options.BreakDuration = ParseTimeSpan(child, errors, options.BreakDuration); break;
+                case "FAILURERATIO": options.FailureRatio = ParseDouble(child, errors, options.FailureRatio); break;
+                case "SAMPLINGDURATION": options.SamplingDuration = ParseTimeSpan(child, errors, options.SamplingDuration); break;
+                case "SAMPLINGBUCKETS": options.SamplingBuckets = ParseInt(child, errors, options.SamplingBuckets); break;
+                case "MINIMUMTHROUGHPUT": options.MinimumThroughput = ParseInt(child, errors, options.MinimumThroughput); break;
+                case "SLOWCALLTHRESHOLD":
+                    options.SlowCallThreshold = string.IsNullOrWhiteSpace(value) ? null : ParseTimeSpan(child, errors, TimeSpan.Zero);
+                    break;
+                case "PERMITTEDPROBES": options.PermittedProbes = ParseInt(child, errors, options.PermittedProbes); break;
+                case "BREAKDURATIONFACTOR": options.BreakDurationFactor = ParseDouble(child, errors, options.BreakDurationFactor); break;
+                case "MAXBREAKDURATION": options.MaxBreakDuration = ParseTimeSpan(child, errors, options.MaxBreakDuration); break;
+                default:
+                    errors.Add($"{child.Path}: unknown key; expected one of Mode, FailureThreshold, BreakDuration, FailureRatio, SamplingDuration, SamplingBuckets, MinimumThroughput, SlowCallThreshold, PermittedProbes, BreakDurationFactor, MaxBreakDuration.");
+                    break;
+            }
+        }
+
+        ThrowIfAny(errors, name, typeof(CircuitBreakerOptions));
+    }
+
+    public static void Bind(IConfiguration section, string name, CachedFallbackOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "MAXENTRIES": options.MaxEntries = ParseInt(child, errors, options.MaxEntries); break;
+                case "MAXSTALENESS": options.MaxStaleness = ParseTimeSpan(child, errors, options.MaxStaleness); break;
+                default: errors.Add($"{child.Path}: unknown key; expected MaxEntries or MaxStaleness."); break;
+            }
+        }
+
+        ThrowIfAny(errors, name, typeof(CachedFallbackOptions));
+    }
+
+    private static void ThrowIfAny(List<string> errors, string name, Type type)
+    {
+        if (errors.Count != 0)
+        {
+            throw new OptionsValidationException(name, type, errors);
+        }
+    }
+
+    private static int ParseInt(IConfigurationSection child, List<string> errors, int fallback)
+    {
+        if (int.TryParse(child.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add($"{child.Path}: '{child.Value}' is not a whole number.");
+        return fallback;
+    }
+
+    private static double ParseDouble(IConfigurationSection child, List<string> errors, double fallback)
+    {
+        if (double.TryParse(child.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add($"{child.Path}: '{child.Value}' is not a number.");
+        return fallback;
+    }
+
+    private static TimeSpan ParseTimeSpan(IConfigurationSection child, List<string> errors, TimeSpan fallback)
+    {
+        if (TimeSpan.TryParse(child.Value, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add($"{child.Path}: '{child.Value}' is not a duration; write it as \"hh:mm:ss\" (e.g. \"00:01:00\").");
+        return fallback;
+    }
+}

@@ -1,0 +1,356 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Resilience.CircuitBreaking;
+using Resilience.Telemetry;
+
+namespace Resilience.Fallback;
+
+/// <summary>Keeps the last good value per key and serves it, marked stale with its age, when a call fails or the circuit is open.</summary>
+/// <typeparam name="TKey">The type of the key.</typeparam>
+/// <typeparam name="TValue">The type of the value.</typeparam>
+/// <remarks>
+/// <para>Thread-safe and bounded by <see cref="CachedFallbackOptions.MaxEntries"/>: when full, a new key evicts a key
+/// not read or written since the clock hand last passed it (CLOCK, an approximation of least recently used).
+/// Reads and updates of existing keys lock only their own entry and allocate nothing; only adding a key takes the
+/// cache-wide insert lock.</para>
+/// <para>A value older than <see cref="CachedFallbackOptions.MaxStaleness"/> is never served: then the static fallback
+/// (when given) is served, otherwise the original failure surfaces.</para>
+/// </remarks>
+public sealed class CachedFallback<TKey, TValue>
+    where TKey : notnull
+{
+    private readonly ConcurrentDictionary<TKey, Entry> _entries;
+    private readonly Entry?[] _slots;
+    private readonly Stack<int> _freeSlots = new();
+    private readonly Lock _insertLock = new();
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly long _maxStalenessTicks;
+    private readonly Func<TKey, TValue>? _staticFallback;
+    private readonly Func<Exception, bool>? _shouldHandle;
+    private int _usedSlots;
+    private int _hand;
+    private long _staleServed;
+    private long _staticServed;
+
+    /// <summary>Initializes a new instance of the <see cref="CachedFallback{TKey, TValue}"/> class.</summary>
+    /// <param name="name">The name used in logs and metrics.</param>
+    /// <param name="options">The options; validated here and copied.</param>
+    /// <param name="staticFallback">Produces a value when nothing usable is cached; <see langword="null"/> for none.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">The logger; <see cref="NullLogger.Instance"/> when <see langword="null"/>.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
+    public CachedFallback(string name, CachedFallbackOptions options, Func<TKey, TValue>? staticFallback = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        CachedFallbackOptionsValidator.ThrowIfInvalid(name, options);
+        Name = name;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _staticFallback = staticFallback;
+        _shouldHandle = options.ShouldHandle;
+        _maxStalenessTicks = (long)(options.MaxStaleness.Ticks * ((double)_time.TimestampFrequency / TimeSpan.TicksPerSecond));
+        _slots = new Entry?[options.MaxEntries];
+        _entries = new ConcurrentDictionary<TKey, Entry>(Environment.ProcessorCount, Math.Min(options.MaxEntries, 1024));
+    }
+
+    /// <summary>Gets the name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the number of cached keys.</summary>
+    public int Count => Volatile.Read(ref _usedSlots) - _freeSlotsCount;
+
+    /// <summary>Gets how many cached (stale) values were served so far.</summary>
+    public long StaleServed => Interlocked.Read(ref _staleServed);
+
+    /// <summary>Gets how many static fallback values were served so far.</summary>
+    public long StaticServed => Interlocked.Read(ref _staticServed);
+
+    private int _freeSlotsCount;
+
+    /// <summary>Records <paramref name="value"/> as the last good value of <paramref name="key"/>, stamped with the current time.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <remarks>Updating a cached key allocates nothing; adding a key allocates its entry and may evict another key.</remarks>
+    public void Store(TKey key, TValue value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var now = _time.GetTimestamp();
+        if (_entries.TryGetValue(key, out var entry) && entry.TryWrite(value, now))
+        {
+            return;
+        }
+
+        Insert(key, value, now);
+    }
+
+    /// <summary>Gets the value to serve for <paramref name="key"/> in place of a failed call, and counts it as served.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="fallback">The cached value (stale, with its age) when one is younger than <see cref="CachedFallbackOptions.MaxStaleness"/>; otherwise the static fallback when configured.</param>
+    /// <returns><see langword="true"/> when a fallback is available.</returns>
+    public bool TryGetFallback(TKey key, out FallbackValue<TValue> fallback)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (TryGetCached(key, out var value, out var storedTimestamp))
+        {
+            var ageTicks = _time.GetTimestamp() - storedTimestamp;
+            if (ageTicks <= _maxStalenessTicks)
+            {
+                var age = ToTimeSpan(ageTicks);
+                fallback = new FallbackValue<TValue>(value, FallbackSource.Cache, age, _time.GetUtcNow() - age);
+                Interlocked.Increment(ref _staleServed);
+                FallbackTelemetry.RecordServed(Name, CachedFallbackConstants.StaleKind);
+                FallbackLog.StaleServed(_logger, Name, age);
+                return true;
+            }
+        }
+
+        if (_staticFallback is not null)
+        {
+            fallback = new FallbackValue<TValue>(_staticFallback(key), FallbackSource.Static, TimeSpan.Zero, _time.GetUtcNow());
+            Interlocked.Increment(ref _staticServed);
+            FallbackTelemetry.RecordServed(Name, CachedFallbackConstants.StaticKind);
+            FallbackLog.StaticServed(_logger, Name);
+            return true;
+        }
+
+        fallback = default;
+        return false;
+    }
+
+    /// <summary>Removes the cached value of <paramref name="key"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns><see langword="true"/> when a value was removed.</returns>
+    public bool Remove(TKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_insertLock)
+        {
+            if (!_entries.TryGetValue(key, out var entry))
+            {
+                return false;
+            }
+
+            Evict(entry);
+            _freeSlots.Push(entry.Slot);
+            _freeSlotsCount++;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/>; on success stores and returns its value (live), on a handled failure or an
+    /// open circuit returns the fallback for <paramref name="key"/>, otherwise lets the original failure surface.
+    /// </summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation is never replaced by a fallback.</param>
+    /// <returns>The value with its provenance.</returns>
+    public ValueTask<FallbackValue<TValue>> ExecuteAsync<TState>(TKey key, Func<TState, CancellationToken, ValueTask<TValue>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(operation);
+        ValueTask<TValue> pending;
+        try
+        {
+            pending = operation(state, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            pending = ValueTask.FromException<TValue>(e);
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var value = pending.Result;
+            Store(key, value);
+            return new ValueTask<FallbackValue<TValue>>(new FallbackValue<TValue>(value, FallbackSource.Live, TimeSpan.Zero, _time.GetUtcNow()));
+        }
+
+        return AwaitAsync(key, pending, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> with the fallback (convenience overload; a capturing lambda allocates).</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The value with its provenance.</returns>
+    public ValueTask<FallbackValue<TValue>> ExecuteAsync(TKey key, Func<CancellationToken, ValueTask<TValue>> operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(key, static (op, ct) => op(ct), operation, cancellationToken);
+    }
+
+    private async ValueTask<FallbackValue<TValue>> AwaitAsync(TKey key, ValueTask<TValue> pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var value = await pending.ConfigureAwait(false);
+            Store(key, value);
+            return new FallbackValue<TValue>(value, FallbackSource.Live, TimeSpan.Zero, _time.GetUtcNow());
+        }
+        catch (Exception e) when (CanReplace(e, cancellationToken))
+        {
+            if (TryGetFallback(key, out var fallback))
+            {
+                return fallback;
+            }
+
+            FallbackLog.Unavailable(_logger, e, Name);
+            ExceptionDispatchInfo.Throw(e);
+            throw; // unreachable: Throw never returns
+        }
+    }
+
+    private bool CanReplace(Exception e, CancellationToken cancellationToken) =>
+        !(e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        && (e is BrokenCircuitException || _shouldHandle is null || _shouldHandle(e));
+
+    private bool TryGetCached(TKey key, out TValue value, out long storedTimestamp)
+    {
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            return entry.TryRead(out value, out storedTimestamp);
+        }
+
+        value = default!;
+        storedTimestamp = 0;
+        return false;
+    }
+
+    private void Insert(TKey key, TValue value, long now)
+    {
+        lock (_insertLock)
+        {
+            // Another writer may have added the key, or it may have been evicted, since the lock-free look-up.
+            if (_entries.TryGetValue(key, out var existing) && existing.TryWrite(value, now))
+            {
+                return;
+            }
+
+            int slot;
+            if (_freeSlots.Count > 0)
+            {
+                slot = _freeSlots.Pop();
+                _freeSlotsCount--;
+            }
+            else if (_usedSlots < _slots.Length)
+            {
+                slot = _usedSlots;
+                Volatile.Write(ref _usedSlots, _usedSlots + 1);
+            }
+            else
+            {
+                slot = EvictOne();
+            }
+
+            var entry = new Entry(key, value, now, slot);
+            _slots[slot] = entry;
+            _entries[key] = entry;
+        }
+    }
+
+    private int EvictOne()
+    {
+        // CLOCK: skip (and clear) entries used since the hand last passed; evict the first one that was not.
+        while (true)
+        {
+            var slot = _hand;
+            _hand = (_hand + 1) % _slots.Length;
+            var entry = _slots[slot];
+            if (entry is null)
+            {
+                return slot;
+            }
+
+            if (Volatile.Read(ref entry.Referenced) != 0)
+            {
+                Volatile.Write(ref entry.Referenced, 0);
+                continue;
+            }
+
+            Evict(entry);
+            return slot;
+        }
+    }
+
+    private void Evict(Entry entry)
+    {
+        entry.MarkEvicted();
+        _entries.TryRemove(new KeyValuePair<TKey, Entry>(entry.Key, entry));
+        _slots[entry.Slot] = null;
+    }
+
+    private TimeSpan ToTimeSpan(long timestampTicks) =>
+        TimeSpan.FromTicks((long)(timestampTicks * ((double)TimeSpan.TicksPerSecond / _time.TimestampFrequency)));
+
+    private sealed class Entry
+    {
+        private readonly Lock _gate = new();
+        private TValue _value;
+        private long _storedTimestamp;
+        private bool _evicted;
+        public int Referenced;
+
+        public Entry(TKey key, TValue value, long storedTimestamp, int slot)
+        {
+            Key = key;
+            Slot = slot;
+            _value = value;
+            _storedTimestamp = storedTimestamp;
+        }
+
+        public TKey Key { get; }
+
+        public int Slot { get; }
+
+        public bool TryWrite(TValue value, long timestamp)
+        {
+            lock (_gate)
+            {
+                if (_evicted)
+                {
+                    return false;
+                }
+
+                _value = value;
+                _storedTimestamp = timestamp;
+            }
+
+            Touch();
+            return true;
+        }
+
+        public bool TryRead(out TValue value, out long storedTimestamp)
+        {
+            lock (_gate)
+            {
+                value = _value;
+                storedTimestamp = _storedTimestamp;
+            }
+
+            Touch();
+            return true;
+        }
+
+        public void MarkEvicted()
+        {
+            lock (_gate)
+            {
+                _evicted = true;
+            }
+        }
+
+        private void Touch()
+        {
+            if (Referenced == 0)
+            {
+                Volatile.Write(ref Referenced, 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Time.Testing;
+using Resilience.CircuitBreaking;
+
+namespace Resilience.Core.Tests.CircuitBreaker;
+
+public sealed class CircuitBreakerAllocationTests
+{
+    private const int Iterations = 10_000;
+
+    public static TheoryData<CircuitBreakerMode, bool> Modes => new()
+    {
+        { CircuitBreakerMode.ConsecutiveFailures, false },
+        { CircuitBreakerMode.FailureRatio, false },
+        { CircuitBreakerMode.ConsecutiveFailures, true },
+        { CircuitBreakerMode.FailureRatio, true },
+    };
+
+    private static CircuitBreaking.CircuitBreaker Create(CircuitBreakerMode mode, bool slowCalls) =>
+        new("alloc", new CircuitBreakerOptions { Mode = mode, SlowCallThreshold = slowCalls ? TimeSpan.FromSeconds(1) : null }, new FakeTimeProvider());
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void Execute_ClosedSuccess_DoesNotAllocate(CircuitBreakerMode mode, bool slowCalls)
+    {
+        var breaker = Create(mode, slowCalls);
+        var sum = Run(breaker, 100);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        sum += Run(breaker, Iterations);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(Iterations + 100, sum);
+
+        static long Run(CircuitBreaking.CircuitBreaker breaker, int n)
+        {
+            long sum = 0;
+            for (var i = 0; i < n; i++)
+            {
+                sum += breaker.Execute(static s => s, 1);
+            }
+
+            return sum;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void ExecuteAsync_ClosedCompletedValueTask_DoesNotAllocate(CircuitBreakerMode mode, bool slowCalls)
+    {
+        var breaker = Create(mode, slowCalls);
+        var sum = Run(breaker, 100);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        sum += Run(breaker, Iterations);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(Iterations + 100, sum);
+
+        static long Run(CircuitBreaking.CircuitBreaker breaker, int n)
+        {
+            long sum = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var pending = breaker.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+                Assert.True(pending.IsCompletedSuccessfully);
+                sum += pending.Result;
+                var outcome = breaker.ExecuteOutcomeAsync(static (s, _) => new ValueTask<int>(s), 0, CancellationToken.None);
+                sum += outcome.Result.GetResultOrThrow();
+            }
+
+            return sum;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void ExecuteOutcomeAsync_Open_DoesNotAllocatePerRejection(CircuitBreakerMode mode, bool slowCalls)
+    {
+        var breaker = Create(mode, slowCalls);
+        breaker.Isolate();
+        breaker.Reset();
+        for (var i = 0; i < 20 && breaker.State == CircuitState.Closed; i++)
+        {
+            Assert.True(breaker.TryAcquire(out var p));
+            p.Failed();
+        }
+
+        Assert.Equal(CircuitState.Open, breaker.State);
+        var failures = Run(breaker, 100);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        failures += Run(breaker, Iterations);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(Iterations + 100, failures);
+
+        static int Run(CircuitBreaking.CircuitBreaker breaker, int n)
+        {
+            var failures = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var pending = breaker.ExecuteOutcomeAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+                Assert.True(pending.IsCompletedSuccessfully);
+                failures += pending.Result.HasException ? 1 : 0;
+            }
+
+            return failures;
+        }
+    }
+}
