@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Resilience.Http;
+
+/// <summary>A concurrent map of at most <c>capacity</c> entries that evicts the least recently used one.</summary>
+/// <remarks>
+/// Reads take no lock and write nothing when the entry read is already the most recent one (the common case of a client
+/// that talks to one host). Recency is a shared counter bumped only when the order changes. Inserting a new key beyond
+/// the capacity scans for the oldest entry under a lock: O(capacity), paid only when a new key arrives at a full map.
+/// </remarks>
+internal sealed class BoundedLruMap<TKey, TValue>
+    where TKey : notnull
+{
+    private readonly ConcurrentDictionary<TKey, Entry> _entries;
+    private readonly int _capacity;
+    private readonly Lock _evictionLock = new();
+    private long _clock;
+    private int _count;
+
+    public BoundedLruMap(int capacity, IEqualityComparer<TKey>? comparer = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _capacity = capacity;
+        _entries = new ConcurrentDictionary<TKey, Entry>(comparer);
+    }
+
+    /// <summary>Raised (outside any lock) with the key and value of an entry evicted to make room.</summary>
+    public Action<TKey, TValue>? Evicted { get; init; }
+
+    public int Count => Volatile.Read(ref _count);
+
+    public int Capacity => _capacity;
+
+    public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value)
+    {
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            Touch(entry);
+            value = entry.Value;
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>Returns the value of <paramref name="key"/>, creating it with <paramref name="factory"/> when absent.</summary>
+    /// <remarks>Under a race the factory may run more than once; only one value is kept, so it must have no side effects.</remarks>
+    public TValue GetOrAdd<TState>(TKey key, Func<TKey, TState, TValue> factory, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
+        var created = new Entry(factory(key, state), Interlocked.Increment(ref _clock));
+        var stored = _entries.GetOrAdd(key, created);
+        if (ReferenceEquals(stored, created))
+        {
+            OnAdded();
+        }
+
+        return stored.Value;
+    }
+
+    /// <summary>Adds or replaces the value of <paramref name="key"/>, marking it the most recent.</summary>
+    public void Set(TKey key, TValue value)
+    {
+        var entry = new Entry(value, Interlocked.Increment(ref _clock));
+        while (true)
+        {
+            if (_entries.TryAdd(key, entry))
+            {
+                OnAdded();
+                return;
+            }
+
+            if (_entries.TryGetValue(key, out var current) && _entries.TryUpdate(key, entry, current))
+            {
+                return;
+            }
+        }
+    }
+
+    public bool Remove(TKey key)
+    {
+        if (_entries.TryRemove(key, out _))
+        {
+            Interlocked.Decrement(ref _count);
+            return true;
+        }
+
+        return false;
+    }
+
+    private void Touch(Entry entry)
+    {
+        var clock = Volatile.Read(ref _clock);
+        if (Volatile.Read(ref entry.LastUsed) != clock)
+        {
+            Volatile.Write(ref entry.LastUsed, Interlocked.Increment(ref _clock));
+        }
+    }
+
+    private void OnAdded()
+    {
+        if (Interlocked.Increment(ref _count) <= _capacity)
+        {
+            return;
+        }
+
+        List<KeyValuePair<TKey, TValue>>? evicted = null;
+        lock (_evictionLock)
+        {
+            while (Volatile.Read(ref _count) > _capacity)
+            {
+                var oldestKey = default(TKey);
+                var oldest = long.MaxValue;
+                var found = false;
+                foreach (var pair in _entries)
+                {
+                    var used = Volatile.Read(ref pair.Value.LastUsed);
+                    if (used < oldest)
+                    {
+                        oldest = used;
+                        oldestKey = pair.Key;
+                        found = true;
+                    }
+                }
+
+                if (!found || !_entries.TryRemove(oldestKey!, out var removed))
+                {
+                    break;
+                }
+
+                Interlocked.Decrement(ref _count);
+                (evicted ??= []).Add(new(oldestKey!, removed.Value));
+            }
+        }
+
+        if (evicted is not null && Evicted is { } callback)
+        {
+            foreach (var pair in evicted)
+            {
+                callback(pair.Key, pair.Value);
+            }
+        }
+    }
+
+    private sealed class Entry(TValue value, long lastUsed)
+    {
+        public readonly TValue Value = value;
+        public long LastUsed = lastUsed;
+    }
+}

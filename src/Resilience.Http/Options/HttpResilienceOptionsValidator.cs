@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+
+namespace Resilience.Http;
+
+/// <summary>
+/// Validates <see cref="HttpResilienceOptions"/>: the DataAnnotations ranges (source-generated, trimming-safe) and the
+/// cross-field rules, all errors at once; the same checks run for options built in code and bound from configuration.
+/// </summary>
+internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResilienceOptions>
+{
+    public static readonly HttpResilienceOptionsValidator Instance = new();
+
+    private static readonly HttpResilienceOptionsRangeValidator RangeValidator = new();
+
+    public ValidateOptionsResult Validate(string? name, HttpResilienceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = new ValidateOptionsResultBuilder();
+        builder.AddResult(RangeValidator.Validate(name, options));
+
+        if (options.AttemptTimeout > options.TotalTimeout)
+        {
+            builder.AddError(
+                $"AttemptTimeout ({options.AttemptTimeout:c}) must be at most TotalTimeout ({options.TotalTimeout:c}).",
+                nameof(HttpResilienceOptions.AttemptTimeout));
+        }
+
+        if (options.BaseDelay > options.MaxDelay)
+        {
+            builder.AddError(
+                $"BaseDelay ({options.BaseDelay:c}) must be at most MaxDelay ({options.MaxDelay:c}).",
+                nameof(HttpResilienceOptions.BaseDelay));
+        }
+
+        if (options.MaxDelay >= options.TotalTimeout)
+        {
+            builder.AddError(
+                $"MaxDelay ({options.MaxDelay:c}) must be less than TotalTimeout ({options.TotalTimeout:c}): a delay that long leaves no time for the next attempt.",
+                nameof(HttpResilienceOptions.MaxDelay));
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Validates options built in code, throwing the same error configuration binding would report at start-up.</summary>
+    public static void ThrowIfInvalid(HttpResilienceOptions options, string? name)
+    {
+        var result = Instance.Validate(name, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(name ?? Microsoft.Extensions.Options.Options.DefaultName, typeof(HttpResilienceOptions), result.Failures);
+        }
+    }
+}
+
+/// <summary>The DataAnnotations part of the validation, generated at compile time.</summary>
+[OptionsValidator]
+internal sealed partial class HttpResilienceOptionsRangeValidator : IValidateOptions<HttpResilienceOptions>
+{
+}

@@ -1,0 +1,21 @@
+namespace Resilience.Http;
+
+/// <summary>The wire names of <see cref="HttpResilienceOutcome"/> used in the marker header, logs and metric tags.</summary>
+internal static class HttpResilienceOutcomeNames
+{
+    public const string Stale = "stale";
+    public const string CircuitOpen = "circuit-open";
+    public const string RetriesExhausted = "retries-exhausted";
+    public const string RetryBudgetExhausted = "retry-budget-exhausted";
+    public const string RetryAfterExceedsDeadline = "retry-after-exceeds-deadline";
+
+    public static string? ToName(HttpResilienceOutcome outcome) => outcome switch
+    {
+        HttpResilienceOutcome.Stale => Stale,
+        HttpResilienceOutcome.CircuitOpen => CircuitOpen,
+        HttpResilienceOutcome.RetriesExhausted => RetriesExhausted,
+        HttpResilienceOutcome.RetryBudgetExhausted => RetryBudgetExhausted,
+        HttpResilienceOutcome.RetryAfterExceedsDeadline => RetryAfterExceedsDeadline,
+        _ => null,
+    };
+}
