@@ -6,11 +6,18 @@ namespace Resilience.Npgsql;
 /// <summary>Classifies Npgsql and PostgreSQL errors into <see cref="FailureKind"/>.</summary>
 /// <remarks>
 /// Built on Npgsql's own <see cref="NpgsqlException.IsTransient"/>, corrected where a blind retry would be wrong:
-/// a statement timeout (57014) is a <see cref="FailureKind.Timeout"/>, and an exhausted pool is
-/// <see cref="FailureKind.Unavailable"/> (retrying at once only queues again).
+/// a statement timeout (57014) and a client command timeout are <see cref="FailureKind.Timeout"/> (the statement may have
+/// had effects), an exhausted pool is <see cref="FailureKind.Unavailable"/> (retrying at once only queues again), and
+/// serialization failures and deadlocks are <see cref="FailureKind.Transient"/> only in the sense that the whole
+/// transaction may be run again. The table in the package README lists every code.
 /// </remarks>
 public static class PostgresFailureClassifier
 {
+    // Npgsql's wording (not localized) for an acquire that timed out; the inner TimeoutException alone is ambiguous because
+    // a client-side command timeout is also an NpgsqlException over a TimeoutException.
+    private const string PoolExhaustedPrefix = "The connection pool has been exhausted";
+    private const string ConnectFailedPrefix = "Failed to connect to";
+
     /// <summary>Returns the failure kind of <paramref name="exception"/>.</summary>
     /// <param name="exception">An exception raised by Npgsql (or any exception; others classify as <see cref="FailureKind.Permanent"/>).</param>
     /// <returns>The failure kind.</returns>
@@ -19,8 +26,10 @@ public static class PostgresFailureClassifier
         ArgumentNullException.ThrowIfNull(exception);
         return exception switch
         {
+            DatabaseException translated => translated.FailureKind,
             PostgresException pg => ClassifySqlState(pg.SqlState, pg.IsTransient),
-            NpgsqlException { InnerException: TimeoutException } => FailureKind.Unavailable,
+            NpgsqlException npgsql when IsPoolExhausted(npgsql) => FailureKind.Unavailable,
+            NpgsqlException { InnerException: TimeoutException } => FailureKind.Timeout,
             NpgsqlException npgsql => npgsql.IsTransient ? FailureKind.Transient : FailureKind.Permanent,
             TimeoutException => FailureKind.Timeout,
             _ => FailureKind.Permanent,
@@ -46,6 +55,36 @@ public static class PostgresFailureClassifier
             _ when sqlState.StartsWith("42", StringComparison.Ordinal) => FailureKind.Permanent,
             _ when sqlState.StartsWith("08", StringComparison.Ordinal) || sqlState.StartsWith("53", StringComparison.Ordinal) => FailureKind.Unavailable,
             _ => isTransient ? FailureKind.Transient : FailureKind.Permanent,
+        };
+    }
+
+    /// <summary>Returns whether <paramref name="exception"/> means no pooled connection became free within the pool's <c>Timeout</c>.</summary>
+    /// <param name="exception">The exception to inspect.</param>
+    /// <returns><see langword="true"/> for Npgsql's "connection pool has been exhausted" error (not for a command timeout).</returns>
+    public static bool IsPoolExhausted(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception is NpgsqlException { InnerException: TimeoutException } npgsql and not PostgresException
+            && npgsql.Message.StartsWith(PoolExhaustedPrefix, StringComparison.Ordinal);
+    }
+
+    /// <summary>Returns whether <paramref name="exception"/> is known to have happened before any command reached the server.</summary>
+    /// <param name="exception">The exception to inspect.</param>
+    /// <returns>
+    /// <see langword="true"/> when the command certainly was not sent (pool exhausted, connection refused, authentication or
+    /// connection-limit errors while opening); <see langword="false"/> when it was sent or that cannot be told.
+    /// </returns>
+    /// <remarks>Only a failure before sending makes retrying a non-idempotent write safe.</remarks>
+    public static bool FailedBeforeSend(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception switch
+        {
+            DatabaseException translated => translated.FailedBeforeSend,
+            PostgresException pg => pg.SqlState is "08001" or "08004" or "53300" or "57P03" or "3D000"
+                || pg.SqlState.StartsWith("28", StringComparison.Ordinal),
+            NpgsqlException npgsql => IsPoolExhausted(npgsql) || npgsql.Message.StartsWith(ConnectFailedPrefix, StringComparison.Ordinal),
+            _ => false,
         };
     }
 }

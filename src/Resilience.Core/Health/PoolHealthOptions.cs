@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+
+namespace Resilience.Health;
+
+/// <summary>How often <see cref="PoolHealthMonitor"/> checks a pool and which signals make it degraded or critical.</summary>
+/// <remarks>
+/// Queue signals decide, raw utilization does not: a pool with every connection busy and nobody waiting is healthy.
+/// Validated by <see cref="Validate"/> (the monitor calls it) and, in DI, at start-up.
+/// </remarks>
+public sealed class PoolHealthOptions
+{
+    /// <summary>Gets or sets how often the pool is checked.</summary>
+    /// <value>Defaults to 60 seconds; between 100 ms and 1 hour.</value>
+    public TimeSpan CheckInterval { get; set; } = PoolHealthConstants.DefaultCheckInterval;
+
+    /// <summary>Gets or sets how long a ping may take before it counts as failed.</summary>
+    /// <value>Defaults to 5 seconds; must be positive and not above <see cref="CheckInterval"/>.</value>
+    public TimeSpan PingTimeout { get; set; } = PoolHealthConstants.DefaultPingTimeout;
+
+    /// <summary>Gets or sets the ping duration above which the pool is degraded.</summary>
+    /// <value>Defaults to 1 second; must be positive and below <see cref="PingTimeout"/>.</value>
+    public TimeSpan SlowPingThreshold { get; set; } = PoolHealthConstants.DefaultSlowPingThreshold;
+
+    /// <summary>Gets or sets how long callers must have been waiting for connections (seen at every check) before the pool is degraded.</summary>
+    /// <value>Defaults to 5 seconds; zero degrades on the first check that sees a waiter.</value>
+    /// <remarks>Measured between checks, so with the default interval two consecutive checks that see waiters are needed.</remarks>
+    public TimeSpan WaitersSustainedFor { get; set; } = PoolHealthConstants.DefaultWaitersSustainedFor;
+
+    /// <summary>Gets or sets the 99th-percentile acquire wait above which the pool is degraded.</summary>
+    /// <value>Defaults to 1 second; must be positive. Ignored when the probe does not know acquire waits.</value>
+    public TimeSpan AcquireWaitBudget { get; set; } = PoolHealthConstants.DefaultAcquireWaitBudget;
+
+    /// <summary>Gets or sets how long the pool stays critical after a check saw the acquire-timeout counter increase.</summary>
+    /// <value>Defaults to 2 minutes; must be positive.</value>
+    public TimeSpan AcquireTimeoutWindow { get; set; } = PoolHealthConstants.DefaultAcquireTimeoutWindow;
+
+    /// <summary>Gets or sets how many consecutive failed pings make the pool critical (fewer make it degraded).</summary>
+    /// <value>Defaults to 3; between 1 and 100.</value>
+    public int CriticalAfterPingFailures { get; set; } = PoolHealthConstants.DefaultCriticalAfterPingFailures;
+
+    /// <summary>Checks every setting and throws one exception listing every rule broken.</summary>
+    /// <exception cref="OptionsValidationException">A setting is out of range; the message names each key and rule.</exception>
+    public void Validate()
+    {
+        var result = PoolHealthOptionsValidator.Instance.Validate(Options.DefaultName, this);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(PoolHealthOptions), result.Failures);
+        }
+    }
+
+    internal PoolHealthOptions Clone() => (PoolHealthOptions)MemberwiseClone();
+}

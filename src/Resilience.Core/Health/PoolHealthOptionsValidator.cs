@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+
+namespace Resilience.Health;
+
+/// <summary>Validates <see cref="PoolHealthOptions"/>, listing every broken rule with its key.</summary>
+/// <remarks>Hand-written rather than DataAnnotations so it stays trimming-safe and can check rules across fields.</remarks>
+internal sealed class PoolHealthOptionsValidator : IValidateOptions<PoolHealthOptions>
+{
+    public static readonly PoolHealthOptionsValidator Instance = new();
+
+    public ValidateOptionsResult Validate(string? name, PoolHealthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        List<string>? failures = null;
+
+        if (options.CheckInterval < PoolHealthConstants.MinCheckInterval || options.CheckInterval > PoolHealthConstants.MaxCheckInterval)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.CheckInterval)} must be between {PoolHealthConstants.MinCheckInterval} and {PoolHealthConstants.MaxCheckInterval} (was {options.CheckInterval}).");
+        }
+
+        if (options.PingTimeout <= TimeSpan.Zero)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.PingTimeout)} must be positive (was {options.PingTimeout}).");
+        }
+        else if (options.PingTimeout > options.CheckInterval)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.PingTimeout)} must not exceed {nameof(PoolHealthOptions.CheckInterval)} (was {options.PingTimeout} > {options.CheckInterval}).");
+        }
+
+        if (options.SlowPingThreshold <= TimeSpan.Zero)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.SlowPingThreshold)} must be positive (was {options.SlowPingThreshold}).");
+        }
+        else if (options.SlowPingThreshold >= options.PingTimeout)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.SlowPingThreshold)} must be below {nameof(PoolHealthOptions.PingTimeout)} (was {options.SlowPingThreshold} >= {options.PingTimeout}).");
+        }
+
+        if (options.WaitersSustainedFor < TimeSpan.Zero)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.WaitersSustainedFor)} must not be negative (was {options.WaitersSustainedFor}).");
+        }
+
+        if (options.AcquireWaitBudget <= TimeSpan.Zero)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.AcquireWaitBudget)} must be positive (was {options.AcquireWaitBudget}).");
+        }
+
+        if (options.AcquireTimeoutWindow <= TimeSpan.Zero)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.AcquireTimeoutWindow)} must be positive (was {options.AcquireTimeoutWindow}).");
+        }
+
+        if (options.CriticalAfterPingFailures < 1 || options.CriticalAfterPingFailures > PoolHealthConstants.MaxCriticalAfterPingFailures)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.CriticalAfterPingFailures)} must be between 1 and {PoolHealthConstants.MaxCriticalAfterPingFailures} (was {options.CriticalAfterPingFailures}).");
+        }
+
+        return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Add(ref List<string>? failures, string failure) => (failures ??= []).Add(failure);
+}

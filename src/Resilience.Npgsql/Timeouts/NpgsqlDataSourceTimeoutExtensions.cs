@@ -1,0 +1,33 @@
+using Npgsql;
+
+namespace Resilience.Npgsql;
+
+/// <summary>Runs a command on an <see cref="NpgsqlDataSource"/> with query timeouts that stop the query on the server.</summary>
+public static class NpgsqlDataSourceTimeoutExtensions
+{
+    /// <summary>Runs <paramref name="operation"/> once with server-side <c>statement_timeout</c>/<c>lock_timeout</c> and a client command timeout.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="dataSource">The data source whose pool serves the call.</param>
+    /// <param name="operation">Sets up and executes the command bound to the call's transaction; must materialize its result.</param>
+    /// <param name="state">Passed to <paramref name="operation"/>.</param>
+    /// <param name="timeouts">The time limits; defaults (5 s statement timeout) when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The operation's result.</returns>
+    /// <remarks>Same behaviour as <see cref="ResilientDataSource.ExecuteAsync{TState, TResult}(Func{NpgsqlCommand, TState, CancellationToken, ValueTask{TResult}}, TState, QueryTimeoutOptions, CancellationToken)"/>, without acquire-wait recording.</remarks>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized); a timeout has kind <see cref="Resilience.Failures.FailureKind.Timeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static ValueTask<TResult> ExecuteWithTimeoutAsync<TState, TResult>(
+        this NpgsqlDataSource dataSource,
+        Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>> operation,
+        TState state,
+        QueryTimeoutOptions? timeouts = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(operation);
+        timeouts ??= new QueryTimeoutOptions();
+        timeouts.Validate();
+        return QueryExecutor.ExecuteOnceAsync(dataSource, timeouts, acquireWaits: null, TimeProvider.System, operation, state, cancellationToken);
+    }
+}
