@@ -40,7 +40,7 @@ internal static class PollySetups
             .AddFallback(new FallbackStrategyOptions<int>
             {
                 ShouldHandle = new PredicateBuilder<int>().Handle<Exception>(),
-                FallbackAction = static _ => Outcome.FromResultAsValueTask(-1),
+                FallbackAction = static _ => Polly.Outcome.FromResultAsValueTask(-1),
             })
             .AddTimeout(TimeSpan.FromSeconds(30))
             .AddRetry(RetryOptions())
