@@ -1,0 +1,141 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Resilience.Retry;
+
+/// <summary>How often and how patiently to retry a failed operation; bindable from configuration.</summary>
+/// <remarks>
+/// <para>
+/// The numeric settings bind from a configuration section and are validated by <see cref="RetryOptionsValidator"/>
+/// (the same rules run when a <see cref="RetryStrategy"/> is built in code). This type decides only <em>which
+/// exceptions</em> are retried; to retry on results (for example an HTTP 503), to honour a Retry-After hint or to
+/// observe each retry with the outcome, use <see cref="RetryOptions{TResult}"/>.
+/// </para>
+/// <para>Not sealed only so that <see cref="RetryOptions{TResult}"/> can add the typed callbacks.</para>
+/// </remarks>
+public class RetryOptions
+{
+    /// <summary>Initializes a new instance of the <see cref="RetryOptions"/> class with the defaults.</summary>
+    public RetryOptions()
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="RetryOptions"/> class with the settings of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy (for example a preset).</param>
+    public RetryOptions(RetryOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Name = other.Name;
+        MaxRetries = other.MaxRetries;
+        BaseDelay = other.BaseDelay;
+        MaxDelay = other.MaxDelay;
+        Backoff = other.Backoff;
+        BackoffFactor = other.BackoffFactor;
+        Jitter = other.Jitter;
+        ShouldRetryException = other.ShouldRetryException;
+        Budget = other.Budget;
+    }
+
+    /// <summary>Gets or sets the name reported in metrics, logs and exceptions.</summary>
+    /// <value>Defaults to <see langword="null"/>, reported as <c>retry</c>.</value>
+    public string? Name { get; set; }
+
+    /// <summary>Gets or sets how many times a failed call is retried (so at most <c>MaxRetries + 1</c> attempts).</summary>
+    /// <value>Defaults to 3; 0 to 100.</value>
+    [Range(0, RetryConstants.MaxRetriesLimit)]
+    public int MaxRetries { get; set; } = RetryConstants.DefaultMaxRetries;
+
+    /// <summary>Gets or sets the delay the backoff starts from.</summary>
+    /// <value>Defaults to 200 ms; zero to one day; at most <see cref="MaxDelay"/>.</value>
+    public TimeSpan BaseDelay { get; set; } = RetryConstants.DefaultBaseDelay;
+
+    /// <summary>Gets or sets the longest delay before a retry, also capping a Retry-After hint.</summary>
+    /// <value>Defaults to 30 s; zero to one day.</value>
+    public TimeSpan MaxDelay { get; set; } = RetryConstants.DefaultMaxDelay;
+
+    /// <summary>Gets or sets how the delay grows with each retry.</summary>
+    /// <value>Defaults to <see cref="RetryBackoff.Exponential"/>.</value>
+    [EnumDataType(typeof(RetryBackoff))]
+    public RetryBackoff Backoff { get; set; } = RetryConstants.DefaultBackoff;
+
+    /// <summary>Gets or sets the growth factor of <see cref="RetryBackoff.Exponential"/> backoff.</summary>
+    /// <value>Defaults to 2; greater than 1, at most 100. Ignored by the other backoff kinds.</value>
+    [Range(RetryConstants.MinBackoffFactor, RetryConstants.MaxBackoffFactor, MinimumIsExclusive = true)]
+    public double BackoffFactor { get; set; } = RetryConstants.DefaultBackoffFactor;
+
+    /// <summary>Gets or sets the randomness applied to the delay.</summary>
+    /// <value>Defaults to <see cref="RetryJitter.Decorrelated"/>, which requires <see cref="RetryBackoff.Exponential"/>.</value>
+    [EnumDataType(typeof(RetryJitter))]
+    public RetryJitter Jitter { get; set; } = RetryConstants.DefaultJitter;
+
+    /// <summary>Gets or sets which exceptions are worth a retry.</summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: every exception except <see cref="OperationCanceledException"/>.
+    /// </value>
+    /// <remarks>
+    /// Whatever the predicate says, nothing is retried once the caller's token is cancelled.
+    /// <see cref="RetryOptions{TResult}.ShouldRetry"/>, when set, replaces this predicate.
+    /// </remarks>
+    public Func<Exception, bool>? ShouldRetryException { get; set; }
+
+    /// <summary>Gets or sets the retry budget shared by all calls to one dependency.</summary>
+    /// <value>Defaults to <see langword="null"/>: retries are limited only by <see cref="MaxRetries"/>.</value>
+    /// <remarks>Share one <see cref="RetryBudget"/> across every strategy that calls the same dependency.</remarks>
+    public RetryBudget? Budget { get; set; }
+
+    /// <summary>Gets the type of result the typed callbacks expect, or <see langword="null"/> for untyped options.</summary>
+    internal virtual Type? ResultType => null;
+
+    /// <summary>Gets the typed callbacks, or nulls for untyped options.</summary>
+    internal virtual (Delegate? ShouldRetry, Delegate? RetryAfter, Delegate? OnRetry) GetTypedCallbacks() => (null, null, null);
+}
+
+/// <summary>Retry options with typed callbacks over the outcome: retry on results, Retry-After hints, a retry callback.</summary>
+/// <typeparam name="TResult">The type of the operation's result.</typeparam>
+/// <remarks>
+/// A <see cref="RetryStrategy"/> built from these options executes only operations returning
+/// <typeparamref name="TResult"/>; any other result type is rejected with an <see cref="InvalidOperationException"/>
+/// rather than silently ignoring the callbacks.
+/// </remarks>
+public sealed class RetryOptions<TResult> : RetryOptions
+{
+    /// <summary>Initializes a new instance of the <see cref="RetryOptions{TResult}"/> class with the defaults.</summary>
+    public RetryOptions()
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="RetryOptions{TResult}"/> class with the settings of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy (for example <see cref="RetryPresets.HttpApi"/>).</param>
+    public RetryOptions(RetryOptions other)
+        : base(other)
+    {
+        if (other is RetryOptions<TResult> typed)
+        {
+            ShouldRetry = typed.ShouldRetry;
+            RetryAfter = typed.RetryAfter;
+            OnRetry = typed.OnRetry;
+        }
+    }
+
+    /// <summary>Gets or sets which outcomes (exceptions or results) are worth a retry.</summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: results are never retried and exceptions follow
+    /// <see cref="RetryOptions.ShouldRetryException"/>.
+    /// </value>
+    /// <remarks>Called for every outcome, including first-try successes, so keep it cheap.</remarks>
+    public Func<Outcome<TResult>, bool>? ShouldRetry { get; set; }
+
+    /// <summary>Gets or sets a function reading a Retry-After hint from a failed outcome.</summary>
+    /// <value>Defaults to <see langword="null"/>: the computed backoff delay is used.</value>
+    /// <remarks>
+    /// A non-null hint replaces the computed delay, capped by <see cref="RetryOptions.MaxDelay"/>; negative hints count as zero.
+    /// </remarks>
+    public Func<Outcome<TResult>, TimeSpan?>? RetryAfter { get; set; }
+
+    /// <summary>Gets or sets a callback invoked before each retry's delay.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Action<RetryArguments<TResult>>? OnRetry { get; set; }
+
+    internal override Type? ResultType => typeof(TResult);
+
+    internal override (Delegate? ShouldRetry, Delegate? RetryAfter, Delegate? OnRetry) GetTypedCallbacks() => (ShouldRetry, RetryAfter, OnRetry);
+}

@@ -1,0 +1,394 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Resilience.Telemetry;
+
+namespace Resilience.Retry;
+
+/// <summary>Runs an operation and retries its failures with backoff, jitter, an optional budget and statistics.</summary>
+/// <remarks>
+/// <para>
+/// Usable alone or inside a pipeline. A call that succeeds on its first attempt and completes synchronously
+/// allocates nothing and runs no async state machine; retries run in a separate slow path.
+/// </para>
+/// <para>
+/// Nothing is retried once the caller's token is cancelled; a cancellation during the delay surfaces as
+/// <see cref="OperationCanceledException"/>. When retries are exhausted (or the budget is empty) the last failure
+/// surfaces: its exception, or its result when a result was retried.
+/// </para>
+/// <para>Thread-safe. The strategy copies the options when built; later changes to them have no effect.</para>
+/// </remarks>
+public sealed class RetryStrategy
+{
+    private readonly RetrySchedule _schedule;
+    private readonly int _maxRetries;
+    private readonly Type? _resultType;
+    private readonly Func<Exception, bool>? _shouldRetryException;
+    private readonly Delegate? _shouldRetry;
+    private readonly Delegate? _retryAfter;
+    private readonly Delegate? _onRetry;
+    private readonly RetryBudget? _budget;
+    private readonly TimeProvider _timeProvider;
+    private readonly Random _random;
+    private readonly ILogger _logger;
+
+    /// <summary>Initializes a new instance of the <see cref="RetryStrategy"/> class.</summary>
+    /// <param name="options">The retry settings; validated here with the same rules as configuration.</param>
+    /// <param name="timeProvider">The clock the delays wait on; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">Receives retry log events; none when <see langword="null"/>.</param>
+    /// <param name="random">
+    /// The jitter's random source; <see cref="Random.Shared"/> when <see langword="null"/>. A seeded <see cref="Random"/>
+    /// is not thread-safe: use one only where calls do not overlap (tests).
+    /// </param>
+    /// <param name="statistics">Counters to update, for example shared per dependency; a new instance when <see langword="null"/>.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
+    public RetryStrategy(
+        RetryOptions options,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null,
+        Random? random = null,
+        RetryStatistics? statistics = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        RetryOptionsValidator.ThrowIfInvalid(options);
+        _schedule = new RetrySchedule(options);
+        _maxRetries = options.MaxRetries;
+        _resultType = options.ResultType;
+        _shouldRetryException = options.ShouldRetryException;
+        _budget = options.Budget;
+        (_shouldRetry, _retryAfter, _onRetry) = options.GetTypedCallbacks();
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _random = random ?? Random.Shared;
+        Statistics = statistics ?? new RetryStatistics();
+        Name = options.Name ?? RetryConstants.DefaultName;
+    }
+
+    /// <summary>Gets the name reported in metrics and logs.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the counters of how calls through this strategy ended.</summary>
+    public RetryStatistics Statistics { get; }
+
+#pragma warning disable RS0026 // The overloads differ by the operation's shape, so optional tokens cannot make a call ambiguous.
+
+    /// <summary>Runs <paramref name="operation"/>, retrying its failures; throws the last failure.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>The result of the first successful attempt.</returns>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken = default) =>
+        OutcomeInvoker.Unwrap(ExecuteOutcomeAsync(operation, state, cancellationToken));
+
+    /// <summary>Runs <paramref name="operation"/>, retrying its failures; throws the last failure.</summary>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>The result of the first successful attempt.</returns>
+    public ValueTask<TResult> ExecuteAsync<TResult>(
+        Func<CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
+#pragma warning restore RS0026
+
+    /// <summary>Runs <paramref name="operation"/>, retrying its failures, and returns the final outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>The first successful outcome, or the last failure.</returns>
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteCoreAsync(
+            static (s, ct) => OutcomeInvoker.InvokeOperation(s, ct),
+            new OperationState<TState, TResult>(operation, state),
+            cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> synchronously, retrying its failures (blocking during delays); throws the last failure.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>The result of the first successful attempt.</returns>
+    public TResult Execute<TState, TResult>(
+        Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var shouldRetry = ShouldRetryFor<TResult>();
+        Outcome<TResult> outcome;
+        try
+        {
+            outcome = Outcome.FromResult(operation(state, cancellationToken));
+        }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<TResult>(ex);
+        }
+
+        if (!outcome.HasException && (shouldRetry is null || !shouldRetry(outcome)))
+        {
+            RecordFirstTrySuccess();
+            return outcome.Result!;
+        }
+
+        return ExecuteSyncSlow(outcome, operation, state, cancellationToken).GetResultOrThrow();
+    }
+
+    /// <summary>
+    /// The pipeline's entry point: retries <paramref name="attempt"/>, which reports failures as outcomes.
+    /// A synchronously completed first-try success allocates nothing.
+    /// </summary>
+    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt, TState state, CancellationToken cancellationToken)
+    {
+        var shouldRetry = ShouldRetryFor<TResult>();
+        ValueTask<Outcome<TResult>> task;
+        try
+        {
+            task = attempt(state, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return RetryLoopAsync(new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex)), attempt, state, cancellationToken);
+        }
+
+        if (task.IsCompletedSuccessfully)
+        {
+            var outcome = task.Result;
+            if (!outcome.HasException && (shouldRetry is null || !shouldRetry(outcome)))
+            {
+                RecordFirstTrySuccess();
+
+                // A new ValueTask: the attempt's may wrap a pooled source already consumed by reading Result.
+                return new ValueTask<Outcome<TResult>>(outcome);
+            }
+
+            return RetryLoopAsync(new ValueTask<Outcome<TResult>>(outcome), attempt, state, cancellationToken);
+        }
+
+        return RetryLoopAsync(task, attempt, state, cancellationToken);
+    }
+
+    private async ValueTask<Outcome<TResult>> RetryLoopAsync<TState, TResult>(
+        ValueTask<Outcome<TResult>> pending,
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt,
+        TState state,
+        CancellationToken cancellationToken)
+    {
+        Outcome<TResult> outcome;
+        try
+        {
+            outcome = await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<TResult>(ex);
+        }
+
+        double jitterState = 0;
+        for (int retries = 0; ; retries++)
+        {
+            if (!TryScheduleRetry(outcome, retries, ref jitterState, cancellationToken, out var delay))
+            {
+                return outcome;
+            }
+
+            if (delay > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException ex)
+                {
+                    RecordEnd(RetryTelemetry.NotRetried);
+                    return Outcome.FromException<TResult>(ex);
+                }
+            }
+
+            ValueTask<Outcome<TResult>> next;
+            try
+            {
+                next = attempt(state, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                next = new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex));
+            }
+
+            try
+            {
+                outcome = await next.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                outcome = Outcome.FromException<TResult>(ex);
+            }
+        }
+    }
+
+    private Outcome<TResult> ExecuteSyncSlow<TState, TResult>(
+        Outcome<TResult> outcome, Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken)
+    {
+        double jitterState = 0;
+        for (int retries = 0; ; retries++)
+        {
+            if (!TryScheduleRetry(outcome, retries, ref jitterState, cancellationToken, out var delay))
+            {
+                return outcome;
+            }
+
+            if (delay > TimeSpan.Zero)
+            {
+                try
+                {
+                    // The caller chose a synchronous API: blocking here is the contract.
+                    Task.Delay(delay, _timeProvider, cancellationToken).GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException ex)
+                {
+                    RecordEnd(RetryTelemetry.NotRetried);
+                    return Outcome.FromException<TResult>(ex);
+                }
+            }
+
+            try
+            {
+                outcome = Outcome.FromResult(operation(state, cancellationToken));
+            }
+            catch (Exception ex)
+            {
+                outcome = Outcome.FromException<TResult>(ex);
+            }
+        }
+    }
+
+    /// <summary>Decides whether <paramref name="outcome"/> gets another attempt; records how the call ended when not.</summary>
+    private bool TryScheduleRetry<TResult>(
+        in Outcome<TResult> outcome, int retriesDone, ref double jitterState, CancellationToken cancellationToken, out TimeSpan delay)
+    {
+        delay = TimeSpan.Zero;
+        var shouldRetry = ShouldRetryFor<TResult>();
+        bool retryable = shouldRetry is not null
+            ? shouldRetry(outcome)
+            : outcome.HasException && (_shouldRetryException?.Invoke(outcome.Exception!) ?? outcome.Exception is not OperationCanceledException);
+
+        if (!retryable)
+        {
+            if (outcome.HasException)
+            {
+                RecordEnd(RetryTelemetry.NotRetried);
+            }
+            else if (retriesDone == 0)
+            {
+                RecordFirstTrySuccess();
+            }
+            else
+            {
+                RecordEnd(RetryTelemetry.RetriedSuccess);
+                _budget?.RecordSuccess();
+            }
+
+            return false;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            RecordEnd(RetryTelemetry.NotRetried);
+            return false;
+        }
+
+        string reason = RetryTelemetry.ReasonOf(outcome.Exception);
+        if (retriesDone >= _maxRetries)
+        {
+            RecordEnd(RetryTelemetry.Exhausted);
+            RetryTelemetry.RetriesExhausted(_logger, Name, retriesDone, reason, outcome.Exception);
+            return false;
+        }
+
+        int attempt = retriesDone + 1;
+        if (_budget is not null && !_budget.TryWithdraw())
+        {
+            RecordEnd(RetryTelemetry.BudgetRejected);
+            RetryTelemetry.RecordBudgetExhausted(Name);
+            RetryTelemetry.RetryBudgetExhausted(_logger, Name, attempt, reason, outcome.Exception);
+            return false;
+        }
+
+        var retryAfter = _retryAfter is null ? null : Unsafe.As<Func<Outcome<TResult>, TimeSpan?>>(_retryAfter);
+        TimeSpan? hint = retryAfter?.Invoke(outcome);
+        delay = hint.HasValue ? _schedule.ApplyRetryAfter(hint.GetValueOrDefault()) : _schedule.Compute(attempt, ref jitterState, _random);
+
+        Statistics.RecordRetry();
+        RetryTelemetry.RecordRetry(Name, attempt, reason, delay);
+        RetryTelemetry.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception);
+        if (_onRetry is not null)
+        {
+            Unsafe.As<Action<RetryArguments<TResult>>>(_onRetry)(new RetryArguments<TResult>(attempt, delay, outcome));
+        }
+
+        return true;
+    }
+
+    /// <summary>The typed outcome predicate, after checking the options were made for <typeparamref name="TResult"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Func<Outcome<TResult>, bool>? ShouldRetryFor<TResult>()
+    {
+        if (_resultType is null)
+        {
+            return null;
+        }
+
+        if (_resultType != typeof(TResult))
+        {
+            ThrowResultTypeMismatch(typeof(TResult));
+        }
+
+        return _shouldRetry is null ? null : Unsafe.As<Func<Outcome<TResult>, bool>>(_shouldRetry);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RecordFirstTrySuccess()
+    {
+        Statistics.RecordFirstTrySuccess();
+        _budget?.RecordSuccess();
+        if (RetryTelemetry.Calls.Enabled)
+        {
+            RetryTelemetry.RecordCall(Name, RetryTelemetry.FirstTrySuccess);
+        }
+    }
+
+    private void RecordEnd(string result)
+    {
+        switch (result)
+        {
+            case RetryTelemetry.RetriedSuccess:
+                Statistics.RecordRetriedSuccess();
+                break;
+            case RetryTelemetry.Exhausted:
+                Statistics.RecordExhausted();
+                break;
+            case RetryTelemetry.BudgetRejected:
+                Statistics.RecordBudgetRejection();
+                break;
+            default:
+                Statistics.RecordNotRetried();
+                break;
+        }
+
+        RetryTelemetry.RecordCall(Name, result);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowResultTypeMismatch(Type actual) =>
+        throw new InvalidOperationException(
+            $"Retry strategy '{Name}' was configured with RetryOptions<{_resultType!.Name}> but executed an operation returning {actual.Name}.");
+
+}

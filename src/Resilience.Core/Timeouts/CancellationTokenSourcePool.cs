@@ -1,0 +1,79 @@
+namespace Resilience.Timeouts;
+
+/// <summary>
+/// A small lock-free pool of <see cref="CancellationTokenSource"/> bound to one <see cref="TimeProvider"/>, so a
+/// timeout on the success path allocates nothing.
+/// </summary>
+/// <remarks>
+/// Sources are created with <c>new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider)</c> so that
+/// <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/> runs on the provider's timer (a fake one in tests;
+/// the runtime's own timer queue, without allocation, for <see cref="TimeProvider.System"/>). A source comes back only
+/// when <see cref="CancellationTokenSource.TryReset"/> succeeds: a cancelled source is disposed, never reused.
+/// </remarks>
+internal sealed class CancellationTokenSourcePool
+{
+    private readonly CancellationTokenSource?[] _slots;
+    private readonly TimeProvider _timeProvider;
+
+    public CancellationTokenSourcePool(TimeProvider timeProvider, int capacity = 0)
+    {
+        _timeProvider = timeProvider;
+        _slots = new CancellationTokenSource?[capacity > 0 ? capacity : Math.Max(4, Environment.ProcessorCount * 2)];
+    }
+
+    /// <summary>Gets how many sources the pool holds now (for tests).</summary>
+    internal int Count
+    {
+        get
+        {
+            int count = 0;
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                if (Volatile.Read(ref _slots[i]) is not null)
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+    }
+
+    public CancellationTokenSource Rent()
+    {
+        var slots = _slots;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            if (Volatile.Read(ref slots[i]) is not null)
+            {
+                var cts = Interlocked.Exchange(ref slots[i], null);
+                if (cts is not null)
+                {
+                    return cts;
+                }
+            }
+        }
+
+        return new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
+    }
+
+    /// <summary>Returns <paramref name="cts"/> if it can be reset (not cancelled) and there is room; otherwise disposes it.</summary>
+    /// <returns><see langword="true"/> when the source went back into the pool.</returns>
+    public bool Return(CancellationTokenSource cts)
+    {
+        if (cts.TryReset())
+        {
+            var slots = _slots;
+            for (int i = 0; i < slots.Length; i++)
+            {
+                if (Volatile.Read(ref slots[i]) is null && Interlocked.CompareExchange(ref slots[i], cts, null) is null)
+                {
+                    return true;
+                }
+            }
+        }
+
+        cts.Dispose();
+        return false;
+    }
+}

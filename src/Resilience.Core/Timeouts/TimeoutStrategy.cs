@@ -1,0 +1,176 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Resilience.Retry;
+using Resilience.Telemetry;
+
+namespace Resilience.Timeouts;
+
+/// <summary>Cancels an operation that runs longer than a limit and reports it as <see cref="OperationTimeoutException"/>.</summary>
+/// <remarks>
+/// <para>
+/// The operation receives a token that is cancelled when the timeout elapses or when the caller's token is
+/// cancelled. The caller's cancellation surfaces as <see cref="OperationCanceledException"/>; our timeout as
+/// <see cref="OperationTimeoutException"/> naming its kind and duration. Timeouts are cooperative: an operation
+/// that ignores its token runs to completion and its result is returned.
+/// </para>
+/// <para>The token sources are pooled and reset, so a call that completes in time allocates nothing for the timeout.</para>
+/// </remarks>
+public sealed class TimeoutStrategy
+{
+    private readonly CancellationTokenSourcePool _pool;
+    private readonly ILogger _logger;
+    private readonly string _kindTag;
+
+    /// <summary>Initializes a new instance of the <see cref="TimeoutStrategy"/> class.</summary>
+    /// <param name="options">The timeout; validated here.</param>
+    /// <param name="timeProvider">The clock the timeout runs on; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">Receives timeout log events; none when <see langword="null"/>.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
+    public TimeoutStrategy(TimeoutOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        TimeoutOptionsValidator.ThrowIfInvalid(options);
+        Timeout = options.Timeout;
+        Kind = options.Kind;
+        Name = options.Name ?? TimeoutConstants.DefaultName;
+        _kindTag = TimeoutConstants.TagOf(Kind);
+        _pool = new CancellationTokenSourcePool(timeProvider ?? TimeProvider.System);
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Gets the timeout.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Gets which timeout this is.</summary>
+    public TimeoutKind Kind { get; }
+
+    /// <summary>Gets the name reported in metrics, logs and exceptions.</summary>
+    public string Name { get; }
+
+    internal CancellationTokenSourcePool Pool => _pool;
+
+    /// <summary>Runs <paramref name="operation"/> with the timeout; throws <see cref="OperationTimeoutException"/> when it fires.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it receives.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The operation's result.</returns>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken) =>
+        OutcomeInvoker.Unwrap(ExecuteOutcomeAsync(operation, state, cancellationToken));
+
+    /// <summary>Runs <paramref name="operation"/> with the timeout and returns its outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it receives.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result, or the failure (<see cref="OperationTimeoutException"/> when the timeout fired).</returns>
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteCoreAsync(
+            static (s, ct) => OutcomeInvoker.InvokeOperation(s, ct),
+            new OperationState<TState, TResult>(operation, state),
+            cancellationToken);
+    }
+
+    /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under the timeout.</summary>
+    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(new OperationCanceledException(cancellationToken)));
+        }
+
+        var scope = Enter(cancellationToken);
+        ValueTask<Outcome<TResult>> task;
+        try
+        {
+            task = next(state, scope.Token);
+        }
+        catch (Exception ex)
+        {
+            return new ValueTask<Outcome<TResult>>(Exit(scope, Outcome.FromException<TResult>(ex), cancellationToken));
+        }
+
+        if (task.IsCompletedSuccessfully)
+        {
+            return new ValueTask<Outcome<TResult>>(Exit(scope, task.Result, cancellationToken));
+        }
+
+        return AwaitAsync(task, scope, cancellationToken);
+    }
+
+    private async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<Outcome<TResult>> task, TimeoutScope scope, CancellationToken cancellationToken)
+    {
+        Outcome<TResult> outcome;
+        try
+        {
+            outcome = await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<TResult>(ex);
+        }
+
+        return Exit(scope, outcome, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the timeout: rents a pooled source, arms it, and links it to the caller's token without allocating.
+    /// Pair every call with <see cref="Exit{TResult}"/>.
+    /// </summary>
+    internal TimeoutScope Enter(CancellationToken cancellationToken)
+    {
+        var cts = _pool.Rent();
+        cts.CancelAfter(Timeout);
+        var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), cts)
+            : default;
+        return new TimeoutScope(cts, registration);
+    }
+
+    /// <summary>
+    /// Ends the timeout: unlinks and returns the source to the pool (unless it was cancelled), and turns a cancellation
+    /// caused by our timeout into <see cref="OperationTimeoutException"/>.
+    /// </summary>
+    internal Outcome<TResult> Exit<TResult>(in TimeoutScope scope, in Outcome<TResult> outcome, CancellationToken cancellationToken)
+    {
+        var cts = scope.Source;
+
+        // Unregister first: after Dispose the caller's callback can no longer cancel a source that went back to the pool.
+        scope.Registration.Dispose();
+        bool timedOut = cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+        _pool.Return(cts);
+
+        if (timedOut && outcome.Exception is OperationCanceledException cancelled)
+        {
+            RetryTelemetry.RecordTimeout(Name, _kindTag);
+            RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
+            return Outcome.FromException<TResult>(new OperationTimeoutException(Kind, Timeout, Name, cancelled));
+        }
+
+        return outcome;
+    }
+}
+
+/// <summary>One armed timeout: the pooled source whose token the operation observes, and its link to the caller's token.</summary>
+internal readonly struct TimeoutScope
+{
+    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration)
+    {
+        Source = source;
+        Registration = registration;
+    }
+
+    public CancellationTokenSource Source { get; }
+
+    public CancellationTokenRegistration Registration { get; }
+
+    /// <summary>Gets the token to pass to the operation.</summary>
+    public CancellationToken Token => Source.Token;
+}
