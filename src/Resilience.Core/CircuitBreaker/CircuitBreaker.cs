@@ -665,6 +665,64 @@ public sealed class CircuitBreaker
         return result;
     }
 
+    /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under a permit.</summary>
+    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    {
+        if (!TryAcquire(out var permit))
+        {
+            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(permit.RemainingBreak)));
+        }
+
+        ValueTask<Outcome<TResult>> pending;
+        try
+        {
+            pending = next(state, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var outcome = pending.Result;
+            RecordOutcome(in permit, in outcome, isFailure, cancellationToken);
+            return new ValueTask<Outcome<TResult>>(outcome);
+        }
+
+        return AwaitCoreAsync(pending, permit, isFailure, cancellationToken);
+    }
+
+    private async ValueTask<Outcome<TResult>> AwaitCoreAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    {
+        Outcome<TResult> outcome;
+        try
+        {
+            outcome = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            outcome = Outcome.FromException<TResult>(e);
+        }
+
+        RecordOutcome(in permit, in outcome, isFailure, cancellationToken);
+        return outcome;
+    }
+
+    private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    {
+        if (outcome.HasException)
+        {
+            RecordException(in permit, outcome.Exception!, tokenKnown: true, cancellationToken);
+        }
+        else
+        {
+            RecordResult(in permit, outcome.Result!, isFailure);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RecordResult<TResult>(in CircuitPermit permit, TResult result, Func<TResult, bool>? isFailure)
     {

@@ -1,0 +1,81 @@
+using Resilience.CircuitBreaking;
+using Resilience.Retry;
+
+namespace Resilience;
+
+/// <summary>
+/// Strategies composed in one fixed order — rate limiter → total timeout → retry → circuit breaker → attempt timeout —
+/// for operations of any result type. Built by <see cref="ResiliencePipelineBuilder"/>; thread-safe and meant to be shared.
+/// </summary>
+/// <remarks>
+/// A first-try success that completes synchronously allocates nothing. Failures travel as <see cref="Outcome{TResult}"/>
+/// between the strategies; the throwing methods throw once, at the end.
+/// </remarks>
+public sealed class ResiliencePipeline
+{
+    private readonly PipelineEngine _engine;
+
+    internal ResiliencePipeline(PipelineEngine engine) => _engine = engine;
+
+    /// <summary>Gets the pipeline's name.</summary>
+    public string Name => _engine.Name;
+
+    /// <summary>Gets the pipeline's circuit breaker, if it has one.</summary>
+    public CircuitBreaker? CircuitBreaker => _engine.CircuitBreaker;
+
+    /// <summary>Gets the retry statistics, if the pipeline retries.</summary>
+    public RetryStatistics? RetryStatistics => _engine.Retry?.Statistics;
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline, passing <paramref name="state"/> so the delegate can be static.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it is given (the timeouts cancel it).</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
+    /// <exception cref="Timeouts.OperationTimeoutException">A timeout of the pipeline fired.</exception>
+    /// <exception cref="BrokenCircuitException">The circuit is open.</exception>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return OutcomeInvoker.Unwrap(_engine.ExecuteAsync(operation, state, null, cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline.</summary>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it is given.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result.</returns>
+    public ValueTask<TResult> ExecuteAsync<TResult>(Func<CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline and returns the outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it is given.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result, or the failure (an open circuit costs no new exception).</returns>
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return _engine.ExecuteAsync(operation, state, null, cancellationToken);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/> through the pipeline (retry delays block the calling thread).</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; timeouts can only stop it through the token it is given.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result.</returns>
+    public TResult Execute<TState, TResult>(Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return SyncBridge.Run(_engine.ExecuteAsync(SyncBridge.Invoke<TState, TResult>, new SyncBridge.Call<TState, TResult>(operation, state), null, cancellationToken));
+    }
+}

@@ -1,0 +1,49 @@
+using Resilience.Fallback;
+
+namespace Resilience;
+
+/// <summary>Builds a <see cref="ResiliencePipeline{TResult}"/>: like <see cref="ResiliencePipelineBuilder"/>, plus results that count as failures and a cached fallback.</summary>
+/// <typeparam name="TResult">The type of the operation's result.</typeparam>
+public sealed class ResiliencePipelineBuilder<TResult> : ResiliencePipelineBuilderBase<ResiliencePipelineBuilder<TResult>>
+{
+    private Func<TResult, bool>? _isFailure;
+    private CachedFallback<string, TResult>? _fallback;
+    private Func<Exception, bool>? _fallbackOn;
+
+    /// <summary>Creates a builder for a pipeline called <paramref name="name"/>.</summary>
+    /// <param name="name">The pipeline's name, used in metrics, logs and exception messages.</param>
+    public ResiliencePipelineBuilder(string name)
+        : base(name)
+    {
+    }
+
+    /// <summary>Counts results for which <paramref name="isFailure"/> returns <see langword="true"/> as failures: the breaker records them, retry retries them, the fallback replaces them.</summary>
+    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <returns>This builder.</returns>
+    public ResiliencePipelineBuilder<TResult> HandleResult(Func<TResult, bool> isFailure)
+    {
+        ArgumentNullException.ThrowIfNull(isFailure);
+        _isFailure = isFailure;
+        return this;
+    }
+
+    /// <summary>
+    /// Remembers the last good result per fallback key and serves it, marked stale with its age, when the call fails
+    /// (or the circuit is open) and it is younger than the cache's <see cref="CachedFallbackOptions.MaxStaleness"/>;
+    /// else the cache's static fallback, else the original failure.
+    /// </summary>
+    /// <param name="fallback">The cache; share one per dependency if several pipelines should see the same values.</param>
+    /// <param name="handles">Which exceptions the fallback may replace. Default: all but the caller's cancellation.</param>
+    /// <returns>This builder.</returns>
+    public ResiliencePipelineBuilder<TResult> AddFallback(CachedFallback<string, TResult> fallback, Func<Exception, bool>? handles = null)
+    {
+        ArgumentNullException.ThrowIfNull(fallback);
+        _fallback = fallback;
+        _fallbackOn = handles;
+        return this;
+    }
+
+    /// <summary>Creates the pipeline; every option is validated here.</summary>
+    /// <returns>The pipeline; thread-safe and meant to be shared.</returns>
+    public ResiliencePipeline<TResult> Build() => new(BuildEngine(_isFailure), _isFailure, _fallback, _fallbackOn);
+}

@@ -1,0 +1,200 @@
+using Resilience.CircuitBreaking;
+using Resilience.Fallback;
+using Resilience.Retry;
+
+namespace Resilience;
+
+/// <summary>
+/// Strategies composed in one fixed order — fallback → rate limiter → total timeout → retry → circuit breaker → attempt
+/// timeout — for operations that return <typeparamref name="TResult"/>. Built by <see cref="ResiliencePipelineBuilder{TResult}"/>;
+/// thread-safe and meant to be shared.
+/// </summary>
+/// <typeparam name="TResult">The type of the operation's result.</typeparam>
+/// <remarks>
+/// The cached fallback is keyed per call (<see cref="ExecuteWithFallbackAsync{TState}"/>); the other methods use one key for
+/// the whole pipeline, the empty string. A first-try success that completes synchronously allocates nothing.
+/// </remarks>
+public sealed class ResiliencePipeline<TResult>
+{
+    private const string DefaultFallbackKey = "";
+
+    private readonly PipelineEngine _engine;
+    private readonly Func<TResult, bool>? _isFailure;
+    private readonly CachedFallback<string, TResult>? _fallback;
+    private readonly Func<Exception, bool>? _fallbackOn;
+
+    internal ResiliencePipeline(PipelineEngine engine, Func<TResult, bool>? isFailure, CachedFallback<string, TResult>? fallback, Func<Exception, bool>? fallbackOn)
+    {
+        _engine = engine;
+        _isFailure = isFailure;
+        _fallback = fallback;
+        _fallbackOn = fallbackOn;
+    }
+
+    /// <summary>Gets the pipeline's name.</summary>
+    public string Name => _engine.Name;
+
+    /// <summary>Gets the pipeline's circuit breaker, if it has one.</summary>
+    public CircuitBreaker? CircuitBreaker => _engine.CircuitBreaker;
+
+    /// <summary>Gets the retry statistics, if the pipeline retries.</summary>
+    public RetryStatistics? RetryStatistics => _engine.Retry?.Statistics;
+
+    /// <summary>Gets the cached fallback, if the pipeline has one.</summary>
+    public CachedFallback<string, TResult>? Fallback => _fallback;
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline, passing <paramref name="state"/> so the delegate can be static.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it is given (the timeouts cancel it).</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result, or the fallback's value when the call failed and one was available.</returns>
+    public ValueTask<TResult> ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return OutcomeInvoker.Unwrap(ExecuteOutcomeAsync(operation, state, cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline.</summary>
+    /// <param name="operation">The operation; it must observe the token it is given.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result, or the fallback's value.</returns>
+    public ValueTask<TResult> ExecuteAsync(Func<CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline and returns the outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it is given.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result (possibly the fallback's), or the failure.</returns>
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var pending = _engine.ExecuteAsync(operation, state, _isFailure, cancellationToken);
+        if (_fallback is null)
+        {
+            return pending;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var outcome = pending.Result;
+            return new ValueTask<Outcome<TResult>>(Resolve(in outcome, DefaultFallbackKey, cancellationToken).ToOutcome());
+        }
+
+        return AwaitOutcomeAsync(pending, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline with the cached fallback keyed by <paramref name="fallbackKey"/>, and says where the value came from.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="fallbackKey">What the value is, e.g. the resource's ID: the last good value of this key is served when the call fails.</param>
+    /// <param name="operation">The operation; it must observe the token it is given.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The value with its source (live, cache or static), staleness and age.</returns>
+    /// <exception cref="Exception">The original failure, when no fallback value was available.</exception>
+    public ValueTask<FallbackValue<TResult>> ExecuteWithFallbackAsync<TState>(
+        string fallbackKey, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fallbackKey);
+        ArgumentNullException.ThrowIfNull(operation);
+        var pending = _engine.ExecuteAsync(operation, state, _isFailure, cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            var outcome = pending.Result;
+            return new ValueTask<FallbackValue<TResult>>(Resolve(in outcome, fallbackKey, cancellationToken).GetValueOrThrow());
+        }
+
+        return AwaitFallbackAsync(pending, fallbackKey, cancellationToken);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/> through the pipeline (retry delays block the calling thread).</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation; timeouts can only stop it through the token it is given.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The result, or the fallback's value.</returns>
+    public TResult Execute<TState>(Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return SyncBridge.Run(ExecuteOutcomeAsync(SyncBridge.Invoke<TState, TResult>, new SyncBridge.Call<TState, TResult>(operation, state), cancellationToken));
+    }
+
+    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync(ValueTask<Outcome<TResult>> pending, CancellationToken cancellationToken)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        return Resolve(in outcome, DefaultFallbackKey, cancellationToken).ToOutcome();
+    }
+
+    private async ValueTask<FallbackValue<TResult>> AwaitFallbackAsync(ValueTask<Outcome<TResult>> pending, string key, CancellationToken cancellationToken)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        return Resolve(in outcome, key, cancellationToken).GetValueOrThrow();
+    }
+
+    /// <summary>Stores a good result, or replaces a handled failure with the fallback's value when there is one.</summary>
+    private Resolution Resolve(in Outcome<TResult> outcome, string key, CancellationToken cancellationToken)
+    {
+        if (!outcome.HasException)
+        {
+            var result = outcome.Result!;
+            if (_isFailure is null || !_isFailure(result))
+            {
+                _fallback?.Store(key, result);
+                return new Resolution(outcome, new FallbackValue<TResult>(result, FallbackSource.Live, TimeSpan.Zero, default));
+            }
+        }
+
+        if (_fallback is not null && IsHandled(in outcome, cancellationToken) && _fallback.TryGetFallback(key, out var fallback))
+        {
+            return new Resolution(Outcome.FromResult(fallback.Value), fallback);
+        }
+
+        // No fallback: a failed result is still the caller's result, an exception surfaces as it was.
+        return new Resolution(outcome, outcome.HasException ? default : new FallbackValue<TResult>(outcome.Result!, FallbackSource.Live, TimeSpan.Zero, default));
+    }
+
+    private bool IsHandled(in Outcome<TResult> outcome, CancellationToken cancellationToken)
+    {
+        if (!outcome.HasException)
+        {
+            return true;
+        }
+
+        var exception = outcome.Exception!;
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        return exception is BrokenCircuitException || (_fallbackOn?.Invoke(exception) ?? true);
+    }
+
+    private readonly struct Resolution
+    {
+        private readonly Outcome<TResult> _outcome;
+        private readonly FallbackValue<TResult> _value;
+
+        public Resolution(Outcome<TResult> outcome, FallbackValue<TResult> value)
+        {
+            _outcome = outcome;
+            _value = value;
+        }
+
+        public Outcome<TResult> ToOutcome() => _outcome;
+
+        public FallbackValue<TResult> GetValueOrThrow()
+        {
+            if (_outcome.HasException)
+            {
+                _outcome.GetResultOrThrow();
+            }
+
+            return _value;
+        }
+    }
+}
