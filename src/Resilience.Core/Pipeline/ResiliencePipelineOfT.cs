@@ -106,7 +106,10 @@ public sealed class ResiliencePipeline<TResult>
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
-            return new ValueTask<FallbackValue<TResult>>(Resolve(in outcome, fallbackKey, cancellationToken).GetValueOrThrow());
+            var resolution = Resolve(in outcome, fallbackKey, cancellationToken);
+            return resolution.ToOutcome().HasException
+                ? ValueTask.FromException<FallbackValue<TResult>>(resolution.ToOutcome().Exception!)
+                : new ValueTask<FallbackValue<TResult>>(resolution.GetValueOrThrow());
         }
 
         return AwaitFallbackAsync(pending, fallbackKey, cancellationToken);

@@ -1,0 +1,101 @@
+using Resilience.CircuitBreaking;
+using Resilience.Fallback;
+using Resilience.Retry;
+
+namespace Resilience.Core.Tests.Pipeline;
+
+public sealed class ResiliencePipelineAllocationTests
+{
+    private const int Iterations = 10_000;
+
+    [Fact]
+    public void FullPipeline_FirstTrySuccess_CompletedValueTask_DoesNotAllocate()
+    {
+        var pipeline = FullPipeline();
+        Run(pipeline, 100);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var sum = Run(pipeline, Iterations);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(Iterations, sum);
+
+        static long Run(ResiliencePipeline<int> pipeline, int n)
+        {
+            long sum = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var pending = pipeline.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+                sum += pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
+            }
+
+            return sum;
+        }
+    }
+
+    [Fact]
+    public void FullPipeline_FirstTrySuccess_Sync_DoesNotAllocate()
+    {
+        var pipeline = FullPipeline();
+        Run(pipeline, 100);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var sum = Run(pipeline, Iterations);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(Iterations, sum);
+
+        static long Run(ResiliencePipeline<int> pipeline, int n)
+        {
+            long sum = 0;
+            for (var i = 0; i < n; i++)
+            {
+                sum += pipeline.Execute(static (s, _) => s, 1);
+            }
+
+            return sum;
+        }
+    }
+
+    [Fact]
+    public void RetryOnlyPipeline_FirstTrySuccess_DoesNotAllocate()
+    {
+        var pipeline = new ResiliencePipelineBuilder("retry").AddRetry(RetryPresets.Database).Build();
+        Run(pipeline, 100);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var sum = Run(pipeline, Iterations);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(Iterations, sum);
+
+        static long Run(ResiliencePipeline pipeline, int n)
+        {
+            long sum = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var pending = pipeline.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+                sum += pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
+            }
+
+            return sum;
+        }
+    }
+
+    // The system clock: FakeTimeProvider's own timers allocate on every CancelAfter, which would measure the test double.
+    // No timer fires here; the calls complete long before any timeout.
+    private static ResiliencePipeline<int> FullPipeline()
+    {
+        var time = TimeProvider.System;
+        return new ResiliencePipelineBuilder<int>("full") { TimeProvider = time }
+            .AddFallback(new CachedFallback<string, int>("full", new CachedFallbackOptions(), timeProvider: time))
+            .AddTotalTimeout(TimeSpan.FromSeconds(30))
+            .AddRetry(RetryPresets.Database)
+            .AddCircuitBreaker(new CircuitBreakerOptions())
+            .AddAttemptTimeout(TimeSpan.FromSeconds(10))
+            .Build();
+    }
+}
