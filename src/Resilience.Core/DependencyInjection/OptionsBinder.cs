@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
 using Resilience.Fallback;
+using Resilience.Retry;
 
 namespace Resilience.DependencyInjection;
 
@@ -66,6 +67,76 @@ internal static class OptionsBinder
         }
 
         ThrowIfAny(errors, name, typeof(CachedFallbackOptions));
+    }
+
+    public static void Bind(IConfiguration section, string name, ResiliencePipelineOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "TOTALTIMEOUT": options.TotalTimeout = ParseTimeSpan(child, errors, TimeSpan.Zero); break;
+                case "ATTEMPTTIMEOUT": options.AttemptTimeout = ParseTimeSpan(child, errors, TimeSpan.Zero); break;
+                case "CONCURRENCYLIMIT": options.ConcurrencyLimit = ParseInt(child, errors, 0); break;
+                case "QUEUELIMIT": options.QueueLimit = ParseInt(child, errors, 0); break;
+                case "RETRY": BindRetry(child, options.Retry ??= new RetryOptions(), errors); break;
+                case "RETRYBUDGET": BindBudget(child, options.RetryBudget ??= new RetryBudgetOptions(), errors); break;
+                case "CIRCUITBREAKER": options.CircuitBreaker = true; break;
+                default:
+                    errors.Add($"{child.Path}: unknown key; expected one of TotalTimeout, AttemptTimeout, ConcurrencyLimit, QueueLimit, Retry, RetryBudget, CircuitBreaker.");
+                    break;
+            }
+        }
+
+        ThrowIfAny(errors, name, typeof(ResiliencePipelineOptions));
+    }
+
+    private static void BindRetry(IConfigurationSection section, RetryOptions options, List<string> errors)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "MAXRETRIES": options.MaxRetries = ParseInt(child, errors, options.MaxRetries); break;
+                case "BASEDELAY": options.BaseDelay = ParseTimeSpan(child, errors, options.BaseDelay); break;
+                case "MAXDELAY": options.MaxDelay = ParseTimeSpan(child, errors, options.MaxDelay); break;
+                case "BACKOFFFACTOR": options.BackoffFactor = ParseDouble(child, errors, options.BackoffFactor); break;
+                case "BACKOFF": options.Backoff = ParseEnum(child, errors, options.Backoff); break;
+                case "JITTER": options.Jitter = ParseEnum(child, errors, options.Jitter); break;
+                default:
+                    errors.Add($"{child.Path}: unknown key; expected one of MaxRetries, BaseDelay, MaxDelay, Backoff, BackoffFactor, Jitter.");
+                    break;
+            }
+        }
+    }
+
+    private static void BindBudget(IConfigurationSection section, RetryBudgetOptions options, List<string> errors)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "MAXTOKENS": options.MaxTokens = ParseDouble(child, errors, options.MaxTokens); break;
+                case "DEPOSITPERSUCCESS": options.DepositPerSuccess = ParseDouble(child, errors, options.DepositPerSuccess); break;
+                case "MINRETRIESPERSECOND": options.MinRetriesPerSecond = ParseInt(child, errors, options.MinRetriesPerSecond); break;
+                default:
+                    errors.Add($"{child.Path}: unknown key; expected one of MaxTokens, DepositPerSuccess, MinRetriesPerSecond.");
+                    break;
+            }
+        }
+    }
+
+    private static TEnum ParseEnum<TEnum>(IConfigurationSection child, List<string> errors, TEnum fallback)
+        where TEnum : struct, Enum
+    {
+        if (Enum.TryParse<TEnum>(child.Value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add($"{child.Path}: '{child.Value}' is not one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
+        return fallback;
     }
 
     private static void ThrowIfAny(List<string> errors, string name, Type type)

@@ -1,0 +1,124 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Resilience;
+using Resilience.CircuitBreaking;
+using Resilience.DependencyInjection;
+using Resilience.Retry;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers named <see cref="ResiliencePipeline"/> and <see cref="ResiliencePipeline{TResult}"/> instances.</summary>
+/// <remarks>
+/// A pipeline is resolved as a keyed singleton under its name. Its options bind from the given section
+/// (conventionally <c>Resilience:Pipelines:{name}</c>) and are validated at start-up; its breaker joins the
+/// <see cref="CircuitBreakerRegistry"/> under the pipeline's name, so it appears in the status report.
+/// </remarks>
+public static class PipelineResilienceBuilderExtensions
+{
+    /// <summary>The conventional configuration section of pipelines: <c>Resilience:Pipelines</c>.</summary>
+    public const string ConfigurationSection = "Resilience:Pipelines";
+
+    /// <summary>Registers a pipeline configured from <paramref name="section"/>.</summary>
+    /// <param name="builder">The resilience builder.</param>
+    /// <param name="name">The pipeline's name and service key.</param>
+    /// <param name="section">The pipeline's section, e.g. <c>configuration.GetSection("Resilience:Pipelines:orders-db")</c>.</param>
+    /// <returns>The builder.</returns>
+    public static ResilienceBuilder AddPipeline(this ResilienceBuilder builder, string name, IConfiguration section) =>
+        builder.AddPipeline(name, section, static (_, _) => { });
+
+    /// <summary>Registers a pipeline configured from <paramref name="section"/>, then by <paramref name="configure"/>.</summary>
+    /// <param name="builder">The resilience builder.</param>
+    /// <param name="name">The pipeline's name and service key.</param>
+    /// <param name="section">The pipeline's section, e.g. <c>configuration.GetSection("Resilience:Pipelines:orders-db")</c>.</param>
+    /// <param name="configure">Further configuration in code (runs after the section).</param>
+    /// <returns>The builder.</returns>
+    public static ResilienceBuilder AddPipeline(this ResilienceBuilder builder, string name, IConfiguration section, Action<ResiliencePipelineBuilder, IServiceProvider> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Register(builder, name, section);
+        builder.Services.AddKeyedSingleton(name, (sp, _) =>
+        {
+            var pipeline = new ResiliencePipelineBuilder(name);
+            Apply(pipeline, sp, name);
+            configure(pipeline, sp);
+            return pipeline.Build();
+        });
+        return builder;
+    }
+
+    /// <summary>Registers a typed pipeline (results that count as failures, cached fallback) configured from <paramref name="section"/>, then by <paramref name="configure"/>.</summary>
+    /// <typeparam name="TResult">The type of the operation's result.</typeparam>
+    /// <param name="builder">The resilience builder.</param>
+    /// <param name="name">The pipeline's name and service key.</param>
+    /// <param name="section">The pipeline's section.</param>
+    /// <param name="configure">Further configuration in code, e.g. <c>HandleResult</c> and <c>AddFallback</c>.</param>
+    /// <returns>The builder.</returns>
+    public static ResilienceBuilder AddPipeline<TResult>(this ResilienceBuilder builder, string name, IConfiguration section, Action<ResiliencePipelineBuilder<TResult>, IServiceProvider> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Register(builder, name, section);
+        builder.Services.AddKeyedSingleton(name, (sp, _) =>
+        {
+            var pipeline = new ResiliencePipelineBuilder<TResult>(name);
+            Apply(pipeline, sp, name);
+            configure(pipeline, sp);
+            return pipeline.Build();
+        });
+        return builder;
+    }
+
+    private static void Register(ResilienceBuilder builder, string name, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(section);
+        var path = section is IConfigurationSection s ? s.Path : $"{ConfigurationSection}:{name}";
+        var breaker = section.GetSection("CircuitBreaker");
+        if (breaker.Exists())
+        {
+            builder.AddCircuitBreaker(name, breaker);
+        }
+
+        builder.Services.AddSingleton<IValidateOptions<ResiliencePipelineOptions>>(new ResiliencePipelineOptionsValidator(name, path));
+        builder.Services.AddOptions<ResiliencePipelineOptions>(name)
+            .Configure(o => OptionsBinder.Bind(section, name, o))
+            .ValidateOnStart();
+    }
+
+    private static void Apply<TBuilder>(ResiliencePipelineBuilderBase<TBuilder> pipeline, IServiceProvider services, string name)
+        where TBuilder : ResiliencePipelineBuilderBase<TBuilder>
+    {
+        var options = services.GetRequiredService<IOptionsMonitor<ResiliencePipelineOptions>>().Get(name);
+        pipeline.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        pipeline.LoggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        if (options.ConcurrencyLimit is { } limit)
+        {
+            pipeline.AddRateLimiter(new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = limit, QueueLimit = options.QueueLimit }));
+        }
+
+        if (options.TotalTimeout is { } total)
+        {
+            pipeline.AddTotalTimeout(total);
+        }
+
+        if (options.Retry is { } retry)
+        {
+            pipeline.AddRetry(options.RetryBudget is { } budget
+                ? new RetryOptions(retry) { Budget = new RetryBudget(budget, pipeline.TimeProvider) }
+                : retry);
+        }
+
+        if (options.CircuitBreaker)
+        {
+            pipeline.AddCircuitBreaker(services.GetRequiredKeyedService<CircuitBreaker>(name));
+        }
+
+        if (options.AttemptTimeout is { } attempt)
+        {
+            pipeline.AddAttemptTimeout(attempt);
+        }
+    }
+}
