@@ -9,15 +9,19 @@ namespace Resilience.Timeouts;
 /// <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/> runs on the provider's timer (a fake one in tests;
 /// the runtime's own timer queue, without allocation, for <see cref="TimeProvider.System"/>). A source comes back only
 /// when <see cref="CancellationTokenSource.TryReset"/> succeeds: a cancelled source is disposed, never reused.
+/// <see cref="CancellationTokenSource.TryReset"/> can only reset the runtime's own timer, so sources bound to any
+/// other provider (a <c>FakeTimeProvider</c> in tests) are correct but not pooled: each is created and disposed.
 /// </remarks>
 internal sealed class CancellationTokenSourcePool
 {
     private readonly CancellationTokenSource?[] _slots;
     private readonly TimeProvider _timeProvider;
+    private readonly bool _poolable;
 
     public CancellationTokenSourcePool(TimeProvider timeProvider, int capacity = 0)
     {
         _timeProvider = timeProvider;
+        _poolable = timeProvider == TimeProvider.System;
         _slots = new CancellationTokenSource?[capacity > 0 ? capacity : Math.Max(4, Environment.ProcessorCount * 2)];
     }
 
@@ -61,7 +65,7 @@ internal sealed class CancellationTokenSourcePool
     /// <returns><see langword="true"/> when the source went back into the pool.</returns>
     public bool Return(CancellationTokenSource cts)
     {
-        if (cts.TryReset())
+        if (_poolable && cts.TryReset())
         {
             var slots = _slots;
             for (int i = 0; i < slots.Length; i++)
