@@ -47,6 +47,8 @@ cd Snippets
 for p in Core Npgsql Http; do
   out=$(dotnet add package "Resilience.$p" --version "$version" 2>&1) || { echo "$out" >&2; exit 1; }
 done
+# The snippets declare their own `builder`/`app`: replace the template's top-level program with a bare entry point.
+echo 'internal static class Program { private static void Main() { } }' > Program.cs
 awk -f "$root/scripts/readme-snippets.awk" "$root/README.md" "$root"/src/*/README.md > ReadmeSnippets.cs
 blocks=$(grep -c 'internal static async System.Threading.Tasks.Task Snippet' ReadmeSnippets.cs || true)
 dotnet build -c Release --nologo -v quiet || { echo "package-smoke: a README C# block does not compile (see ReadmeSnippets.cs above)" >&2; cat -n ReadmeSnippets.cs >&2; exit 1; }
