@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs the content service on a throwaway PostgreSQL: starts the database, builds and starts the service on
 # 127.0.0.1, prints its URL, and stops and removes everything on Ctrl-C.
-#   PORT=5080 (default)   the service's port
+#   PORT=5080 (default)            the service's port
+#   PROVIDERS_PORT=5090 (default)  the fake LLM/CMS providers' port (fault controls at /faults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 port=${PORT:-5080}
+providers_port=${PROVIDERS_PORT:-5090}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 pg_dir=$(mktemp -d -u /tmp/resilience-sample-pg-XXXXXX)
@@ -25,6 +27,11 @@ export ConnectionStrings__ContentDb
 ConnectionStrings__ContentDb=$(cat "$pg_dir/connection-string")
 
 dotnet build samples/ContentService/ContentService.csproj -c Release --nologo -v quiet
+dotnet build samples/FakeProviders/FakeProviders.csproj -c Release --nologo -v quiet
+providers="http://127.0.0.1:$providers_port"
+dotnet run --project samples/FakeProviders/FakeProviders.csproj -c Release --no-build --no-launch-profile -- --urls "$providers" &
+pids+=($!)
+export Providers__BaseUrl="$providers"
 url="http://127.0.0.1:$port"
 dotnet run --project samples/ContentService/ContentService.csproj -c Release --no-build --no-launch-profile -- --urls "$url" &
 pids+=($!)
@@ -34,5 +41,7 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 echo
-echo "Content service: $url   (health: $url/health/ready)   Ctrl-C stops it and the database."
+echo "Content service: $url   (health: $url/health/ready)"
+echo "Fake providers:  $providers   (inject faults: curl -X PUT $providers/faults/llm-primary -H 'content-type: application/json' -d '{\"errorRate\":1}')"
+echo "Ctrl-C stops everything and removes the database."
 wait "${pids[0]}"

@@ -1,8 +1,182 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
+using FakeProviders;
+
 // Local stand-ins for the LLM and CMS providers the content service calls, with fault injection
 // (error rate, latency, outage, 429 with Retry-After, hang) so breakers and fallbacks can be watched working.
 var builder = WebApplication.CreateSlimBuilder(args);
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, FakeJsonContext.Default));
+builder.Services.AddSingleton<FaultBoard>();
 var app = builder.Build();
 
-app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+app.MapGet("/health", () => Results.Ok(new HealthResponse("ok")));
+
+// Fault controls: GET lists every target's faults, PUT replaces one target's, DELETE clears them.
+app.MapGet("/faults", (FaultBoard board) => Results.Ok(board.All()));
+app.MapPut("/faults/{target}", (string target, FaultSettings settings, FaultBoard board) =>
+{
+    var errors = settings.Validate();
+    if (errors.Count > 0)
+    {
+        return Results.ValidationProblem(errors, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Invalid fault settings", extensions: new Dictionary<string, object?> { ["errorId"] = "ERR_VALIDATION" });
+    }
+
+    board.Set(target, settings);
+    return Results.Ok(settings);
+});
+app.MapDelete("/faults", (FaultBoard board) =>
+{
+    board.Clear();
+    return Results.NoContent();
+});
+
+// LLM: one endpoint per provider name (e.g. "llm-primary", "llm-secondary").
+app.MapPost("/llm/{provider}/generate", async (string provider, GenerateRequest request, FaultBoard board, HttpContext http) =>
+{
+    if (await board.InjectAsync(provider, http) is { } fault)
+    {
+        return fault;
+    }
+
+    if (string.IsNullOrWhiteSpace(request.Prompt))
+    {
+        return Results.Problem(statusCode: 422, title: "prompt is required", extensions: new Dictionary<string, object?> { ["errorId"] = "ERR_VALIDATION" });
+    }
+
+    var tokens = Math.Max(1, request.Prompt.Length / 4) + 64;
+    var text = $"[{provider}] {request.Prompt.Trim()} — a generated draft of {tokens} tokens.";
+    return Results.Ok(new GenerateResponse(text, tokens, Math.Round(tokens * 0.000002m, 6), provider));
+});
+
+// Image CMS: upload, metadata, delete. Uploads honour Idempotency-Key, so a retried upload never duplicates.
+var images = new ConcurrentDictionary<string, ImageMetadata>();
+var byIdempotencyKey = new ConcurrentDictionary<string, string>();
+app.MapPost("/cms/images", async (HttpContext http, FaultBoard board) =>
+{
+    if (await board.InjectAsync("cms", http) is { } fault)
+    {
+        return fault;
+    }
+
+    using var body = new MemoryStream();
+    await http.Request.Body.CopyToAsync(body, http.RequestAborted);
+    if (body.Length == 0)
+    {
+        return Results.Problem(statusCode: 422, title: "image body is empty", extensions: new Dictionary<string, object?> { ["errorId"] = "ERR_VALIDATION" });
+    }
+
+    var key = http.Request.Headers["Idempotency-Key"].ToString();
+    var id = string.IsNullOrEmpty(key) ? Guid.NewGuid().ToString("N") : byIdempotencyKey.GetOrAdd(key, static _ => Guid.NewGuid().ToString("N"));
+    var metadata = images.GetOrAdd(id, _ => new ImageMetadata(id, body.Length, http.Request.ContentType ?? "application/octet-stream", DateTimeOffset.UtcNow));
+    return Results.Created($"/cms/images/{id}", metadata);
+});
+app.MapGet("/cms/images/{id}", async (string id, HttpContext http, FaultBoard board) =>
+    await board.InjectAsync("cms", http) ?? (images.TryGetValue(id, out var m) ? Results.Ok(m) : Results.NotFound()));
+app.MapDelete("/cms/images/{id}", async (string id, HttpContext http, FaultBoard board) =>
+    await board.InjectAsync("cms", http) ?? (images.TryRemove(id, out _) ? Results.NoContent() : Results.NotFound()));
 
 await app.RunAsync();
+
+namespace FakeProviders
+{
+    /// <summary>The faults currently injected per target (an LLM provider name or "cms").</summary>
+    internal sealed class FaultBoard
+    {
+        private readonly ConcurrentDictionary<string, FaultSettings> _faults = new(StringComparer.OrdinalIgnoreCase);
+
+        public IReadOnlyDictionary<string, FaultSettings> All() => new Dictionary<string, FaultSettings>(_faults, StringComparer.OrdinalIgnoreCase);
+
+        public void Set(string target, FaultSettings settings) => _faults[target] = settings;
+
+        public void Clear() => _faults.Clear();
+
+        /// <summary>Applies the target's faults to this request: returns the faulty response, or null to answer normally.</summary>
+        public async Task<IResult?> InjectAsync(string target, HttpContext http)
+        {
+            if (!_faults.TryGetValue(target, out var f))
+            {
+                return null;
+            }
+
+            if (f.LatencyMs > 0)
+            {
+                await Task.Delay(f.LatencyMs, http.RequestAborted);
+            }
+
+            if (f.Hang)
+            {
+                // Held until the client gives up: what a stuck upstream looks like.
+                await Task.Delay(Timeout.Infinite, http.RequestAborted);
+            }
+
+            if (f.Outage)
+            {
+                http.Abort();
+                return Results.Empty;
+            }
+
+            if (f.RateLimitRetryAfterSeconds is { } seconds)
+            {
+                http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.StatusCode(StatusCodes.Status429TooManyRequests);
+            }
+
+            if (f.ErrorRate > 0 && Random.Shared.NextDouble() < f.ErrorRate)
+            {
+                return Results.StatusCode(f.ErrorStatus);
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>What to inject: all optional; an empty object means healthy.</summary>
+    internal sealed record FaultSettings(double ErrorRate = 0, int ErrorStatus = 503, int LatencyMs = 0, bool Outage = false, int? RateLimitRetryAfterSeconds = null, bool Hang = false)
+    {
+        public Dictionary<string, string[]> Validate()
+        {
+            var errors = new Dictionary<string, string[]>();
+            if (ErrorRate is < 0 or > 1)
+            {
+                errors["errorRate"] = ["must be between 0 and 1"];
+            }
+
+            if (ErrorStatus is < 400 or > 599)
+            {
+                errors["errorStatus"] = ["must be an HTTP error status (400-599)"];
+            }
+
+            if (LatencyMs is < 0 or > 600_000)
+            {
+                errors["latencyMs"] = ["must be between 0 and 600000"];
+            }
+
+            if (RateLimitRetryAfterSeconds is < 0)
+            {
+                errors["rateLimitRetryAfterSeconds"] = ["must not be negative"];
+            }
+
+            return errors;
+        }
+    }
+
+    internal sealed record HealthResponse(string Status);
+
+    internal sealed record GenerateRequest(string? Prompt);
+
+    internal sealed record GenerateResponse(string Text, int Tokens, decimal CostUsd, string Provider);
+
+    internal sealed record ImageMetadata(string Id, long Bytes, string ContentType, DateTimeOffset UploadedAt);
+
+    [JsonSerializable(typeof(HealthResponse))]
+    [JsonSerializable(typeof(GenerateRequest))]
+    [JsonSerializable(typeof(GenerateResponse))]
+    [JsonSerializable(typeof(ImageMetadata))]
+    [JsonSerializable(typeof(FaultSettings))]
+    [JsonSerializable(typeof(IReadOnlyDictionary<string, FaultSettings>))]
+    [JsonSerializable(typeof(Dictionary<string, FaultSettings>))]
+    [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
+    [JsonSerializable(typeof(HttpValidationProblemDetails))]
+    [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+    internal sealed partial class FakeJsonContext : JsonSerializerContext;
+}
