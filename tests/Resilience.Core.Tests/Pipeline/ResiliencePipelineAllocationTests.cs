@@ -9,76 +9,42 @@ public sealed class ResiliencePipelineAllocationTests
     private const int Iterations = 10_000;
 
     [Fact]
-    public void FullPipeline_FirstTrySuccess_CompletedValueTask_DoesNotAllocate()
-    {
-        var pipeline = FullPipeline();
-        Run(pipeline, 100);
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var sum = Run(pipeline, Iterations);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
-        Assert.Equal(Iterations, sum);
-
-        static long Run(ResiliencePipeline<int> pipeline, int n)
+    public void FullPipeline_FirstTrySuccess_CompletedValueTask_DoesNotAllocate() =>
+        AssertNoAllocation(FullPipeline(), static p =>
         {
-            long sum = 0;
-            for (var i = 0; i < n; i++)
-            {
-                var pending = pipeline.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
-                sum += pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
-            }
-
-            return sum;
-        }
-    }
+            var pending = p.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+            return pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
+        });
 
     [Fact]
-    public void FullPipeline_FirstTrySuccess_Sync_DoesNotAllocate()
-    {
-        var pipeline = FullPipeline();
-        Run(pipeline, 100);
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var sum = Run(pipeline, Iterations);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
-        Assert.Equal(Iterations, sum);
-
-        static long Run(ResiliencePipeline<int> pipeline, int n)
-        {
-            long sum = 0;
-            for (var i = 0; i < n; i++)
-            {
-                sum += pipeline.Execute(static (s, _) => s, 1);
-            }
-
-            return sum;
-        }
-    }
+    public void FullPipeline_FirstTrySuccess_Sync_DoesNotAllocate() =>
+        AssertNoAllocation(FullPipeline(), static p => p.Execute(static (s, _) => s, 1));
 
     [Fact]
-    public void RetryOnlyPipeline_FirstTrySuccess_DoesNotAllocate()
+    public void RetryOnlyPipeline_FirstTrySuccess_DoesNotAllocate() =>
+        AssertNoAllocation(new ResiliencePipelineBuilder("retry").AddRetry(RetryPresets.Database).Build(), static p =>
+        {
+            var pending = p.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+            return pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
+        });
+
+    private static void AssertNoAllocation<TPipeline>(TPipeline pipeline, Func<TPipeline, int> call)
     {
-        var pipeline = new ResiliencePipelineBuilder("retry").AddRetry(RetryPresets.Database).Build();
-        Run(pipeline, 100);
+        Run(pipeline, call, 100);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var sum = Run(pipeline, Iterations);
+        var sum = Run(pipeline, call, Iterations);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(0, allocated);
         Assert.Equal(Iterations, sum);
 
-        static long Run(ResiliencePipeline pipeline, int n)
+        static long Run(TPipeline pipeline, Func<TPipeline, int> call, int n)
         {
             long sum = 0;
             for (var i = 0; i < n; i++)
             {
-                var pending = pipeline.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
-                sum += pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
+                sum += call(pipeline);
             }
 
             return sum;
