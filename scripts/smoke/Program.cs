@@ -1,7 +1,10 @@
 // Compiled by scripts/package-smoke.sh against the packed packages, as a user's first program would be.
 using System.Net;
 using Resilience;
+using Resilience.CircuitBreaking;
 using Resilience.Failures;
+using Resilience.Fallback;
+using Resilience.Retry;
 using Resilience.Http;
 using Resilience.Npgsql;
 
@@ -25,5 +28,22 @@ Check(PostgresFailureClassifier.ClassifySqlState("23505") == FailureKind.Conflic
 Check(ErrorIds.For(PostgresFailureClassifier.ClassifySqlState("57014")) == ErrorIds.Timeout, "57014 maps to ERR_TIMEOUT");
 Check(HttpFailureClassifier.IsTransient(HttpStatusCode.ServiceUnavailable), "503 is transient");
 Check(!HttpFailureClassifier.IsTransient(HttpStatusCode.NotFound), "404 is not transient");
+
+// A pipeline with every slot: a flaky call succeeds on retry, then an isolated circuit is answered from the cache.
+var breaker = new CircuitBreaker("smoke", new CircuitBreakerOptions { FailureThreshold = 5 });
+var pipeline = new ResiliencePipelineBuilder<int>("smoke")
+    .AddFallback(new CachedFallback<string, int>("smoke", new CachedFallbackOptions { MaxStaleness = TimeSpan.FromMinutes(1) }))
+    .AddTotalTimeout(TimeSpan.FromSeconds(10))
+    .AddRetry(new RetryOptions { MaxRetries = 2, BaseDelay = TimeSpan.Zero })
+    .AddCircuitBreaker(breaker)
+    .AddAttemptTimeout(TimeSpan.FromSeconds(5))
+    .Build();
+var attempts = 0;
+var value = await pipeline.ExecuteAsync(_ => ++attempts < 2 ? ValueTask.FromException<int>(new TimeoutException()) : new ValueTask<int>(7), CancellationToken.None);
+Check(value == 7 && attempts == 2, "retry recovers a transient failure");
+breaker.Isolate();
+var stale = await pipeline.ExecuteWithFallbackAsync("", static (_, _) => new ValueTask<int>(0), 0, CancellationToken.None);
+Check(stale.IsStale && stale.Value == 7, "an open circuit is answered by the cached fallback");
+Check(breaker.GetSnapshot().Rejections == 1, "the breaker counted the rejection");
 
 Console.WriteLine($"smoke: {checks} checks passed");
