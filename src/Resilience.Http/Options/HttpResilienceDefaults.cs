@@ -32,6 +32,18 @@ internal static class HttpResilienceDefaults
     // 1 MiB: prompts and JSON bodies fit; uploads of files beyond it are sent once and never retried.
     public const int MaxBufferedContentBytes = 1024 * 1024;
 
+    // On (Microsoft's standard handler has none): during an outage each caller's retries would otherwise multiply the
+    // load on the failing upstream up to (MaxRetries + 1) times until the breaker opens.
+    public const bool RetryBudgetEnabled = true;
+    public const double RetryBudgetMaxTokens = 10;
+    public const double RetryBudgetDepositPerSuccess = 0.1;
+    public const int RetryBudgetMinRetriesPerSecond = 1;
+    public const double MinBudgetTokens = 0.001;
+    public const double MaxBudgetTokens = 1_000_000;
+    public const double MinBudgetDeposit = 0.000001;
+    public const double MaxBudgetDeposit = 1000;
+    public const int MaxBudgetMinRetriesPerSecond = 1_000_000;
+
     public const bool CachedFallbackEnabled = false;
     public const int CachedFallbackMaxEntries = 256;
     public const int CachedFallbackMaxBodyBytes = 256 * 1024;

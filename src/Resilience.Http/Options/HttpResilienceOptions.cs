@@ -86,6 +86,11 @@ public sealed class HttpResilienceOptions
     [Range(0, int.MaxValue)]
     public int MaxBufferedContentBytes { get; set; } = HttpResilienceDefaults.MaxBufferedContentBytes;
 
+    /// <summary>Gets the options of the retry budget, one token bucket per authority (or one in shared scope).</summary>
+    /// <value>Enabled by default: a burst of 10 retries, refilled by 0.1 per success, at least 1 retry per second.</value>
+    [ValidateObjectMembers]
+    public HttpRetryBudgetOptions RetryBudget { get; } = new();
+
     /// <summary>Gets the options of the cached <c>GET</c> fallback.</summary>
     /// <value>Disabled by default.</value>
     [ValidateObjectMembers]
@@ -108,7 +113,8 @@ public sealed class HttpResilienceOptions
     public Func<Outcome<HttpResponseMessage>, bool>? IsTransient { get; set; }
 
     /// <summary>Creates options holding the <c>standard</c> preset, which is also what a new instance holds.</summary>
-    /// <returns>New options: 30 s total, 10 s per attempt, 3 retries from 1 s up to 15 s, a breaker per authority that
-    /// opens after 5 consecutive failures for 30 s, 1 MiB of buffered request content, no cached fallback, failures as 503.</returns>
+    /// <returns>New options: 30 s total, 10 s per attempt, 3 retries from 1 s up to 15 s within a retry budget, a breaker
+    /// per authority that opens after 5 consecutive failures for 30 s, 1 MiB of buffered request content, no cached
+    /// fallback, failures as 503.</returns>
     public static HttpResilienceOptions Standard() => new();
 }

@@ -39,6 +39,13 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
                 nameof(HttpResilienceOptions.MaxDelay));
         }
 
+        if (options.RetryBudget.DepositPerSuccess > options.RetryBudget.MaxTokens)
+        {
+            builder.AddError(
+                $"RetryBudget:DepositPerSuccess ({options.RetryBudget.DepositPerSuccess}) must be at most RetryBudget:MaxTokens ({options.RetryBudget.MaxTokens}).",
+                "RetryBudget:DepositPerSuccess");
+        }
+
         return builder.Build();
     }
 

@@ -41,6 +41,7 @@ public sealed class HttpResilienceException : HttpRequestException
             HttpResilienceOutcome.RetriesExhausted => "Every attempt failed and no retry is left",
             HttpResilienceOutcome.RetryBudgetExhausted => "The request failed and the retry budget is empty",
             HttpResilienceOutcome.RetryAfterExceedsDeadline => "The server asked to retry later than the handler may wait",
+            HttpResilienceOutcome.TimedOut => "The total timeout ran out before an attempt succeeded",
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "The outcome must be a failure."),
         };
 

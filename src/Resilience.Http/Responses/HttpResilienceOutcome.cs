@@ -20,4 +20,10 @@ public enum HttpResilienceOutcome
 
     /// <summary>The server asked to wait (<c>Retry-After</c>) longer than the maximum delay or the time left allows.</summary>
     RetryAfterExceedsDeadline,
+
+    /// <summary>
+    /// The total timeout (<see cref="HttpResilienceOptions.TotalTimeout"/>) ran out before any attempt succeeded; reported as a
+    /// <c>504 Gateway Timeout</c> (no <c>Retry-After</c>) or as an exception whose inner exception is the timeout.
+    /// </summary>
+    TimedOut,
 }

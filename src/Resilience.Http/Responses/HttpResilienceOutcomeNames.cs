@@ -8,6 +8,7 @@ internal static class HttpResilienceOutcomeNames
     public const string RetriesExhausted = "retries-exhausted";
     public const string RetryBudgetExhausted = "retry-budget-exhausted";
     public const string RetryAfterExceedsDeadline = "retry-after-exceeds-deadline";
+    public const string TimedOut = "timeout";
 
     public static string? ToName(HttpResilienceOutcome outcome) => outcome switch
     {
@@ -16,6 +17,7 @@ internal static class HttpResilienceOutcomeNames
         HttpResilienceOutcome.RetriesExhausted => RetriesExhausted,
         HttpResilienceOutcome.RetryBudgetExhausted => RetryBudgetExhausted,
         HttpResilienceOutcome.RetryAfterExceedsDeadline => RetryAfterExceedsDeadline,
+        HttpResilienceOutcome.TimedOut => TimedOut,
         _ => null,
     };
 }

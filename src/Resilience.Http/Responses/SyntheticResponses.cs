@@ -34,7 +34,21 @@ internal static class SyntheticResponses
             throw new HttpResilienceException(outcome, authority, retryAfter, lastError);
         }
 
-        return Create503(request, outcome, retryAfter);
+        return outcome == HttpResilienceOutcome.TimedOut ? Create504(request) : Create503(request, outcome, retryAfter);
+    }
+
+    /// <summary>Creates a <c>504 Gateway Timeout</c> with the <see cref="HttpResilienceOutcome.TimedOut"/> marker.</summary>
+    public static HttpResponseMessage Create504(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var response = new HttpResponseMessage(HttpStatusCode.GatewayTimeout)
+        {
+            ReasonPhrase = "Gateway Timeout",
+            Version = request.Version,
+        };
+
+        OutcomeMarker.Mark(request, response, HttpResilienceOutcome.TimedOut);
+        return response;
     }
 
     /// <summary>Rounds up, so a client that waits the advertised seconds never comes back early.</summary>

@@ -45,6 +45,10 @@ internal static partial class HttpLog
         "HTTP client {ClientName}: a retry to {Authority} was due but the retry budget is empty; giving up")]
     public static partial void RetryBudgetExhausted(ILogger logger, string clientName, string authority);
 
+    [LoggerMessage(HttpResilienceEventIds.TimedOut, LogLevel.Warning,
+        "HTTP client {ClientName}: the request to {Authority} ran out of its total timeout of {TimeoutMs} ms after {Attempts} attempts")]
+    public static partial void TimedOut(ILogger logger, string clientName, string authority, double timeoutMs, int attempts);
+
     /// <summary>A short, log-safe reason for an attempt's failure: the status code or the exception type.</summary>
     public static string ReasonOf(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } exception

@@ -36,4 +36,7 @@ public static class HttpResilienceEventIds
 
     /// <summary>A retry was due but the retry budget was empty.</summary>
     public const int RetryBudgetExhausted = 3009;
+
+    /// <summary>The total timeout ran out before an attempt succeeded.</summary>
+    public const int TimedOut = 3010;
 }

@@ -18,6 +18,6 @@ public static class HttpResilienceTelemetry
     /// <summary>Tag: the authority of the request, <c>scheme://host:port</c>, or <c>*</c> when one breaker serves every host.</summary>
     public const string AuthorityTag = "resilience.http.authority";
 
-    /// <summary>Tag: what the handler did (<c>stale</c>, <c>circuit-open</c>, <c>retries-exhausted</c>, <c>retry-budget-exhausted</c>, <c>retry-after-exceeds-deadline</c>).</summary>
+    /// <summary>Tag: what the handler did (<c>stale</c>, <c>circuit-open</c>, <c>retries-exhausted</c>, <c>retry-budget-exhausted</c>, <c>retry-after-exceeds-deadline</c>, <c>timeout</c>).</summary>
     public const string OutcomeTag = "resilience.http.outcome";
 }

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Options;
+
+namespace Resilience.Http;
+
+/// <summary>Validates the options of one named client and reports each failure under its configuration path.</summary>
+internal sealed class HttpResilienceNamedValidator(string clientName, string keyPrefix) : IValidateOptions<HttpResilienceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HttpResilienceOptions options)
+    {
+        if (!string.Equals(name, clientName, StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        var result = HttpResilienceOptionsValidator.Instance.Validate(name, options);
+        if (!result.Failed)
+        {
+            return result;
+        }
+
+        var failures = new List<string>();
+        foreach (var failure in result.Failures ?? [])
+        {
+            failures.Add(keyPrefix + ": " + failure);
+        }
+
+        return ValidateOptionsResult.Fail(failures);
+    }
+}

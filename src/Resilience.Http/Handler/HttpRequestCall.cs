@@ -1,0 +1,50 @@
+namespace Resilience.Http;
+
+/// <summary>The facts of one request while it runs through a pipeline: what each attempt sends and why the retries stopped.</summary>
+/// <remarks>
+/// Travels to the attempts as the pipeline's state and to the retry predicate through <see cref="HttpRequestMessage.Options"/>
+/// (the predicate sees only the outcome, whose response links back to its request).
+/// </remarks>
+internal sealed class HttpRequestCall
+{
+    public static readonly HttpRequestOptionsKey<HttpRequestCall> Key = new("Resilience.Http.Call");
+
+    private readonly RequestContentReplay _replay;
+
+    public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission)
+    {
+        Handler = handler;
+        Request = request;
+        _replay = replay;
+        StartTimestamp = startTimestamp;
+        Permission = permission;
+    }
+
+    public ResilienceHttpHandler Handler { get; }
+
+    public HttpRequestMessage Request { get; }
+
+    public long StartTimestamp { get; }
+
+    public HttpRetryPermission Permission { get; }
+
+    /// <summary>Gets how many attempts were sent.</summary>
+    public int Attempts { get; private set; }
+
+    /// <summary>Gets or sets the server's <c>Retry-After</c> that did not fit the maximum delay or the time left, when retries stopped for it.</summary>
+    public TimeSpan? FailNowHint { get; set; }
+
+    /// <summary>Finds the call a response belongs to (the response links to its request, the request holds the call).</summary>
+    public static HttpRequestCall? Of(HttpResponseMessage response) =>
+        response.RequestMessage is { } request && request.Options.TryGetValue(Key, out var call) ? call : null;
+
+    public async ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken)
+    {
+        // Attempts never overlap: the pipeline starts the next one after the previous outcome.
+        Attempts++;
+        _replay.PrepareAttempt(Request);
+        var response = await Handler.SendInnerAsync(Request, cancellationToken).ConfigureAwait(false);
+        response.RequestMessage ??= Request;
+        return response;
+    }
+}
