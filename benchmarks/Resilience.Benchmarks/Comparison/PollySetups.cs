@@ -2,67 +2,82 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Fallback;
 using Polly.Retry;
-using Polly.Timeout;
 
 namespace Resilience.Benchmarks.Comparison;
 
 /// <summary>
-/// Polly v8 pipelines configured like ours in each benchmark: same thresholds, same timeouts, same work, so the only
-/// difference measured is the library. Polly has no consecutive-failure breaker; its ratio breaker is the closest.
+/// Polly v8 pipelines configured like ours in each benchmark (<see cref="OurSetups"/>): same thresholds, same timeouts,
+/// same predicates, same work, so the only difference measured is the library. Polly has no consecutive-failure
+/// breaker and no slow-call detection; its ratio breaker is the closest and is used for every comparison.
 /// </summary>
 internal static class PollySetups
 {
+    public const double FailureRatio = 0.5;
+    public const int MinimumThroughput = 5;
+    public const int MaxRetries = 3;
+    public static readonly TimeSpan SamplingDuration = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(60);
 
-    public static ResiliencePipeline<int> CircuitBreaker() =>
-        new ResiliencePipelineBuilder<int>()
-            .AddCircuitBreaker(BreakerOptions())
+    /// <summary>A break longer than any benchmark run, for the open-circuit rows (the longest Polly accepts).</summary>
+    public static readonly TimeSpan LongBreak = TimeSpan.FromDays(1);
+
+    public static Polly.ResiliencePipeline<int> CircuitBreaker(TimeSpan? breakDuration = null) =>
+        new Polly.ResiliencePipelineBuilder<int>()
+            .AddCircuitBreaker(BreakerOptions(breakDuration ?? BreakDuration))
             .Build();
 
-    public static (ResiliencePipeline<int> Pipeline, CircuitBreakerManualControl Control) OpenCircuitBreaker()
-    {
-        var control = new CircuitBreakerManualControl();
-        var options = BreakerOptions();
-        options.ManualControl = control;
-        var pipeline = new ResiliencePipelineBuilder<int>().AddCircuitBreaker(options).Build();
-        control.IsolateAsync().GetAwaiter().GetResult();
-        return (pipeline, control);
-    }
-
-    public static ResiliencePipeline<int> Retry() =>
-        new ResiliencePipelineBuilder<int>()
+    public static Polly.ResiliencePipeline<int> Retry() =>
+        new Polly.ResiliencePipelineBuilder<int>()
             .AddRetry(RetryOptions())
             .Build();
 
     /// <summary>fallback → total timeout → retry → breaker → attempt timeout, as our pipeline's fixed order.</summary>
-    public static ResiliencePipeline<int> FullPipeline() =>
-        new ResiliencePipelineBuilder<int>()
+    public static Polly.ResiliencePipeline<int> FullPipeline() =>
+        new Polly.ResiliencePipelineBuilder<int>()
             .AddFallback(new FallbackStrategyOptions<int>
             {
-                ShouldHandle = new PredicateBuilder<int>().Handle<Exception>(),
+                ShouldHandle = Handles<Exception>(),
                 FallbackAction = static _ => Polly.Outcome.FromResultAsValueTask(-1),
             })
-            .AddTimeout(TimeSpan.FromSeconds(30))
+            .AddTimeout(OurSetups.TotalTimeout)
             .AddRetry(RetryOptions())
-            .AddCircuitBreaker(BreakerOptions())
-            .AddTimeout(TimeSpan.FromSeconds(10))
+            .AddCircuitBreaker(BreakerOptions(BreakDuration))
+            .AddTimeout(OurSetups.AttemptTimeout)
             .Build();
 
-    private static CircuitBreakerStrategyOptions<int> BreakerOptions() => new()
+    /// <summary>Trips <paramref name="pipeline"/>'s breaker with <see cref="MinimumThroughput"/> failures.</summary>
+    public static void Trip(Polly.ResiliencePipeline<int> pipeline)
     {
-        FailureRatio = 0.5,
-        MinimumThroughput = 5,
-        SamplingDuration = TimeSpan.FromSeconds(30),
-        BreakDuration = BreakDuration,
-        ShouldHandle = new PredicateBuilder<int>().Handle<InvalidOperationException>(),
+        for (var i = 0; i < MinimumThroughput; i++)
+        {
+            var context = ResilienceContextPool.Shared.Get();
+            _ = pipeline.ExecuteOutcomeAsync(
+                static (_, _) => Polly.Outcome.FromExceptionAsValueTask<int>(new InvalidOperationException("trip")), context, 0)
+                .AsTask().GetAwaiter().GetResult();
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static CircuitBreakerStrategyOptions<int> BreakerOptions(TimeSpan breakDuration) => new()
+    {
+        FailureRatio = FailureRatio,
+        MinimumThroughput = MinimumThroughput,
+        SamplingDuration = SamplingDuration,
+        BreakDuration = breakDuration,
+        ShouldHandle = Handles<InvalidOperationException>(),
     };
 
     private static RetryStrategyOptions<int> RetryOptions() => new()
     {
-        MaxRetryAttempts = 3,
+        MaxRetryAttempts = MaxRetries,
         Delay = TimeSpan.Zero,
         BackoffType = DelayBackoffType.Exponential,
         UseJitter = true,
-        ShouldHandle = new PredicateBuilder<int>().Handle<InvalidOperationException>(),
+        ShouldHandle = Handles<InvalidOperationException>(),
     };
+
+    /// <summary>Exceptions of <typeparamref name="TException"/> and the -1 result, as our <c>HandleResult</c>/<c>ShouldRetry</c>.</summary>
+    private static PredicateBuilder<int> Handles<TException>()
+        where TException : Exception =>
+        new PredicateBuilder<int>().Handle<TException>().HandleResult(FlakyOperation.FailedResult);
 }
