@@ -333,6 +333,32 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task ExecuteAsync_TotalTimeoutFires_TimeoutErrorAndQueryStopped()
+    {
+        var sequence = Unique("total");
+        await using var pool = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        var options = FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
+        options.TotalTimeout = TimeSpan.FromMilliseconds(500);
+        var db = new ResilientDataSource(pool, options);
+
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
+            static async (command, seq, ct) =>
+            {
+                command.CommandText = $"SELECT nextval('{seq}'), pg_sleep(10)";
+                return await command.ExecuteScalarAsync(ct);
+            },
+            sequence));
+        watch.Stop();
+
+        Assert.Equal(FailureKind.Timeout, error.FailureKind);
+        Assert.Equal(ErrorIds.Timeout, error.ErrorId);
+        Assert.IsType<Resilience.Timeouts.OperationTimeoutException>(error.InnerException);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.Equal(1L, await ScalarAsync(pool, $"SELECT last_value FROM {sequence}"));
+    }
+
+    [Fact]
     public async Task ExecuteAsync_Conflicts_DoNotOpenCircuit()
     {
         var table = Unique("conflicts");
