@@ -1,4 +1,5 @@
 using Npgsql;
+using Resilience.CircuitBreaking;
 using Resilience.Failures;
 
 namespace Resilience.Npgsql;
@@ -68,6 +69,32 @@ public static class PostgresFailureClassifier
             && npgsql.Message.StartsWith(PoolExhaustedPrefix, StringComparison.Ordinal);
     }
 
+    /// <summary>Returns whether <paramref name="exception"/> says the database itself is failing, so it should count against a circuit breaker.</summary>
+    /// <param name="exception">An exception raised by Npgsql, a <see cref="DatabaseException"/> or a timeout.</param>
+    /// <returns>
+    /// <see langword="true"/> for <see cref="FailureKind.Unavailable"/>, <see cref="FailureKind.Timeout"/>,
+    /// <see cref="FailureKind.UnknownOutcome"/> and <see cref="FailureKind.Transient"/> failures; <see langword="false"/> for
+    /// the caller's faults (conflicts, invalid input, bugs), for serialization failures, deadlocks and lock timeouts
+    /// (40001, 40P01, 55P03: contention on some rows, not an outage), for an exhausted pool (the client is saturated; the
+    /// server may be fine) and for a rejection by an open circuit.
+    /// </returns>
+    public static bool IsInfrastructureFailure(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var inner = exception is DatabaseException { InnerException: { } original } ? original : exception;
+        if (inner is BrokenCircuitException || IsPoolExhausted(inner))
+        {
+            return false;
+        }
+
+        return Classify(exception) switch
+        {
+            FailureKind.Unavailable or FailureKind.Timeout or FailureKind.UnknownOutcome => true,
+            FailureKind.Transient => SqlStateOf(exception) is not ("40001" or "40P01" or "55P03"),
+            _ => false,
+        };
+    }
+
     /// <summary>Returns whether <paramref name="exception"/> is known to have happened before any command reached the server.</summary>
     /// <param name="exception">The exception to inspect.</param>
     /// <returns>
@@ -87,4 +114,11 @@ public static class PostgresFailureClassifier
             _ => false,
         };
     }
+
+    private static string? SqlStateOf(Exception exception) => exception switch
+    {
+        DatabaseException translated => translated.SqlState,
+        PostgresException pg => pg.SqlState,
+        _ => null,
+    };
 }

@@ -5,8 +5,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Resilience.CircuitBreaking;
 using Resilience.Health;
 using Resilience.Npgsql;
+using Resilience.Retry;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -17,16 +19,23 @@ public static class NpgsqlResilienceServiceCollectionExtensions
     private static readonly string[] HealthCheckTags = ["ready", "database"];
 
     /// <summary>
-    /// Registers an <see cref="NpgsqlDataSource"/>, a <see cref="ResilientDataSource"/>, an <see cref="NpgsqlPoolProbe"/> (as
+    /// Registers an <see cref="NpgsqlDataSource"/>, a <see cref="ResilientDataSource"/> (retry, circuit breaker, query timeouts), an <see cref="NpgsqlPoolProbe"/> (as
     /// <see cref="IPoolProbe"/>), a <see cref="PoolHealthMonitor"/> started and stopped with the host, and a health check named
     /// <c>postgres-pool</c> tagged <c>ready</c> and <c>database</c>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="connectionString">The PostgreSQL connection string (a pool <c>Cancellation Timeout</c> of 0, i.e. unbounded, is raised to 2 s).</param>
-    /// <param name="configuration">The section to bind <see cref="NpgsqlResilienceOptions"/> from (keys <c>QueryTimeouts:*</c>, <c>PoolHealth:*</c>); optional.</param>
+    /// <param name="configuration">
+    /// The section to bind <see cref="NpgsqlResilienceOptions"/> from (keys <c>Name</c>, <c>TotalTimeout</c>, <c>QueryTimeouts:*</c>,
+    /// <c>Retry:*</c>, <c>CircuitBreaker:*</c>, <c>PoolHealth:*</c>); optional.
+    /// </param>
     /// <param name="configure">Adjusts the options after binding; optional.</param>
     /// <returns>The service collection.</returns>
-    /// <remarks>Options are validated at start-up (<c>ValidateOnStart</c>); every broken rule is listed with its key.</remarks>
+    /// <remarks>
+    /// Options are validated at start-up (<c>ValidateOnStart</c>); every broken rule is listed with its key. When a
+    /// <see cref="CircuitBreakerRegistry"/> is registered (<c>AddResilience().AddCircuitBreakers(...)</c>), the database's breaker
+    /// is created in it under <see cref="NpgsqlResilienceOptions.Name"/>, so its state shows in the registry's status report.
+    /// </remarks>
     public static IServiceCollection AddNpgsqlResilience(
         this IServiceCollection services,
         string connectionString,
@@ -46,7 +55,14 @@ public static class NpgsqlResilienceServiceCollectionExtensions
                     o.Name = name;
                 }
 
+                if (configuration["TotalTimeout"] is { Length: > 0 } total)
+                {
+                    o.TotalTimeout = TimeSpan.Parse(total, System.Globalization.CultureInfo.InvariantCulture);
+                }
+
                 configuration.GetSection("QueryTimeouts").Bind(o.QueryTimeouts);
+                configuration.GetSection("Retry").Bind(o.Retry);
+                configuration.GetSection("CircuitBreaker").Bind(o.CircuitBreaker);
                 configuration.GetSection("PoolHealth").Bind(o.PoolHealth);
             });
         }
@@ -76,10 +92,19 @@ public static class NpgsqlResilienceServiceCollectionExtensions
 
             return builder.Build();
         });
-        services.TryAddSingleton(sp => new ResilientDataSource(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value.QueryTimeouts,
-            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(static sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
+
+            // A registry in DI owns the breaker, so its state shows in the registry's status report and gauge.
+            var breaker = sp.GetService<CircuitBreakerRegistry>()?.GetOrAdd(settings.Name, ResilientDataSource.CreateBreakerOptions(settings.CircuitBreaker));
+            return new ResilientDataSource(
+                sp.GetRequiredService<NpgsqlDataSource>(),
+                settings,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>(),
+                breaker);
+        });
         services.TryAddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
@@ -100,51 +125,5 @@ public static class NpgsqlResilienceServiceCollectionExtensions
             failureStatus: null,
             HealthCheckTags));
         return services;
-    }
-}
-
-/// <summary>Validates <see cref="NpgsqlResilienceOptions"/>: the name and both nested option groups, every failure keyed.</summary>
-internal sealed class NpgsqlResilienceOptionsValidator : IValidateOptions<NpgsqlResilienceOptions>
-{
-    public ValidateOptionsResult Validate(string? name, NpgsqlResilienceOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Name))
-        {
-            failures.Add($"{nameof(NpgsqlResilienceOptions.Name)} must not be empty.");
-        }
-
-        AddPrefixed(failures, nameof(NpgsqlResilienceOptions.QueryTimeouts), QueryTimeoutOptionsValidator.Instance.Validate(name, options.QueryTimeouts));
-        AddPrefixed(failures, nameof(NpgsqlResilienceOptions.PoolHealth), PoolHealthValidation.Validate(options.PoolHealth));
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    private static void AddPrefixed(List<string> failures, string section, ValidateOptionsResult result)
-    {
-        if (result.Failed)
-        {
-            foreach (var failure in result.Failures!)
-            {
-                failures.Add(section + ":" + failure);
-            }
-        }
-    }
-}
-
-/// <summary>Runs <see cref="PoolHealthOptions.Validate"/> and returns its failures instead of throwing.</summary>
-internal static class PoolHealthValidation
-{
-    public static ValidateOptionsResult Validate(PoolHealthOptions options)
-    {
-        try
-        {
-            options.Validate();
-            return ValidateOptionsResult.Success;
-        }
-        catch (OptionsValidationException ex)
-        {
-            return ValidateOptionsResult.Fail(ex.Failures);
-        }
     }
 }

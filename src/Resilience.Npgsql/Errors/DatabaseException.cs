@@ -58,4 +58,8 @@ public sealed class DatabaseException : Exception
 
     /// <summary>Gets a value indicating whether the command certainly never reached the server (so even a write may be retried).</summary>
     public bool FailedBeforeSend { get; }
+
+    /// <summary>Gets how long the caller should wait before trying again, when that is known (e.g. the remaining break of an open circuit).</summary>
+    /// <value>Defaults to <see langword="null"/>: no hint.</value>
+    public TimeSpan? RetryAfter { get; init; }
 }

@@ -14,7 +14,7 @@ public static class NpgsqlDataSourceTimeoutExtensions
     /// <param name="timeouts">The time limits; defaults (5 s statement timeout) when <see langword="null"/>.</param>
     /// <param name="cancellationToken">The caller's overall deadline.</param>
     /// <returns>The operation's result.</returns>
-    /// <remarks>Same behaviour as <see cref="ResilientDataSource.ExecuteAsync{TState, TResult}(Func{NpgsqlCommand, TState, CancellationToken, ValueTask{TResult}}, TState, QueryTimeoutOptions, CancellationToken)"/>, without acquire-wait recording.</remarks>
+    /// <remarks>Same behaviour as one attempt of <see cref="ResilientDataSource.ExecuteAsync{TState, TResult}(Func{NpgsqlCommand, TState, CancellationToken, ValueTask{TResult}}, TState, DbCallOptions, CancellationToken)"/>: no retry, no circuit breaker, no acquire-wait recording. A connection lost while the commit is in flight is reported as <see cref="Resilience.Failures.FailureKind.UnknownOutcome"/>.</remarks>
     /// <exception cref="DatabaseException">The call failed (translated, sanitized); a timeout has kind <see cref="Resilience.Failures.FailureKind.Timeout"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static ValueTask<TResult> ExecuteWithTimeoutAsync<TState, TResult>(

@@ -1,0 +1,329 @@
+using System.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Resilience.CircuitBreaking;
+using Resilience.Failures;
+using Resilience.Retry;
+using Resilience.Timeouts;
+
+namespace Resilience.Npgsql;
+
+/// <summary>Runs database calls on an <see cref="NpgsqlDataSource"/> through a retry, a circuit breaker and query timeouts that stop the query on the server.</summary>
+/// <remarks>
+/// <para>Each attempt gets a pooled connection and a transaction in which <c>statement_timeout</c> and <c>lock_timeout</c> are
+/// set local to it; the operation receives an <see cref="NpgsqlCommand"/> bound to that transaction, sets its text and
+/// parameters (it may reuse the command for several statements) and must consume any reader before returning. The
+/// transaction commits when the operation returns; the operation must not commit itself.</para>
+/// <para><b>What is retried.</b> An attempt is retried (with backoff, up to <see cref="NpgsqlResilienceOptions.Retry"/>) only
+/// when that cannot duplicate a write: it failed before the command was sent; or the server rolled the transaction back
+/// (serialization failure 40001, deadlock 40P01, lock timeout 55P03, or a connection lost before <c>COMMIT</c> was sent: an
+/// uncommitted transaction never takes effect); or the connection failed while <c>COMMIT</c> was in flight and the call is
+/// marked <see cref="DbCallOptions.IsIdempotent"/>. The same failure on a call not marked idempotent is reported as
+/// <see cref="FailureKind.UnknownOutcome"/> (<c>ERR_UNKNOWN_OUTCOME</c>) and never retried. Timeouts are never retried
+/// (the same slow query would run again), nor is an exhausted pool (it already waited one acquire timeout; retrying
+/// would multiply the caller's wait), nor the caller's own faults. The operation may therefore run more than once: keep it
+/// free of effects outside the transaction.</para>
+/// <para><b>Circuit breaker.</b> Every attempt passes the breaker, which counts infrastructure failures only
+/// (<see cref="PostgresFailureClassifier.IsInfrastructureFailure"/>). While it is open, calls fail at once with a
+/// <see cref="DatabaseException"/> of kind <see cref="FailureKind.Unavailable"/> (<c>ERR_DB_UNAVAILABLE</c>) whose
+/// <see cref="DatabaseException.RetryAfter"/> is the remaining break and whose inner exception is the
+/// <see cref="BrokenCircuitException"/>, so callers handle one exception type.</para>
+/// <para>Every failure is a translated, sanitized <see cref="DatabaseException"/>; a timeout never becomes an empty result; the
+/// caller's cancellation propagates as <see cref="OperationCanceledException"/>. Connection-acquire waits are recorded for
+/// <see cref="NpgsqlPoolProbe"/>. The data source is not owned (not disposed).</para>
+/// </remarks>
+public sealed class ResilientDataSource
+{
+    private readonly QueryTimeoutOptions _timeouts;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Wraps <paramref name="dataSource"/>.</summary>
+    /// <param name="dataSource">The data source whose pool serves the calls.</param>
+    /// <param name="options">Time limits, retry and breaker settings; copied and validated. Defaults when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock of the retry delays, the breaker and the acquire-wait figures; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="loggerFactory">Where the retry and the breaker log; no logging when <see langword="null"/>.</param>
+    /// <param name="circuitBreaker">
+    /// A breaker to share (e.g. from a <see cref="CircuitBreakerRegistry"/>, created with
+    /// <see cref="CircuitBreakerOptions.ShouldHandle"/> = <see cref="PostgresFailureClassifier.IsInfrastructureFailure"/>);
+    /// when <see langword="null"/>, one is created from <see cref="NpgsqlResilienceOptions.CircuitBreaker"/>.
+    /// </param>
+    /// <exception cref="OptionsValidationException"><paramref name="options"/> is invalid; the message lists every rule broken.</exception>
+    public ResilientDataSource(
+        NpgsqlDataSource dataSource,
+        NpgsqlResilienceOptions? options = null,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        CircuitBreaker? circuitBreaker = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        options ??= new NpgsqlResilienceOptions();
+        NpgsqlResilienceOptionsValidator.ThrowIfInvalid(options);
+        DataSource = dataSource;
+        _timeouts = options.QueryTimeouts.Clone();
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        loggerFactory ??= NullLoggerFactory.Instance;
+
+        var builder = new ResiliencePipelineBuilder(options.Name) { TimeProvider = _timeProvider, LoggerFactory = loggerFactory };
+        if (options.TotalTimeout is { } total)
+        {
+            builder.AddTotalTimeout(total);
+        }
+
+        var narrowing = options.Retry.ShouldRetryException;
+        builder.AddRetry(new RetryOptions(options.Retry)
+        {
+            ShouldRetryException = narrowing is null ? IsSafeToRetry : e => IsSafeToRetry(e) && narrowing(e),
+        });
+        builder.AddCircuitBreaker(circuitBreaker ?? new CircuitBreaker(
+            options.Name,
+            CreateBreakerOptions(options.CircuitBreaker),
+            _timeProvider,
+            loggerFactory.CreateLogger("Resilience.CircuitBreaker")));
+        Pipeline = builder.Build();
+    }
+
+    /// <summary>Gets the wrapped data source.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>Gets the pipeline every call runs through: its <see cref="ResiliencePipeline.CircuitBreaker"/> and <see cref="ResiliencePipeline.RetryStatistics"/>.</summary>
+    public ResiliencePipeline Pipeline { get; }
+
+    internal AcquireWaitRecorder AcquireWaits { get; } = new();
+
+    /// <summary>Runs <paramref name="operation"/> (typically one statement) in a transaction of its own, retried only when safe.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="operation">Sets up and executes the command; must materialize its result; may run more than once.</param>
+    /// <param name="state">Passed to <paramref name="operation"/>.</param>
+    /// <param name="options">Whether the call is idempotent, and its time limits (validated); <c>default</c> when omitted.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OptionsValidationException"><see cref="DbCallOptions.Timeouts"/> is invalid.</exception>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>> operation,
+        TState state,
+        DbCallOptions options = default,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return RunAsync(new Call<TState, TResult>(this, operation, null, state, TimeoutsOf(options), IsolationLevel.Unspecified, options.IsIdempotent), cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> in a transaction of its own under the default time limits, as a call that is not idempotent.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="operation">Sets up and executes the command; must materialize its result; may run more than once.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<TResult> ExecuteAsync<TResult>(Func<NpgsqlCommand, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(static (command, op, ct) => op(command, ct), operation, default, cancellationToken);
+    }
+
+    /// <summary>Runs several statements in one transaction at <paramref name="isolationLevel"/>, re-running the whole transaction on 40001, 40P01 and 55P03.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="operation">
+    /// Runs the transaction's statements with the given command (set <see cref="NpgsqlCommand.CommandText"/> and clear
+    /// <see cref="NpgsqlCommand.Parameters"/> between them); may run more than once, from the start.
+    /// </param>
+    /// <param name="state">Passed to <paramref name="operation"/>.</param>
+    /// <param name="isolationLevel">The isolation level, e.g. <see cref="IsolationLevel.Serializable"/> for a read-modify-write.</param>
+    /// <param name="options">Whether the call is idempotent, and its time limits (validated); <c>default</c> when omitted.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The operation's result, after the transaction committed.</returns>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of the commit is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OptionsValidationException"><see cref="DbCallOptions.Timeouts"/> is invalid.</exception>
+    public ValueTask<TResult> InTransactionAsync<TState, TResult>(
+        Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>> operation,
+        TState state,
+        IsolationLevel isolationLevel,
+        DbCallOptions options = default,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return RunAsync(new Call<TState, TResult>(this, operation, null, state, TimeoutsOf(options), isolationLevel, options.IsIdempotent), cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> synchronously in a transaction of its own, retried only when safe (retry delays block the thread).</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="operation">Sets up and executes the command with Npgsql's synchronous methods; may run more than once.</param>
+    /// <param name="state">Passed to <paramref name="operation"/>.</param>
+    /// <param name="options">Whether the call is idempotent, and its time limits (validated); <c>default</c> when omitted.</param>
+    /// <param name="cancellationToken">Checked between attempts and before the commit (synchronous I/O cannot be interrupted).</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OptionsValidationException"><see cref="DbCallOptions.Timeouts"/> is invalid.</exception>
+    public TResult Execute<TState, TResult>(
+        Func<NpgsqlCommand, TState, TResult> operation,
+        TState state,
+        DbCallOptions options = default,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return Run(new Call<TState, TResult>(this, null, operation, state, TimeoutsOf(options), IsolationLevel.Unspecified, options.IsIdempotent), cancellationToken);
+    }
+
+    /// <summary>Runs several statements synchronously in one transaction at <paramref name="isolationLevel"/>, re-running it on 40001, 40P01 and 55P03.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="operation">Runs the transaction's statements with the given command; may run more than once, from the start.</param>
+    /// <param name="state">Passed to <paramref name="operation"/>.</param>
+    /// <param name="isolationLevel">The isolation level.</param>
+    /// <param name="options">Whether the call is idempotent, and its time limits (validated); <c>default</c> when omitted.</param>
+    /// <param name="cancellationToken">Checked between attempts and before the commit.</param>
+    /// <returns>The operation's result, after the transaction committed.</returns>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of the commit is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OptionsValidationException"><see cref="DbCallOptions.Timeouts"/> is invalid.</exception>
+    public TResult InTransaction<TState, TResult>(
+        Func<NpgsqlCommand, TState, TResult> operation,
+        TState state,
+        IsolationLevel isolationLevel,
+        DbCallOptions options = default,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return Run(new Call<TState, TResult>(this, null, operation, state, TimeoutsOf(options), isolationLevel, options.IsIdempotent), cancellationToken);
+    }
+
+    /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>
+    internal static CircuitBreakerOptions CreateBreakerOptions(CircuitBreakerOptions source) => new()
+    {
+        Mode = source.Mode,
+        FailureThreshold = source.FailureThreshold,
+        BreakDuration = source.BreakDuration,
+        FailureRatio = source.FailureRatio,
+        SamplingDuration = source.SamplingDuration,
+        SamplingBuckets = source.SamplingBuckets,
+        MinimumThroughput = source.MinimumThroughput,
+        SlowCallThreshold = source.SlowCallThreshold,
+        PermittedProbes = source.PermittedProbes,
+        BreakDurationFactor = source.BreakDurationFactor,
+        MaxBreakDuration = source.MaxBreakDuration,
+        ShouldHandle = source.ShouldHandle ?? PostgresFailureClassifier.IsInfrastructureFailure,
+        OnStateChanged = source.OnStateChanged,
+    };
+
+    /// <summary>Whether a failed attempt may run again without risking a duplicate write (see the class remarks).</summary>
+    internal static bool IsSafeToRetry(Exception exception) =>
+        exception is DatabaseException { FailureKind: FailureKind.Transient or FailureKind.Unavailable } failure
+        && !(failure.InnerException is { } inner && PostgresFailureClassifier.IsPoolExhausted(inner));
+
+    private QueryTimeoutOptions TimeoutsOf(in DbCallOptions options)
+    {
+        if (options.Timeouts is null)
+        {
+            return _timeouts;
+        }
+
+        var timeouts = options.Timeouts.Clone();
+        timeouts.Validate();
+        return timeouts;
+    }
+
+    private async ValueTask<TResult> RunAsync<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        var outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
+        if (outcome.HasException && ToDatabaseException(outcome.Exception!) is { } surfaced)
+        {
+            throw surfaced;
+        }
+
+        // Rethrows a DatabaseException or the caller's cancellation with its original stack.
+        return outcome.GetResultOrThrow();
+    }
+
+    private TResult Run<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Pipeline.Execute(static (c, ct) => c.RunOnce(ct), call, cancellationToken);
+        }
+        catch (Exception ex) when (ex is BrokenCircuitException or OperationTimeoutException)
+        {
+            throw ToDatabaseException(ex)!;
+        }
+    }
+
+    /// <summary>Turns the pipeline's own rejections into the one exception type callers handle; <see langword="null"/> for the rest.</summary>
+    private DatabaseException? ToDatabaseException(Exception exception) => exception switch
+    {
+        BrokenCircuitException broken => Rejected(broken),
+        OperationTimeoutException timeout => new DatabaseException(
+            string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"The database call did not complete within its total time limit ({timeout.Timeout.TotalSeconds} s)."),
+            FailureKind.Timeout,
+            ErrorIds.Timeout,
+            sqlState: null,
+            failedBeforeSend: false,
+            timeout),
+        _ => null,
+    };
+
+    private DatabaseException Rejected(BrokenCircuitException broken)
+    {
+        // The breaker hands out one cached exception per opening (its RemainingBreak is as of the opening), so the
+        // remaining break is read from the breaker itself.
+        TimeSpan? retryAfter = broken.RemainingBreak == Timeout.InfiniteTimeSpan ? null : broken.RemainingBreak;
+        if (retryAfter is not null && Pipeline.CircuitBreaker?.GetSnapshot().NextProbeAt is { } nextProbe)
+        {
+            var remaining = nextProbe - _timeProvider.GetUtcNow();
+            retryAfter = remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+        }
+
+        var message = retryAfter is { } wait
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The database is unavailable: its circuit breaker is open; try again in {Math.Ceiling(wait.TotalSeconds)} s.")
+            : "The database is unavailable: its circuit breaker is held open.";
+        return new DatabaseException(message, FailureKind.Unavailable, ErrorIds.DatabaseUnavailable, sqlState: null, failedBeforeSend: true, broken)
+        {
+            RetryAfter = retryAfter,
+        };
+    }
+
+    /// <summary>One call's arguments, passed by value through the pipeline so no closure is allocated.</summary>
+    private readonly struct Call<TState, TResult>
+    {
+        private readonly ResilientDataSource _source;
+        private readonly Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>>? _asyncOperation;
+        private readonly Func<NpgsqlCommand, TState, TResult>? _syncOperation;
+        private readonly TState _state;
+        private readonly QueryTimeoutOptions _timeouts;
+        private readonly IsolationLevel _isolationLevel;
+        private readonly bool _idempotent;
+
+        public Call(
+            ResilientDataSource source,
+            Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>>? asyncOperation,
+            Func<NpgsqlCommand, TState, TResult>? syncOperation,
+            TState state,
+            QueryTimeoutOptions timeouts,
+            IsolationLevel isolationLevel,
+            bool idempotent)
+        {
+            _source = source;
+            _asyncOperation = asyncOperation;
+            _syncOperation = syncOperation;
+            _state = state;
+            _timeouts = timeouts;
+            _isolationLevel = isolationLevel;
+            _idempotent = idempotent;
+        }
+
+        public ValueTask<TResult> RunOnceAsync(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnceAsync(
+            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent);
+
+        public TResult RunOnce(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnce(
+            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _syncOperation!, _state, cancellationToken, _isolationLevel, _idempotent);
+    }
+}

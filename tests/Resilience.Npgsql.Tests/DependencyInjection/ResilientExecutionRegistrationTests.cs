@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Resilience.CircuitBreaking;
+using Resilience.Retry;
+using Resilience.Testing;
+
+namespace Resilience.Npgsql.Tests.DependencyInjection;
+
+[Collection(PostgresTests.Name)]
+public sealed class ResilientExecutionRegistrationTests(PostgresFixture postgres)
+{
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+
+    [Fact]
+    public async Task AddNpgsqlResilience_RetryAndBreakerFromConfiguration_BreakerInRegistry()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddResilience().AddCircuitBreaker("llm");
+        services.AddNpgsqlResilience(postgres.ConnectionString, Config(
+            ("Name", "orders-db"),
+            ("TotalTimeout", "00:00:20"),
+            ("QueryTimeouts:StatementTimeout", "00:00:03"),
+            ("Retry:MaxRetries", "5"),
+            ("Retry:BaseDelay", "00:00:00.250"),
+            ("Retry:MaxDelay", "00:00:04"),
+            ("CircuitBreaker:FailureThreshold", "7"),
+            ("CircuitBreaker:BreakDuration", "00:00:45")));
+        await using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var options = provider.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
+        var db = provider.GetRequiredService<ResilientDataSource>();
+        var registry = provider.GetRequiredService<CircuitBreakerRegistry>();
+        var one = await db.ExecuteAsync(static async (command, _, ct) =>
+        {
+            command.CommandText = "SELECT 1";
+            return (int)(await command.ExecuteScalarAsync(ct))!;
+        }, 0);
+
+        Assert.Equal(1, one);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.TotalTimeout);
+        Assert.Equal(5, options.Retry.MaxRetries);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.Retry.BaseDelay);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.Retry.MaxDelay);
+        Assert.Equal(7, options.CircuitBreaker.FailureThreshold);
+        Assert.True(registry.TryGet("orders-db", out var breaker));
+        Assert.Same(breaker, db.Pipeline.CircuitBreaker);
+        Assert.Equal(TimeSpan.FromSeconds(45), breaker.GetSnapshot().BreakDuration);
+        Assert.Contains(registry.GetStatusReport(), s => s.Name == "orders-db");
+        Assert.Equal(1L, db.Pipeline.RetryStatistics!.GetSnapshot().FirstTrySuccesses);
+    }
+
+    [Fact]
+    public async Task AddNpgsqlResilience_InvalidRetryAndBreaker_FailsAtStartNamingEachKey()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddNpgsqlResilience(postgres.ConnectionString, Config(
+            ("TotalTimeout", "00:00:00"),
+            ("Retry:MaxRetries", "-1"),
+            ("Retry:BaseDelay", "00:00:10"),
+            ("Retry:MaxDelay", "00:00:01"),
+            ("CircuitBreaker:FailureThreshold", "0")));
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(provider.GetRequiredService<IStartupValidator>().Validate);
+
+        Assert.Contains(error.Failures, f => f.StartsWith("TotalTimeout must be between", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("Retry:", StringComparison.Ordinal) && f.Contains("MaxRetries", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("Retry:", StringComparison.Ordinal) && f.Contains("must not exceed MaxDelay", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("CircuitBreaker", StringComparison.Ordinal) && f.Contains("FailureThreshold", StringComparison.Ordinal));
+        Assert.DoesNotContain(error.Failures, f => f.Contains("CircuitBreakers:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_ThrowsListingEveryRule()
+    {
+        using var pool = global::Npgsql.NpgsqlDataSource.Create(postgres.ConnectionString);
+        var options = new NpgsqlResilienceOptions { TotalTimeout = TimeSpan.FromHours(2) };
+        options.Retry.MaxRetries = 1000;
+        options.QueryTimeouts.StatementTimeout = TimeSpan.Zero;
+
+        var error = Assert.Throws<OptionsValidationException>(() => new ResilientDataSource(pool, options));
+
+        Assert.Equal(3, error.Failures.Count());
+    }
+
+    [Fact]
+    public void Defaults_AreTheDatabasePresetAndSeedBreaker()
+    {
+        var options = new NpgsqlResilienceOptions();
+        var preset = RetryPresets.Database;
+
+        Assert.Equal(preset.MaxRetries, options.Retry.MaxRetries);
+        Assert.Equal(preset.BaseDelay, options.Retry.BaseDelay);
+        Assert.Equal(preset.MaxDelay, options.Retry.MaxDelay);
+        Assert.Equal(5, options.CircuitBreaker.FailureThreshold);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.CircuitBreaker.BreakDuration);
+        Assert.Null(options.TotalTimeout);
+    }
+}

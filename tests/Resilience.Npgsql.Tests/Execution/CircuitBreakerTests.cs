@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using Resilience.CircuitBreaking;
+using Resilience.Failures;
+using Resilience.Testing;
+
+namespace Resilience.Npgsql.Tests.Execution;
+
+/// <summary>The data source's breaker against a real server that is stopped and started again; the breaker's clock is fake.</summary>
+public sealed class CircuitBreakerTests
+{
+    private static readonly Func<NpgsqlCommand, int, CancellationToken, ValueTask<int>> SelectOne = static async (command, _, ct) =>
+    {
+        command.CommandText = "SELECT 1";
+        return (int)(await command.ExecuteScalarAsync(ct))!;
+    };
+
+    [Fact]
+    public async Task ExecuteAsync_ServerStopped_OpensThenClosesAfterServerIsBack()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync();
+        await using var pool = NpgsqlDataSource.Create(server.ConnectionString + ";Timeout=5");
+        var clock = new FakeTimeProvider();
+        var options = new NpgsqlResilienceOptions { Name = "breaker-db" };
+        options.Retry.MaxRetries = 0; // every call is one attempt, so the count of breaker failures is exact
+        options.CircuitBreaker.FailureThreshold = 2;
+        options.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+        var db = new ResilientDataSource(pool, options, clock);
+        var breaker = db.Pipeline.CircuitBreaker!;
+
+        Assert.Equal(1, await db.ExecuteAsync(SelectOne, 0));
+        await server.PauseAsync();
+        var down1 = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
+        var down2 = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
+        var rejected = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
+
+        // The first call meets the pooled connection the shutdown broke, the second a refused connection: both count.
+        Assert.True(PostgresFailureClassifier.IsInfrastructureFailure(down1), down1.FailureKind.ToString());
+        Assert.True(PostgresFailureClassifier.IsInfrastructureFailure(down2), down2.FailureKind.ToString());
+        Assert.True(down2.FailedBeforeSend);
+        Assert.Equal(CircuitState.Open, breaker.State);
+        Assert.Equal(FailureKind.Unavailable, rejected.FailureKind);
+        Assert.Equal(ErrorIds.DatabaseUnavailable, rejected.ErrorId);
+        Assert.True(rejected.FailedBeforeSend);
+        Assert.Equal(TimeSpan.FromSeconds(30), rejected.RetryAfter);
+        Assert.Contains("try again in 30 s", rejected.Message, StringComparison.Ordinal);
+        Assert.IsType<BrokenCircuitException>(rejected.InnerException);
+
+        await server.ResumeAsync();
+        clock.Advance(TimeSpan.FromSeconds(29));
+        var stillOpen = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
+        Assert.Equal(TimeSpan.FromSeconds(1), stillOpen.RetryAfter);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await db.ExecuteAsync(SelectOne, 0)); // the half-open probe reaches the server again
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(2L, breaker.GetSnapshot().Rejections);
+    }
+}

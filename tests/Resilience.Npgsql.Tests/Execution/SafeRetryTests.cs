@@ -1,0 +1,499 @@
+using System.Data;
+using System.Diagnostics;
+using Npgsql;
+using Resilience.CircuitBreaking;
+using Resilience.Failures;
+using Resilience.Npgsql.Tests.Infrastructure;
+using Resilience.Testing;
+using Xunit.Abstractions;
+
+namespace Resilience.Npgsql.Tests.Execution;
+
+/// <summary>What is retried and what is not, proven against a real server (and a proxy that loses the commit's reply).</summary>
+[Collection(PostgresTests.Name)]
+public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper output)
+{
+    private static NpgsqlResilienceOptions FastRetries(TimeSpan? statementTimeout = null)
+    {
+        var options = new NpgsqlResilienceOptions { Name = "safe-retry" };
+        options.Retry.BaseDelay = TimeSpan.FromMilliseconds(10);
+        options.Retry.MaxDelay = TimeSpan.FromMilliseconds(50);
+        options.QueryTimeouts.StatementTimeout = statementTimeout ?? TimeSpan.FromSeconds(10);
+        return options;
+    }
+
+    private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N")[..10];
+
+    private async Task<NpgsqlDataSource> CreateTableAsync(string sql)
+    {
+        var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
+        await using var create = pool.CreateCommand(sql);
+        await create.ExecuteNonQueryAsync();
+        return pool;
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource pool, string sql)
+    {
+        await using var command = pool.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task InTransactionAsync_SerializationFailure_RerunsLoserAndEachEffectCommitsOnce()
+    {
+        var table = Unique("tickets");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (n bigint NOT NULL)");
+        var db = new ResilientDataSource(pool, FastRetries());
+        var race = new Race(table);
+
+        // Both read the count before either writes (write skew): SERIALIZABLE must abort one of them with 40001.
+        var results = await Task.WhenAll(
+            db.InTransactionAsync(TakeTicketAsync, race, IsolationLevel.Serializable).AsTask(),
+            db.InTransactionAsync(TakeTicketAsync, race, IsolationLevel.Serializable).AsTask());
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+        var distinct = await ScalarAsync(pool, $"SELECT count(DISTINCT n) FROM {table}");
+        output.WriteLine($"serialization: attempts={race.Attempts}, retries={stats.TotalRetries}, rows={rows}");
+
+        Assert.Equal([1L, 2L], results.Order().ToArray());
+        Assert.Equal(2L, rows);
+        Assert.Equal(2L, distinct);
+        Assert.Equal(3, race.Attempts);
+        Assert.Equal(1L, stats.TotalRetries);
+        Assert.Equal(1L, stats.RetriedSuccesses);
+        Assert.Equal(1L, stats.FirstTrySuccesses);
+        Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
+    }
+
+    private static async ValueTask<long> TakeTicketAsync(NpgsqlCommand command, Race race, CancellationToken ct)
+    {
+        Interlocked.Increment(ref race.Attempts);
+        command.CommandText = $"SELECT count(*) FROM {race.Table}";
+        var taken = (long)(await command.ExecuteScalarAsync(ct))!;
+        await race.ArriveAsync(ct);
+        command.CommandText = $"INSERT INTO {race.Table} (n) VALUES ($1)";
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = taken + 1 });
+        await command.ExecuteNonQueryAsync(ct);
+        return taken + 1;
+    }
+
+    [Fact]
+    public async Task InTransactionAsync_Deadlock_VictimRerunsAndBothCommitOnce()
+    {
+        var table = Unique("accounts");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY, v int NOT NULL); INSERT INTO {table} VALUES (1, 0), (2, 0)");
+        var db = new ResilientDataSource(pool, FastRetries());
+        var race = new Race(table);
+
+        // Opposite lock order, both holding their first row before taking the second: a real deadlock (40P01).
+        await Task.WhenAll(
+            db.InTransactionAsync(TransferAsync, (race, First: 1, Second: 2), IsolationLevel.ReadCommitted).AsTask(),
+            db.InTransactionAsync(TransferAsync, (race, First: 2, Second: 1), IsolationLevel.ReadCommitted).AsTask());
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+        var sum = await ScalarAsync(pool, $"SELECT sum(v) FROM {table}");
+        var each = await ScalarAsync(pool, $"SELECT count(*) FROM {table} WHERE v = 2");
+        output.WriteLine($"deadlock: attempts={race.Attempts}, retries={stats.TotalRetries}, sum={sum}");
+
+        Assert.Equal(4L, sum);
+        Assert.Equal(2L, each);
+        Assert.Equal(3, race.Attempts);
+        Assert.Equal(1L, stats.TotalRetries);
+        Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
+    }
+
+    private static async ValueTask<int> TransferAsync(NpgsqlCommand command, (Race Race, int First, int Second) state, CancellationToken ct)
+    {
+        Interlocked.Increment(ref state.Race.Attempts);
+        command.CommandText = $"UPDATE {state.Race.Table} SET v = v + 1 WHERE id = $1";
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = state.First });
+        await command.ExecuteNonQueryAsync(ct);
+        await state.Race.ArriveAsync(ct);
+        command.Parameters.Clear();
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = state.Second });
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_LostCommitReply_IdempotentWriteRetriedToExactlyOneRow()
+    {
+        var table = Unique("orders");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id uuid PRIMARY KEY)");
+        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
+        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
+        var db = new ResilientDataSource(proxied, FastRetries());
+        var insert = new KeyedInsert(table, Guid.NewGuid());
+
+        proxy.LoseNextReplyTo(LostReplyProxy.Commit);
+        var inserted = await db.ExecuteAsync(InsertKeyedAsync, insert, DbCallOptions.Idempotent);
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+
+        Assert.Equal(1, proxy.LostReplies);
+        Assert.Equal(0, inserted); // the second run found the row the first run committed
+        Assert.Equal(1L, rows);
+        Assert.Equal(2, insert.Runs);
+        Assert.Equal(1L, stats.TotalRetries);
+        Assert.Equal(1L, stats.RetriedSuccesses);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_LostCommitReply_NonIdempotentWriteReportsUnknownOutcomeAndIsNotRetried()
+    {
+        var table = Unique("events");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
+        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
+        var db = new ResilientDataSource(proxied, FastRetries());
+        var insert = new PlainInsert(table);
+
+        proxy.LoseNextReplyTo(LostReplyProxy.Commit);
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(InsertPlainAsync, insert));
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+
+        Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
+        Assert.Equal(ErrorIds.UnknownOutcome, error.ErrorId);
+        Assert.False(error.FailedBeforeSend);
+        Assert.IsAssignableFrom<NpgsqlException>(error.InnerException);
+        Assert.Equal(1L, rows); // the server did commit: retrying would have written a duplicate
+        Assert.Equal(1, insert.Runs);
+        Assert.Equal(0L, stats.TotalRetries);
+        Assert.Equal(1L, stats.NotRetried);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ReplyLostBeforeCommit_NonIdempotentWriteRetriedSafely()
+    {
+        var table = Unique("events");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
+        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
+        var db = new ResilientDataSource(proxied, FastRetries());
+        var insert = new PlainInsert(table);
+
+        // The INSERT's reply is lost: its transaction never committed, so the server rolls it back and a re-run is safe.
+        proxy.LoseNextReplyTo(PlainInsert.Marker);
+        await db.ExecuteAsync(InsertPlainAsync, insert);
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+
+        Assert.Equal(1, proxy.LostReplies);
+        Assert.Equal(1L, rows);
+        Assert.Equal(2, insert.Runs);
+        Assert.Equal(1L, stats.TotalRetries);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_FivePercentLostReplies_NoDuplicatesWhereUsualRetryDuplicates()
+    {
+        const int Inserts = 200;
+        var table = Unique("loop");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, source text NOT NULL, seq int NOT NULL, key uuid UNIQUE)");
+        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
+        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
+        var db = new ResilientDataSource(proxied, FastRetries());
+        var unknown = 0;
+        var naiveRetries = 0;
+
+        for (var i = 0; i < Inserts; i++)
+        {
+            var lose = i % 20 == 7; // 5 % of the calls, deterministically
+
+            // The usual stack: an autocommit INSERT retried whenever Npgsql calls the error transient.
+            if (lose)
+            {
+                proxy.LoseNextReplyTo("/*naive*/");
+            }
+
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await using var naive = proxied.CreateCommand($"/*naive*/ INSERT INTO {table} (source, seq) VALUES ('naive', $1)");
+                    naive.Parameters.Add(new NpgsqlParameter<int> { TypedValue = i });
+                    await naive.ExecuteNonQueryAsync();
+                    break;
+                }
+                catch (NpgsqlException ex) when (ex.IsTransient && attempt < 3)
+                {
+                    naiveRetries++;
+                }
+            }
+
+            // Ours, not idempotent: a lost commit reply is reported, never retried.
+            if (lose)
+            {
+                proxy.LoseNextReplyTo(LostReplyProxy.Commit);
+            }
+
+            try
+            {
+                await db.ExecuteAsync(static async (command, s, ct) =>
+                {
+                    command.CommandText = $"INSERT INTO {s.Table} (source, seq) VALUES ('plain', $1)";
+                    command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.Seq });
+                    return await command.ExecuteNonQueryAsync(ct);
+                }, (Table: table, Seq: i));
+            }
+            catch (DatabaseException ex) when (ex.FailureKind == FailureKind.UnknownOutcome)
+            {
+                unknown++;
+            }
+
+            // Ours, idempotent (client-generated key, ON CONFLICT DO NOTHING): retried, exactly once in effect.
+            if (lose)
+            {
+                proxy.LoseNextReplyTo(LostReplyProxy.Commit);
+            }
+
+            await db.ExecuteAsync(static async (command, s, ct) =>
+            {
+                command.CommandText = $"INSERT INTO {s.Table} (source, seq, key) VALUES ('keyed', $1, $2) ON CONFLICT (key) DO NOTHING";
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.Seq });
+                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = s.Key });
+                return await command.ExecuteNonQueryAsync(ct);
+            }, (Table: table, Seq: i, Key: Guid.NewGuid()), DbCallOptions.Idempotent);
+        }
+
+        var duplicates = new Dictionary<string, long>();
+        var rows = new Dictionary<string, long>();
+        foreach (var source in new[] { "naive", "plain", "keyed" })
+        {
+            rows[source] = await ScalarAsync(pool, $"SELECT count(*) FROM {table} WHERE source = '{source}'");
+            duplicates[source] = await ScalarAsync(pool, $"SELECT count(*) - count(DISTINCT seq) FROM {table} WHERE source = '{source}'");
+        }
+
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+        output.WriteLine($"lost replies={proxy.LostReplies}; naive: retries={naiveRetries}, rows={rows["naive"]}, duplicates={duplicates["naive"]}; " +
+            $"plain: rows={rows["plain"]}, unknown outcomes={unknown}, duplicates={duplicates["plain"]}; keyed: rows={rows["keyed"]}, duplicates={duplicates["keyed"]}; our retries={stats.TotalRetries}");
+
+        Assert.Equal(30, proxy.LostReplies);
+        Assert.Equal(10, naiveRetries);
+        Assert.Equal(10L, duplicates["naive"]); // what the usual stack does to a non-idempotent write
+        Assert.Equal(0L, duplicates["plain"]);
+        Assert.Equal(Inserts, rows["plain"]); // every lost reply was in fact a commit: reported as unknown, not repeated
+        Assert.Equal(10, unknown);
+        Assert.Equal(0L, duplicates["keyed"]);
+        Assert.Equal(Inserts, rows["keyed"]);
+        Assert.Equal(10L, stats.TotalRetries); // only the keyed calls were retried
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_PoolExhausted_FailsWithinOneAcquireTimeoutWithoutRetry()
+    {
+        await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString + ";Maximum Pool Size=1;Timeout=1");
+        var db = new ResilientDataSource(pool, FastRetries());
+        await using var held = await pool.OpenConnectionAsync();
+        var runs = new Counter();
+
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
+            static (command, counter, ct) => ValueTask.FromResult(Interlocked.Increment(ref counter.Value)),
+            runs,
+            DbCallOptions.Idempotent));
+        watch.Stop();
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+        output.WriteLine($"pool exhausted: elapsed={watch.Elapsed.TotalMilliseconds:F0} ms, attempts={stats.TotalRetries + 1}");
+
+        Assert.Equal(FailureKind.Unavailable, error.FailureKind);
+        Assert.Equal(ErrorIds.DatabaseUnavailable, error.ErrorId);
+        Assert.True(error.FailedBeforeSend);
+        Assert.Equal(0, runs.Value);
+        Assert.Equal(0L, stats.TotalRetries); // one attempt: not multiplied by retries
+        Assert.Equal(1L, stats.NotRetried);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}"); // sanity bound: 2x the acquire timeout
+        Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
+        Assert.Equal(0, db.Pipeline.CircuitBreaker.GetSnapshot().Failures);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ClientCommandTimeoutOnRead_NotRerun()
+    {
+        var sequence = Unique("runs");
+        await using var pool = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        var db = new ResilientDataSource(pool, FastRetries(statementTimeout: TimeSpan.FromSeconds(30)));
+
+        // The server would allow 30 s; the client gives up after 1 s. Even an idempotent read is not run again.
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
+            static async (command, seq, ct) =>
+            {
+                command.CommandTimeout = 1;
+                command.CommandText = $"SELECT nextval('{seq}'), pg_sleep(5)";
+                return await command.ExecuteScalarAsync(ct);
+            },
+            sequence,
+            DbCallOptions.Idempotent));
+        var executions = await ScalarAsync(pool, $"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}");
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+
+        Assert.Equal(FailureKind.Timeout, error.FailureKind);
+        Assert.Equal(ErrorIds.Timeout, error.ErrorId);
+        Assert.Equal(1L, executions);
+        Assert.Equal(0L, stats.TotalRetries);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_TotalTimeoutFires_TimeoutErrorAndQueryStopped()
+    {
+        var sequence = Unique("total");
+        await using var pool = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        var options = FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
+        options.TotalTimeout = TimeSpan.FromMilliseconds(500);
+        var db = new ResilientDataSource(pool, options);
+
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
+            static async (command, seq, ct) =>
+            {
+                command.CommandText = $"SELECT nextval('{seq}'), pg_sleep(10)";
+                return await command.ExecuteScalarAsync(ct);
+            },
+            sequence));
+        watch.Stop();
+
+        Assert.Equal(FailureKind.Timeout, error.FailureKind);
+        Assert.Equal(ErrorIds.Timeout, error.ErrorId);
+        Assert.IsType<Resilience.Timeouts.OperationTimeoutException>(error.InnerException);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.Equal(1L, await ScalarAsync(pool, $"SELECT last_value FROM {sequence}"));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_Conflicts_DoNotOpenCircuit()
+    {
+        var table = Unique("conflicts");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
+        var options = FastRetries();
+        options.CircuitBreaker.FailureThreshold = 2;
+        var db = new ResilientDataSource(pool, options);
+
+        for (var i = 0; i < 5; i++)
+        {
+            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
+                static async (command, t, ct) =>
+                {
+                    command.CommandText = $"INSERT INTO {t} VALUES (1)";
+                    return await command.ExecuteNonQueryAsync(ct);
+                },
+                table));
+            Assert.Equal(FailureKind.Conflict, error.FailureKind);
+        }
+
+        Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
+        Assert.Equal(0L, db.Pipeline.RetryStatistics!.GetSnapshot().TotalRetries);
+    }
+
+    [Fact]
+    public async Task Execute_Sync_CommitsAndReturnsResult()
+    {
+        var table = Unique("sync");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY)");
+        var db = new ResilientDataSource(pool, FastRetries());
+
+        var inserted = db.Execute(static (command, t) =>
+        {
+            command.CommandText = $"INSERT INTO {t} VALUES (1), (2)";
+            return command.ExecuteNonQuery();
+        }, table);
+        var total = db.InTransaction(static (command, t) =>
+        {
+            command.CommandText = $"UPDATE {t} SET id = id * 10";
+            command.ExecuteNonQuery();
+            command.CommandText = $"SELECT sum(id) FROM {t}";
+            return (long)command.ExecuteScalar()!;
+        }, table, IsolationLevel.Serializable);
+
+        Assert.Equal(2, inserted);
+        Assert.Equal(30L, total);
+    }
+
+    [Fact]
+    public async Task Execute_SyncLostCommitReply_NonIdempotentReportsUnknownOutcome()
+    {
+        var table = Unique("sync_events");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY)");
+        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
+        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
+        {
+            var db = new ResilientDataSource(proxied, FastRetries());
+            var counter = new Counter();
+
+            proxy.LoseNextReplyTo(LostReplyProxy.Commit);
+            var error = Assert.Throws<DatabaseException>(() => db.Execute(static (command, s) =>
+            {
+                Interlocked.Increment(ref s.Counter.Value);
+                command.CommandText = $"INSERT INTO {s.Table} DEFAULT VALUES";
+                return command.ExecuteNonQuery();
+            }, (Table: table, Counter: counter)));
+
+            Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
+            Assert.Equal(1, counter.Value);
+            Assert.Equal(1L, await ScalarAsync(pool, $"SELECT count(*) FROM {table}"));
+        }
+    }
+
+    private static async ValueTask<int> InsertKeyedAsync(NpgsqlCommand command, KeyedInsert insert, CancellationToken ct)
+    {
+        Interlocked.Increment(ref insert.Runs);
+        command.CommandText = $"INSERT INTO {insert.Table} (id) VALUES ($1) ON CONFLICT (id) DO NOTHING";
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = insert.Key });
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async ValueTask<int> InsertPlainAsync(NpgsqlCommand command, PlainInsert insert, CancellationToken ct)
+    {
+        Interlocked.Increment(ref insert.Runs);
+        command.CommandText = $"{PlainInsert.Marker} INSERT INTO {insert.Table} (payload) VALUES ('x')";
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private sealed class Counter
+    {
+        public int Value;
+    }
+
+    private sealed class KeyedInsert(string table, Guid key)
+    {
+        public int Runs;
+
+        public string Table { get; } = table;
+
+        public Guid Key { get; } = key;
+    }
+
+    private sealed class PlainInsert(string table)
+    {
+        public const string Marker = "/*lose-insert-reply*/";
+
+        public int Runs;
+
+        public string Table { get; } = table;
+    }
+
+    /// <summary>Holds the first two arrivals until both are there (the later re-run passes straight through).</summary>
+    private sealed class Race(string table)
+    {
+        private readonly TaskCompletionSource _bothArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrivals;
+
+        public int Attempts;
+
+        public string Table { get; } = table;
+
+        public Task ArriveAsync(CancellationToken ct)
+        {
+            var arrival = Interlocked.Increment(ref _arrivals);
+            if (arrival > 2)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (arrival == 2)
+            {
+                _bothArrived.TrySetResult();
+            }
+
+            return _bothArrived.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        }
+    }
+}
