@@ -73,17 +73,6 @@ public static class CircuitBreakerResilienceBuilderExtensions
 
     private static OptionsBuilder<CircuitBreakerOptions> Register(IServiceCollection services, string name, string keyPrefix)
     {
-        services.TryAddSingleton(static sp =>
-        {
-            var monitor = sp.GetRequiredService<IOptionsMonitor<CircuitBreakerOptions>>();
-            var registry = new CircuitBreakerRegistry(monitor.Get, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>());
-            foreach (var registered in sp.GetServices<RegisteredCircuitBreaker>())
-            {
-                registry.GetOrAdd(registered.Name);
-            }
-
-            return registry;
-        });
         services.AddSingleton(new RegisteredCircuitBreaker(name));
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredService<CircuitBreakerRegistry>().GetOrAdd((string)key!));
         services.AddSingleton<IValidateOptions<CircuitBreakerOptions>>(new CircuitBreakerOptionsValidator(name, keyPrefix));

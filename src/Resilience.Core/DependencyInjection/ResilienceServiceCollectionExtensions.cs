@@ -1,3 +1,9 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Resilience.CircuitBreaking;
+using Resilience.DependencyInjection;
+
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the resilience library in a service collection.</summary>
@@ -10,6 +16,19 @@ public static class ResilienceServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions();
+
+        // One registry per container: every named breaker, pipeline breaker and adapter breaker reports through it.
+        services.TryAddSingleton(static sp =>
+        {
+            var monitor = sp.GetRequiredService<IOptionsMonitor<CircuitBreakerOptions>>();
+            var registry = new CircuitBreakerRegistry(monitor.Get, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>());
+            foreach (var registered in sp.GetServices<RegisteredCircuitBreaker>())
+            {
+                registry.GetOrAdd(registered.Name);
+            }
+
+            return registry;
+        });
         return new ResilienceBuilder(services);
     }
 }

@@ -61,10 +61,8 @@ public static class ResilienceHttpClientBuilderExtensions
         var services = builder.Services;
         var name = builder.Name;
 
-        // The same registry Core's AddCircuitBreaker registers (whichever comes first wins; both read breaker options by
-        // name), so the per-authority breakers appear in the application's status report.
-        services.TryAddSingleton(static sp => new CircuitBreakerRegistry(
-            sp.GetRequiredService<IOptionsMonitor<CircuitBreakerOptions>>().Get, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
+        // Core's one registry, so the per-authority breakers appear in the application's status report.
+        services.AddResilience();
         services.TryAddSingleton<HttpResilienceClients>();
         services.AddSingleton<IValidateOptions<HttpResilienceOptions>>(new HttpResilienceNamedValidator(name, keyPrefix));
 

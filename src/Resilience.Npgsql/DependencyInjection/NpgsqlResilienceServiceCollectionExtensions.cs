@@ -45,6 +45,8 @@ public static class NpgsqlResilienceServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
 
+        // Core's breaker registry, so the database breaker appears in the application's status report.
+        services.AddResilience();
         var options = services.AddOptions<NpgsqlResilienceOptions>();
         if (configuration is not null)
         {
