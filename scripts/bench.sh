@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks: this library vs Polly v8 vs a bare call (BenchmarkDotNet).
 #   bash scripts/bench.sh --smoke            every benchmark once, in-process (CI: proves the suite still runs)
-#   bash scripts/bench.sh [FILTER]           the full run (short job); GitHub-markdown reports -> benchmarks/results/
+#   bash scripts/bench.sh [FILTER]           the full run (short job); GitHub-markdown reports -> benchmarks/results/,
+#                                            then scripts/bench-chart.py (ratio tables in benchmarks/README.md, overhead.svg)
 #   bash scripts/bench.sh --long [FILTER]    BenchmarkDotNet's default job (more iterations; minutes per class)
+# The io benchmarks (loopback HTTP, PostgreSQL) are in the default run; the PostgreSQL class runs only when
+# RESILIENCE_PG_CONNECTION is set (Program.cs skips it with a message otherwise). Exclude io with FILTER, e.g.
+# '*Closed*' or run classes one at a time: each writes its own report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=benchmarks/Resilience.Benchmarks/Resilience.Benchmarks.csproj
@@ -29,4 +33,5 @@ results=benchmarks/results
 mkdir -p "$results"
 dotnet run -c Release --project "$project" -- --filter "$filter" --job "$job" --artifacts "$results/raw" --exporters github
 cp "$results"/raw/results/*-report-github.md "$results"/
+if command -v python3 >/dev/null; then python3 scripts/bench-chart.py >/dev/null; fi
 echo "bench.sh: reports in $results/ (commit them with the machine they ran on)"
