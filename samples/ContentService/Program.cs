@@ -1,6 +1,9 @@
 using ContentService.Database;
+using ContentService.Health;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
+using Resilience.CircuitBreaking;
+using Resilience.Health;
+using Resilience.Npgsql;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,9 +15,13 @@ if (string.IsNullOrWhiteSpace(connectionString))
         "(scripts/run-sample.sh does this for a throwaway PostgreSQL).");
 }
 
-builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = "content" }.Build());
+// The database goes through Resilience.Npgsql: safe retries, a breaker, server-side query timeouts and pool health,
+// all configured under "Database" (appsettings.json or Database__* environment variables) and validated at start-up.
+builder.Services.AddNpgsqlResilience(connectionString, builder.Configuration.GetSection("Database"));
 builder.Services.AddSingleton<SchemaMigrator>();
-builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+builder.Services.AddHealthChecks()
+    .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
+    .AddCheck<CircuitBreakersHealthCheck>("circuit-breakers", tags: ["ready"]);
 
 var app = builder.Build();
 
@@ -25,6 +32,17 @@ app.MapHealthChecks("/health/ready", new()
 {
     Predicate = static check => check.Tags.Contains("ready"),
     ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status200OK, [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
+    ResponseWriter = HealthResponseWriter.WriteAsync,
+});
+
+// What an operator looks at first: every breaker's state and the pool's latest health report.
+app.MapGet("/status", (CircuitBreakerRegistry breakers, PoolHealthMonitor pool, ResilientDataSource database) =>
+{
+    var retries = database.Pipeline.RetryStatistics?.GetSnapshot();
+    return Results.Ok(new StatusResponse(
+        breakers.GetStatusReport(),
+        pool.Current is { } report ? PoolSummary.From(report) : null,
+        retries is { } r ? new RetrySummary(r.Calls, r.FirstTrySuccesses, r.RetriedSuccesses, r.Exhausted, r.TotalRetries, r.SuccessRate) : null));
 });
 
 await app.RunAsync();

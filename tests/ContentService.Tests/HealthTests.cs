@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using ContentService.Database;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,6 +55,25 @@ public sealed class HealthTests(PostgresFixture postgres)
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task Status_ListsDatabaseBreaker_AndReadyReportsEachCheck()
+    {
+        await using var factory = CreateFactory(postgres.ConnectionString);
+        using var client = factory.CreateClient();
+
+        using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        using var readyJson = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        using var status = await client.GetAsync(new Uri("/status", UriKind.Relative));
+        using var statusJson = JsonDocument.Parse(await status.Content.ReadAsStringAsync());
+
+        Assert.Equal("Healthy", readyJson.RootElement.GetProperty("status").GetString());
+        Assert.Equal("Healthy", readyJson.RootElement.GetProperty("checks").GetProperty("circuit-breakers").GetProperty("status").GetString());
+        Assert.True(readyJson.RootElement.GetProperty("checks").TryGetProperty("postgres-pool", out _));
+        var breaker = Assert.Single(statusJson.RootElement.GetProperty("circuitBreakers").EnumerateArray());
+        Assert.Equal("content-db", breaker.GetProperty("name").GetString());
+        Assert.Equal("Closed", breaker.GetProperty("state").GetString());
     }
 
     private static WebApplicationFactory<Program> CreateFactory(string connectionString) =>
