@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.Telemetry;
 
+using Resilience.Time;
+
 namespace Resilience.CircuitBreaking;
 
 /// <summary>Stops calling a failing dependency for a while, then probes it before letting traffic through again.</summary>
@@ -24,6 +26,7 @@ public sealed class CircuitBreaker
     private const int StateIsolated = (int)CircuitState.Isolated;
 
     private readonly TimeProvider _time;
+    private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
     private readonly HealthRing? _ring;
     private readonly int _failureThreshold;
@@ -50,6 +53,11 @@ public sealed class CircuitBreaker
     private int _probeSuccesses;
     private volatile ExceptionDispatchInfo? _openRejection;
     private ExceptionDispatchInfo? _probingRejection;
+    private ExceptionDispatchInfo? _isolatedRejection;
+
+    // Set by a one-shot timer when the break ends, so rejecting an open circuit never reads the clock.
+    private volatile bool _breakElapsed;
+    private ITimer? _breakTimer;
 
     private long _rejections;
     private long _transitions;
@@ -69,6 +77,7 @@ public sealed class CircuitBreaker
         Name = name;
         Mode = options.Mode;
         _time = timeProvider ?? TimeProvider.System;
+        _clock = new MonotonicClock(_time);
         _logger = logger ?? NullLogger.Instance;
         _failureThreshold = options.FailureThreshold;
         _failureRatio = options.FailureRatio;
@@ -104,7 +113,7 @@ public sealed class CircuitBreaker
     {
         if (_state == StateClosed)
         {
-            permit = new CircuitPermit(this, _slowCallTicks != 0 ? _time.GetTimestamp() : 0, _generation, CircuitPermit.KindNormal);
+            permit = new CircuitPermit(this, _slowCallTicks != 0 ? _clock.Now : 0, _generation, CircuitPermit.KindNormal);
             return true;
         }
 
@@ -238,6 +247,7 @@ public sealed class CircuitBreaker
             var from = (CircuitState)_state;
             _openedAt = _time.GetUtcNow();
             _breakUntil = long.MaxValue;
+            StopBreakTimerLocked();
             change = SetStateLocked(from, CircuitState.Isolated, CircuitTransitionReason.Isolated, TimeSpan.Zero, null);
         }
 
@@ -276,7 +286,7 @@ public sealed class CircuitBreaker
             }
             else
             {
-                (failures, calls) = _ring.Sum(_time.GetTimestamp());
+                (failures, calls) = _ring.Sum(_clock.Now);
             }
 
             DateTimeOffset? nextProbe = state == CircuitState.Open ? _openedAt + _currentBreak : null;
@@ -294,10 +304,15 @@ public sealed class CircuitBreaker
 
     internal void OnSuccess(in CircuitPermit permit)
     {
-        if (_slowCallTicks != 0 && _time.GetTimestamp() - permit.StartTimestamp >= _slowCallTicks)
+        long now = 0;
+        if (_slowCallTicks != 0)
         {
-            OnFailure(in permit, null);
-            return;
+            now = _clock.Now;
+            if (now - permit.StartTimestamp >= _slowCallTicks)
+            {
+                OnFailure(in permit, null);
+                return;
+            }
         }
 
         if (permit.Kind == CircuitPermit.KindProbe)
@@ -316,7 +331,7 @@ public sealed class CircuitBreaker
         }
         else
         {
-            _ring.Record(_time.GetTimestamp(), failure: false);
+            _ring.Record(now != 0 ? now : _clock.Now, failure: false);
         }
     }
 
@@ -343,7 +358,7 @@ public sealed class CircuitBreaker
         }
         else
         {
-            var now = _time.GetTimestamp();
+            var now = _clock.Now;
             _ring.Record(now, failure: true);
             var (failures, calls) = _ring.Sum(now);
             if (calls >= _minimumThroughput && failures >= _failureRatio * calls)
@@ -372,15 +387,14 @@ public sealed class CircuitBreaker
             return Reject(Timeout.InfiniteTimeSpan, out permit);
         }
 
-        var now = _time.GetTimestamp();
-        if (state == StateOpen)
+        if (state == StateOpen && !_breakElapsed)
         {
-            var until = Volatile.Read(ref _breakUntil);
-            if (now < until)
-            {
-                return Reject(ToTimeSpan(until - now), out permit);
-            }
+            // The remaining break is computed only if the caller asks the permit for it.
+            permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), 0, CircuitPermit.KindRefused);
+            return CountRejection();
         }
+
+        var now = _clock.Now;
 
         CircuitStateChange change = default;
         var changed = false;
@@ -394,7 +408,7 @@ public sealed class CircuitBreaker
                 return true;
             }
 
-            if (state == StateOpen && now >= _breakUntil)
+            if (state == StateOpen && (_breakElapsed || now >= _breakUntil))
             {
                 _probesAdmitted = 0;
                 _probeSuccesses = 0;
@@ -431,9 +445,31 @@ public sealed class CircuitBreaker
     private bool Reject(TimeSpan remaining, out CircuitPermit permit)
     {
         permit = new CircuitPermit(null, remaining.Ticks, 0, CircuitPermit.KindRefused);
+        return CountRejection();
+    }
+
+    private bool CountRejection()
+    {
         Interlocked.Increment(ref _rejections);
         CircuitBreakerTelemetry.RecordRejection(Name);
         return false;
+    }
+
+    /// <summary>The break left until <paramref name="breakUntil"/> (a <see cref="MonotonicClock"/> time).</summary>
+    internal TimeSpan RemainingUntil(long breakUntil) => ToTimeSpan(breakUntil - _clock.Now);
+
+    private void StartBreakTimerLocked(TimeSpan breakDuration)
+    {
+        StopBreakTimerLocked();
+        _breakElapsed = false;
+        _breakTimer = _time.CreateTimer(static s => ((BreakTimerState)s!).Elapsed(), new BreakTimerState(this, _generation), breakDuration, Timeout.InfiniteTimeSpan);
+    }
+
+    private void StopBreakTimerLocked()
+    {
+        _breakTimer?.Dispose();
+        _breakTimer = null;
+        _breakElapsed = false;
     }
 
     private void TripFromClosed(int generation, CircuitTransitionReason reason, Exception? exception)
@@ -482,18 +518,21 @@ public sealed class CircuitBreaker
 
     private CircuitStateChange OpenLocked(CircuitState from, CircuitTransitionReason reason, Exception? exception, TimeSpan breakDuration)
     {
-        var now = _time.GetTimestamp();
+        var now = _clock.Now;
         _currentBreak = breakDuration;
         _openedAt = _time.GetUtcNow();
         _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration));
         Volatile.Write(ref _breakUntil, now + ToTimestampTicks(breakDuration));
-        return SetStateLocked(from, CircuitState.Open, reason, breakDuration, exception);
+        var change = SetStateLocked(from, CircuitState.Open, reason, breakDuration, exception);
+        StartBreakTimerLocked(breakDuration);
+        return change;
     }
 
     private CircuitStateChange CloseLocked(CircuitTransitionReason reason)
     {
         var from = (CircuitState)_state;
         ClearCountsLocked();
+        StopBreakTimerLocked();
         _currentBreak = _baseBreak;
         _openedAt = null;
         return SetStateLocked(from, CircuitState.Closed, reason, TimeSpan.Zero, null);
@@ -534,19 +573,19 @@ public sealed class CircuitBreaker
         }
     }
 
-    internal ExceptionDispatchInfo GetCachedRejection(TimeSpan remaining)
+    internal ExceptionDispatchInfo GetCachedRejection(in CircuitPermit refused)
     {
-        if (remaining == TimeSpan.Zero)
+        if (refused.IsOpenRefusal)
         {
-            return _probingRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.HalfOpen, TimeSpan.Zero));
+            return _openRejection ?? ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, refused.RemainingBreak));
         }
 
-        if (remaining == Timeout.InfiniteTimeSpan)
+        if (refused.RemainingBreak == Timeout.InfiniteTimeSpan)
         {
-            return ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan));
+            return _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan));
         }
 
-        return _openRejection ?? ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, remaining));
+        return _probingRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.HalfOpen, TimeSpan.Zero));
     }
 
     internal BrokenCircuitException CreateRejection(TimeSpan remaining) => remaining == Timeout.InfiniteTimeSpan
@@ -602,7 +641,7 @@ public sealed class CircuitBreaker
     {
         if (!TryAcquire(out var permit))
         {
-            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(permit.RemainingBreak)));
+            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
         }
 
         ValueTask<TResult> pending;
@@ -671,7 +710,7 @@ public sealed class CircuitBreaker
     {
         if (!TryAcquire(out var permit))
         {
-            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(permit.RemainingBreak)));
+            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
         }
 
         ValueTask<Outcome<TResult>> pending;
@@ -752,9 +791,19 @@ public sealed class CircuitBreaker
         }
     }
 
-    private long ToTimestampTicks(TimeSpan duration) =>
-        (long)(duration.Ticks * ((double)_time.TimestampFrequency / TimeSpan.TicksPerSecond));
+    private static long ToTimestampTicks(TimeSpan duration) => duration.Ticks;
 
-    private TimeSpan ToTimeSpan(long timestampTicks) =>
-        TimeSpan.FromTicks((long)(timestampTicks * ((double)TimeSpan.TicksPerSecond / _time.TimestampFrequency)));
+    private static TimeSpan ToTimeSpan(long ticks) => TimeSpan.FromTicks(Math.Max(0, ticks));
+
+    /// <summary>What the break timer needs: the breaker, and which opening it belongs to (an old timer must not end a new break).</summary>
+    private sealed class BreakTimerState(CircuitBreaker breaker, int generation)
+    {
+        public void Elapsed()
+        {
+            if (Volatile.Read(ref breaker._generation) == generation)
+            {
+                breaker._breakElapsed = true;
+            }
+        }
+    }
 }

@@ -38,7 +38,12 @@ public readonly struct CircuitPermit
 
     /// <summary>Gets how long the circuit stays open, for a refused permit; <see cref="TimeSpan.Zero"/> for an acquired one.</summary>
     /// <value><see cref="TimeSpan.Zero"/> when half-open with every probe slot taken; <see cref="Timeout.InfiniteTimeSpan"/> when isolated.</value>
-    public TimeSpan RemainingBreak => _kind == KindRefused ? new TimeSpan(_value) : TimeSpan.Zero;
+    public TimeSpan RemainingBreak => _kind != KindRefused
+        ? TimeSpan.Zero
+        : _breaker is null ? new TimeSpan(_value) : _breaker.RemainingUntil(_value);
+
+    // A refusal by an open circuit keeps its breaker and the break's end, so the remaining break is computed on demand.
+    internal bool IsOpenRefusal => _kind == KindRefused && _breaker is not null;
 
     internal long StartTimestamp => _value;
 

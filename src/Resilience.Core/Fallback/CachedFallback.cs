@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.CircuitBreaking;
 using Resilience.Telemetry;
 
+using Resilience.Time;
+
 namespace Resilience.Fallback;
 
 /// <summary>Keeps the last good value per key and serves it, marked stale with its age, when a call fails or the circuit is open.</summary>
@@ -26,6 +28,7 @@ public sealed class CachedFallback<TKey, TValue>
     private readonly Stack<int> _freeSlots = new();
     private readonly Lock _insertLock = new();
     private readonly TimeProvider _time;
+    private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
     private readonly long _maxStalenessTicks;
     private readonly Func<TKey, TValue>? _staticFallback;
@@ -48,10 +51,11 @@ public sealed class CachedFallback<TKey, TValue>
         CachedFallbackOptionsValidator.ThrowIfInvalid(name, options);
         Name = name;
         _time = timeProvider ?? TimeProvider.System;
+        _clock = new MonotonicClock(_time);
         _logger = logger ?? NullLogger.Instance;
         _staticFallback = staticFallback;
         _shouldHandle = options.ShouldHandle;
-        _maxStalenessTicks = (long)(options.MaxStaleness.Ticks * ((double)_time.TimestampFrequency / TimeSpan.TicksPerSecond));
+        _maxStalenessTicks = options.MaxStaleness.Ticks;
         _slots = new Entry?[options.MaxEntries];
         _entries = new ConcurrentDictionary<TKey, Entry>(Environment.ProcessorCount, Math.Min(options.MaxEntries, 1024));
     }
@@ -77,7 +81,7 @@ public sealed class CachedFallback<TKey, TValue>
     public void Store(TKey key, TValue value)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var now = _time.GetTimestamp();
+        var now = _clock.Now;
         if (_entries.TryGetValue(key, out var entry) && entry.TryWrite(value, now))
         {
             return;
@@ -95,7 +99,7 @@ public sealed class CachedFallback<TKey, TValue>
         ArgumentNullException.ThrowIfNull(key);
         if (TryGetCached(key, out var value, out var storedTimestamp))
         {
-            var ageTicks = _time.GetTimestamp() - storedTimestamp;
+            var ageTicks = _clock.Now - storedTimestamp;
             if (ageTicks <= _maxStalenessTicks)
             {
                 var age = ToTimeSpan(ageTicks);
@@ -285,8 +289,8 @@ public sealed class CachedFallback<TKey, TValue>
         _slots[entry.Slot] = null;
     }
 
-    private TimeSpan ToTimeSpan(long timestampTicks) =>
-        TimeSpan.FromTicks((long)(timestampTicks * ((double)TimeSpan.TicksPerSecond / _time.TimestampFrequency)));
+    private static TimeSpan ToTimeSpan(long ticks) =>
+        TimeSpan.FromTicks(ticks);
 
     private sealed class Entry
     {

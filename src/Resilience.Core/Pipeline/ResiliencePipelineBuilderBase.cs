@@ -96,6 +96,11 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
     }
 
     /// <summary>Limits each attempt; a timed-out attempt fails with <see cref="OperationTimeoutException"/> of kind <see cref="TimeoutKind.Attempt"/>, counts as a breaker failure and may be retried.</summary>
+    /// <remarks>
+    /// Timeouts stop an operation through the token it is given, so they act once it awaits: the timer is armed (for
+    /// what is left of the limit) when the operation first yields. A synchronous stretch is never interrupted, which is
+    /// also why an operation that completes synchronously costs no timer at all.
+    /// </remarks>
     /// <param name="timeout">The limit.</param>
     /// <returns>This builder.</returns>
     public TBuilder AddAttemptTimeout(TimeSpan timeout)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.Retry;
 using Resilience.Telemetry;
+using Resilience.Time;
 
 namespace Resilience.Timeouts;
 
@@ -18,6 +19,7 @@ namespace Resilience.Timeouts;
 public sealed class TimeoutStrategy
 {
     private readonly CancellationTokenSourcePool _pool;
+    private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
     private readonly string _kindTag;
 
@@ -35,6 +37,7 @@ public sealed class TimeoutStrategy
         Name = options.Name ?? TimeoutConstants.DefaultName;
         _kindTag = TimeoutConstants.TagOf(Kind);
         _pool = new CancellationTokenSourcePool(timeProvider ?? TimeProvider.System);
+        _clock = new MonotonicClock(timeProvider ?? TimeProvider.System);
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -102,6 +105,9 @@ public sealed class TimeoutStrategy
             return new ValueTask<Outcome<TResult>>(Exit(scope, task.Result, cancellationToken));
         }
 
+        // Only an operation that did not finish synchronously can be cut short, so only then is the timer armed:
+        // the success path of fast operations never touches a timer.
+        Arm(in scope);
         return AwaitAsync(task, scope, cancellationToken);
     }
 
@@ -121,23 +127,32 @@ public sealed class TimeoutStrategy
     }
 
     /// <summary>
-    /// Starts the timeout: rents a pooled source, arms it, and links it to the caller's token without allocating.
-    /// Pair every call with <see cref="Exit{TResult}"/>.
+    /// Starts the timeout: rents a pooled source, links it to the caller's token without allocating and notes the start;
+    /// <see cref="Arm"/> starts its timer if the operation goes asynchronous. Pair every call with <see cref="Exit{TResult}"/>.
     /// </summary>
     internal TimeoutScope Enter(CancellationToken cancellationToken)
     {
         var cts = _pool.Rent();
-        cts.CancelAfter(Timeout);
         var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), cts)
             : default;
-        return new TimeoutScope(cts, registration);
+        return new TimeoutScope(cts, registration, _clock.Now);
     }
 
-    /// <summary>
-    /// Ends the timeout: unlinks and returns the source to the pool (unless it was cancelled), and turns a cancellation
-    /// caused by our timeout into <see cref="OperationTimeoutException"/>.
-    /// </summary>
+    /// <summary>Starts the timer for what is left of the timeout once the operation has gone asynchronous.</summary>
+    internal void Arm(in TimeoutScope scope)
+    {
+        var left = Timeout.Ticks - (_clock.Now - scope.StartedAt);
+        if (left <= 0)
+        {
+            scope.Source.Cancel();
+        }
+        else
+        {
+            scope.Source.CancelAfter(TimeSpan.FromTicks(left));
+        }
+    }
+
     internal Outcome<TResult> Exit<TResult>(in TimeoutScope scope, in Outcome<TResult> outcome, CancellationToken cancellationToken)
     {
         var cts = scope.Source;
@@ -161,11 +176,15 @@ public sealed class TimeoutStrategy
 /// <summary>One armed timeout: the pooled source whose token the operation observes, and its link to the caller's token.</summary>
 internal readonly struct TimeoutScope
 {
-    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration)
+    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration, long startedAt)
     {
         Source = source;
         Registration = registration;
+        StartedAt = startedAt;
     }
+
+    /// <summary>When the operation started, in <see cref="MonotonicClock"/> time.</summary>
+    public long StartedAt { get; }
 
     public CancellationTokenSource Source { get; }
 

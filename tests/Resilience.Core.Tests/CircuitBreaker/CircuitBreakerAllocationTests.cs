@@ -107,4 +107,30 @@ public sealed class CircuitBreakerAllocationTests
             return failures;
         }
     }
+
+    [Fact]
+    public void ExecuteOutcomeAsync_Isolated_DoesNotAllocatePerRejection()
+    {
+        var breaker = Create(CircuitBreakerMode.ConsecutiveFailures, slowCalls: false);
+        breaker.Isolate();
+        Reject(breaker, 100);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var rejected = Reject(breaker, Iterations);
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(Iterations, rejected);
+
+        static int Reject(CircuitBreaking.CircuitBreaker breaker, int n)
+        {
+            var rejected = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var pending = breaker.ExecuteOutcomeAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+                rejected += pending.IsCompletedSuccessfully && pending.Result.Exception is BrokenCircuitException ? 1 : 0;
+            }
+
+            return rejected;
+        }
+    }
 }

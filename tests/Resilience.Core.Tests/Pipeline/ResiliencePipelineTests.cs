@@ -171,6 +171,31 @@ public sealed class ResiliencePipelineTests
     }
 
     [Fact]
+    public async Task AttemptTimeout_SynchronousPrefixCountsAgainstTheLimit()
+    {
+        var pipeline = new ResiliencePipelineBuilder<int>("prefix") { TimeProvider = _time }
+            .AddAttemptTimeout(TimeSpan.FromSeconds(5))
+            .Build();
+
+        // The operation spends 3 s before it first yields: only 2 s of the limit are left when the timer is armed.
+        var pending = pipeline.ExecuteOutcomeAsync(
+            static async (time, ct) =>
+            {
+                time.Advance(TimeSpan.FromSeconds(3));
+                await Task.Delay(Timeout.Infinite, ct);
+                return 0;
+            },
+            _time,
+            CancellationToken.None).AsTask();
+        _time.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.False(pending.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(0.2));
+        var outcome = await pending;
+
+        Assert.Equal(TimeoutKind.Attempt, Assert.IsType<OperationTimeoutException>(outcome.Exception).Kind);
+    }
+
+    [Fact]
     public void Build_AttemptTimeoutAboveTotal_Throws()
     {
         var builder = new ResiliencePipelineBuilder("bad").AddTotalTimeout(TimeSpan.FromSeconds(1)).AddAttemptTimeout(TimeSpan.FromSeconds(2));
