@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
+using Resilience.Http;
 
 namespace Resilience.Benchmarks.Io;
 
@@ -17,6 +18,7 @@ public class HttpBenchmarks
     private HttpClient _plain = null!;
     private HttpClient _factoryOnly = null!;
     private HttpClient _standard = null!;
+    private HttpClient _ours = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -28,14 +30,13 @@ public class HttpBenchmarks
         services.AddHttpClient("factory-only", client => client.BaseAddress = _server.Address);
         services.AddHttpClient("standard", client => client.BaseAddress = _server.Address).AddStandardResilienceHandler();
 
-        // ==== OURS: slot for Resilience.Http's handler (lead: fill in when the handler lands) ====
-        // Reference src/Resilience.Http in the csproj, register the same thresholds as the standard handler, e.g.
-        //   services.AddHttpClient("ours", client => client.BaseAddress = _server.Address).AddResilienceHandler(...);
-        // then set _ours = factory.CreateClient("ours") below and uncomment Ours_ResilienceHandler.
+        // Ours with its standard preset: total + attempt timeouts, safe retries, per-authority breaker and retry budget.
+        services.AddHttpClient("ours", client => client.BaseAddress = _server.Address).AddResilienceHttpHandler();
         _services = services.BuildServiceProvider();
         var factory = _services.GetRequiredService<IHttpClientFactory>();
         _factoryOnly = factory.CreateClient("factory-only");
         _standard = factory.CreateClient("standard");
+        _ours = factory.CreateClient("ours");
     }
 
     [GlobalCleanup]
@@ -56,9 +57,8 @@ public class HttpBenchmarks
     [Benchmark]
     public Task<int> MicrosoftStandardResilienceHandler() => GetAsync(_standard);
 
-    // ==== OURS: uncomment once _ours is set up above ====
-    // [Benchmark]
-    // public Task<int> Ours_ResilienceHandler() => GetAsync(_ours);
+    [Benchmark]
+    public Task<int> Ours_ResilienceHttpHandler() => GetAsync(_ours);
 
     private static async Task<int> GetAsync(HttpClient client)
     {

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Npgsql;
+using Resilience.Npgsql;
 
 namespace Resilience.Benchmarks.Io;
 
@@ -14,6 +15,7 @@ public class PostgresBenchmarks
     public const string ConnectionVariable = "RESILIENCE_PG_CONNECTION";
 
     private NpgsqlDataSource _dataSource = null!;
+    private ResilientDataSource _ours = null!;
 
     public static string? ConnectionString => Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } value ? value : null;
 
@@ -24,9 +26,8 @@ public class PostgresBenchmarks
             ?? throw new InvalidOperationException($"{ConnectionVariable} is unset: PostgresBenchmarks needs a PostgreSQL to talk to.");
         _dataSource = NpgsqlDataSource.Create(connectionString);
 
-        // ==== OURS: slot for Resilience.Npgsql (lead: fill in) ====
-        // Reference src/Resilience.Npgsql in the csproj, wrap _dataSource (e.g. new ResilientDataSource(_dataSource, ...))
-        // with the same pipeline thresholds as the other benchmarks, and uncomment Ours_ResilientDataSource below.
+        // Ours with its defaults: retry (database preset), breaker, per-call statement_timeout/lock_timeout in a transaction.
+        _ours = new ResilientDataSource(_dataSource);
     }
 
     [GlobalCleanup]
@@ -39,7 +40,12 @@ public class PostgresBenchmarks
         return (int)(await command.ExecuteScalarAsync().ConfigureAwait(false))!;
     }
 
-    // ==== OURS: uncomment once the resilient data source is set up above ====
-    // [Benchmark]
-    // public async Task<int> Ours_ResilientDataSource() => ...;
+    /// <summary>The same query through Resilience.Npgsql: the difference is the pipeline plus the server-side timeout settings.</summary>
+    [Benchmark]
+    public ValueTask<int> Ours_ResilientDataSource() =>
+        _ours.ExecuteAsync(static async (command, _, ct) =>
+        {
+            command.CommandText = "SELECT 1";
+            return (int)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }, 0, DbCallOptions.Idempotent, CancellationToken.None);
 }
