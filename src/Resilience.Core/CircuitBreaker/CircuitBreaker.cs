@@ -111,10 +111,18 @@ public sealed class CircuitBreaker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAcquire(out CircuitPermit permit)
     {
-        if (_state == StateClosed)
+        var state = _state;
+        if (state == StateClosed)
         {
             permit = new CircuitPermit(this, _slowCallTicks != 0 ? _clock.Now : 0, _generation, CircuitPermit.KindNormal);
             return true;
+        }
+
+        if (state == StateOpen && !_breakElapsed)
+        {
+            // The fast-fail path: no lock, no clock; the remaining break is computed only if the caller asks the permit.
+            permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), 0, CircuitPermit.KindRefused);
+            return CountRejection();
         }
 
         return TryAcquireSlow(out permit);
@@ -385,13 +393,6 @@ public sealed class CircuitBreaker
         if (state == StateIsolated)
         {
             return Reject(Timeout.InfiniteTimeSpan, out permit);
-        }
-
-        if (state == StateOpen && !_breakElapsed)
-        {
-            // The remaining break is computed only if the caller asks the permit for it.
-            permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), 0, CircuitPermit.KindRefused);
-            return CountRejection();
         }
 
         var now = _clock.Now;

@@ -1,60 +1,67 @@
 namespace Resilience.CircuitBreaking;
 
 /// <summary>
-/// Success and failure counts over a sliding time window, kept in a fixed ring of buckets.
-/// Recording is lock-free (<see cref="Interlocked"/> increments); a bucket is recycled under a lock once per bucket
-/// period, zeroing it before publishing its new period so no increment of the new period is lost.
+/// The failure-ratio window: a fixed ring of time buckets counting successes and failures. Counters are striped per
+/// processor (each stripe on its own cache lines), so callers on different cores never contend on the success path;
+/// summing the stripes happens only when a failure asks whether to open.
 /// </summary>
 internal sealed class HealthRing
 {
-    private readonly Bucket[] _buckets;
+    // 16 ints = 64 bytes: the padding that keeps two stripes off one cache line.
+    private const int CacheLineInts = 16;
+
+    private readonly long[] _periods;
+    private readonly int[] _counts;
+    private readonly int _bucketCount;
+    private readonly int _stride;
+    private readonly int _stripeMask;
     private readonly long _bucketTicks;
     private readonly Lock _rotateLock = new();
 
-    public HealthRing(int bucketCount, long bucketTimestampTicks)
+    public HealthRing(int bucketCount, long bucketTicks)
     {
-        _buckets = new Bucket[bucketCount];
-        _bucketTicks = Math.Max(1, bucketTimestampTicks);
-        for (var i = 0; i < _buckets.Length; i++)
-        {
-            _buckets[i].Period = long.MinValue;
-        }
+        _bucketCount = bucketCount;
+        _bucketTicks = Math.Max(1, bucketTicks);
+        _periods = new long[bucketCount];
+        Array.Fill(_periods, long.MinValue);
+        var stripes = (int)Math.Min(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount));
+        _stripeMask = stripes - 1;
+        _stride = ((bucketCount * 2 + CacheLineInts - 1) / CacheLineInts * CacheLineInts) + CacheLineInts;
+        _counts = new int[stripes * _stride];
     }
 
     public void Record(long timestamp, bool failure)
     {
         var period = timestamp / _bucketTicks;
-        ref var bucket = ref _buckets[(int)(period % _buckets.Length)];
-        if (Volatile.Read(ref bucket.Period) < period)
+        var bucket = (int)(period % _bucketCount);
+        if (Volatile.Read(ref _periods[bucket]) < period)
         {
-            Rotate(ref bucket, period);
+            Rotate(bucket, period);
         }
 
         // A bucket already claimed by a later period gets this late count: attributed to a neighbour, never lost.
-        if (failure)
-        {
-            Interlocked.Increment(ref bucket.Failures);
-        }
-        else
-        {
-            Interlocked.Increment(ref bucket.Successes);
-        }
+        var stripe = Thread.GetCurrentProcessorId() & _stripeMask;
+        Interlocked.Increment(ref _counts[(stripe * _stride) + (bucket * 2) + (failure ? 1 : 0)]);
     }
 
-    /// <summary>Sums the buckets of the window ending at <paramref name="timestamp"/>.</summary>
     public (int Failures, int Calls) Sum(long timestamp)
     {
         var period = timestamp / _bucketTicks;
         long failures = 0, calls = 0;
-        for (var i = 0; i < _buckets.Length; i++)
+        for (var bucket = 0; bucket < _bucketCount; bucket++)
         {
-            ref var bucket = ref _buckets[i];
-            var p = Volatile.Read(ref bucket.Period);
-            if (p > period - _buckets.Length && p <= period)
+            var p = Volatile.Read(ref _periods[bucket]);
+            if (p <= period - _bucketCount || p > period)
             {
-                var f = Volatile.Read(ref bucket.Failures);
+                continue;
+            }
+
+            for (var stripe = 0; stripe <= _stripeMask; stripe++)
+            {
+                var at = (stripe * _stride) + (bucket * 2);
+                var f = Volatile.Read(ref _counts[at + 1]);
                 failures += f;
-                calls += f + Volatile.Read(ref bucket.Successes);
+                calls += f + Volatile.Read(ref _counts[at]);
             }
         }
 
@@ -65,35 +72,35 @@ internal sealed class HealthRing
     {
         lock (_rotateLock)
         {
-            for (var i = 0; i < _buckets.Length; i++)
+            for (var bucket = 0; bucket < _bucketCount; bucket++)
             {
-                ref var bucket = ref _buckets[i];
-                Volatile.Write(ref bucket.Period, long.MinValue);
-                Volatile.Write(ref bucket.Failures, 0);
-                Volatile.Write(ref bucket.Successes, 0);
+                ZeroLocked(bucket);
+                Volatile.Write(ref _periods[bucket], long.MinValue);
             }
         }
     }
 
-    private void Rotate(ref Bucket bucket, long period)
+    private void Rotate(int bucket, long period)
     {
         lock (_rotateLock)
         {
-            if (bucket.Period >= period)
+            if (_periods[bucket] >= period)
             {
                 return;
             }
 
-            Volatile.Write(ref bucket.Failures, 0);
-            Volatile.Write(ref bucket.Successes, 0);
-            Volatile.Write(ref bucket.Period, period);
+            ZeroLocked(bucket);
+            Volatile.Write(ref _periods[bucket], period);
         }
     }
 
-    private struct Bucket
+    private void ZeroLocked(int bucket)
     {
-        public long Period;
-        public int Successes;
-        public int Failures;
+        for (var stripe = 0; stripe <= _stripeMask; stripe++)
+        {
+            var at = (stripe * _stride) + (bucket * 2);
+            Volatile.Write(ref _counts[at], 0);
+            Volatile.Write(ref _counts[at + 1], 0);
+        }
     }
 }
