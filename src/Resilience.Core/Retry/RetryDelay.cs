@@ -30,10 +30,10 @@ public static class RetryDelay
 /// <summary>An immutable copy of the delay settings, with the decorrelated-jitter scale precomputed.</summary>
 internal readonly struct RetrySchedule
 {
-    // Smooths the first delay of the V2 formula (Polly's pFactor).
+    // Smooths the first delay of the V2 formula (its pFactor).
     private const double PFactor = 4.0;
 
-    // Scales V2's medians to near whole multiples of the base delay (Polly's rpScalingFactor, for factor 2).
+    // Scales V2's medians to near whole multiples of the base delay (its rpScalingFactor, for factor 2).
     private const double RpScalingFactor = 1 / 1.4d;
 
     // Keeps the double → long conversion below TimeSpan.MaxValue.
@@ -62,7 +62,7 @@ internal readonly struct RetrySchedule
     /// <summary>
     /// V2 was tuned for factor 2. For another factor f, the mean step of <c>f^t·tanh(√(4t))</c> between two retries is
     /// <c>f^(n−1)·(f−1)²/ln f</c>; rescaling by <c>f·ln f / (2 ln 2 · (f−1)²)</c> keeps the same relation to the
-    /// exponential curve as V2 has at f = 2, where the scale is exactly Polly's.
+    /// exponential curve as V2 has at f = 2, where the scale is exactly the original's.
     /// </summary>
     private static double DecorrelatedScale(double factor)
     {

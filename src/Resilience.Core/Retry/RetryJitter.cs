@@ -10,7 +10,7 @@ public enum RetryJitter
     Full = 1,
 
     /// <summary>
-    /// Decorrelated jitter in its smoothed "V2" form (as in Polly's <c>DecorrelatedJitterBackoffV2</c>):
+    /// Decorrelated jitter in its smoothed "V2" form (the well-known <c>DecorrelatedJitterBackoffV2</c> formula):
     /// each delay depends on the previous one, grows by about <see cref="RetryOptions.BackoffFactor"/> per retry
     /// and never bunches near zero. Requires <see cref="RetryBackoff.Exponential"/>.
     /// </summary>
