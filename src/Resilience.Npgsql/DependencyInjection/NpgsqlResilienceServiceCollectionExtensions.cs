@@ -59,7 +59,12 @@ public static class NpgsqlResilienceServiceCollectionExtensions
 
                 if (configuration["TotalTimeout"] is { Length: > 0 } total)
                 {
-                    o.TotalTimeout = TimeSpan.Parse(total, System.Globalization.CultureInfo.InvariantCulture);
+                    o.TotalTimeout = TimeSpan.TryParse(total, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                        ? parsed
+                        : throw new OptionsValidationException(
+                            Microsoft.Extensions.Options.Options.DefaultName,
+                            typeof(NpgsqlResilienceOptions),
+                            [$"{(configuration is IConfigurationSection s ? s.Path + ":" : string.Empty)}TotalTimeout: '{total}' is not a duration; write it as \"hh:mm:ss\"."]);
                 }
 
                 configuration.GetSection("QueryTimeouts").Bind(o.QueryTimeouts);

@@ -38,6 +38,7 @@ public sealed class ResilientDataSource
 {
     private readonly QueryTimeoutOptions _timeouts;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
 
     /// <summary>Wraps <paramref name="dataSource"/>.</summary>
     /// <param name="dataSource">The data source whose pool serves the calls.</param>
@@ -65,6 +66,7 @@ public sealed class ResilientDataSource
         _timeProvider = timeProvider ?? TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
 
+        _logger = loggerFactory.CreateLogger("Resilience.Npgsql");
         var builder = new ResiliencePipelineBuilder(options.Name) { TimeProvider = _timeProvider, LoggerFactory = loggerFactory };
         if (options.TotalTimeout is { } total)
         {
@@ -234,9 +236,13 @@ public sealed class ResilientDataSource
     private async ValueTask<TResult> RunAsync<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
     {
         var outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
-        if (outcome.HasException && ToDatabaseException(outcome.Exception!) is { } surfaced)
+        if (outcome.HasException)
         {
-            throw surfaced;
+            ReportUnknownOutcome(outcome.Exception!);
+            if (ToDatabaseException(outcome.Exception!) is { } surfaced)
+            {
+                throw surfaced;
+            }
         }
 
         // Rethrows a DatabaseException or the caller's cancellation with its original stack.
@@ -252,6 +258,19 @@ public sealed class ResilientDataSource
         catch (Exception ex) when (ex is BrokenCircuitException or OperationTimeoutException)
         {
             throw ToDatabaseException(ex)!;
+        }
+        catch (DatabaseException ex) when (ex.FailureKind == FailureKind.UnknownOutcome)
+        {
+            ReportUnknownOutcome(ex);
+            throw;
+        }
+    }
+
+    private void ReportUnknownOutcome(Exception exception)
+    {
+        if (exception is DatabaseException { FailureKind: FailureKind.UnknownOutcome } unknown)
+        {
+            NpgsqlLog.UnknownOutcome(_logger, Pipeline.Name, unknown);
         }
     }
 

@@ -60,4 +60,17 @@ public sealed class NpgsqlResilienceServiceCollectionExtensionsTests(PostgresFix
         Assert.Contains(error.Failures, f => f.StartsWith("QueryTimeouts:StatementTimeout must be between", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("PoolHealth:CriticalAfterPingFailures must be between", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task AddNpgsqlResilience_UnparsableTotalTimeout_FailsAtStartNamingKey()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddNpgsqlResilience(postgres.ConnectionString, Config(("TotalTimeout", "thirty seconds")));
+        await using var provider = services.BuildServiceProvider();
+
+        var validator = provider.GetRequiredService<IStartupValidator>();
+        var error = Assert.Throws<OptionsValidationException>(validator.Validate);
+
+        Assert.Contains(error.Failures, f => f.Contains("TotalTimeout: 'thirty seconds' is not a duration", StringComparison.Ordinal));
+    }
 }
