@@ -16,6 +16,31 @@ namespace Resilience.CircuitBreaking;
 #pragma warning disable IL2026
 public sealed class CircuitBreakerOptions
 {
+    /// <summary>Initializes a new instance of the <see cref="CircuitBreakerOptions"/> class with the defaults.</summary>
+    public CircuitBreakerOptions()
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="CircuitBreakerOptions"/> class with every setting of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy (e.g. shared defaults an adapter adjusts).</param>
+    public CircuitBreakerOptions(CircuitBreakerOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Mode = other.Mode;
+        FailureThreshold = other.FailureThreshold;
+        BreakDuration = other.BreakDuration;
+        FailureRatio = other.FailureRatio;
+        SamplingDuration = other.SamplingDuration;
+        SamplingBuckets = other.SamplingBuckets;
+        MinimumThroughput = other.MinimumThroughput;
+        SlowCallThreshold = other.SlowCallThreshold;
+        PermittedProbes = other.PermittedProbes;
+        BreakDurationFactor = other.BreakDurationFactor;
+        MaxBreakDuration = other.MaxBreakDuration;
+        ShouldHandle = other.ShouldHandle;
+        OnStateChanged = other.OnStateChanged;
+    }
+
     /// <summary>Gets or sets how the closed circuit decides to open.</summary>
     /// <value>Default: <see cref="CircuitBreakerMode.ConsecutiveFailures"/>.</value>
     public CircuitBreakerMode Mode { get; set; } = CircuitBreakerConstants.DefaultMode;

@@ -199,24 +199,11 @@ public sealed class ResilientDataSource
     }
 
     /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>
-    internal static CircuitBreakerOptions CreateBreakerOptions(CircuitBreakerOptions source) => new()
+    internal static CircuitBreakerOptions CreateBreakerOptions(CircuitBreakerOptions source) => new(source)
     {
-        Mode = source.Mode,
-        FailureThreshold = source.FailureThreshold,
-        BreakDuration = source.BreakDuration,
-        FailureRatio = source.FailureRatio,
-        SamplingDuration = source.SamplingDuration,
-        SamplingBuckets = source.SamplingBuckets,
-        MinimumThroughput = source.MinimumThroughput,
-        SlowCallThreshold = source.SlowCallThreshold,
-        PermittedProbes = source.PermittedProbes,
-        BreakDurationFactor = source.BreakDurationFactor,
-        MaxBreakDuration = source.MaxBreakDuration,
         ShouldHandle = source.ShouldHandle ?? PostgresFailureClassifier.IsInfrastructureFailure,
-        OnStateChanged = source.OnStateChanged,
     };
 
-    /// <summary>Whether a failed attempt may run again without risking a duplicate write (see the class remarks).</summary>
     internal static bool IsSafeToRetry(Exception exception) =>
         exception is DatabaseException { FailureKind: FailureKind.Transient or FailureKind.Unavailable } failure
         && !(failure.InnerException is { } inner && PostgresFailureClassifier.IsPoolExhausted(inner));
