@@ -55,8 +55,12 @@ public sealed class CircuitBreaker
     private ExceptionDispatchInfo? _probingRejection;
     private ExceptionDispatchInfo? _isolatedRejection;
 
-    // Set by a one-shot timer when the break ends, so rejecting an open circuit never reads the clock.
-    private volatile bool _breakElapsed;
+    // The generation whose break a one-shot timer has ended, so rejecting an open circuit need not read the clock.
+    // A generation, not a flag: a late callback of an earlier opening can never end the current break.
+    private int _elapsedGeneration = -1;
+
+    // When the probes of the current half-open period are overdue (a probe that never reports must not wedge the breaker).
+    private long _probeDeadline;
     private ITimer? _breakTimer;
 
     private long _rejections;
@@ -118,11 +122,12 @@ public sealed class CircuitBreaker
             return true;
         }
 
-        if (state == StateOpen && !_breakElapsed)
+        if (state == StateOpen && Volatile.Read(ref _elapsedGeneration) != _generation && !ShouldCheckClock())
         {
             // The fast-fail path: no lock, no clock; the remaining break is computed only if the caller asks the permit.
             permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), 0, CircuitPermit.KindRefused);
-            return CountRejection();
+            CircuitBreakerTelemetry.RecordRejection(Name);
+            return false;
         }
 
         return TryAcquireSlow(out permit);
@@ -329,6 +334,12 @@ public sealed class CircuitBreaker
             return;
         }
 
+        // A call admitted before the last state change says nothing about the current closed period.
+        if (permit.Generation != Volatile.Read(ref _generation))
+        {
+            return;
+        }
+
         if (_ring is null)
         {
             // Write only when a failure is pending, so the common case stays a read.
@@ -409,7 +420,7 @@ public sealed class CircuitBreaker
                 return true;
             }
 
-            if (state == StateOpen && (_breakElapsed || now >= _breakUntil))
+            if (state == StateOpen && (_elapsedGeneration == _generation || now >= _breakUntil))
             {
                 _probesAdmitted = 0;
                 _probeSuccesses = 0;
@@ -418,8 +429,21 @@ public sealed class CircuitBreaker
                 state = StateHalfOpen;
             }
 
+            if (state == StateHalfOpen && _probesAdmitted >= _permittedProbes && now >= _probeDeadline)
+            {
+                // The probes never reported (hung, or a permit dropped): forget them, so their late results are ignored, and probe again.
+                Volatile.Write(ref _generation, _generation + 1);
+                _probesAdmitted = 0;
+                _probeSuccesses = 0;
+            }
+
             if (state == StateHalfOpen && _probesAdmitted < _permittedProbes)
             {
+                if (_probesAdmitted == 0)
+                {
+                    _probeDeadline = now + Math.Max(_currentBreak.Ticks, TimeSpan.TicksPerSecond);
+                }
+
                 _probesAdmitted++;
                 permit = new CircuitPermit(this, now, _generation, CircuitPermit.KindProbe);
             }
@@ -449,6 +473,22 @@ public sealed class CircuitBreaker
         return CountRejection();
     }
 
+    /// <summary>
+    /// Counts a fast rejection; one in 64 also consults the clock, so the break still ends on time when the timer is late
+    /// (a starved thread pool during the very outage that opened the circuit).
+    /// </summary>
+    private bool ShouldCheckClock()
+    {
+        if ((Interlocked.Increment(ref _rejections) & 63) != 0 || _clock.Now < Volatile.Read(ref _breakUntil))
+        {
+            return false;
+        }
+
+        // The slow path counts this call itself.
+        Interlocked.Decrement(ref _rejections);
+        return true;
+    }
+
     private bool CountRejection()
     {
         Interlocked.Increment(ref _rejections);
@@ -462,7 +502,6 @@ public sealed class CircuitBreaker
     private void StartBreakTimerLocked(TimeSpan breakDuration)
     {
         StopBreakTimerLocked();
-        _breakElapsed = false;
         _breakTimer = _time.CreateTimer(static s => ((BreakTimerState)s!).Elapsed(), new BreakTimerState(this, _generation), breakDuration, Timeout.InfiniteTimeSpan);
     }
 
@@ -470,7 +509,6 @@ public sealed class CircuitBreaker
     {
         _breakTimer?.Dispose();
         _breakTimer = null;
-        _breakElapsed = false;
     }
 
     private void TripFromClosed(int generation, CircuitTransitionReason reason, Exception? exception)
@@ -801,10 +839,7 @@ public sealed class CircuitBreaker
     {
         public void Elapsed()
         {
-            if (Volatile.Read(ref breaker._generation) == generation)
-            {
-                breaker._breakElapsed = true;
-            }
+            Volatile.Write(ref breaker._elapsedGeneration, generation);
         }
     }
 }

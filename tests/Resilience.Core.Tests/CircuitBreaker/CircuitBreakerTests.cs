@@ -470,4 +470,82 @@ public sealed class CircuitBreakerTests
     [Fact]
     public void Constructor_EmptyName_Throws() =>
         Assert.Throws<ArgumentException>(() => new CircuitBreaking.CircuitBreaker(" ", new CircuitBreakerOptions()));
+
+    [Fact]
+    public void HalfOpen_ProbeNeverReports_AnotherProbeIsAdmittedAfterABreak_AndTheLateResultIsIgnored()
+    {
+        var breaker = Create(o => o.BreakDuration = TimeSpan.FromSeconds(30));
+        Fail(breaker, 5);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(breaker.TryAcquire(out var lost));
+        Assert.True(lost.IsProbe);
+        Assert.False(breaker.TryAcquire(out _));
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(breaker.TryAcquire(out var retryProbe));
+        lost.Failed(new InvalidOperationException("too late"));
+
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+        retryProbe.Succeeded();
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
+    public void Consecutive_SuccessAdmittedBeforeOpening_DoesNotResetTheNextClosedPeriod()
+    {
+        var breaker = Create(o => o.BreakDuration = TimeSpan.FromSeconds(10));
+        Assert.True(breaker.TryAcquire(out var slow));
+        Fail(breaker, 5);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(breaker.TryAcquire(out var probe));
+        probe.Succeeded();
+        Fail(breaker, 4);
+
+        slow.Succeeded();
+
+        Assert.Equal(4, breaker.GetSnapshot().Failures);
+        Fail(breaker, 1);
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
+
+    [Fact]
+    public void Open_BreakEndsOnTimeEvenWhenTheTimerIsLate()
+    {
+        // A provider whose timers never fire stands for a starved thread pool: the clock check still ends the break.
+        var time = new SilentTimerTimeProvider(_time);
+        var breaker = new CircuitBreaking.CircuitBreaker("late-timer", new CircuitBreakerOptions { BreakDuration = TimeSpan.FromSeconds(5) }, time);
+        Fail(breaker, 5);
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        var admitted = false;
+        for (var i = 0; i < 64 && !admitted; i++)
+        {
+            admitted = breaker.TryAcquire(out _);
+        }
+
+        Assert.True(admitted);
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+    }
+
+    private sealed class SilentTimerTimeProvider(TimeProvider inner) : TimeProvider
+    {
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new SilentTimer();
+
+        private sealed class SilentTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
 }
