@@ -105,8 +105,14 @@ public static class Deadline
         {
             return await task.WaitAsync(linked.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested && !task.IsCompletedSuccessfully)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
+            // The work may have finished in the instant the deadline fired: its result stands.
+            if (task.IsCompletedSuccessfully)
+            {
+                return task.Result;
+            }
+
             bool stopped = await WaitForStopAsync(task, options.GracePeriod, timeProvider).ConfigureAwait(false);
             if (!stopped)
             {

@@ -211,7 +211,10 @@ internal sealed class HttpResilienceEngine : IDisposable
             ExceptionDispatchInfo.Throw(exception);
         }
 
-        var gaveUp = call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted : HttpResilienceOutcome.RetryBudgetExhausted;
+        // The caller cancelled while the failure came in: the answer is the caller's own cancellation.
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var gaveUp = WhyRetriesStopped(call);
         LogGaveUp(call, pipelines, gaveUp, reason);
         return GiveUp(call, pipelines, gaveUp, OpenBreakOrNull(pipelines.Breaker), exception, reason);
     }
@@ -223,7 +226,16 @@ internal sealed class HttpResilienceEngine : IDisposable
         {
             if (_cache is not null && response.IsSuccessStatusCode)
             {
-                await _cache.StoreAsync(call.Request, response, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await _cache.StoreAsync(call.Request, response, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // Reading the body for the cache failed (connection reset, cancellation): free the connection.
+                    response.Dispose();
+                    throw;
+                }
             }
 
             return response;
@@ -248,11 +260,23 @@ internal sealed class HttpResilienceEngine : IDisposable
             return response;
         }
 
-        var gaveUp = call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted : HttpResilienceOutcome.RetryBudgetExhausted;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            response.Dispose();
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        var gaveUp = WhyRetriesStopped(call);
         LogGaveUp(call, pipelines, gaveUp, reason);
         var retryAfter = TryGetRetryAfter(response, out var serverHint) ? serverHint : OpenBreakOrNull(pipelines.Breaker);
         return Replace(response, call, pipelines, gaveUp, retryAfter, reason);
     }
+
+    /// <summary>Why a retryable request got no further attempt: all were used, the total time ran out, or the budget was empty.</summary>
+    private HttpResilienceOutcome WhyRetriesStopped(HttpRequestCall call) =>
+        call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted
+        : TimeProvider.GetElapsedTime(call.StartTimestamp) >= TotalTimeout ? HttpResilienceOutcome.TimedOut
+        : HttpResilienceOutcome.RetryBudgetExhausted;
 
     /// <summary>Gives up on a request whose last attempt produced <paramref name="response"/>: it is disposed (its connection freed) and replaced.</summary>
     private HttpResponseMessage Replace(HttpResponseMessage response, HttpRequestCall call, HttpAuthorityPipelines pipelines, HttpResilienceOutcome outcome, TimeSpan? retryAfter, string reason)
