@@ -59,6 +59,17 @@ public sealed class BrokenCircuitException : Exception
     /// <summary>Gets the error ID callers report for this failure.</summary>
     public static string ErrorId => Failures.ErrorIds.CircuitOpen;
 
+    /// <summary>
+    /// Set on the one instance a breaker shares between non-throwing rejections (so they allocate nothing). It must not be
+    /// thrown from many threads at once — each throw rewrites its stack trace — so the throwing edge throws a copy.
+    /// </summary>
+    internal CircuitBreaker? SharedBy { get; init; }
+
+    /// <summary>Returns an exception that may be thrown: this one, or a fresh copy of a shared one with the break left now.</summary>
+    internal Exception ForThrowing() => SharedBy is { } breaker
+        ? new BrokenCircuitException(BreakerName, State, State == CircuitState.Open ? breaker.CurrentRemainingBreak : RemainingBreak)
+        : this;
+
     private static string CreateMessage(string name, CircuitState state, TimeSpan remaining) => state switch
     {
         CircuitState.Isolated => $"The circuit '{name}' is isolated; calls are rejected until it is reset.",

@@ -496,6 +496,9 @@ public sealed class CircuitBreaker
         return false;
     }
 
+    /// <summary>Gets the break left in the current opening (zero once it has elapsed).</summary>
+    internal TimeSpan CurrentRemainingBreak => RemainingUntil(Volatile.Read(ref _breakUntil));
+
     /// <summary>The break left until <paramref name="breakUntil"/> (a <see cref="MonotonicClock"/> time).</summary>
     internal TimeSpan RemainingUntil(long breakUntil) => ToTimeSpan(breakUntil - _clock.Now);
 
@@ -560,7 +563,7 @@ public sealed class CircuitBreaker
         var now = _clock.Now;
         _currentBreak = breakDuration;
         _openedAt = _time.GetUtcNow();
-        _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration));
+        _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration) { SharedBy = this });
         Volatile.Write(ref _breakUntil, now + ToTimestampTicks(breakDuration));
         var change = SetStateLocked(from, CircuitState.Open, reason, breakDuration, exception);
         StartBreakTimerLocked(breakDuration);
@@ -621,10 +624,10 @@ public sealed class CircuitBreaker
 
         if (refused.RemainingBreak == Timeout.InfiniteTimeSpan)
         {
-            return _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan));
+            return _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan) { SharedBy = this });
         }
 
-        return _probingRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.HalfOpen, TimeSpan.Zero));
+        return _probingRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.HalfOpen, TimeSpan.Zero) { SharedBy = this });
     }
 
     internal BrokenCircuitException CreateRejection(TimeSpan remaining) => remaining == Timeout.InfiniteTimeSpan

@@ -108,7 +108,7 @@ public sealed class ResiliencePipeline<TResult>
             var outcome = pending.Result;
             var resolution = Resolve(in outcome, fallbackKey, cancellationToken);
             return resolution.ToOutcome().HasException
-                ? ValueTask.FromException<FallbackValue<TResult>>(resolution.ToOutcome().Exception!)
+                ? ValueTask.FromException<FallbackValue<TResult>>(OutcomeInvoker.ForThrowing(resolution.ToOutcome().Exception!))
                 : new ValueTask<FallbackValue<TResult>>(resolution.GetValueOrThrow());
         }
 

@@ -47,7 +47,7 @@ internal static class OutcomeInvoker
         {
             var outcome = task.Result;
             return outcome.HasException
-                ? ValueTask.FromException<TResult>(outcome.Exception!)
+                ? ValueTask.FromException<TResult>(ForThrowing(outcome.Exception!))
                 : new ValueTask<TResult>(outcome.Result!);
         }
 
@@ -56,6 +56,10 @@ internal static class OutcomeInvoker
 
     private static async ValueTask<TResult> UnwrapAsync<TResult>(ValueTask<Outcome<TResult>> task) =>
         (await task.ConfigureAwait(false)).GetResultOrThrow();
+
+    /// <summary>An exception safe to throw: a breaker's shared rejection becomes a copy of its own.</summary>
+    public static Exception ForThrowing(Exception exception) =>
+        exception is CircuitBreaking.BrokenCircuitException broken ? broken.ForThrowing() : exception;
 }
 
 /// <summary>An operation and its state, passed as one value so the adapter lambda stays static.</summary>

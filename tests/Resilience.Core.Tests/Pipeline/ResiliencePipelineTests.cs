@@ -196,6 +196,25 @@ public sealed class ResiliencePipelineTests
     }
 
     [Fact]
+    public async Task OpenCircuit_ThrowingEdge_ThrowsAFreshExceptionWithTheBreakLeftNow()
+    {
+        var breaker = new CircuitBreaking.CircuitBreaker("db", new CircuitBreakerOptions { FailureThreshold = 1, BreakDuration = TimeSpan.FromSeconds(60) }, _time);
+        var pipeline = new ResiliencePipelineBuilder("db") { TimeProvider = _time }.AddCircuitBreaker(breaker).Build();
+        var calls = new Counter();
+        await pipeline.ExecuteOutcomeAsync(static (c, _) => c.FailAsync(), calls, CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromSeconds(20));
+        var first = await Assert.ThrowsAsync<BrokenCircuitException>(async () => await pipeline.ExecuteAsync(static (c, _) => c.SucceedAsync(), calls, CancellationToken.None));
+        var second = await Assert.ThrowsAsync<BrokenCircuitException>(async () => await pipeline.ExecuteAsync(static (c, _) => c.SucceedAsync(), calls, CancellationToken.None));
+        var shared = (await pipeline.ExecuteOutcomeAsync(static (c, _) => c.SucceedAsync(), calls, CancellationToken.None)).Exception;
+
+        Assert.NotSame(first, second);
+        Assert.NotSame(shared, first);
+        Assert.Equal(TimeSpan.FromSeconds(40), first.RemainingBreak);
+        Assert.Equal(1, calls.Value);
+    }
+
+    [Fact]
     public void Build_AttemptTimeoutAboveTotal_Throws()
     {
         var builder = new ResiliencePipelineBuilder("bad").AddTotalTimeout(TimeSpan.FromSeconds(1)).AddAttemptTimeout(TimeSpan.FromSeconds(2));
