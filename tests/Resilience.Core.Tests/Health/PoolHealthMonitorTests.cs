@@ -1,3 +1,4 @@
+using Resilience.Testing;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

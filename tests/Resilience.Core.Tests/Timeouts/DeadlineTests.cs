@@ -1,3 +1,4 @@
+using Resilience.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -41,7 +42,7 @@ public sealed class DeadlineTests
     {
         var work = new Work();
         var never = new TaskCompletionSource();
-        var logger = new CollectingLogger();
+        var logger = new CapturingLogger();
         var options = new DeadlineOptions { Limit = TimeSpan.FromMinutes(15), GracePeriod = TimeSpan.FromSeconds(30), Name = "task-42" };
 
         var task = Deadline.RunAsync<(Work Work, TaskCompletionSource Never)>(static async (s, ct) =>
@@ -102,23 +103,5 @@ public sealed class DeadlineTests
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() => Deadline.RunAsync(
             static (_, _) => Task.FromException(new InvalidOperationException()), 0, TimeSpan.FromMinutes(1), _time, CancellationToken.None));
-    }
-
-    private sealed class CollectingLogger : ILogger
-    {
-        public List<int> EventIds { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (EventIds)
-            {
-                EventIds.Add(eventId.Id);
-            }
-        }
     }
 }

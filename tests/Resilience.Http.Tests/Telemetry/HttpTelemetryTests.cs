@@ -1,3 +1,4 @@
+using Resilience.Testing;
 using System.Diagnostics.Metrics;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
@@ -21,12 +22,12 @@ public sealed class HttpTelemetryTests
     [Fact]
     public void StaleResponseServed_Logged_WithStableIdAndLogSafeUri()
     {
-        var logger = new CollectingLogger();
+        var logger = new CapturingLogger();
 
         HttpLog.StaleResponseServed(logger, "llm", LogSafeUri.Render(new Uri("https://api.test/v1/x?key=secret")), 42, "503");
 
         var entry = Assert.Single(logger.Entries);
-        Assert.Equal(HttpResilienceEventIds.StaleResponseServed, entry.Id.Id);
+        Assert.Equal(HttpResilienceEventIds.StaleResponseServed, entry.EventId.Id);
         Assert.Equal(LogLevel.Warning, entry.Level);
         Assert.Equal("HTTP client llm: served a stored response for https://api.test:443/v1/x, 42 s old, because the request failed (503)", entry.Message);
     }
@@ -64,18 +65,5 @@ public sealed class HttpTelemetryTests
         Assert.Equal(1, count);
         Assert.Equal("https://api.test:443", recorded[HttpResilienceTelemetry.AuthorityTag]);
         Assert.Equal("circuit-open", recorded[HttpResilienceTelemetry.OutcomeTag]);
-    }
-
-    private sealed class CollectingLogger : ILogger
-    {
-        public List<(LogLevel Level, EventId Id, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, eventId, formatter(state, exception)));
     }
 }

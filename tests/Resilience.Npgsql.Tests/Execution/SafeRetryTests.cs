@@ -169,38 +169,16 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturingLogger();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
         var db = new ResilientDataSource(proxied, FastRetries(), loggerFactory: loggerFactory);
 
         proxy.LoseNextReplyTo(LostReplyProxy.Commit);
         await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(InsertPlainAsync, new PlainInsert(table)));
 
-        var entry = Assert.Single(logs.Entries, e => e.EventId == NpgsqlResilienceEventIds.UnknownOutcome);
+        var entry = Assert.Single(logs.Entries, e => e.EventId.Id == NpgsqlResilienceEventIds.UnknownOutcome);
         Assert.Equal(LogLevel.Warning, entry.Level);
         Assert.Contains("safe-retry", entry.Message, StringComparison.Ordinal);
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        public System.Collections.Concurrent.ConcurrentQueue<(int EventId, LogLevel Level, string Message)> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturingLoggerProvider owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Entries.Enqueue((eventId.Id, logLevel, formatter(state, exception)));
-        }
     }
 
     [Fact]

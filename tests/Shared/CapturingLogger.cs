@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace Resilience.Core.Tests.Health;
+namespace Resilience.Testing;
 
-internal sealed class CapturingLogger : ILogger
+/// <summary>Records every log entry (event ID, level, formatted message), for tests that assert what was logged.</summary>
+internal sealed class CapturingLogger : ILogger, ILoggerProvider
 {
     private readonly Lock _sync = new();
     private readonly List<(EventId EventId, LogLevel Level, string Message)> _entries = [];
@@ -18,6 +19,17 @@ internal sealed class CapturingLogger : ILogger
         }
     }
 
+    public IReadOnlyList<int> EventIds
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _entries.ConvertAll(static e => e.EventId.Id);
+            }
+        }
+    }
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
@@ -29,5 +41,12 @@ internal sealed class CapturingLogger : ILogger
         {
             _entries.Add((eventId, logLevel, formatter(state, exception)));
         }
+    }
+
+    /// <summary>As a provider, every category logs into this one recorder.</summary>
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public void Dispose()
+    {
     }
 }
