@@ -1,7 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Resilience.Retry;
 using Resilience.Telemetry;
 
 namespace Resilience.RateLimiting;

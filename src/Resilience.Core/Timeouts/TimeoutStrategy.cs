@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Resilience.Retry;
 using Resilience.Telemetry;
 using Resilience.Time;
 

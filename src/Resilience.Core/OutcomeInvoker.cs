@@ -1,4 +1,4 @@
-namespace Resilience.Retry;
+namespace Resilience;
 
 /// <summary>Turns a throwing, value-returning operation into one returning an <see cref="Outcome{TResult}"/>, allocation-free when it completes synchronously.</summary>
 /// <remarks>Shared with the pipeline: strategies pass outcomes to each other, and only the edge throws.</remarks>
