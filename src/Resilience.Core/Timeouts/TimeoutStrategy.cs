@@ -10,8 +10,11 @@ namespace Resilience.Timeouts;
 /// <para>
 /// The operation receives a token that is cancelled when the timeout elapses or when the caller's token is
 /// cancelled. The caller's cancellation surfaces as <see cref="OperationCanceledException"/>; our timeout as
-/// <see cref="OperationTimeoutException"/> naming its kind and duration. Timeouts are cooperative: an operation
-/// that ignores its token runs to completion and its result is returned.
+/// <see cref="OperationTimeoutException"/> naming its kind and duration. The timer is armed before the
+/// operation is invoked, so an operation that watches its token is cancelled at the limit whether it runs
+/// synchronously or asynchronously. Once the timeout fired, whatever the operation throws is reported as the timeout
+/// (its exception kept as the inner one). Timeouts are cooperative: an operation that ignores its token runs to
+/// completion and its result is returned.
 /// </para>
 /// <para>The token sources are pooled and reset, so a call that completes in time allocates nothing for the timeout.</para>
 /// </remarks>
@@ -88,6 +91,8 @@ public sealed class TimeoutStrategy
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(new OperationCanceledException(cancellationToken)));
         }
 
+        // The timer is armed before the operation runs: an operation that blocks before its first await (or never
+        // awaits) is still cancelled at the limit, as long as it watches its token.
         var scope = Enter(cancellationToken);
         ValueTask<Outcome<TResult>> task;
         try
@@ -104,9 +109,6 @@ public sealed class TimeoutStrategy
             return new ValueTask<Outcome<TResult>>(Exit(scope, task.Result, cancellationToken));
         }
 
-        // Only an operation that did not finish synchronously can be cut short, so only then is the timer armed:
-        // the success path of fast operations never touches a timer.
-        Arm(in scope);
         return AwaitAsync(task, scope, cancellationToken);
     }
 
@@ -126,8 +128,8 @@ public sealed class TimeoutStrategy
     }
 
     /// <summary>
-    /// Starts the timeout: rents a pooled source, links it to the caller's token without allocating and notes the start;
-    /// <see cref="Arm"/> starts its timer if the operation goes asynchronous. Pair every call with <see cref="Exit{TResult}"/>.
+    /// Starts the timeout: rents a pooled source, links it to the caller's token without allocating and arms its timer.
+    /// Pair every call with <see cref="Exit{TResult}"/>, which disarms the timer and returns the source to the pool.
     /// </summary>
     internal TimeoutScope Enter(CancellationToken cancellationToken)
     {
@@ -135,21 +137,8 @@ public sealed class TimeoutStrategy
         var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), cts)
             : default;
-        return new TimeoutScope(cts, registration, _clock.Now);
-    }
-
-    /// <summary>Starts the timer for what is left of the timeout once the operation has gone asynchronous.</summary>
-    internal void Arm(in TimeoutScope scope)
-    {
-        var left = Timeout.Ticks - (_clock.Now - scope.StartedAt);
-        if (left <= 0)
-        {
-            scope.Source.Cancel();
-        }
-        else
-        {
-            scope.Source.CancelAfter(TimeSpan.FromTicks(left));
-        }
+        cts.CancelAfter(Timeout);
+        return new TimeoutScope(cts, registration);
     }
 
     internal Outcome<TResult> Exit<TResult>(in TimeoutScope scope, in Outcome<TResult> outcome, CancellationToken cancellationToken)
@@ -161,11 +150,14 @@ public sealed class TimeoutStrategy
         bool timedOut = cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
         _pool.Return(cts);
 
-        if (timedOut && outcome.Exception is OperationCanceledException cancelled)
+        // Whatever the operation threw once its token was cancelled by us (a cancellation, or e.g. the I/O error of a
+        // closed socket) is the timeout's doing: it is reported as the timeout, with the operation's exception inside.
+        // An inner timeout that fired first stays the reported one; a result that beat the limit stands.
+        if (timedOut && outcome.Exception is { } failure && failure is not OperationTimeoutException)
         {
             RetryTelemetry.RecordTimeout(Name, _kindTag);
             RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
-            return Outcome.FromException<TResult>(new OperationTimeoutException(Kind, Timeout, Name, cancelled));
+            return Outcome.FromException<TResult>(new OperationTimeoutException(Kind, Timeout, Name, failure));
         }
 
         return outcome;
@@ -175,15 +167,11 @@ public sealed class TimeoutStrategy
 /// <summary>One armed timeout: the pooled source whose token the operation observes, and its link to the caller's token.</summary>
 internal readonly struct TimeoutScope
 {
-    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration, long startedAt)
+    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration)
     {
         Source = source;
         Registration = registration;
-        StartedAt = startedAt;
     }
-
-    /// <summary>When the operation started, in <see cref="MonotonicClock"/> time.</summary>
-    public long StartedAt { get; }
 
     public CancellationTokenSource Source { get; }
 
