@@ -50,14 +50,25 @@ internal sealed class PipelineEngine
             : _limiter.ExecuteCoreAsync(static (c, ct) => TotalTimeout(c, ct), call, cancellationToken);
     }
 
-    private static ValueTask<Outcome<TResult>> TotalTimeout<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
-        call.Engine._totalTimeout is { } timeout
-            ? timeout.ExecuteCoreAsync(static (c, ct) => RetryLayer(c, ct), call, cancellationToken)
-            : RetryLayer(call, cancellationToken);
+    private static ValueTask<Outcome<TResult>> TotalTimeout<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        if (call.Engine._totalTimeout is not { } timeout)
+        {
+            return RetryLayer(call, cancellationToken);
+        }
+
+        // The retry inside learns when the total timeout will fire, so it never starts a delay that ends after it.
+        if (call.Engine._retry is not null)
+        {
+            call = call.WithDeadline(timeout.DeadlineFromNow());
+        }
+
+        return timeout.ExecuteCoreAsync(static (c, ct) => RetryLayer(c, ct), call, cancellationToken);
+    }
 
     private static ValueTask<Outcome<TResult>> RetryLayer<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
         call.Engine._retry is { } retry
-            ? retry.ExecuteCoreAsync(static (c, ct) => Breaker(c, ct), call, cancellationToken)
+            ? retry.ExecuteCoreAsync(static (c, ct) => Breaker(c, ct), call, call.Deadline, cancellationToken)
             : Breaker(call, cancellationToken);
 
     private static ValueTask<Outcome<TResult>> Breaker<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
@@ -82,6 +93,13 @@ internal sealed class PipelineEngine
             Operation = operation;
             State = state;
             IsFailure = isFailure;
+            Deadline = RetryStrategy.NoDeadline;
+        }
+
+        private Call(in Call<TState, TResult> call, long deadline)
+        {
+            this = call;
+            Deadline = deadline;
         }
 
         public PipelineEngine Engine { get; }
@@ -91,5 +109,10 @@ internal sealed class PipelineEngine
         public TState State { get; }
 
         public Func<TResult, bool>? IsFailure { get; }
+
+        /// <summary>When the total timeout fires, in <see cref="Time.MonotonicClock"/> time; <see cref="RetryStrategy.NoDeadline"/> without one.</summary>
+        public long Deadline { get; }
+
+        public Call<TState, TResult> WithDeadline(long deadline) => new(in this, deadline);
     }
 }

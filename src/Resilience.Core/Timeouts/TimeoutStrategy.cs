@@ -54,6 +54,9 @@ public sealed class TimeoutStrategy
 
     internal CancellationTokenSourcePool Pool => _pool;
 
+    /// <summary>When a call starting now reaches this timeout, in <see cref="MonotonicClock"/> time (for the retry inside it).</summary>
+    internal long DeadlineFromNow() => _clock.Now + Timeout.Ticks;
+
     /// <summary>Runs <paramref name="operation"/> with the timeout; throws <see cref="OperationTimeoutException"/> when it fires.</summary>
     /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
