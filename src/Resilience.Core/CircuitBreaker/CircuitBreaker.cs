@@ -25,6 +25,10 @@ public sealed class CircuitBreaker
     private const int StateHalfOpen = (int)CircuitState.HalfOpen;
     private const int StateIsolated = (int)CircuitState.Isolated;
 
+    private const byte ProbeFree = 0;
+    private const byte ProbeInFlight = 1;
+    private const byte ProbeSucceeded = 2;
+
     private readonly TimeProvider _time;
     private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
@@ -37,6 +41,7 @@ public sealed class CircuitBreaker
     private readonly TimeSpan _baseBreak;
     private readonly TimeSpan _maxBreak;
     private readonly double _breakFactor;
+    private readonly TimeSpan _probeTimeout;
     private readonly Func<Exception, bool>? _shouldHandle;
     private readonly Action<CircuitStateChange>? _onStateChanged;
     private readonly Lock _lock = new();
@@ -51,8 +56,11 @@ public sealed class CircuitBreaker
     private DateTimeOffset? _openedAt;
     private int _probesAdmitted;
     private int _probeSuccesses;
+
+    // One entry per permitted probe of the current half-open period, so each probe counts once however often it reports.
+    private readonly byte[] _probeSlots;
     private volatile ExceptionDispatchInfo? _openRejection;
-    private ExceptionDispatchInfo? _probingRejection;
+    private volatile ExceptionDispatchInfo? _probingRejection;
     private ExceptionDispatchInfo? _isolatedRejection;
 
     // The generation whose break a one-shot timer has ended, so rejecting an open circuit need not read the clock.
@@ -91,6 +99,8 @@ public sealed class CircuitBreaker
         _currentBreak = options.BreakDuration;
         _maxBreak = options.BreakDurationFactor > 1.0 ? options.MaxBreakDuration : options.BreakDuration;
         _breakFactor = options.BreakDurationFactor;
+        _probeTimeout = options.ProbeTimeout;
+        _probeSlots = new byte[options.PermittedProbes];
         _shouldHandle = options.ShouldHandle;
         _onStateChanged = options.OnStateChanged;
         _slowCallTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow) : 0;
@@ -125,7 +135,7 @@ public sealed class CircuitBreaker
         if (state == StateOpen && Volatile.Read(ref _elapsedGeneration) != _generation && !ShouldCheckClock())
         {
             // The fast-fail path: no lock, no clock; the remaining break is computed only if the caller asks the permit.
-            permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), 0, CircuitPermit.KindRefused);
+            permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), StateOpen, CircuitPermit.KindRefused);
             CircuitBreakerTelemetry.RecordRejection(Name);
             return false;
         }
@@ -330,7 +340,7 @@ public sealed class CircuitBreaker
 
         if (permit.Kind == CircuitPermit.KindProbe)
         {
-            OnProbeCompleted(permit.Generation, success: true, null);
+            OnProbeCompleted(in permit, success: true, null);
             return;
         }
 
@@ -358,7 +368,7 @@ public sealed class CircuitBreaker
     {
         if (permit.Kind == CircuitPermit.KindProbe)
         {
-            OnProbeCompleted(permit.Generation, success: false, exception);
+            OnProbeCompleted(in permit, success: false, exception);
             return;
         }
 
@@ -391,8 +401,9 @@ public sealed class CircuitBreaker
     {
         lock (_lock)
         {
-            if (_state == StateHalfOpen && _generation == permit.Generation && _probesAdmitted > _probeSuccesses)
+            if (_state == StateHalfOpen && _generation == permit.Generation && _probeSlots[permit.Slot] == ProbeInFlight)
             {
+                _probeSlots[permit.Slot] = ProbeFree;
                 _probesAdmitted--;
             }
         }
@@ -403,14 +414,15 @@ public sealed class CircuitBreaker
         var state = _state;
         if (state == StateIsolated)
         {
-            return Reject(Timeout.InfiniteTimeSpan, out permit);
+            return Reject(out permit);
         }
 
         var now = _clock.Now;
 
         CircuitStateChange change = default;
         var changed = false;
-        var refusal = TimeSpan.Zero;
+        var abandoned = 0;
+        long refusedUntil = 0;
         lock (_lock)
         {
             state = _state;
@@ -422,8 +434,7 @@ public sealed class CircuitBreaker
 
             if (state == StateOpen && (_elapsedGeneration == _generation || now >= _breakUntil))
             {
-                _probesAdmitted = 0;
-                _probeSuccesses = 0;
+                ClearProbesLocked();
                 change = SetStateLocked(CircuitState.Open, CircuitState.HalfOpen, CircuitTransitionReason.BreakElapsed, TimeSpan.Zero, null);
                 changed = true;
                 state = StateHalfOpen;
@@ -432,31 +443,36 @@ public sealed class CircuitBreaker
             if (state == StateHalfOpen && _probesAdmitted >= _permittedProbes && now >= _probeDeadline)
             {
                 // The probes never reported (hung, or a permit dropped): forget them, so their late results are ignored, and probe again.
+                abandoned = _probesAdmitted - _probeSuccesses;
                 Volatile.Write(ref _generation, _generation + 1);
-                _probesAdmitted = 0;
-                _probeSuccesses = 0;
+                ClearProbesLocked();
             }
 
             if (state == StateHalfOpen && _probesAdmitted < _permittedProbes)
             {
                 if (_probesAdmitted == 0)
                 {
-                    _probeDeadline = now + Math.Max(_currentBreak.Ticks, TimeSpan.TicksPerSecond);
+                    _probeDeadline = now + _probeTimeout.Ticks;
+                    _probingRejection = ExceptionDispatchInfo.Capture(
+                        new BrokenCircuitException(Name, CircuitState.HalfOpen, _probeTimeout) { SharedBy = this, SharedUntil = _probeDeadline });
                 }
 
+                int slot = Array.IndexOf(_probeSlots, ProbeFree);
+                _probeSlots[slot] = ProbeInFlight;
                 _probesAdmitted++;
-                permit = new CircuitPermit(this, now, _generation, CircuitPermit.KindProbe);
+                permit = new CircuitPermit(this, now, _generation, CircuitPermit.KindProbe, (ushort)slot);
             }
             else
             {
                 permit = default;
-                refusal = state switch
-                {
-                    StateIsolated => Timeout.InfiniteTimeSpan,
-                    StateOpen => ToTimeSpan(_breakUntil - now),
-                    _ => TimeSpan.Zero,
-                };
+                refusedUntil = state == StateOpen ? _breakUntil : _probeDeadline;
             }
+        }
+
+        if (abandoned > 0)
+        {
+            CircuitBreakerTelemetry.RecordAbandonedProbes(Name, abandoned);
+            CircuitBreakerLog.ProbeAbandoned(_logger, Name, abandoned, _probeTimeout);
         }
 
         if (changed)
@@ -464,13 +480,27 @@ public sealed class CircuitBreaker
             Raise(in change);
         }
 
-        return permit.IsAcquired || Reject(refusal, out permit);
+        if (permit.IsAcquired)
+        {
+            return true;
+        }
+
+        // Open: the break left; half-open with every probe in flight: the time until they are given up at the latest.
+        permit = new CircuitPermit(this, refusedUntil, state, CircuitPermit.KindRefused);
+        return CountRejection();
     }
 
-    private bool Reject(TimeSpan remaining, out CircuitPermit permit)
+    private bool Reject(out CircuitPermit permit)
     {
-        permit = new CircuitPermit(null, remaining.Ticks, 0, CircuitPermit.KindRefused);
+        permit = new CircuitPermit(null, Timeout.InfiniteTimeSpan.Ticks, StateIsolated, CircuitPermit.KindRefused);
         return CountRejection();
+    }
+
+    private void ClearProbesLocked()
+    {
+        _probesAdmitted = 0;
+        _probeSuccesses = 0;
+        Array.Clear(_probeSlots);
     }
 
     /// <summary>
@@ -495,9 +525,6 @@ public sealed class CircuitBreaker
         CircuitBreakerTelemetry.RecordRejection(Name);
         return false;
     }
-
-    /// <summary>Gets the break left in the current opening (zero once it has elapsed).</summary>
-    internal TimeSpan CurrentRemainingBreak => RemainingUntil(Volatile.Read(ref _breakUntil));
 
     /// <summary>The break left until <paramref name="breakUntil"/> (a <see cref="MonotonicClock"/> time).</summary>
     internal TimeSpan RemainingUntil(long breakUntil) => ToTimeSpan(breakUntil - _clock.Now);
@@ -530,12 +557,13 @@ public sealed class CircuitBreaker
         Raise(in change);
     }
 
-    private void OnProbeCompleted(int generation, bool success, Exception? exception)
+    private void OnProbeCompleted(in CircuitPermit permit, bool success, Exception? exception)
     {
         CircuitStateChange change;
         lock (_lock)
         {
-            if (_state != StateHalfOpen || _generation != generation)
+            // A probe of an earlier period (abandoned, or the circuit moved on), or one that already reported, counts no more.
+            if (_state != StateHalfOpen || _generation != permit.Generation || _probeSlots[permit.Slot] != ProbeInFlight)
             {
                 return;
             }
@@ -545,13 +573,15 @@ public sealed class CircuitBreaker
                 var grown = _breakFactor > 1.0 ? TimeSpan.FromTicks((long)Math.Min(_currentBreak.Ticks * _breakFactor, _maxBreak.Ticks)) : _currentBreak;
                 change = OpenLocked(CircuitState.HalfOpen, CircuitTransitionReason.ProbeFailed, exception, grown);
             }
-            else if (++_probeSuccesses >= _permittedProbes)
-            {
-                change = CloseLocked(CircuitTransitionReason.ProbesSucceeded);
-            }
             else
             {
-                return;
+                _probeSlots[permit.Slot] = ProbeSucceeded;
+                if (++_probeSuccesses < _permittedProbes)
+                {
+                    return;
+                }
+
+                change = CloseLocked(CircuitTransitionReason.ProbesSucceeded);
             }
         }
 
@@ -563,8 +593,9 @@ public sealed class CircuitBreaker
         var now = _clock.Now;
         _currentBreak = breakDuration;
         _openedAt = _time.GetUtcNow();
-        _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration) { SharedBy = this });
-        Volatile.Write(ref _breakUntil, now + ToTimestampTicks(breakDuration));
+        long breakUntil = now + ToTimestampTicks(breakDuration);
+        _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration) { SharedBy = this, SharedUntil = breakUntil });
+        Volatile.Write(ref _breakUntil, breakUntil);
         var change = SetStateLocked(from, CircuitState.Open, reason, breakDuration, exception);
         StartBreakTimerLocked(breakDuration);
         return change;
@@ -590,9 +621,9 @@ public sealed class CircuitBreaker
     {
         // The generation changes before the state is published, so permits of the previous state are recognised as stale.
         Volatile.Write(ref _generation, _generation + 1);
-        Interlocked.Increment(ref _transitions);
+        long sequence = Interlocked.Increment(ref _transitions);
         _state = (int)to;
-        return new CircuitStateChange(Name, from, to, reason, breakDuration, exception);
+        return new CircuitStateChange(sequence, Name, from, to, reason, breakDuration, exception);
     }
 
     private void Raise(in CircuitStateChange change)
@@ -615,30 +646,20 @@ public sealed class CircuitBreaker
         }
     }
 
-    internal ExceptionDispatchInfo GetCachedRejection(in CircuitPermit refused)
+    internal ExceptionDispatchInfo GetCachedRejection(in CircuitPermit refused) => refused.RefusedBy switch
     {
-        if (refused.IsOpenRefusal)
-        {
-            return _openRejection ?? ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, refused.RemainingBreak));
-        }
+        CircuitState.Open => _openRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
+        CircuitState.HalfOpen => _probingRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
+        _ => _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan) { SharedBy = this }),
+    };
 
-        if (refused.RemainingBreak == Timeout.InfiniteTimeSpan)
-        {
-            return _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan) { SharedBy = this });
-        }
-
-        return _probingRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.HalfOpen, TimeSpan.Zero) { SharedBy = this });
-    }
-
-    internal BrokenCircuitException CreateRejection(TimeSpan remaining) => remaining == Timeout.InfiniteTimeSpan
-        ? new BrokenCircuitException(Name, CircuitState.Isolated, remaining)
-        : new BrokenCircuitException(Name, remaining == TimeSpan.Zero ? CircuitState.HalfOpen : CircuitState.Open, remaining);
+    internal BrokenCircuitException CreateRejection(in CircuitPermit refused) => new(Name, refused.RefusedBy, refused.RemainingBreak);
 
     private ValueTask<TResult> ExecuteCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
     {
         if (!TryAcquire(out var permit))
         {
-            return ValueTask.FromException<TResult>(CreateRejection(permit.RemainingBreak));
+            return ValueTask.FromException<TResult>(CreateRejection(in permit));
         }
 
         ValueTask<TResult> pending;
@@ -728,7 +749,7 @@ public sealed class CircuitBreaker
     {
         if (!TryAcquire(out var permit))
         {
-            throw CreateRejection(permit.RemainingBreak);
+            throw CreateRejection(in permit);
         }
 
         TResult result;

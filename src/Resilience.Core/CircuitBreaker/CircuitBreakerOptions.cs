@@ -7,7 +7,7 @@ namespace Resilience.CircuitBreaking;
 /// Bindable from configuration (keys are the property names; durations as <c>"00:01:00"</c>):
 /// <c>Mode</c>, <c>FailureThreshold</c>, <c>BreakDuration</c>, <c>FailureRatio</c>, <c>SamplingDuration</c>,
 /// <c>SamplingBuckets</c>, <c>MinimumThroughput</c>, <c>SlowCallThreshold</c>, <c>PermittedProbes</c>,
-/// <c>BreakDurationFactor</c>, <c>MaxBreakDuration</c>. The delegates (<see cref="ShouldHandle"/>,
+/// <c>BreakDurationFactor</c>, <c>MaxBreakDuration</c>, <c>ProbeTimeout</c>. The delegates (<see cref="ShouldHandle"/>,
 /// <see cref="OnStateChanged"/>) are set in code. A breaker copies the values when it is created; later changes to
 /// this object do not affect it. Invalid values make the breaker's constructor throw
 /// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> listing every error.
@@ -37,6 +37,7 @@ public sealed class CircuitBreakerOptions
         PermittedProbes = other.PermittedProbes;
         BreakDurationFactor = other.BreakDurationFactor;
         MaxBreakDuration = other.MaxBreakDuration;
+        ProbeTimeout = other.ProbeTimeout;
         ShouldHandle = other.ShouldHandle;
         OnStateChanged = other.OnStateChanged;
     }
@@ -94,6 +95,17 @@ public sealed class CircuitBreakerOptions
     /// <value>Default: 10 minutes. Range: 1 ms to 1 day; at least <see cref="BreakDuration"/> when <see cref="BreakDurationFactor"/> is above 1.</value>
     [Range(typeof(TimeSpan), CircuitBreakerConstants.MinDuration, CircuitBreakerConstants.MaxDuration)]
     public TimeSpan MaxBreakDuration { get; set; } = CircuitBreakerConstants.DefaultMaxBreakDuration;
+
+    /// <summary>Gets or sets how long a half-open circuit waits for its probes to report before it gives up on them and admits new ones.</summary>
+    /// <value>Default: 10 seconds. Range: 1 ms to 1 day.</value>
+    /// <remarks>
+    /// A probe that never reports (its permit lost, or the call hung) would otherwise keep the circuit refusing calls.
+    /// An abandoned probe is logged (event 1005) and counted (<c>resilience.circuit_breaker.abandoned_probes</c>); its late
+    /// result is ignored. While probes are in flight, refusals report the time until this timeout as the remaining break.
+    /// Set it above the time a healthy call may take (for example the attempt timeout).
+    /// </remarks>
+    [Range(typeof(TimeSpan), CircuitBreakerConstants.MinDuration, CircuitBreakerConstants.MaxDuration)]
+    public TimeSpan ProbeTimeout { get; set; } = CircuitBreakerConstants.DefaultProbeTimeout;
 
     /// <summary>Gets or sets which exceptions count as failures; exceptions it rejects count as successes.</summary>
     /// <value>Default: <see langword="null"/> (every exception counts).</value>
