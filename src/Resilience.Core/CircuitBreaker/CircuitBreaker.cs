@@ -88,6 +88,7 @@ public sealed class CircuitBreaker
 
         Name = name;
         Mode = options.Mode;
+        Settings = new CircuitBreakerOptions(options);
         _time = timeProvider ?? TimeProvider.System;
         _clock = new MonotonicClock(_time);
         _logger = logger ?? NullLogger.Instance;
@@ -112,6 +113,9 @@ public sealed class CircuitBreaker
 
     /// <summary>Gets the breaker's name.</summary>
     public string Name { get; }
+
+    /// <summary>Gets a copy of the options the breaker was created with (for the registry's conflict check).</summary>
+    internal CircuitBreakerOptions Settings { get; }
 
     /// <summary>Gets how the breaker decides to open.</summary>
     public CircuitBreakerMode Mode { get; }

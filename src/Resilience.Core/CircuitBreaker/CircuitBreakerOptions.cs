@@ -115,6 +115,35 @@ public sealed class CircuitBreakerOptions
     /// </remarks>
     public Func<Exception, bool>? ShouldHandle { get; set; }
 
+    /// <summary>Names the settings in which <paramref name="other"/> differs from these options (delegates compare by their method).</summary>
+    internal List<string> DifferencesFrom(CircuitBreakerOptions other)
+    {
+        var differences = new List<string>();
+        Check(Mode != other.Mode, nameof(Mode));
+        Check(FailureThreshold != other.FailureThreshold, nameof(FailureThreshold));
+        Check(BreakDuration != other.BreakDuration, nameof(BreakDuration));
+        Check(FailureRatio != other.FailureRatio, nameof(FailureRatio));
+        Check(SamplingDuration != other.SamplingDuration, nameof(SamplingDuration));
+        Check(SamplingBuckets != other.SamplingBuckets, nameof(SamplingBuckets));
+        Check(MinimumThroughput != other.MinimumThroughput, nameof(MinimumThroughput));
+        Check(SlowCallThreshold != other.SlowCallThreshold, nameof(SlowCallThreshold));
+        Check(PermittedProbes != other.PermittedProbes, nameof(PermittedProbes));
+        Check(BreakDurationFactor != other.BreakDurationFactor, nameof(BreakDurationFactor));
+        Check(MaxBreakDuration != other.MaxBreakDuration, nameof(MaxBreakDuration));
+        Check(ProbeTimeout != other.ProbeTimeout, nameof(ProbeTimeout));
+        Check(ShouldHandle?.Method != other.ShouldHandle?.Method, nameof(ShouldHandle));
+        Check(OnStateChanged?.Method != other.OnStateChanged?.Method, nameof(OnStateChanged));
+        return differences;
+
+        void Check(bool differs, string key)
+        {
+            if (differs)
+            {
+                differences.Add(key);
+            }
+        }
+    }
+
     /// <summary>Gets or sets a callback raised after every state change, outside the breaker's lock.</summary>
     /// <value>Default: <see langword="null"/>.</value>
     /// <remarks>An exception thrown by the callback is logged and does not affect the call that caused the change.</remarks>
