@@ -260,6 +260,63 @@ public sealed class CircuitBreaker
         return ExecuteCore(static op => op(), operation, null);
     }
 
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return VoidOperation.Discard(ExecuteCoreAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), null, cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker (convenience overload; a capturing lambda allocates).</summary>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker and returns its outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>Success, the operation's exception, or a cached <see cref="BrokenCircuitException"/> when rejected.</returns>
+    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeCoreAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), null, cancellationToken);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/>, which returns nothing, through the breaker.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    /// <remarks>Without a token to tell who canceled, an <see cref="OperationCanceledException"/> is never counted.</remarks>
+    public void Execute<TState>(Action<TState> operation, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ExecuteCore(static c => { c.Operation(c.State); return default(VoidResult); }, (Operation: operation, State: state), null);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/>, which returns nothing, through the breaker (convenience overload).</summary>
+    /// <param name="operation">The operation.</param>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public void Execute(Action operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ExecuteCore(static op => { op(); return default(VoidResult); }, operation, null);
+    }
+
     /// <summary>Holds the circuit open, rejecting every call, until <see cref="Reset"/> is called.</summary>
     public void Isolate()
     {

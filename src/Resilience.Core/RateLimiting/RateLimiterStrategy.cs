@@ -61,6 +61,27 @@ public sealed class RateLimiterStrategy
             cancellationToken);
     }
 
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, once the limiter grants a permit; throws <see cref="RateLimiterRejectedException"/> when it does not.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken) =>
+        VoidOperation.Discard(ExecuteAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken));
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, once the limiter grants a permit, and returns its outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>Success, or the failure (<see cref="RateLimiterRejectedException"/> when rejected).</returns>
+    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
+    }
+
     /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under a permit.</summary>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)

@@ -109,7 +109,6 @@ public sealed class RetryStrategy
     public ValueTask<TResult> ExecuteAsync<TResult>(
         Func<CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default) =>
         ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
-#pragma warning restore RS0026
 
     /// <summary>Runs <paramref name="operation"/>, retrying its failures, and returns the final outcome instead of throwing.</summary>
     /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
@@ -159,6 +158,50 @@ public sealed class RetryStrategy
 
         return ExecuteSyncSlow(outcome, operation, state, cancellationToken).GetResultOrThrow();
     }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, retrying its failures; throws the last failure.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>A task that completes when an attempt succeeds.</returns>
+    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return VoidOperation.Discard(ExecuteAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, retrying its failures; throws the last failure.</summary>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>A task that completes when an attempt succeeds.</returns>
+    public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> operation, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, retrying its failures, and returns the final outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>Success, or the last failure.</returns>
+    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(
+        Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, synchronously, retrying its failures (blocking during delays); throws the last failure.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    public void Execute<TState>(Action<TState, CancellationToken> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        Execute(static (c, ct) => VoidOperation.Invoke(c, ct), new VoidOperation.Sync<TState>(operation, state), cancellationToken);
+    }
+#pragma warning restore RS0026
 
     /// <summary>
     /// The pipeline's entry point: retries <paramref name="attempt"/>, which reports failures as outcomes.
