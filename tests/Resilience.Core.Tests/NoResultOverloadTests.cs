@@ -1,7 +1,5 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Time.Testing;
 using Resilience.CircuitBreaking;
-using Resilience.RateLimiting;
 using Resilience.Retry;
 using Resilience.Timeouts;
 
@@ -84,22 +82,6 @@ public sealed class NoResultOverloadTests
 
         Assert.Equal(TimeoutKind.Attempt, ex.Kind);
         Assert.False(outcome.HasException);
-    }
-
-    [Fact]
-    public async Task RateLimiterStrategy_NoResult_RunsUnderPermitAndRejectsWithout()
-    {
-        using var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 });
-        var strategy = new RateLimiterStrategy(limiter);
-        var gate = new TaskCompletionSource();
-
-        var holding = strategy.ExecuteAsync(static async (g, _) => await g.Task, gate, CancellationToken.None);
-        var rejected = await strategy.ExecuteOutcomeAsync(static (_, _) => ValueTask.CompletedTask, 0, CancellationToken.None);
-        await Assert.ThrowsAsync<RateLimiterRejectedException>(() => strategy.ExecuteAsync(static (_, _) => ValueTask.CompletedTask, 0, CancellationToken.None).AsTask());
-        gate.SetResult();
-        await holding;
-
-        Assert.IsType<RateLimiterRejectedException>(rejected.Exception);
     }
 
     [Fact]

@@ -11,8 +11,9 @@ namespace Resilience.RateLimiting;
 /// (<see cref="RateLimiter.AcquireAsync(int, CancellationToken)"/>, which may queue). A refusal is a
 /// <see cref="RateLimiterRejectedException"/> carrying the limiter's retry-after hint; the lease is always released,
 /// also when the operation fails or is cancelled. The strategy does not own the limiter and never disposes it.
+/// Internal: callers use the <see cref="RateLimiter"/> itself, or the pipeline's rate limiter slot.
 /// </remarks>
-public sealed class RateLimiterStrategy
+internal sealed class RateLimiterStrategy
 {
     private const string DefaultName = "rate-limiter";
     private readonly RateLimiter _limiter;
@@ -59,27 +60,6 @@ public sealed class RateLimiterStrategy
             static (s, ct) => OutcomeInvoker.InvokeOperation(s, ct),
             new OperationState<TState, TResult>(operation, state),
             cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/>, which returns nothing, once the limiter grants a permit; throws <see cref="RateLimiterRejectedException"/> when it does not.</summary>
-    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <returns>A task that completes when the operation does.</returns>
-    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken) =>
-        VoidOperation.Discard(ExecuteAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken));
-
-    /// <summary>Runs <paramref name="operation"/>, which returns nothing, once the limiter grants a permit, and returns its outcome instead of throwing.</summary>
-    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <returns>Success, or the failure (<see cref="RateLimiterRejectedException"/> when rejected).</returns>
-    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
     }
 
     /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under a permit.</summary>
