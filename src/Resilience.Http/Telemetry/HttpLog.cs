@@ -49,6 +49,10 @@ internal static partial class HttpLog
         "HTTP client {ClientName}: the request to {Authority} ran out of its total timeout of {TimeoutMs} ms after {Attempts} attempts")]
     public static partial void TimedOut(ILogger logger, string clientName, string authority, double timeoutMs, int attempts);
 
+    [LoggerMessage(HttpResilienceEventIds.RetriesStoppedByOpenCircuit, LogLevel.Warning,
+        "HTTP client {ClientName}: {Attempts} attempts to {Authority} were sent and failed; the circuit is now open, so no further retry is made (retry after {RetryAfterMs} ms)")]
+    public static partial void RetriesStoppedByOpenCircuit(ILogger logger, string clientName, string authority, int attempts, double retryAfterMs);
+
     /// <summary>A short, log-safe reason for an attempt's failure: the status code or the exception type.</summary>
     public static string ReasonOf(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } exception

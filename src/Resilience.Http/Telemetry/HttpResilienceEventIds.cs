@@ -39,4 +39,7 @@ public static class HttpResilienceEventIds
 
     /// <summary>The total timeout ran out before an attempt succeeded.</summary>
     public const int TimedOut = 3010;
+
+    /// <summary>Attempts were sent and failed, and the circuit is now open: no further retry is made (the request may have reached the server).</summary>
+    public const int RetriesStoppedByOpenCircuit = 3011;
 }
