@@ -23,7 +23,7 @@ public sealed class ResilienceHttpClientBuilderExtensionsTests : IAsyncLifetime
     [Fact]
     public void AddResilienceHttpHandler_InvalidConfiguration_FailsAtStartUpNamingKeyAndRule()
     {
-        var configuration = Config(("Resilience:Http:x:MaxRetries", "500"), ("Resilience:Http:x:AttemptTimeout", "00:01:00"));
+        var configuration = Config(("Resilience:Http:x:MaxRetries", "500"), ("Resilience:Http:x:AttemptTimeout", "00:01:00"), ("Resilience:Http:x:TotalTimeout", "00:00:30"));
         var services = new ServiceCollection();
         services.AddHttpClient("x").AddResilienceHttpHandler(configuration.GetSection("Resilience:Http:x"));
         using var provider = services.BuildServiceProvider();
@@ -53,7 +53,11 @@ public sealed class ResilienceHttpClientBuilderExtensionsTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddHttpClient("good").AddResilienceHttpHandler();
-        services.AddHttpClient("bad").AddResilienceHttpHandler(o => o.MaxDelay = TimeSpan.FromMinutes(5));
+        services.AddHttpClient("bad").AddResilienceHttpHandler(o =>
+        {
+            o.MaxDelay = TimeSpan.FromMinutes(5);
+            o.TotalTimeout = TimeSpan.FromMinutes(1);
+        });
         using var provider = services.BuildServiceProvider();
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());

@@ -144,7 +144,7 @@ public sealed class ResilienceHttpHandlerFailureSurfaceTests : IAsyncLifetime
     {
         // The attempt answers just before the total timeout: no backoff delay fits, so the answer is returned now
         // instead of sleeping into the timeout and replacing it with a 504.
-        var options = new HttpResilienceOptions { TotalTimeout = TimeSpan.FromSeconds(10), AttemptTimeout = TimeSpan.FromSeconds(10), MaxDelay = TimeSpan.FromSeconds(5) };
+        var options = new HttpResilienceOptions { TotalTimeout = TimeSpan.FromSeconds(10), AttemptTimeout = TimeSpan.FromSeconds(10) };
         using var fixture = new HandlerFixture(options);
         var gate = new HangGate();
         _server.Default = FaultResponse.Hang(gate, FaultResponse.Status(503, "late"));
