@@ -77,7 +77,8 @@ internal sealed class HttpResilienceEngine : IDisposable
             options.BreakerScope,
             options.MaxTrackedAuthorities,
             authority => new HttpAuthorityPipelines(this, authority),
-            OnAuthorityEvicted);
+            OnAuthorityEvicted,
+            static pipelines => pipelines.Breaker.State == CircuitState.Closed);
     }
 
     public string ClientName { get; }
@@ -405,9 +406,25 @@ internal sealed class HttpResilienceEngine : IDisposable
     private TimeSpan? OpenBreakOrNull(CircuitBreaker breaker) =>
         breaker.State is CircuitState.Open ? RemainingBreak(breaker) : null;
 
+    /// <summary>Forgets an evicted authority's breaker: runs under the authority registry's lock, so no new breaker of that name is being created.</summary>
     private void OnAuthorityEvicted(string authority, HttpAuthorityPipelines pipelines)
     {
-        _breakers.Remove(pipelines.BreakerName);
-        HttpLog.AuthorityEvicted(Logger, ClientName, authority, MaxTrackedAuthorities);
+        // Only this instance: the name may belong to a newer breaker by now.
+        if (_breakers.TryGet(pipelines.BreakerName, out var registered) && ReferenceEquals(registered, pipelines.Breaker))
+        {
+            _breakers.Remove(pipelines.BreakerName);
+        }
+
+        var state = pipelines.Breaker.State;
+        if (state != CircuitState.Closed)
+        {
+            // Every tracked authority had a breaker that was not closed: memory stays bounded, but say so.
+            HttpMetrics.RecordOpenBreakerForgotten(ClientName, authority);
+            HttpLog.OpenBreakerForgotten(Logger, ClientName, authority, state, MaxTrackedAuthorities);
+        }
+        else if (Logger.IsEnabled(LogLevel.Debug))
+        {
+            HttpLog.AuthorityEvicted(Logger, ClientName, authority, MaxTrackedAuthorities);
+        }
     }
 }
