@@ -13,8 +13,9 @@ internal sealed class HttpRequestCall
 
     private readonly RequestContentReplay _replay;
 
-    public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission)
+    public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission, CancellationToken deadline)
     {
+        Deadline = deadline;
         Handler = handler;
         Request = request;
         _replay = replay;
@@ -30,6 +31,9 @@ internal sealed class HttpRequestCall
     public long StartTimestamp { get; }
 
     public HttpRetryPermission Permission { get; }
+
+    /// <summary>Gets the adapter's own total-timeout token, when it keeps one (a stream body was read first); else none.</summary>
+    public CancellationToken Deadline { get; }
 
     /// <summary>Gets how many attempts were sent.</summary>
     public int Attempts { get; private set; }

@@ -141,25 +141,47 @@ internal sealed class HttpResilienceEngine : IDisposable
         var permission = HttpRetrySafety.Evaluate(request, RetryUnsafeMethods);
 
         // Only a body that may be sent again is buffered; with no retries configured there is nothing to buffer for.
-        var replay = permission.IsAllowed() && MaxRetries > 0
-            ? RequestContentReplay.PrepareAsync(request, MaxBufferedContentBytes, cancellationToken)
-            : default;
-        return replay.IsCompletedSuccessfully
-            ? Run(handler, request, pipelines, permission, replay.Result, start, cancellationToken)
-            : RunAfterBufferingAsync(handler, request, pipelines, permission, replay, start, cancellationToken);
+        var resendable = permission.IsAllowed() && MaxRetries > 0;
+        if (resendable && RequestContentReplay.NeedsBuffering(request, MaxBufferedContentBytes))
+        {
+            return SendBufferedAsync(handler, request, pipelines, permission, start, cancellationToken);
+        }
+
+        var replay = resendable ? RequestContentReplay.Inspect(request, MaxBufferedContentBytes) : default;
+        return Run(handler, request, pipelines, permission, replay, start, default, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> RunAfterBufferingAsync(
-        ResilienceHttpHandler handler, HttpRequestMessage request, HttpAuthorityPipelines pipelines, HttpRetryPermission permission,
-        ValueTask<RequestContentReplay> buffering, long start, CancellationToken cancellationToken)
+    /// <summary>Sends a request whose stream body must be read to be resent: reading it counts against the total timeout.</summary>
+    /// <remarks>
+    /// The adapter keeps the deadline itself here (the request's start plus the total timeout), because the pipeline's
+    /// own total timeout starts only with the first attempt: its token bounds the reading and the whole pipeline.
+    /// </remarks>
+    private async Task<HttpResponseMessage> SendBufferedAsync(
+        ResilienceHttpHandler handler, HttpRequestMessage request, HttpAuthorityPipelines pipelines, HttpRetryPermission permission, long start, CancellationToken cancellationToken)
     {
-        var replay = await buffering.ConfigureAwait(false);
-        return await Run(handler, request, pipelines, permission, replay, start, cancellationToken).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, TimeProvider);
+        using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+        var left = TotalTimeout - TimeProvider.GetElapsedTime(start);
+        deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        RequestContentReplay replay;
+        try
+        {
+            replay = await RequestContentReplay.BufferAsync(request, MaxBufferedContentBytes, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
+        {
+            var unsent = new HttpRequestCall(handler, request, default, start, permission, deadline.Token);
+            HttpLog.TimedOut(Logger, ClientName, pipelines.Authority, TotalTimeout.TotalMilliseconds, 0);
+            var timeout = new OperationTimeoutException(TimeoutKind.Total, TotalTimeout, pipelines.BreakerName, e);
+            return await GiveUp(unsent, pipelines, HttpResilienceOutcome.TimedOut, null, timeout, null, "timeout").ConfigureAwait(false);
+        }
+
+        return await Run(handler, request, pipelines, permission, replay, start, deadline.Token, cancellationToken).ConfigureAwait(false);
     }
 
     private Task<HttpResponseMessage> Run(
         ResilienceHttpHandler handler, HttpRequestMessage request, HttpAuthorityPipelines pipelines, HttpRetryPermission permission,
-        RequestContentReplay replay, long start, CancellationToken cancellationToken)
+        RequestContentReplay replay, long start, CancellationToken deadline, CancellationToken cancellationToken)
     {
         if (!replay.CanResend && Logger.IsEnabled(LogLevel.Information))
         {
@@ -169,10 +191,10 @@ internal sealed class HttpResilienceEngine : IDisposable
         // Retried: safe to repeat, resendable, and retries configured. A failure of such a request is reported with why
         // the retries stopped; a failure of any other is reported as not retried.
         var retries = permission.IsAllowed() && replay.CanResend && MaxRetries > 0;
-        var call = new HttpRequestCall(handler, request, replay, start, permission);
+        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline);
         request.Options.Set(HttpRequestCall.Key, call);
         var pipeline = retries ? pipelines.Retrying : pipelines.SendOnce;
-        var pending = pipeline.ExecuteOutcomeAsync(static (c, ct) => c.SendAttemptAsync(ct), call, cancellationToken);
+        var pending = pipeline.ExecuteOutcomeAsync(static (c, ct) => c.SendAttemptAsync(ct), call, deadline.CanBeCanceled ? deadline : cancellationToken);
         return pending.IsCompletedSuccessfully
             ? Complete(call, pipelines, retries, replay, pending.Result, cancellationToken)
             : CompleteAsync(call, pipelines, retries, replay, pending, cancellationToken);
@@ -227,7 +249,8 @@ internal sealed class HttpResilienceEngine : IDisposable
             return GiveUp(call, pipelines, HttpResilienceOutcome.RetriesStoppedByOpenCircuit, remaining, call.LastError ?? exception, call.LastStatus, "circuit-open");
         }
 
-        if (exception is OperationTimeoutException { Kind: TimeoutKind.Total })
+        if (exception is OperationTimeoutException { Kind: TimeoutKind.Total }
+            || (exception is OperationCanceledException && call.Deadline.IsCancellationRequested))
         {
             HttpLog.TimedOut(Logger, ClientName, pipelines.Authority, TotalTimeout.TotalMilliseconds, call.Attempts);
             return GiveUp(call, pipelines, HttpResilienceOutcome.TimedOut, null, exception, call.LastStatus, "timeout");

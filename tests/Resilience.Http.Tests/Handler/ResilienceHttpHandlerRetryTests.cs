@@ -255,6 +255,23 @@ public sealed class ResilienceHttpHandlerRetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Put_BodyStreamStalls_TotalTimeoutEndsBuffering504NothingSent()
+    {
+        using var fixture = new HandlerFixture(HandlerFixture.Immediate(o => o.TotalTimeout = TimeSpan.FromSeconds(5)));
+        var body = new HangingStream();
+
+        var pending = fixture.Client.SendAsync(new HttpRequestMessage(HttpMethod.Put, _server.Url("/upload")) { Content = new StreamContent(body) });
+        await body.Reading;
+        fixture.Time.Advance(TimeSpan.FromSeconds(5));
+        using var response = await pending.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal(HttpResilienceOutcome.TimedOut, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(0, HttpResilienceResponse.GetAttempts(response));
+        Assert.Equal(0, _server.RequestCount);
+    }
+
+    [Fact]
     public async Task Retries_DiscardedResponses_AreDisposed()
     {
         using var fixture = new HandlerFixture(HandlerFixture.Immediate());
