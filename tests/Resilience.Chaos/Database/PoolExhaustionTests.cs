@@ -23,7 +23,8 @@ public sealed class PoolExhaustionTests(PostgresFixture postgres, ITestOutputHel
     private const int AcquireTimeoutSeconds = 2;
     private const int Callers = 6;
     private static readonly TimeSpan AcquireTimeout = TimeSpan.FromSeconds(AcquireTimeoutSeconds);
-    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(500);
+    // Scheduling noise on a loaded two-core machine (the plain pool itself measured up to +354 ms); a retried wait is +100 %.
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ExhaustedFor = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(3);

@@ -84,7 +84,7 @@ internal static partial class SecretScanner
     [GeneratedRegex(@"(?i)[a-z0-9-]\.(?:test|example|invalid|localhost)\b")]
     private static partial Regex ReservedTestHost();
 
-    [GeneratedRegex(@"(?i)(?:^|[;""'\s])(?:password|pwd)=(?<value>[^;""'\s]+)")]
+    [GeneratedRegex(@"(?i)(?:^|[;""'\s])(?:password|pwd)=(?<value>[^;""'\s\\]+)")]
     private static partial Regex ConnectionStringPassword();
 
     [GeneratedRegex(@"(?i)\b[a-z][a-z0-9+.-]*://[^:/\s@""']+:(?<value>[^@/\s""']+)@")]
