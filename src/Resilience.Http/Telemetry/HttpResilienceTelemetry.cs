@@ -12,6 +12,9 @@ public static class HttpResilienceTelemetry
     /// <summary>Instrument: requests the handler answered itself (counter, unit <c>{response}</c>; tags client, authority, outcome).</summary>
     public const string HandledInstrument = "resilience.http.handled";
 
+    /// <summary>Instrument: authorities forgotten while their circuit was not closed (counter, unit <c>{breaker}</c>; tags client, authority).</summary>
+    public const string OpenBreakersForgottenInstrument = "resilience.http.open_breakers_forgotten";
+
     /// <summary>Tag: the name of the <see cref="HttpClient"/> (the same tag name as every named strategy of the library).</summary>
     public const string ClientNameTag = ResilienceTelemetry.NameTag;
 

@@ -103,7 +103,7 @@ public sealed class ResilienceHttpHandlerFallbackTests : IAsyncLifetime
         using var response = await fixture.SendAsync(new HttpRequestMessage(HttpMethod.Post, _server.Url("/item")) { Content = new StringContent("b") });
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal(HttpResilienceOutcome.None, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(HttpResilienceOutcome.NotRetried, HttpResilienceResponse.GetOutcome(response));
         Assert.Equal("down", await response.Content.ReadAsStringAsync());
     }
 
