@@ -1,9 +1,6 @@
 using ContentService.Database;
 using ContentService.Health;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Resilience.CircuitBreaking;
-using Resilience.Health;
-using Resilience.Npgsql;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,6 +16,7 @@ if (string.IsNullOrWhiteSpace(connectionString))
 // all configured under "Database" (appsettings.json or Database__* environment variables) and validated at start-up.
 builder.Services.AddNpgsqlResilience(connectionString, builder.Configuration.GetSection("Database"));
 builder.Services.AddSingleton<SchemaMigrator>();
+builder.Services.AddStatusPage(builder.Configuration);
 builder.Services.AddHealthChecks()
     .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
     .AddCheck<CircuitBreakersHealthCheck>("circuit-breakers", tags: ["ready"]);
@@ -35,15 +33,8 @@ app.MapHealthChecks("/health/ready", new()
     ResponseWriter = HealthResponseWriter.WriteAsync,
 });
 
-// What an operator looks at first: every breaker's state and the pool's latest health report.
-app.MapGet("/status", (CircuitBreakerRegistry breakers, PoolHealthMonitor pool, ResilientDataSource database) =>
-{
-    var retries = database.Pipeline.RetryStatistics?.GetSnapshot();
-    return Results.Ok(new StatusResponse(
-        breakers.GetStatusReport(),
-        pool.Current is { } report ? PoolSummary.From(report) : null,
-        retries is { } r ? new RetrySummary(r.Calls, r.FirstTrySuccesses, r.RetriedSuccesses, r.Exhausted, r.TotalRetries, r.SuccessRate) : null));
-});
+// What an operator looks at first: breakers with their transitions, pool health over time, retries, fallbacks, costs.
+app.MapStatusPage();
 
 await app.RunAsync();
 
