@@ -77,6 +77,9 @@ app.MapDelete("/cms/images/{id}", async (string id, HttpContext http, FaultBoard
 
 await app.RunAsync();
 
+/// <summary>The entry point, visible to the content service's tests, which start these providers in-process on loopback.</summary>
+public partial class Program;
+
 namespace FakeProviders
 {
     /// <summary>The faults currently injected per target (an LLM provider name or "cms").</summary>

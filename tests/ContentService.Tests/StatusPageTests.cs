@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using ContentService.Status;
-using Microsoft.AspNetCore.Mvc.Testing;
+using ContentService.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Resilience.CircuitBreaking;
@@ -96,19 +96,19 @@ public sealed class StatusPageTests(PostgresFixture postgres)
     [Fact]
     public async Task StatusData_TaskCosts_SummedPerProviderOverThirtyDays()
     {
-        await using var factory = CreateFactory(postgres.ConnectionString);
+        var database = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        await using var factory = CreateFactory(database);
         using var client = factory.CreateClient();
-        _ = await client.GetAsync(new Uri("/health/live", UriKind.Relative)); // migrated
-        var provider = "status-test-" + Guid.NewGuid().ToString("N")[..8];
-        await InsertCostsAsync(postgres.ConnectionString, provider, (100, 0.25m, 0), (50, 0.5m, 1), (1000, 9m, 31));
+        _ = await client.GetAsync(new Uri("/health/live", UriKind.Relative)); // started, so migrated
+        await InsertCostsAsync(database, ("llm-budget", 100, 0.25m, 0), ("llm-budget", 50, 0.5m, 1), ("llm-budget", 1000, 9m, 31), ("llm-premium", 10, 1m, 2));
 
         var costs = (await GetDataAsync(client)).GetProperty("costs");
 
         Assert.False(costs.GetProperty("isStale").GetBoolean());
-        var row = costs.GetProperty("providers").EnumerateArray().Single(p => p.GetProperty("provider").GetString() == provider);
-        Assert.Equal(2, row.GetProperty("calls").GetInt64());
-        Assert.Equal(150, row.GetProperty("tokens").GetInt64());
-        Assert.Equal(0.75m, row.GetProperty("costUsd").GetDecimal());
+        var rows = costs.GetProperty("providers").EnumerateArray()
+            .Select(static p => (p.GetProperty("provider").GetString(), p.GetProperty("calls").GetInt64(), p.GetProperty("tokens").GetInt64(), p.GetProperty("costUsd").GetDecimal()))
+            .ToArray();
+        Assert.Equal([("llm-premium", 1L, 10L, 1m), ("llm-budget", 2L, 150L, 0.75m)], rows);
     }
 
     [Fact]
@@ -126,8 +126,8 @@ public sealed class StatusPageTests(PostgresFixture postgres)
         var costs = data.GetProperty("costs");
         Assert.True(costs.GetProperty("isStale").GetBoolean());
         // The stale figures are the ones read while the database was up (stored a moment before the live answer was stamped).
-        var storedBeforeLive = live.GetProperty("readAt").GetDateTimeOffset() - costs.GetProperty("readAt").GetDateTimeOffset();
-        Assert.InRange(storedBeforeLive, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        var apart = live.GetProperty("readAt").GetDateTimeOffset() - costs.GetProperty("readAt").GetDateTimeOffset();
+        Assert.InRange(apart.Duration(), TimeSpan.Zero, TimeSpan.FromSeconds(1));
         Assert.Contains(data.GetProperty("counters").EnumerateArray(), static c =>
             c.GetProperty("metric").GetString() == "fallbacks served" && c.GetProperty("name").GetString() == "status-provider-costs");
     }
@@ -175,17 +175,17 @@ public sealed class StatusPageTests(PostgresFixture postgres)
         return json.RootElement.Clone();
     }
 
-    private static async Task InsertCostsAsync(string connectionString, string provider, params (int Tokens, decimal Usd, int DaysAgo)[] costs)
+    private static async Task InsertCostsAsync(string connectionString, params (string Provider, int Tokens, decimal Usd, int DaysAgo)[] costs)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var taskId = Guid.NewGuid();
-        await using (var task = dataSource.CreateCommand("INSERT INTO content_tasks (id, kind, prompt) VALUES ($1, 'article', 'status page test')"))
+        await using (var task = dataSource.CreateCommand("INSERT INTO content_tasks (id, topic) VALUES ($1, 'status page test')"))
         {
             task.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = taskId });
             await task.ExecuteNonQueryAsync();
         }
 
-        foreach (var (tokens, usd, daysAgo) in costs)
+        foreach (var (provider, tokens, usd, daysAgo) in costs)
         {
             await using var cost = dataSource.CreateCommand(
                 "INSERT INTO task_costs (task_id, provider, tokens, cost_usd, created_at) VALUES ($1, $2, $3, $4, now() - make_interval(days => $5))");
@@ -198,13 +198,14 @@ public sealed class StatusPageTests(PostgresFixture postgres)
         }
     }
 
-    private static WebApplicationFactory<Program> CreateFactory(string connectionString, params (string Key, string Value)[] settings) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+    private static ContentServiceFactory CreateFactory(string connectionString, params (string Key, string Value)[] settings)
+    {
+        var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (key, value) in settings)
         {
-            web.UseSetting("ConnectionStrings:ContentDb", connectionString);
-            foreach (var (key, value) in settings)
-            {
-                web.UseSetting(key, value);
-            }
-        });
+            overrides[key] = value;
+        }
+
+        return new ContentServiceFactory(connectionString, settings: overrides);
+    }
 }
