@@ -7,7 +7,7 @@ using Npgsql;
 using Resilience.CircuitBreaking;
 using Resilience.Testing;
 
-namespace ContentService.Tests;
+namespace ContentService.Tests.Status;
 
 [Collection(PostgresTests.Name)]
 public sealed class StatusPageTests(PostgresFixture postgres)
