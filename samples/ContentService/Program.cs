@@ -2,6 +2,7 @@ using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Health;
 using ContentService.Security;
+using ContentService.Tasks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ builder.Services.AddServiceErrors();
 builder.Services.AddContentDatabase(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
 builder.Services.AddServiceHealth();
+builder.Services.AddTasks(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -18,6 +20,7 @@ await app.MigrateDatabaseAsync();
 app.UseServiceErrors();
 app.UseApiSecurity();
 app.MapServiceHealth();
+app.MapTasks();
 
 await app.RunAsync();
 
