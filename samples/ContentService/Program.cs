@@ -2,6 +2,7 @@ using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Health;
 using ContentService.Security;
+using ContentService.Tasks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -9,17 +10,19 @@ var builder = WebApplication.CreateBuilder(args);
 // validated at start-up (a missing or bad one stops the host with a message naming its key).
 builder.Services.AddServiceErrors();
 builder.Services.AddContentDatabase(builder.Configuration);
+builder.Services.AddStatusPage(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
 builder.Services.AddServiceHealth();
-builder.Services.AddStatusPage(builder.Configuration);
+builder.Services.AddTasks(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
 
 app.UseServiceErrors();
+app.MapStatusPage();
 app.UseApiSecurity();
 app.MapServiceHealth();
-app.MapStatusPage();
+app.MapTasks();
 
 await app.RunAsync();
 

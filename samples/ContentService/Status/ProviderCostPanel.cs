@@ -70,7 +70,7 @@ internal sealed partial class ProviderCostPanel(IProviderCostSource source, Time
 
     private sealed record Answer(CostPanel Panel, DateTimeOffset At);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Status page: provider costs unavailable ({ErrorId})")]
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Status page: provider costs unavailable ({ErrorId})")]
     private static partial void LogCostsUnavailable(ILogger logger, Exception exception, string errorId);
 }
 
