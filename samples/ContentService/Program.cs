@@ -1,3 +1,4 @@
+using ContentService.Auth;
 using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Health;
@@ -11,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddServiceErrors();
 builder.Services.AddContentDatabase(builder.Configuration);
 builder.Services.AddStatusPage(builder.Configuration);
+builder.Services.AddSignIn(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
 builder.Services.AddServiceHealth();
 builder.Services.AddTasks(builder.Configuration);
@@ -20,6 +22,7 @@ await app.MigrateDatabaseAsync();
 
 app.UseServiceErrors();
 app.MapStatusPage();
+app.MapSignIn();
 app.UseApiSecurity();
 app.MapServiceHealth();
 app.MapTasks();
