@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using FakeProviders;
+using FakeProviders.OAuth;
 
 // Local stand-ins for the LLM and CMS providers the content service calls, with fault injection
 // (error rate, latency, outage, 429 with Retry-After, hang) so breakers and fallbacks can be watched working.
@@ -10,6 +11,7 @@ builder.Services.AddSingleton<FaultBoard>();
 var app = builder.Build();
 
 app.MapGet("/health", () => Results.Ok(new HealthResponse("ok")));
+app.MapGitHubStandIn(); // OAuth sign-in: /oauth/authorize, /oauth/access_token, /oauth/user
 
 // Fault controls: GET lists every target's faults, PUT replaces one target's, DELETE clears them.
 app.MapGet("/faults", (FaultBoard board) => Results.Ok(board.All()));
@@ -76,6 +78,9 @@ app.MapDelete("/cms/images/{id}", async (string id, HttpContext http, FaultBoard
     await board.InjectAsync("cms", http) ?? (images.TryRemove(id, out _) ? Results.NoContent() : Results.NotFound()));
 
 await app.RunAsync();
+
+/// <summary>The entry point, visible to the content service's tests, which start these providers in-process on loopback.</summary>
+public partial class Program;
 
 namespace FakeProviders
 {
