@@ -199,6 +199,7 @@ public sealed class CircuitBreaker
     /// The result, the operation's exception, or — when rejected — a <see cref="BrokenCircuitException"/> cached per
     /// opening (no allocation per rejection; its <see cref="BrokenCircuitException.RemainingBreak"/> is as of the opening).
     /// </returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
@@ -707,7 +708,11 @@ public sealed class CircuitBreaker
         }
     }
 
-    internal ExceptionDispatchInfo GetCachedRejection(in CircuitPermit refused) => refused.RefusedBy switch
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ExceptionDispatchInfo GetCachedRejection(in CircuitPermit refused) =>
+        refused.RefusedBy == CircuitState.Open && _openRejection is { } open ? open : GetOtherRejection(in refused);
+
+    private ExceptionDispatchInfo GetOtherRejection(in CircuitPermit refused) => refused.RefusedBy switch
     {
         CircuitState.Open => _openRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
         CircuitState.HalfOpen => _probingRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
@@ -761,13 +766,15 @@ public sealed class CircuitBreaker
         return result;
     }
 
-    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
-    {
-        if (!TryAcquire(out var permit))
-        {
-            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
-        }
+    // Inlined so an open circuit's non-throwing rejection costs about what TryAcquire does; the call itself is not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken) =>
+        TryAcquire(out var permit)
+            ? RunOutcomeAsync(permit, operation, state, isFailure, cancellationToken)
+            : new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
 
+    private ValueTask<Outcome<TResult>> RunOutcomeAsync<TState, TResult>(CircuitPermit permit, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    {
         ValueTask<TResult> pending;
         try
         {

@@ -52,13 +52,26 @@ internal sealed class PipelineEngine
 
     private static ValueTask<Outcome<TResult>> TotalTimeout<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
     {
-        if (call.Engine._totalTimeout is not { } timeout)
+        var engine = call.Engine;
+        if (engine._totalTimeout is not { } timeout)
         {
             return RetryLayer(call, cancellationToken);
         }
 
-        // The retry inside learns when the total timeout will fire, so it never starts a delay that ends after it.
-        if (call.Engine._retry is not null)
+        // The layers inside learn when the total timeout fires: the retry never starts a delay that ends after it, and
+        // the attempt timeout arms its one timer for whichever limit comes first — so with an attempt timeout the total
+        // needs no timer of its own, and the success path pays for one timer instead of two.
+        if (engine._attemptTimeout is not null)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(new OperationCanceledException(cancellationToken)));
+            }
+
+            return RetryLayer(call.WithDeadline(timeout.DeadlineFromNow()), cancellationToken);
+        }
+
+        if (engine._retry is not null)
         {
             call = call.WithDeadline(timeout.DeadlineFromNow());
         }
@@ -78,7 +91,7 @@ internal sealed class PipelineEngine
 
     private static ValueTask<Outcome<TResult>> AttemptTimeout<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
         call.Engine._attemptTimeout is { } timeout
-            ? timeout.ExecuteCoreAsync(static (c, ct) => Operation(c, ct), call, cancellationToken)
+            ? timeout.ExecuteCoreAsync(static (c, ct) => Operation(c, ct), call, call.Engine._totalTimeout, call.Deadline, cancellationToken)
             : Operation(call, cancellationToken);
 
     private static ValueTask<Outcome<TResult>> Operation<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>

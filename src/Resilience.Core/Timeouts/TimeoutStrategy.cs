@@ -108,7 +108,19 @@ public sealed class TimeoutStrategy
 
     /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under the timeout.</summary>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken) =>
+        ExecuteCoreAsync(next, state, null, 0, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="next"/> under this timeout and, when <paramref name="outer"/> is given, also under the outer
+    /// timeout ending at <paramref name="outerDeadline"/>: one timer, armed for whichever ends first, reported as that one.
+    /// </summary>
+    /// <remarks>
+    /// The pipeline's attempt timeout takes over the total timeout this way, so an attempt arms one timer instead of two;
+    /// the retry between attempts knows the deadline and never waits past it, so nothing else needs the total's timer.
+    /// </remarks>
+    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, TimeoutStrategy? outer, long outerDeadline, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -117,7 +129,7 @@ public sealed class TimeoutStrategy
 
         // The timer is armed before the operation runs: an operation that blocks before its first await (or never
         // awaits) is still cancelled at the limit, as long as it watches its token.
-        var scope = Enter(cancellationToken);
+        var scope = Enter(cancellationToken, outer, outerDeadline);
         ValueTask<Outcome<TResult>> task;
         try
         {
@@ -155,14 +167,34 @@ public sealed class TimeoutStrategy
     /// Starts the timeout: rents a pooled source, links it to the caller's token without allocating and arms its timer.
     /// Pair every call with <see cref="Exit{TResult}"/>, which disarms the timer and returns the source to the pool.
     /// </summary>
-    internal TimeoutScope Enter(CancellationToken cancellationToken)
+    internal TimeoutScope Enter(CancellationToken cancellationToken, TimeoutStrategy? outer = null, long outerDeadline = 0)
     {
         var cts = _pool.Rent();
         var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), cts)
             : default;
-        cts.CancelAfter(Timeout);
-        return new TimeoutScope(cts, registration);
+        var limit = Timeout;
+        var firing = this;
+        if (outer is not null)
+        {
+            var outerLeft = TimeSpan.FromTicks(outerDeadline - _clock.Now);
+            if (outerLeft < limit)
+            {
+                limit = outerLeft;
+                firing = outer;
+            }
+        }
+
+        if (limit > TimeSpan.Zero)
+        {
+            cts.CancelAfter(limit);
+        }
+        else
+        {
+            cts.Cancel();
+        }
+
+        return new TimeoutScope(cts, registration, firing);
     }
 
     internal Outcome<TResult> Exit<TResult>(in TimeoutScope scope, in Outcome<TResult> outcome, CancellationToken cancellationToken)
@@ -179,23 +211,33 @@ public sealed class TimeoutStrategy
         // An inner timeout that fired first stays the reported one; a result that beat the limit stands.
         if (timedOut && outcome.Exception is { } failure && failure is not OperationTimeoutException)
         {
-            RetryTelemetry.RecordTimeout(Name, _kindTag);
-            RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
-            return Outcome.FromException<TResult>(new OperationTimeoutException(Kind, Timeout, Name, failure));
+            return Outcome.FromException<TResult>(scope.Firing.TimedOut(failure));
         }
 
         return outcome;
+    }
+
+    /// <summary>Reports that this timeout fired (metric and log event) and returns the exception that says so.</summary>
+    private OperationTimeoutException TimedOut(Exception inner)
+    {
+        RetryTelemetry.RecordTimeout(Name, _kindTag);
+        RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
+        return new OperationTimeoutException(Kind, Timeout, Name, inner);
     }
 }
 
 /// <summary>One armed timeout: the pooled source whose token the operation observes, and its link to the caller's token.</summary>
 internal readonly struct TimeoutScope
 {
-    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration)
+    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration, TimeoutStrategy firing)
     {
         Source = source;
         Registration = registration;
+        Firing = firing;
     }
+
+    /// <summary>The timeout the timer was armed for: this strategy, or the outer one when it ends first.</summary>
+    public TimeoutStrategy Firing { get; }
 
     public CancellationTokenSource Source { get; }
 

@@ -124,4 +124,41 @@ public sealed class TimeoutArmingTests
 
         Assert.IsType<OperationTimeoutException>(outcome.Exception);
     }
+
+    [Fact]
+    public async Task Pipeline_TotalEndsDuringLaterAttempt_ThatAttemptIsCutAtTheTotalAndReportedAsTotal()
+    {
+        var kinds = new List<TimeoutKind>();
+        var pipeline = new ResiliencePipelineBuilder<int>("api") { TimeProvider = _time }
+            .AddTotalTimeout(TimeSpan.FromSeconds(3))
+            .AddRetry(new Resilience.Retry.RetryOptions<int>
+            {
+                MaxRetries = 5,
+                BaseDelay = TimeSpan.Zero,
+                Backoff = Resilience.Retry.RetryBackoff.Constant,
+                Jitter = Resilience.Retry.RetryJitter.None,
+                OnRetry = a => kinds.Add(((OperationTimeoutException)a.Outcome.Exception!).Kind),
+            })
+            .AddAttemptTimeout(TimeSpan.FromSeconds(2))
+            .Build();
+
+        using var started = new SemaphoreSlim(0);
+        var pending = pipeline.ExecuteOutcomeAsync(static async (s, ct) =>
+        {
+            s.Release();
+            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            return 1;
+        }, started, CancellationToken.None);
+        await started.WaitAsync();
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await started.WaitAsync();
+        Assert.False(pending.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var outcome = await pending;
+
+        Assert.Equal([TimeoutKind.Attempt], kinds);
+        var timeout = Assert.IsType<OperationTimeoutException>(outcome.Exception);
+        Assert.Equal(TimeoutKind.Total, timeout.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(3), timeout.Timeout);
+    }
 }
