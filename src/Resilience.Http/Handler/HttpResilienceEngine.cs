@@ -369,6 +369,8 @@ internal sealed class HttpResilienceEngine : IDisposable
                 HttpLog.StaleResponseServed(Logger, ClientName, LogSafeUri.Render(call.Request.RequestUri), (long)age.TotalSeconds, reason);
             }
 
+            // Marked with what the failed request sent (the stored snapshot does not know).
+            OutcomeMarker.Mark(call.Request, response!, HttpResilienceOutcome.Stale, call.Attempts);
             stale = response!;
             return true;
         }
