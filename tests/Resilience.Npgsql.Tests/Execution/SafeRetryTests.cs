@@ -384,6 +384,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var table = Unique("conflicts");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
         var options = FastRetries();
+        options.CircuitBreaker.Mode = CircuitBreakerMode.ConsecutiveFailures;
         options.CircuitBreaker.FailureThreshold = 2;
         var db = new ResilientDataSource(pool, options);
 
