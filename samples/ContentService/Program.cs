@@ -1,6 +1,7 @@
 using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Health;
+using ContentService.Providers;
 using ContentService.Security;
 using ContentService.Tasks;
 
@@ -12,6 +13,7 @@ builder.Services.AddServiceErrors();
 builder.Services.AddContentDatabase(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
 builder.Services.AddServiceHealth();
+builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddTasks(builder.Configuration);
 
 var app = builder.Build();
