@@ -1,3 +1,4 @@
+using ContentService.Content;
 using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Health;
@@ -15,6 +16,7 @@ builder.Services.AddApiSecurity(builder.Configuration);
 builder.Services.AddServiceHealth();
 builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddTasks(builder.Configuration);
+builder.Services.AddContent(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -23,6 +25,7 @@ app.UseServiceErrors();
 app.UseApiSecurity();
 app.MapServiceHealth();
 app.MapTasks();
+app.MapContent();
 
 await app.RunAsync();
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ContentService.Content;
 using ContentService.Providers;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ namespace ContentService.Tasks.Execution;
 /// upload) → publish. Stage and progress are recorded as it goes; every paid call's tokens and cost are stored.
 /// </summary>
 internal sealed partial class ContentPipeline(
-    ModelRouter router, CmsClient cms, TaskStore store, IOptions<ProvidersOptions> providers, ILogger<ContentPipeline> logger)
+    ModelRouter router, CmsClient cms, CmsDeletionQueue deletions, TaskStore store, IOptions<ProvidersOptions> providers, ILogger<ContentPipeline> logger)
 {
     public async Task RunAsync(ClaimedTask claimed, CancellationToken ct)
     {
@@ -56,9 +57,9 @@ internal sealed partial class ContentPipeline(
     {
         try
         {
-            await cms.DeleteAsync(imageId, CancellationToken.None);
+            await deletions.EnqueueAndTryAsync(imageId, "task cancelled", CancellationToken.None);
         }
-        catch (Exception e) when (e is UpstreamUnavailableException or HttpRequestException)
+        catch (Exception e) when (e is Resilience.Npgsql.DatabaseException)
         {
             LogOrphan(logger, e, imageId, taskId);
         }
@@ -75,6 +76,6 @@ internal sealed partial class ContentPipeline(
             $"""<svg xmlns="http://www.w3.org/2000/svg" width="640" height="320"><rect width="640" height="320" fill="hsl({hue},60%,35%)"/><text x="32" y="170" font-size="32" fill="white">{title}</text></svg>"""));
     }
 
-    [LoggerMessage(EventId = 1400, Level = LogLevel.Error, Message = "Image {ImageId} of task {TaskId} could not be deleted from the CMS after the task was cancelled; delete it by hand")]
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Error, Message = "Image {ImageId} of task {TaskId} could not be queued for deletion from the CMS after the task was cancelled; delete it by hand")]
     private static partial void LogOrphan(ILogger logger, Exception exception, string imageId, Guid taskId);
 }
