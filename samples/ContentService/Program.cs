@@ -1,7 +1,9 @@
 using ContentService.Auth;
+using ContentService.Content;
 using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Health;
+using ContentService.Providers;
 using ContentService.Security;
 using ContentService.Tasks;
 
@@ -15,7 +17,9 @@ builder.Services.AddStatusPage(builder.Configuration);
 builder.Services.AddSignIn(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
 builder.Services.AddServiceHealth();
+builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddTasks(builder.Configuration);
+builder.Services.AddContent(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -26,6 +30,7 @@ app.MapSignIn();
 app.UseApiSecurity();
 app.MapServiceHealth();
 app.MapTasks();
+app.MapContent();
 
 await app.RunAsync();
 
