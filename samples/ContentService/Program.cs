@@ -2,6 +2,7 @@ using ContentService.Content;
 using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Health;
+using ContentService.Metrics;
 using ContentService.Providers;
 using ContentService.Security;
 using ContentService.Tasks;
@@ -17,6 +18,7 @@ builder.Services.AddServiceHealth();
 builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddTasks(builder.Configuration);
 builder.Services.AddContent(builder.Configuration);
+builder.Services.AddServiceMetrics(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -26,6 +28,7 @@ app.UseApiSecurity();
 app.MapServiceHealth();
 app.MapTasks();
 app.MapContent();
+app.MapServiceMetrics();
 
 await app.RunAsync();
 
