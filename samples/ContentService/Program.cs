@@ -1,6 +1,7 @@
 using ContentService.Content;
 using ContentService.Database;
 using ContentService.Errors;
+using ContentService.Events;
 using ContentService.Health;
 using ContentService.Metrics;
 using ContentService.Providers;
@@ -19,6 +20,7 @@ builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddTasks(builder.Configuration);
 builder.Services.AddContent(builder.Configuration);
 builder.Services.AddServiceMetrics(builder.Configuration);
+builder.Services.AddTaskEvents(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -29,6 +31,7 @@ app.MapServiceHealth();
 app.MapTasks();
 app.MapContent();
 app.MapServiceMetrics();
+app.MapTaskEvents();
 
 await app.RunAsync();
 
