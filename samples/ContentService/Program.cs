@@ -3,6 +3,7 @@ using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Events;
 using ContentService.Health;
+using ContentService.Hosting;
 using ContentService.Metrics;
 using ContentService.Providers;
 using ContentService.Security;
@@ -12,6 +13,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Each feature registers itself from its folder; every option is bound from appsettings.json + environment and
 // validated at start-up (a missing or bad one stops the host with a message naming its key).
+builder.Services.AddServiceHosting(builder.Configuration);
 builder.Services.AddServiceErrors();
 builder.Services.AddContentDatabase(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
@@ -25,8 +27,10 @@ builder.Services.AddTaskEvents(builder.Configuration);
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
 
+app.UseServiceHosting();
 app.UseServiceErrors();
 app.UseApiSecurity();
+app.MapServiceHosting();
 app.MapServiceHealth();
 app.MapTasks();
 app.MapContent();

@@ -22,7 +22,7 @@ internal static class TaskEventsEndpoint
     public static IEndpointRouteBuilder MapTaskEvents(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/tasks/{id}/events", async (string id, HttpContext http, TaskRepository tasks, EventStreamLimiter limiter, TaskEventHub hub,
-            IOptions<EventsOptions> options, TimeProvider time, CancellationToken ct) =>
+            IOptions<EventsOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, CancellationToken ct) =>
         {
             var taskId = TaskRequestValidator.ParseId(id);
             var slot = limiter.TryAcquire(SecurityServiceCollectionExtensions.ClientKey(http))
@@ -36,7 +36,7 @@ internal static class TaskEventsEndpoint
                 try
                 {
                     var current = await tasks.GetAsync(taskId, ct) ?? throw ApiException.NotFound("Task");
-                    var events = StreamAsync(current, subscription, tasks, options.Value, time, slot, ct);
+                    var events = StreamAsync(current, subscription, tasks, options.Value, time, slot, lifetime.ApplicationStopping, ct);
                     return TypedResults.ServerSentEvents(events);
                 }
                 catch
@@ -61,8 +61,11 @@ internal static class TaskEventsEndpoint
 
     private static async IAsyncEnumerable<SseItem<TaskEvent>> StreamAsync(
         TaskResponse current, TaskEventHub.Subscription subscription, TaskRepository tasks, EventsOptions options, TimeProvider time, IDisposable slot,
-        [EnumeratorCancellation] CancellationToken ct)
+        CancellationToken stopping, [EnumeratorCancellation] CancellationToken requestAborted)
     {
+        // Streams end when the host stops, so a graceful shutdown is not held up by clients watching tasks.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
+        var ct = linked.Token;
         using var slotLease = slot;
         using var subscribed = subscription;
         var last = ToEvent(current, time);
@@ -85,6 +88,12 @@ internal static class TaskEventsEndpoint
                 var tick = Task.Delay(Min(options.PollInterval, options.IdleTimeout - time.GetElapsedTime(lastChange)), time, wait.Token);
                 var first = await Task.WhenAny(next, tick);
                 await wait.CancelAsync();
+                if (stopping.IsCancellationRequested)
+                {
+                    yield return new SseItem<TaskEvent>(last, "shutdown");
+                    yield break;
+                }
+
                 TaskEvent candidate;
                 if (first == next)
                 {
