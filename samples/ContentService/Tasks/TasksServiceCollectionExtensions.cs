@@ -1,4 +1,3 @@
-using ContentService.Events;
 using ContentService.Tasks.Execution;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +13,6 @@ internal static class TasksServiceCollectionExtensions
         services.AddSingleton<RunningTaskRegistry>();
         services.AddOptions<ExecutorOptions>().Bind(configuration.GetSection(ExecutorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ExecutorOptions>, ExecutorOptionsValidator>();
-        services.AddSingleton<TaskEventHub>();
         services.AddSingleton<TaskStore>();
         services.AddSingleton<ContentPipeline>();
         services.AddSingleton<TaskExecutor>();
