@@ -3,6 +3,7 @@
 # 127.0.0.1, prints its URL, and stops and removes everything on Ctrl-C.
 #   PORT=5080 (default)            the service's port
 #   PROVIDERS_PORT=5090 (default)  the fake LLM/CMS providers' port (fault controls at /faults)
+#   PG_DIR (default: a new temporary directory)  where the throwaway PostgreSQL lives (scripts/demo.sh stops and restarts it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -10,7 +11,7 @@ port=${PORT:-5080}
 providers_port=${PROVIDERS_PORT:-5090}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-pg_dir=$(mktemp -d -u /tmp/resilience-sample-pg-XXXXXX)
+pg_dir=${PG_DIR:-$(mktemp -d -u /tmp/resilience-sample-pg-XXXXXX)}
 pids=()
 cleanup() {
   trap - EXIT INT TERM

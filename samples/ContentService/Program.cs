@@ -1,7 +1,12 @@
 using ContentService.Auth;
+using ContentService.Content;
 using ContentService.Database;
 using ContentService.Errors;
+using ContentService.Events;
 using ContentService.Health;
+using ContentService.Hosting;
+using ContentService.Metrics;
+using ContentService.Providers;
 using ContentService.Security;
 using ContentService.Tasks;
 
@@ -9,23 +14,33 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Each feature registers itself from its folder; every option is bound from appsettings.json + environment and
 // validated at start-up (a missing or bad one stops the host with a message naming its key).
+builder.Services.AddServiceHosting(builder.Configuration);
 builder.Services.AddServiceErrors();
 builder.Services.AddContentDatabase(builder.Configuration);
 builder.Services.AddStatusPage(builder.Configuration);
 builder.Services.AddSignIn(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
 builder.Services.AddServiceHealth();
+builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddTasks(builder.Configuration);
+builder.Services.AddContent(builder.Configuration);
+builder.Services.AddServiceMetrics(builder.Configuration);
+builder.Services.AddTaskEvents(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
 
+app.UseServiceHosting();
 app.UseServiceErrors();
 app.MapStatusPage();
 app.MapSignIn();
 app.UseApiSecurity();
+app.MapServiceHosting();
 app.MapServiceHealth();
 app.MapTasks();
+app.MapContent();
+app.MapServiceMetrics();
+app.MapTaskEvents();
 
 await app.RunAsync();
 

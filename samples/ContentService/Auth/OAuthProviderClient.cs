@@ -94,7 +94,7 @@ internal sealed partial class OAuthProviderClient(HttpClient http, IOptions<OAut
         };
     }
 
-    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Sign-in provider call to {Endpoint} failed (status {Status}; 401/403 from the token endpoint: check OAuth:ClientId and OAuth:ClientSecret)")]
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Sign-in provider call to {Endpoint} failed (status {Status}; 401/403 from the token endpoint: check OAuth:ClientId and OAuth:ClientSecret)")]
     private static partial void LogProviderFailed(ILogger logger, Exception? exception, string endpoint, int status);
 }
 

@@ -67,9 +67,9 @@ internal static partial class SignInExtensions
         o.UserUrl ??= new Uri(root, "oauth/user");
     }
 
-    [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "Sign-in enabled with the OAuth provider at {Provider}")]
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Information, Message = "Sign-in enabled with the OAuth provider at {Provider}")]
     private static partial void LogEnabled(ILogger logger, string provider);
 
-    [LoggerMessage(EventId = 1304, Level = LogLevel.Information, Message = "Sign-in disabled: OAuth__ClientId and OAuth__ClientSecret are not set")]
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "Sign-in disabled: OAuth__ClientId and OAuth__ClientSecret are not set")]
     private static partial void LogDisabled(ILogger logger);
 }

@@ -136,7 +136,7 @@ internal sealed partial class SignInFlow(
                 "Sign-in is not configured: set OAuth__ClientId and OAuth__ClientSecret.");
     }
 
-    [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Signed in {Owner}: API key {KeyId} issued, expires {ExpiresAt}")]
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "Signed in {Owner}: API key {KeyId} issued, expires {ExpiresAt}")]
     private static partial void LogSignedIn(ILogger logger, string owner, string keyId, DateTimeOffset expiresAt);
 }
 

@@ -1,3 +1,4 @@
+using ContentService.Providers;
 using ContentService.Security;
 using Microsoft.AspNetCore.Diagnostics;
 using Resilience.Timeouts;
@@ -52,6 +53,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             FailureKind.InvalidInput => (422, ServiceErrorIds.Validation, "A value is not acceptable.", null, null),
             _ => (500, ServiceErrorIds.Internal, "An unexpected error occurred.", null, null),
         },
+        UpstreamUnavailableException e => (503, ServiceErrorIds.UpstreamUnavailable, e.Message, null, e.RetryAfter ?? DefaultRetryAfter),
         OperationTimeoutException => (504, ServiceErrorIds.Timeout, "The operation did not complete in time.", null, null),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             (413, ServiceErrorIds.PayloadTooLarge, "The request body is too large.", null, null),

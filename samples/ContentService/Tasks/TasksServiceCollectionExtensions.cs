@@ -1,4 +1,5 @@
 using ContentService.Tasks.Execution;
+using Microsoft.Extensions.Options;
 
 namespace ContentService.Tasks;
 
@@ -10,6 +11,12 @@ internal static class TasksServiceCollectionExtensions
         services.AddSingleton<TaskRepository>();
         services.AddSingleton<TaskSignal>();
         services.AddSingleton<RunningTaskRegistry>();
+        services.AddOptions<ExecutorOptions>().Bind(configuration.GetSection(ExecutorOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ExecutorOptions>, ExecutorOptionsValidator>();
+        services.AddSingleton<TaskStore>();
+        services.AddSingleton<ContentPipeline>();
+        services.AddSingleton<TaskExecutor>();
+        services.AddHostedService(static sp => sp.GetRequiredService<TaskExecutor>());
         return services;
     }
 }

@@ -83,7 +83,11 @@
         ['transitions', number(b.transitions)],
       ];
       if (b.openedAt) pairs.push(['opened', `${clock(b.openedAt)} (${duration(now - Date.parse(b.openedAt))} ago)`]);
-      if (b.nextProbeAt) pairs.push(['next probe', `in ${duration(Date.parse(b.nextProbeAt) - now)}`]);
+      if (b.nextProbeAt) {
+        // The breaker turns half-open lazily: past this time, the next call through it is the probe.
+        const wait = Date.parse(b.nextProbeAt) - now;
+        pairs.push(['next probe', wait > 0 ? `in ${duration(wait)}` : 'due: the next call is the probe']);
+      }
       const history = b.history.length === 0
         ? el('div', { className: 'empty', text: 'no transitions since start-up' })
         : el('ol', { className: 'history' }, ...b.history.slice().reverse().map((t) => el('li', {},
