@@ -38,7 +38,7 @@ if [ -z "${SERVICE_URL:-}" ]; then
     Security__ApiKeys__demo="$API_KEY" \
     Resilience__Http__llm__BreakDuration=00:00:10 \
     Database__CircuitBreaker__BreakDuration=00:00:05 \
-    StatusPage__CostCacheDuration=00:00:01 \
+    Metrics__CacheDuration=00:00:01 \
     bash "$root/scripts/run-sample.sh" >"$log" 2>&1 &
   runner=$!
   trap 'kill -TERM "$runner" 2>/dev/null; wait "$runner" 2>/dev/null || true' EXIT

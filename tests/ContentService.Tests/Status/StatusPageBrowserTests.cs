@@ -23,7 +23,7 @@ public sealed class StatusPageBrowserTests(PostgresFixture postgres)
         await using var service = new ContentServiceFactory(database, providers.BaseAddress, new Dictionary<string, string?>
         {
             ["StatusPage:RefreshInterval"] = "00:00:00.250",
-            ["StatusPage:CostCacheDuration"] = "00:00:00",
+            ["Metrics:CacheDuration"] = "00:00:00",
         });
         service.UseKestrel(static o => o.Listen(IPAddress.Loopback, 0));
         service.StartServer();
