@@ -1,5 +1,9 @@
 using System.Net;
+using ContentService.Security;
 using ContentService.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 using Resilience.Testing;
 
 namespace ContentService.Tests.Security;
@@ -40,6 +44,59 @@ public sealed class LimitsTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task GlobalConcurrencyLimit_Full_Returns429ForEveryClient()
+    {
+        var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        await using var factory = new ContentServiceFactory(connectionString, settings: new Dictionary<string, string?>
+        {
+            ["Executor:Workers"] = "0",
+            ["RateLimiting:ConcurrencyLimit"] = "1",
+            ["RateLimiting:ConcurrencyQueueLimit"] = "0",
+        });
+        using var first = factory.CreateClient();
+        using var second = factory.CreateClient();
+        second.DefaultRequestHeaders.Add("X-Api-Key", "some-other-client-0000");
+        _ = factory.Services;
+        await using var blocker = new NpgsqlConnection(connectionString);
+        await blocker.OpenAsync();
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE content_tasks IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        // The first request holds the only slot while it waits for the lock; the second finds the service full.
+        var held = Json.GetAsync(first, "/api/tasks");
+        await WaitForLockWaiterAsync(connectionString);
+        using var rejected = await Json.GetAsync(second, "/api/tasks");
+        await transaction.RollbackAsync();
+        using var completed = await held;
+
+        await Problem.AssertAsync(rejected, HttpStatusCode.TooManyRequests, "ERR_RATE_LIMITED");
+        Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+    }
+
+    [Fact]
+    public async Task RejectedWrite_LogsTheKeyIdNeverTheKey()
+    {
+        var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        var logs = new CapturingLogger();
+        await using var factory = new ContentServiceFactory(connectionString, settings: new Dictionary<string, string?> { ["Executor:Workers"] = "0" })
+        {
+            ConfigureTestServices = s => s.AddSingleton<ILoggerProvider>(logs),
+        };
+        using var client = factory.CreateClient();
+        const string presented = "a-guessed-key-0123456789";
+        client.DefaultRequestHeaders.Add("X-Api-Key", presented);
+
+        using var response = await Json.PostAsync(client, "/api/tasks", new { topic = "Sneaky" });
+
+        await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "ERR_UNAUTHORIZED");
+        Assert.Contains(logs.Entries, e => e.Message.Contains(ApiKeyStore.KeyIdOf(presented), StringComparison.Ordinal) && e.Message.Contains("ERR_UNAUTHORIZED", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(presented, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task BodyOverLimit_Returns413PayloadTooLarge()
     {
         var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
@@ -53,6 +110,19 @@ public sealed class LimitsTests(PostgresFixture postgres)
         using var response = await Json.PostAsync(writer, "/api/tasks", new { topic = new string('x', 4000) });
 
         await Problem.AssertAsync(response, HttpStatusCode.RequestEntityTooLarge, "ERR_PAYLOAD_TOO_LARGE");
+    }
+
+    private static async Task WaitForLockWaiterAsync(string connectionString)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        while (true)
+        {
+            await using var command = dataSource.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+            if ((long)(await command.ExecuteScalarAsync())! > 0)
+            {
+                return;
+            }
+        }
     }
 
     [Fact]
