@@ -7,6 +7,7 @@
 #   scripts/postgres.sh stop DIR         stop the server and delete DIR
 #   scripts/postgres.sh pause DIR        stop the server, keep the data (tests of "database down")
 #   scripts/postgres.sh resume DIR       start a paused server again on the same port
+#   scripts/postgres.sh restart DIR      pg_ctl restart -m fast (fault tests: every backend ends, the server comes back)
 #
 # TCP is password-authenticated (scram-sha-256) and listens on 127.0.0.1 only; the unix socket lives in DIR.
 set -euo pipefail
@@ -92,6 +93,8 @@ SQL
 
 cmd_pause() { as_owner "$PG_BIN/pg_ctl" -D "${1:?usage: postgres.sh pause DIR}/data" -m fast -w stop >&2; }
 cmd_resume() { local dir=${1:?usage: postgres.sh resume DIR}; start_server "$dir" "$(cat "$dir/port")"; }
+# pg_ctl restart keeps the options the server was started with (postmaster.opts).
+cmd_restart() { local dir=${1:?usage: postgres.sh restart DIR}; as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >&2; }
 
 cmd_stop() {
   local dir=${1:?usage: postgres.sh stop DIR}
@@ -108,5 +111,6 @@ case "${1:-}" in
   stop) cmd_stop "${2:-}" ;;
   pause) cmd_pause "${2:-}" ;;
   resume) cmd_resume "${2:-}" ;;
-  *) echo "usage: $0 install|start DIR|stop DIR|pause DIR|resume DIR" >&2; exit 2 ;;
+  restart) cmd_restart "${2:-}" ;;
+  *) echo "usage: $0 install|start DIR|stop DIR|pause DIR|resume DIR|restart DIR" >&2; exit 2 ;;
 esac

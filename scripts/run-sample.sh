@@ -4,7 +4,7 @@
 # the service through its environment, never written into the repository), and stops and removes everything on Ctrl-C.
 #   PORT=5080 (default)            the service's port
 #   PROVIDERS_PORT=5090 (default)  the fake providers' port (fault controls at /faults)
-#   PG_DIR (default: a new temporary directory)  where the throwaway PostgreSQL lives
+#   PG_DIR (default: a new temporary directory)  where the throwaway PostgreSQL lives (scripts/demo.sh stops and restarts it)
 #   STATE_FILE=/tmp/resilience-sample.env (default)  where the URLs, the key and the database directory are written
 #                                  (mode 600) for scripts/demo.sh; removed on exit
 set -euo pipefail

@@ -50,14 +50,38 @@ internal sealed class PipelineEngine
             : _limiter.ExecuteCoreAsync(static (c, ct) => TotalTimeout(c, ct), call, cancellationToken);
     }
 
-    private static ValueTask<Outcome<TResult>> TotalTimeout<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
-        call.Engine._totalTimeout is { } timeout
-            ? timeout.ExecuteCoreAsync(static (c, ct) => RetryLayer(c, ct), call, cancellationToken)
-            : RetryLayer(call, cancellationToken);
+    private static ValueTask<Outcome<TResult>> TotalTimeout<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        var engine = call.Engine;
+        if (engine._totalTimeout is not { } timeout)
+        {
+            return RetryLayer(call, cancellationToken);
+        }
+
+        // The layers inside learn when the total timeout fires: the retry never starts a delay that ends after it, and
+        // the attempt timeout arms its one timer for whichever limit comes first — so with an attempt timeout the total
+        // needs no timer of its own, and the success path pays for one timer instead of two.
+        if (engine._attemptTimeout is not null)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(new OperationCanceledException(cancellationToken)));
+            }
+
+            return RetryLayer(call.WithDeadline(timeout.DeadlineFromNow()), cancellationToken);
+        }
+
+        if (engine._retry is not null)
+        {
+            call = call.WithDeadline(timeout.DeadlineFromNow());
+        }
+
+        return timeout.ExecuteCoreAsync(static (c, ct) => RetryLayer(c, ct), call, cancellationToken);
+    }
 
     private static ValueTask<Outcome<TResult>> RetryLayer<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
         call.Engine._retry is { } retry
-            ? retry.ExecuteCoreAsync(static (c, ct) => Breaker(c, ct), call, cancellationToken)
+            ? retry.ExecuteCoreAsync(static (c, ct) => Breaker(c, ct), call, call.Deadline, cancellationToken)
             : Breaker(call, cancellationToken);
 
     private static ValueTask<Outcome<TResult>> Breaker<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
@@ -67,7 +91,7 @@ internal sealed class PipelineEngine
 
     private static ValueTask<Outcome<TResult>> AttemptTimeout<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
         call.Engine._attemptTimeout is { } timeout
-            ? timeout.ExecuteCoreAsync(static (c, ct) => Operation(c, ct), call, cancellationToken)
+            ? timeout.ExecuteCoreAsync(static (c, ct) => Operation(c, ct), call, call.Engine._totalTimeout, call.Deadline, cancellationToken)
             : Operation(call, cancellationToken);
 
     private static ValueTask<Outcome<TResult>> Operation<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
@@ -82,6 +106,13 @@ internal sealed class PipelineEngine
             Operation = operation;
             State = state;
             IsFailure = isFailure;
+            Deadline = RetryStrategy.NoDeadline;
+        }
+
+        private Call(in Call<TState, TResult> call, long deadline)
+        {
+            this = call;
+            Deadline = deadline;
         }
 
         public PipelineEngine Engine { get; }
@@ -91,5 +122,10 @@ internal sealed class PipelineEngine
         public TState State { get; }
 
         public Func<TResult, bool>? IsFailure { get; }
+
+        /// <summary>When the total timeout fires, in <see cref="Time.MonotonicClock"/> time; <see cref="RetryStrategy.NoDeadline"/> without one.</summary>
+        public long Deadline { get; }
+
+        public Call<TState, TResult> WithDeadline(long deadline) => new(in this, deadline);
     }
 }

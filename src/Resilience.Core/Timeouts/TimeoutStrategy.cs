@@ -10,8 +10,11 @@ namespace Resilience.Timeouts;
 /// <para>
 /// The operation receives a token that is cancelled when the timeout elapses or when the caller's token is
 /// cancelled. The caller's cancellation surfaces as <see cref="OperationCanceledException"/>; our timeout as
-/// <see cref="OperationTimeoutException"/> naming its kind and duration. Timeouts are cooperative: an operation
-/// that ignores its token runs to completion and its result is returned.
+/// <see cref="OperationTimeoutException"/> naming its kind and duration. The timer is armed before the
+/// operation is invoked, so an operation that watches its token is cancelled at the limit whether it runs
+/// synchronously or asynchronously. Once the timeout fired, whatever the operation throws is reported as the timeout
+/// (its exception kept as the inner one). Timeouts are cooperative: an operation that ignores its token runs to
+/// completion and its result is returned.
 /// </para>
 /// <para>The token sources are pooled and reset, so a call that completes in time allocates nothing for the timeout.</para>
 /// </remarks>
@@ -51,6 +54,9 @@ public sealed class TimeoutStrategy
 
     internal CancellationTokenSourcePool Pool => _pool;
 
+    /// <summary>When a call starting now reaches this timeout, in <see cref="MonotonicClock"/> time (for the retry inside it).</summary>
+    internal long DeadlineFromNow() => _clock.Now + Timeout.Ticks;
+
     /// <summary>Runs <paramref name="operation"/> with the timeout; throws <see cref="OperationTimeoutException"/> when it fires.</summary>
     /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
@@ -79,16 +85,51 @@ public sealed class TimeoutStrategy
             cancellationToken);
     }
 
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, with the timeout; throws <see cref="OperationTimeoutException"/> when it fires.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it receives.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken) =>
+        VoidOperation.Discard(ExecuteAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken));
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, with the timeout and returns its outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it receives.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>Success, or the failure (<see cref="OperationTimeoutException"/> when the timeout fired).</returns>
+    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
+    }
+
     /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under the timeout.</summary>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken) =>
+        ExecuteCoreAsync(next, state, null, 0, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="next"/> under this timeout and, when <paramref name="outer"/> is given, also under the outer
+    /// timeout ending at <paramref name="outerDeadline"/>: one timer, armed for whichever ends first, reported as that one.
+    /// </summary>
+    /// <remarks>
+    /// The pipeline's attempt timeout takes over the total timeout this way, so an attempt arms one timer instead of two;
+    /// the retry between attempts knows the deadline and never waits past it, so nothing else needs the total's timer.
+    /// </remarks>
+    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, TimeoutStrategy? outer, long outerDeadline, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(new OperationCanceledException(cancellationToken)));
         }
 
-        var scope = Enter(cancellationToken);
+        // The timer is armed before the operation runs: an operation that blocks before its first await (or never
+        // awaits) is still cancelled at the limit, as long as it watches its token.
+        var scope = Enter(cancellationToken, outer, outerDeadline);
         ValueTask<Outcome<TResult>> task;
         try
         {
@@ -104,9 +145,6 @@ public sealed class TimeoutStrategy
             return new ValueTask<Outcome<TResult>>(Exit(scope, task.Result, cancellationToken));
         }
 
-        // Only an operation that did not finish synchronously can be cut short, so only then is the timer armed:
-        // the success path of fast operations never touches a timer.
-        Arm(in scope);
         return AwaitAsync(task, scope, cancellationToken);
     }
 
@@ -126,30 +164,37 @@ public sealed class TimeoutStrategy
     }
 
     /// <summary>
-    /// Starts the timeout: rents a pooled source, links it to the caller's token without allocating and notes the start;
-    /// <see cref="Arm"/> starts its timer if the operation goes asynchronous. Pair every call with <see cref="Exit{TResult}"/>.
+    /// Starts the timeout: rents a pooled source, links it to the caller's token without allocating and arms its timer.
+    /// Pair every call with <see cref="Exit{TResult}"/>, which disarms the timer and returns the source to the pool.
     /// </summary>
-    internal TimeoutScope Enter(CancellationToken cancellationToken)
+    internal TimeoutScope Enter(CancellationToken cancellationToken, TimeoutStrategy? outer = null, long outerDeadline = 0)
     {
         var cts = _pool.Rent();
         var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), cts)
             : default;
-        return new TimeoutScope(cts, registration, _clock.Now);
-    }
-
-    /// <summary>Starts the timer for what is left of the timeout once the operation has gone asynchronous.</summary>
-    internal void Arm(in TimeoutScope scope)
-    {
-        var left = Timeout.Ticks - (_clock.Now - scope.StartedAt);
-        if (left <= 0)
+        var limit = Timeout;
+        var firing = this;
+        if (outer is not null)
         {
-            scope.Source.Cancel();
+            var outerLeft = TimeSpan.FromTicks(outerDeadline - _clock.Now);
+            if (outerLeft < limit)
+            {
+                limit = outerLeft;
+                firing = outer;
+            }
+        }
+
+        if (limit > TimeSpan.Zero)
+        {
+            cts.CancelAfter(limit);
         }
         else
         {
-            scope.Source.CancelAfter(TimeSpan.FromTicks(left));
+            cts.Cancel();
         }
+
+        return new TimeoutScope(cts, registration, firing);
     }
 
     internal Outcome<TResult> Exit<TResult>(in TimeoutScope scope, in Outcome<TResult> outcome, CancellationToken cancellationToken)
@@ -161,29 +206,38 @@ public sealed class TimeoutStrategy
         bool timedOut = cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
         _pool.Return(cts);
 
-        if (timedOut && outcome.Exception is OperationCanceledException cancelled)
+        // Whatever the operation threw once its token was cancelled by us (a cancellation, or e.g. the I/O error of a
+        // closed socket) is the timeout's doing: it is reported as the timeout, with the operation's exception inside.
+        // An inner timeout that fired first stays the reported one; a result that beat the limit stands.
+        if (timedOut && outcome.Exception is { } failure && failure is not OperationTimeoutException)
         {
-            RetryTelemetry.RecordTimeout(Name, _kindTag);
-            RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
-            return Outcome.FromException<TResult>(new OperationTimeoutException(Kind, Timeout, Name, cancelled));
+            return Outcome.FromException<TResult>(scope.Firing.TimedOut(failure));
         }
 
         return outcome;
+    }
+
+    /// <summary>Reports that this timeout fired (metric and log event) and returns the exception that says so.</summary>
+    private OperationTimeoutException TimedOut(Exception inner)
+    {
+        RetryTelemetry.RecordTimeout(Name, _kindTag);
+        RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
+        return new OperationTimeoutException(Kind, Timeout, Name, inner);
     }
 }
 
 /// <summary>One armed timeout: the pooled source whose token the operation observes, and its link to the caller's token.</summary>
 internal readonly struct TimeoutScope
 {
-    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration, long startedAt)
+    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration, TimeoutStrategy firing)
     {
         Source = source;
         Registration = registration;
-        StartedAt = startedAt;
+        Firing = firing;
     }
 
-    /// <summary>When the operation started, in <see cref="MonotonicClock"/> time.</summary>
-    public long StartedAt { get; }
+    /// <summary>The timeout the timer was armed for: this strategy, or the outer one when it ends first.</summary>
+    public TimeoutStrategy Firing { get; }
 
     public CancellationTokenSource Source { get; }
 

@@ -5,8 +5,10 @@ namespace Resilience.Http;
 /// <see cref="HttpCircuitBreakerScope.Shared"/> scope, for at most <see cref="HttpResilienceOptions.MaxTrackedAuthorities"/> authorities.
 /// </summary>
 /// <remarks>
-/// Beyond the limit the least recently used authority is forgotten (its state is dropped; a breaker that was open closes
-/// for that host). This bounds memory when a client follows URIs it does not control.
+/// Beyond the limit the least recently used authority whose state may be forgotten (<c>evictable</c>: in the handler, a
+/// closed breaker) is dropped; only when none may, the least recently used one is dropped anyway, so memory stays bounded
+/// when a client follows URIs it does not control. Adding an authority, evicting another and the eviction callback run
+/// under one lock, so the callback never races the creation of a new state for the same authority.
 /// </remarks>
 internal sealed class HttpAuthorityRegistry<TState>
     where TState : class
@@ -18,8 +20,10 @@ internal sealed class HttpAuthorityRegistry<TState>
     private readonly Func<string, TState> _factory;
     private readonly BoundedLruMap<HttpAuthority, Tracked>? _perAuthority;
     private readonly Tracked? _shared;
+    private readonly Lock _adding = new();
 
-    public HttpAuthorityRegistry(HttpCircuitBreakerScope scope, int maxTrackedAuthorities, Func<string, TState> factory, Action<string, TState>? evicted = null)
+    public HttpAuthorityRegistry(
+        HttpCircuitBreakerScope scope, int maxTrackedAuthorities, Func<string, TState> factory, Action<string, TState>? evicted = null, Func<TState, bool>? evictable = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
         _scope = scope;
@@ -33,6 +37,7 @@ internal sealed class HttpAuthorityRegistry<TState>
             _perAuthority = new BoundedLruMap<HttpAuthority, Tracked>(maxTrackedAuthorities)
             {
                 Evicted = evicted is null ? null : (_, tracked) => evicted(tracked.Name, tracked.State),
+                Evictable = evictable is null ? null : tracked => evictable(tracked.State),
             };
         }
     }
@@ -49,11 +54,19 @@ internal sealed class HttpAuthorityRegistry<TState>
             return shared.State;
         }
 
-        var tracked = _perAuthority!.GetOrAdd(HttpAuthority.From(requestUri), static (key, factory) =>
+        var key = HttpAuthority.From(requestUri);
+        if (!_perAuthority!.TryGetValue(key, out var tracked))
         {
-            var name = key.ToString();
-            return new Tracked(name, factory(name));
-        }, _factory);
+            lock (_adding)
+            {
+                tracked = _perAuthority.GetOrAdd(key, static (key, factory) =>
+                {
+                    var name = key.ToString();
+                    return new Tracked(name, factory(name));
+                }, _factory);
+            }
+        }
+
         authority = tracked.Name;
         return tracked.State;
     }

@@ -25,8 +25,15 @@ internal sealed class BoundedLruMap<TKey, TValue>
         _entries = new ConcurrentDictionary<TKey, Entry>(comparer);
     }
 
-    /// <summary>Raised (outside any lock) with the key and value of an entry evicted to make room.</summary>
+    /// <summary>Raised (outside the map's lock, on the thread that added the entry) with the key and value of an entry evicted to make room.</summary>
     public Action<TKey, TValue>? Evicted { get; init; }
+
+    /// <summary>Gets which values may be evicted; the least recently used of those goes first.</summary>
+    /// <value>
+    /// <see langword="null"/>: any. When no entry but the new one qualifies, the least recently used one is evicted anyway,
+    /// so the map stays bounded.
+    /// </value>
+    public Func<TValue, bool>? Evictable { get; init; }
 
     public int Count => Volatile.Read(ref _count);
 
@@ -59,7 +66,7 @@ internal sealed class BoundedLruMap<TKey, TValue>
         var stored = _entries.GetOrAdd(key, created);
         if (ReferenceEquals(stored, created))
         {
-            OnAdded();
+            OnAdded(key);
         }
 
         return stored.Value;
@@ -73,7 +80,7 @@ internal sealed class BoundedLruMap<TKey, TValue>
         {
             if (_entries.TryAdd(key, entry))
             {
-                OnAdded();
+                OnAdded(key);
                 return;
             }
 
@@ -104,7 +111,7 @@ internal sealed class BoundedLruMap<TKey, TValue>
         }
     }
 
-    private void OnAdded()
+    private void OnAdded(TKey added)
     {
         if (Interlocked.Increment(ref _count) <= _capacity)
         {
@@ -116,27 +123,13 @@ internal sealed class BoundedLruMap<TKey, TValue>
         {
             while (Volatile.Read(ref _count) > _capacity)
             {
-                var oldestKey = default(TKey);
-                var oldest = long.MaxValue;
-                var found = false;
-                foreach (var pair in _entries)
-                {
-                    var used = Volatile.Read(ref pair.Value.LastUsed);
-                    if (used < oldest)
-                    {
-                        oldest = used;
-                        oldestKey = pair.Key;
-                        found = true;
-                    }
-                }
-
-                if (!found || !_entries.TryRemove(oldestKey!, out var removed))
+                if (!TryFindVictim(added, out var victim) || !_entries.TryRemove(victim, out var removed))
                 {
                     break;
                 }
 
                 Interlocked.Decrement(ref _count);
-                (evicted ??= []).Add(new(oldestKey!, removed.Value));
+                (evicted ??= []).Add(new(victim, removed.Value));
             }
         }
 
@@ -147,6 +140,46 @@ internal sealed class BoundedLruMap<TKey, TValue>
                 callback(pair.Key, pair.Value);
             }
         }
+    }
+
+    /// <summary>Finds the least recently used evictable entry, else the least recently used one; never the entry just added.</summary>
+    private bool TryFindVictim(TKey added, out TKey victim)
+    {
+        var comparer = _entries.Comparer;
+        var evictable = Evictable;
+        var oldest = long.MaxValue;
+        var oldestEvictable = long.MaxValue;
+        TKey? any = default;
+        TKey? preferred = default;
+        foreach (var pair in _entries)
+        {
+            if (comparer.Equals(pair.Key, added))
+            {
+                continue;
+            }
+
+            var used = Volatile.Read(ref pair.Value.LastUsed);
+            if (used < oldest)
+            {
+                oldest = used;
+                any = pair.Key;
+            }
+
+            if (used < oldestEvictable && (evictable is null || evictable(pair.Value.Value)))
+            {
+                oldestEvictable = used;
+                preferred = pair.Key;
+            }
+        }
+
+        if (oldestEvictable != long.MaxValue)
+        {
+            victim = preferred!;
+            return true;
+        }
+
+        victim = any!;
+        return oldest != long.MaxValue;
     }
 
     private sealed class Entry(TValue value, long lastUsed)

@@ -114,7 +114,8 @@ internal sealed class HttpResponseSnapshot
         response.Content = content;
         var total = UpstreamAge + (age < TimeSpan.Zero ? TimeSpan.Zero : age);
         response.Headers.Age = TimeSpan.FromSeconds(Math.Floor(total.TotalSeconds));
-        OutcomeMarker.Mark(request, response, HttpResilienceOutcome.Stale);
+        // The handler marks it again with the attempts the failed request made.
+        OutcomeMarker.Mark(request, response, HttpResilienceOutcome.Stale, 0);
         return response;
     }
 

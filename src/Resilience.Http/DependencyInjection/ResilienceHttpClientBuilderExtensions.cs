@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
@@ -9,8 +10,17 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds the resilience handler to a named <see cref="HttpClient"/>.</summary>
 /// <remarks>
+/// <para>
 /// Named so as not to collide with Microsoft.Extensions.Http.Resilience (<c>AddResilienceHandler</c>,
-/// <c>AddStandardResilienceHandler</c>): both packages can be referenced side by side. Add the handler once per client.
+/// <c>AddStandardResilienceHandler</c>): both packages can be referenced side by side.
+/// </para>
+/// <para>
+/// Add the handler once per client: a second call for the same client throws <see cref="InvalidOperationException"/>.
+/// <see cref="HttpClient.Timeout"/> is never changed when you set it; one shorter than
+/// <see cref="HttpResilienceOptions.TotalTimeout"/> fails start-up (or <c>CreateClient</c> without a host), because it
+/// would cancel requests mid-retry as if the caller had. HttpClient's own default (100 s) becomes
+/// <see cref="Timeout.InfiniteTimeSpan"/> when the total timeout is longer.
+/// </para>
 /// </remarks>
 public static class ResilienceHttpClientBuilderExtensions
 {
@@ -60,22 +70,30 @@ public static class ResilienceHttpClientBuilderExtensions
     {
         var services = builder.Services;
         var name = builder.Name;
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ImplementationInstance is HttpResilienceNamedValidator { ClientName: var registered } && string.Equals(registered, name, StringComparison.Ordinal))
+            {
+                // Two handlers on one client retry each other's retries and count every failure twice.
+                throw new InvalidOperationException(
+                    $"The resilience handler is already added to the HttpClient '{name}'. Add it once per client: configure it in one AddResilienceHttpHandler call.");
+            }
+        }
 
         // Core's one registry, so the per-authority breakers appear in the application's status report.
         services.AddResilience();
         services.TryAddSingleton<HttpResilienceClients>();
         services.AddSingleton<IValidateOptions<HttpResilienceOptions>>(new HttpResilienceNamedValidator(name, keyPrefix));
 
-        // The handler's total timeout is the one that applies: HttpClient's own (100 s by default) must not cut it short,
-        // since its cancellation looks like the caller's and is neither retried nor reported as a timeout.
-        builder.ConfigureHttpClient((sp, client) =>
-        {
-            var total = sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get(name).TotalTimeout;
-            if (client.Timeout != Timeout.InfiniteTimeSpan && client.Timeout < total)
-            {
-                client.Timeout = Timeout.InfiniteTimeSpan;
-            }
-        });
+        // HttpClient.Timeout sits outside the handler and its cancellation looks like the caller's, so it must not be
+        // shorter than the total timeout. A value the user set is never changed: a shorter one fails start-up (the
+        // validator); HttpClient's own default is raised to Infinite only when the total timeout is longer than it.
+        services.AddOptions<HttpClientFactoryOptions>(name)
+            .PostConfigure<IOptionsMonitor<HttpResilienceOptions>>((factory, monitor) => HttpClientTimeoutGuard.Install(factory, name, monitor));
+        services.AddSingleton<IValidateOptions<HttpClientFactoryOptions>>(sp =>
+            new HttpClientTimeoutGuard(name, keyPrefix, sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
+        services.AddOptions<HttpClientFactoryOptions>(name).ValidateOnStart();
+
         builder.AddHttpMessageHandler(sp => new ResilienceHttpHandler(sp.GetRequiredService<HttpResilienceClients>().Get(name)));
         return services.AddOptions<HttpResilienceOptions>(name).ValidateOnStart();
     }

@@ -12,6 +12,9 @@ internal sealed class HttpAuthorityPipelines
 {
     private readonly HttpResilienceEngine _engine;
 
+    // The backoff schedule the retry predicate computes the next delay with, to check it against the deadline.
+    private readonly RetryOptions _delays;
+
     public HttpAuthorityPipelines(HttpResilienceEngine engine, string authority)
     {
         _engine = engine;
@@ -26,6 +29,13 @@ internal sealed class HttpAuthorityPipelines
             BreakDuration = engine.BreakDuration,
             ShouldHandle = ShouldCountException,
         });
+        _delays = new RetryOptions
+        {
+            BaseDelay = engine.BaseDelay,
+            MaxDelay = engine.MaxDelay,
+            Backoff = RetryBackoff.Exponential,
+            Jitter = RetryJitter.Decorrelated,
+        };
         Budget = engine.BudgetOptions is { } budget ? new RetryBudget(budget, engine.TimeProvider) : null;
         SendOnce = Build(null);
         Retrying = engine.MaxRetries == 0
@@ -83,12 +93,24 @@ internal sealed class HttpAuthorityPipelines
 
     private bool ShouldCountException(Exception exception) => _engine.IsTransient(Outcome.FromException<HttpResponseMessage>(exception));
 
-    /// <summary>Retries transient failures, except a response whose <c>Retry-After</c> does not fit: that one stops the retries and is reported with its hint.</summary>
+    /// <summary>Gets a value indicating whether the breaker rejects calls now (open or isolated).</summary>
+    public bool IsOpen => Breaker.State is CircuitState.Open or CircuitState.Isolated;
+
+    /// <summary>
+    /// Retries transient failures unless the circuit is now open, or the delay before the next attempt (the server's
+    /// <c>Retry-After</c>, else the computed backoff) does not fit <see cref="HttpResilienceEngine.MaxDelay"/> or the time
+    /// left: then the retries stop and the last response is the answer, with the reason recorded on the call.
+    /// </summary>
+    /// <remarks>
+    /// The deadline is the adapter's own (the request's start plus the total timeout), so a response is never discarded
+    /// for a retry that could not start in time. An exception has no call to read it from: it retries while the circuit
+    /// is closed, and the total timeout ends it.
+    /// </remarks>
     private bool ShouldRetry(Outcome<HttpResponseMessage> outcome)
     {
         if (outcome.Exception is { } exception)
         {
-            return exception is not OperationCanceledException && _engine.IsTransient(outcome);
+            return exception is not OperationCanceledException && _engine.IsTransient(outcome) && !IsOpen;
         }
 
         if (outcome.Result is not { } response || !_engine.IsTransient(outcome))
@@ -96,22 +118,41 @@ internal sealed class HttpAuthorityPipelines
             return false;
         }
 
-        if (_engine.TryGetRetryAfter(response, out var hint) && HttpRequestCall.Of(response) is { } call)
+        if (HttpRequestCall.Of(response) is not { } call || call.Attempts > _engine.MaxRetries)
         {
-            var timeLeft = _engine.TotalTimeout - _engine.TimeProvider.GetElapsedTime(call.StartTimestamp);
-            var decision = RetryAfterPolicy.Decide(hint, TimeSpan.Zero, _engine.MaxDelay, timeLeft);
-            if (!decision.ShouldRetry)
-            {
-                call.FailNowHint = decision.ServerHint;
-                return false;
-            }
+            // No retry is left: the retry strategy stops and reports the retries as exhausted.
+            return true;
         }
 
-        return true;
+        var decisions = call.Retry;
+        if (IsOpen)
+        {
+            decisions.StoppedBecause = HttpResilienceOutcome.RetriesStoppedByOpenCircuit;
+            return false;
+        }
+
+        TimeSpan? hint = _engine.TryGetRetryAfter(response, out var serverHint) ? serverHint : null;
+        var computed = hint is null ? RetryDelay.Compute(_delays, call.Attempts, ref decisions.JitterState, Random.Shared) : TimeSpan.Zero;
+        var timeLeft = _engine.TotalTimeout - _engine.TimeProvider.GetElapsedTime(call.StartTimestamp);
+        var decision = RetryAfterPolicy.Decide(hint, computed, _engine.MaxDelay, timeLeft);
+        switch (decision.Kind)
+        {
+            case RetryDelayDecisionKind.FailNowWithHint:
+                decisions.StoppedBecause = HttpResilienceOutcome.RetryAfterExceedsDeadline;
+                decisions.FailNowHint = decision.ServerHint;
+                return false;
+            case RetryDelayDecisionKind.FailNowNoTimeLeft:
+                decisions.StoppedBecause = HttpResilienceOutcome.TimedOut;
+                return false;
+            default:
+                decisions.NextDelay = decision.Delay;
+                return true;
+        }
     }
 
-    private TimeSpan? RetryAfter(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Result is { } response && _engine.TryGetRetryAfter(response, out var hint) ? hint : null;
+    /// <summary>The delay <see cref="ShouldRetry"/> chose for a response; for an exception, none (the retry strategy computes it).</summary>
+    private static TimeSpan? RetryAfter(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Result is { } response && HttpRequestCall.Of(response) is { } call ? call.Retry.NextDelay : null;
 
     private void OnRetry(RetryArguments<HttpResponseMessage> arguments)
     {

@@ -1,6 +1,8 @@
+using System.Net;
+
 namespace Resilience.Http;
 
-/// <summary>The facts of one request while it runs through a pipeline: what each attempt sends and why the retries stopped.</summary>
+/// <summary>The facts of one request while it runs through a pipeline: what each attempt sends, its deadline and why the retries stopped.</summary>
 /// <remarks>
 /// Travels to the attempts as the pipeline's state and to the retry predicate through <see cref="HttpRequestMessage.Options"/>
 /// (the predicate sees only the outcome, whose response links back to its request).
@@ -10,9 +12,11 @@ internal sealed class HttpRequestCall
     public static readonly HttpRequestOptionsKey<HttpRequestCall> Key = new("Resilience.Http.Call");
 
     private readonly RequestContentReplay _replay;
+    private HttpRetryDecisions? _retry;
 
-    public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission)
+    public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission, CancellationToken deadline)
     {
+        Deadline = deadline;
         Handler = handler;
         Request = request;
         _replay = replay;
@@ -24,15 +28,31 @@ internal sealed class HttpRequestCall
 
     public HttpRequestMessage Request { get; }
 
+    /// <summary>Gets when the request entered the handler: the total timeout counts from here.</summary>
     public long StartTimestamp { get; }
 
     public HttpRetryPermission Permission { get; }
 
+    /// <summary>Gets the adapter's own total-timeout token, when it keeps one (a stream body was read first); else none.</summary>
+    public CancellationToken Deadline { get; }
+
     /// <summary>Gets how many attempts were sent.</summary>
     public int Attempts { get; private set; }
 
-    /// <summary>Gets or sets the server's <c>Retry-After</c> that did not fit the maximum delay or the time left, when retries stopped for it.</summary>
-    public TimeSpan? FailNowHint { get; set; }
+    /// <summary>Gets the retry decisions of this request, created when a response is first judged for a retry (a healthy request never needs it).</summary>
+    public HttpRetryDecisions Retry => _retry ??= new HttpRetryDecisions();
+
+    /// <summary>Gets why the retries stopped, when the retry predicate stopped them (hint, deadline, open circuit).</summary>
+    public HttpResilienceOutcome? StoppedBecause => _retry?.StoppedBecause;
+
+    /// <summary>Gets the server's <c>Retry-After</c> that did not fit, when retries stopped for it.</summary>
+    public TimeSpan? FailNowHint => _retry?.FailNowHint;
+
+    /// <summary>Gets the status of the last attempt's response, if it had one (still known after the response is discarded).</summary>
+    public HttpStatusCode? LastStatus { get; private set; }
+
+    /// <summary>Gets the last attempt's error, if it failed with one.</summary>
+    public Exception? LastError { get; private set; }
 
     /// <summary>Finds the call a response belongs to (the response links to its request, the request holds the call).</summary>
     public static HttpRequestCall? Of(HttpResponseMessage response) =>
@@ -43,8 +63,37 @@ internal sealed class HttpRequestCall
         // Attempts never overlap: the pipeline starts the next one after the previous outcome.
         Attempts++;
         _replay.PrepareAttempt(Request);
-        var response = await Handler.SendInnerAsync(Request, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response;
+        try
+        {
+            response = await Handler.SendInnerAsync(Request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LastStatus = null;
+            LastError = e;
+            throw;
+        }
+
         response.RequestMessage ??= Request;
+        LastStatus = response.StatusCode;
+        LastError = null;
         return response;
     }
+}
+
+/// <summary>What the retry predicate decided for one request's responses: the next delay, or why the retries stopped.</summary>
+internal sealed class HttpRetryDecisions
+{
+    /// <summary>The decorrelated jitter's state across this request's retries.</summary>
+    public double JitterState;
+
+    /// <summary>Gets or sets why the retries stopped (hint, deadline, open circuit).</summary>
+    public HttpResilienceOutcome? StoppedBecause { get; set; }
+
+    /// <summary>Gets or sets the server's <c>Retry-After</c> that did not fit the maximum delay or the time left.</summary>
+    public TimeSpan? FailNowHint { get; set; }
+
+    /// <summary>Gets or sets the delay chosen for the retry that was allowed (the hint, or the computed backoff).</summary>
+    public TimeSpan NextDelay { get; set; }
 }

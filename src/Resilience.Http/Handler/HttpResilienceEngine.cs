@@ -1,4 +1,4 @@
-using System.Runtime.ExceptionServices;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.CircuitBreaking;
@@ -77,7 +77,8 @@ internal sealed class HttpResilienceEngine : IDisposable
             options.BreakerScope,
             options.MaxTrackedAuthorities,
             authority => new HttpAuthorityPipelines(this, authority),
-            OnAuthorityEvicted);
+            OnAuthorityEvicted,
+            static pipelines => pipelines.Breaker.State == CircuitState.Closed);
     }
 
     public string ClientName { get; }
@@ -122,7 +123,12 @@ internal sealed class HttpResilienceEngine : IDisposable
     /// <summary>Returns the pipelines of the authority <paramref name="requestUri"/> belongs to (for tests and diagnostics).</summary>
     public HttpAuthorityPipelines GetPipelines(Uri requestUri) => _authorities.Get(requestUri, out _);
 
-    public async Task<HttpResponseMessage> SendAsync(ResilienceHttpHandler handler, HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>Sends <paramref name="request"/> through the pipelines of its authority and applies the failure surface.</summary>
+    /// <remarks>
+    /// Not an async method: a request that completes synchronously (an open circuit's rejection, above all) returns a
+    /// completed task, and a failure for the exception surface is a faulted task, never a throw inside the handler.
+    /// </remarks>
+    public Task<HttpResponseMessage> SendAsync(ResilienceHttpHandler handler, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.RequestUri is not { IsAbsoluteUri: true } uri)
@@ -130,37 +136,85 @@ internal sealed class HttpResilienceEngine : IDisposable
             throw new InvalidOperationException("The resilience handler needs an absolute request URI (set HttpClient.BaseAddress or pass an absolute URI).");
         }
 
+        var start = TimeProvider.GetTimestamp();
         var pipelines = _authorities.Get(uri, out _);
         var permission = HttpRetrySafety.Evaluate(request, RetryUnsafeMethods);
+
         // Only a body that may be sent again is buffered; with no retries configured there is nothing to buffer for.
-        var replay = permission.IsAllowed() && MaxRetries > 0
-            ? await RequestContentReplay.PrepareAsync(request, MaxBufferedContentBytes, cancellationToken).ConfigureAwait(false)
-            : default;
-        if (!replay.CanResend && Logger.IsEnabled(LogLevel.Information))
+        var resendable = permission.IsAllowed() && MaxRetries > 0;
+        if (resendable && RequestContentReplay.NeedsBuffering(request, MaxBufferedContentBytes))
         {
-            HttpLog.ContentNotResendable(Logger, ClientName, request.Method.Method, LogSafeUri.Render(uri), MaxBufferedContentBytes, replay.Kind);
+            return SendBufferedAsync(handler, request, pipelines, permission, start, cancellationToken);
         }
 
-        // Eligible: safe to repeat and resendable. Such a request that fails is reported as given up (exhausted, budget,
-        // hint, timeout); one that is not eligible gets the upstream's own failure back.
-        var retries = permission.IsAllowed() && replay.CanResend;
-        var call = new HttpRequestCall(handler, request, replay, TimeProvider.GetTimestamp(), permission);
-        request.Options.Set(HttpRequestCall.Key, call);
-        Outcome<HttpResponseMessage> outcome;
+        var replay = resendable ? RequestContentReplay.Inspect(request, MaxBufferedContentBytes) : default;
+        return Run(handler, request, pipelines, permission, replay, start, default, cancellationToken);
+    }
+
+    /// <summary>Sends a request whose stream body must be read to be resent: reading it counts against the total timeout.</summary>
+    /// <remarks>
+    /// The adapter keeps the deadline itself here (the request's start plus the total timeout), because the pipeline's
+    /// own total timeout starts only with the first attempt: its token bounds the reading and the whole pipeline.
+    /// </remarks>
+    private async Task<HttpResponseMessage> SendBufferedAsync(
+        ResilienceHttpHandler handler, HttpRequestMessage request, HttpAuthorityPipelines pipelines, HttpRetryPermission permission, long start, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, TimeProvider);
+        using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+        var left = TotalTimeout - TimeProvider.GetElapsedTime(start);
+        deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        RequestContentReplay replay;
         try
         {
-            var pipeline = retries ? pipelines.Retrying : pipelines.SendOnce;
-            outcome = await pipeline.ExecuteOutcomeAsync(static (c, ct) => c.SendAttemptAsync(ct), call, cancellationToken).ConfigureAwait(false);
+            replay = await RequestContentReplay.BufferAsync(request, MaxBufferedContentBytes, deadline.Token).ConfigureAwait(false);
         }
-        finally
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
         {
-            replay.Restore(request);
-            ((IDictionary<string, object?>)request.Options).Remove(HttpRequestCall.Key.Key);
+            var unsent = new HttpRequestCall(handler, request, default, start, permission, deadline.Token);
+            HttpLog.TimedOut(Logger, ClientName, pipelines.Authority, TotalTimeout.TotalMilliseconds, 0);
+            var timeout = new OperationTimeoutException(TimeoutKind.Total, TotalTimeout, pipelines.BreakerName, e);
+            return await GiveUp(unsent, pipelines, HttpResilienceOutcome.TimedOut, null, timeout, null, "timeout").ConfigureAwait(false);
         }
 
+        return await Run(handler, request, pipelines, permission, replay, start, deadline.Token, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<HttpResponseMessage> Run(
+        ResilienceHttpHandler handler, HttpRequestMessage request, HttpAuthorityPipelines pipelines, HttpRetryPermission permission,
+        RequestContentReplay replay, long start, CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        if (!replay.CanResend && Logger.IsEnabled(LogLevel.Information))
+        {
+            HttpLog.ContentNotResendable(Logger, ClientName, request.Method.Method, LogSafeUri.Render(request.RequestUri), MaxBufferedContentBytes, replay.Kind);
+        }
+
+        // Retried: safe to repeat, resendable, and retries configured. A failure of such a request is reported with why
+        // the retries stopped; a failure of any other is reported as not retried.
+        var retries = permission.IsAllowed() && replay.CanResend && MaxRetries > 0;
+        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline);
+        request.Options.Set(HttpRequestCall.Key, call);
+        var pipeline = retries ? pipelines.Retrying : pipelines.SendOnce;
+        var pending = pipeline.ExecuteOutcomeAsync(static (c, ct) => c.SendAttemptAsync(ct), call, deadline.CanBeCanceled ? deadline : cancellationToken);
+        return pending.IsCompletedSuccessfully
+            ? Complete(call, pipelines, retries, replay, pending.Result, cancellationToken)
+            : CompleteAsync(call, pipelines, retries, replay, pending, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> CompleteAsync(
+        HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, ValueTask<Outcome<HttpResponseMessage>> pending, CancellationToken cancellationToken)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        return await Complete(call, pipelines, retries, replay, outcome, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<HttpResponseMessage> Complete(
+        HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
+    {
+        replay.Restore(call.Request);
+        ((IDictionary<string, object?>)call.Request.Options).Remove(HttpRequestCall.Key.Key);
         return outcome.HasException
             ? OnException(call, pipelines, retries, outcome, cancellationToken)
-            : await OnResponseAsync(call, pipelines, retries, outcome, cancellationToken).ConfigureAwait(false);
+            : OnResponse(call, pipelines, retries, outcome.Result!, cancellationToken);
     }
 
     public void Dispose()
@@ -171,129 +225,138 @@ internal sealed class HttpResilienceEngine : IDisposable
         }
     }
 
-    private HttpResponseMessage OnException(HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> OnException(HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
     {
         var exception = outcome.Exception!;
         if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             // The caller's own cancellation: never retried, never replaced, never counted.
-            ExceptionDispatchInfo.Throw(exception);
+            return Task.FromException<HttpResponseMessage>(exception);
         }
 
         if (exception is BrokenCircuitException)
         {
             var remaining = RemainingBreak(pipelines.Breaker);
-            HttpLog.CircuitOpenRejected(Logger, ClientName, pipelines.Authority, remaining.TotalMilliseconds);
-            return GiveUp(call, pipelines, HttpResilienceOutcome.CircuitOpen, remaining, exception, "circuit-open");
+            if (call.Attempts == 0)
+            {
+                HttpLog.CircuitOpenRejected(Logger, ClientName, pipelines.Authority, remaining.TotalMilliseconds);
+                return GiveUp(call, pipelines, HttpResilienceOutcome.CircuitOpen, remaining, exception, null, "circuit-open");
+            }
+
+            // Another request opened the circuit while this one waited for its retry: the last failure was already
+            // discarded, so the answer is synthesized, but it says what was sent.
+            HttpLog.RetriesStoppedByOpenCircuit(Logger, ClientName, pipelines.Authority, call.Attempts, remaining.TotalMilliseconds);
+            return GiveUp(call, pipelines, HttpResilienceOutcome.RetriesStoppedByOpenCircuit, remaining, call.LastError ?? exception, call.LastStatus, "circuit-open");
         }
 
-        if (exception is OperationTimeoutException { Kind: TimeoutKind.Total })
+        if (exception is OperationTimeoutException { Kind: TimeoutKind.Total }
+            || (exception is OperationCanceledException && call.Deadline.IsCancellationRequested))
         {
             HttpLog.TimedOut(Logger, ClientName, pipelines.Authority, TotalTimeout.TotalMilliseconds, call.Attempts);
-            return GiveUp(call, pipelines, HttpResilienceOutcome.TimedOut, null, exception, "timeout");
+            return GiveUp(call, pipelines, HttpResilienceOutcome.TimedOut, null, exception, call.LastStatus, "timeout");
+        }
+
+        if (!IsTransient(outcome))
+        {
+            return Task.FromException<HttpResponseMessage>(exception);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The caller cancelled while the failure came in: the answer is the caller's own cancellation.
+            return Task.FromCanceled<HttpResponseMessage>(cancellationToken);
         }
 
         var reason = HttpLog.ReasonOf(outcome);
-        if (!IsTransient(outcome))
-        {
-            ExceptionDispatchInfo.Throw(exception);
-        }
-
-        if (!retries)
-        {
-            // Not safe to repeat: the upstream's failure passes through (unless a stored GET can answer).
-            LogNotRetried(call, reason);
-            if (TryServeStale(call, pipelines, reason, out var stale))
-            {
-                return stale;
-            }
-
-            ExceptionDispatchInfo.Throw(exception);
-        }
-
-        // The caller cancelled while the failure came in: the answer is the caller's own cancellation.
-        cancellationToken.ThrowIfCancellationRequested();
-
-        var gaveUp = WhyRetriesStopped(call);
-        LogGaveUp(call, pipelines, gaveUp, reason);
-        return GiveUp(call, pipelines, gaveUp, OpenBreakOrNull(pipelines.Breaker), exception, reason);
+        var gaveUp = retries ? WhyRetriesStopped(call, pipelines) : HttpResilienceOutcome.NotRetried;
+        LogGaveUp(call, pipelines, gaveUp, reason, null);
+        return GiveUp(call, pipelines, gaveUp, OpenBreakOrNull(pipelines.Breaker), exception, null, reason);
     }
 
-    private async ValueTask<HttpResponseMessage> OnResponseAsync(HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> OnResponse(HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var response = outcome.Result!;
+        var outcome = Outcome.FromResult(response);
         if (!IsTransient(outcome))
         {
-            if (_cache is not null && response.IsSuccessStatusCode)
-            {
-                try
-                {
-                    await _cache.StoreAsync(call.Request, response, cancellationToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    // Reading the body for the cache failed (connection reset, cancellation): free the connection.
-                    response.Dispose();
-                    throw;
-                }
-            }
-
-            return response;
-        }
-
-        var reason = HttpLog.ReasonOf(outcome);
-        if (call.FailNowHint is { } hint)
-        {
-            HttpLog.RetryAfterExceedsDeadline(Logger, ClientName, pipelines.Authority, hint.TotalMilliseconds);
-            return Replace(response, call, pipelines, HttpResilienceOutcome.RetryAfterExceedsDeadline, hint, reason);
-        }
-
-        if (!retries)
-        {
-            LogNotRetried(call, reason);
-            if (TryServeStale(call, pipelines, reason, out var stale))
-            {
-                response.Dispose();
-                return stale;
-            }
-
-            return response;
+            return _cache is not null && response.IsSuccessStatusCode
+                ? StoreAsync(call.Request, response, cancellationToken)
+                : Task.FromResult(response);
         }
 
         if (cancellationToken.IsCancellationRequested)
         {
             response.Dispose();
-            throw new OperationCanceledException(cancellationToken);
+            return Task.FromCanceled<HttpResponseMessage>(cancellationToken);
         }
 
-        var gaveUp = WhyRetriesStopped(call);
-        LogGaveUp(call, pipelines, gaveUp, reason);
-        var retryAfter = TryGetRetryAfter(response, out var serverHint) ? serverHint : OpenBreakOrNull(pipelines.Breaker);
-        return Replace(response, call, pipelines, gaveUp, retryAfter, reason);
+        var reason = HttpLog.ReasonOf(outcome);
+        var gaveUp = retries ? WhyRetriesStopped(call, pipelines) : HttpResilienceOutcome.NotRetried;
+        LogGaveUp(call, pipelines, gaveUp, reason, call.FailNowHint);
+
+        // The upstream answered: the caller gets that answer (status, headers and body intact), marked.
+        if (TryServeStale(call, pipelines, reason, out var stale))
+        {
+            response.Dispose();
+            return Task.FromResult(stale);
+        }
+
+        HttpMetrics.RecordHandled(ClientName, pipelines.Authority, gaveUp);
+        if (FailureSurface == HttpFailureSurface.Exception)
+        {
+            var retryAfter = TryGetRetryAfter(response, out var hint) ? hint : OpenBreakOrNull(pipelines.Breaker);
+            var status = response.StatusCode;
+            response.Dispose();
+            return Task.FromException<HttpResponseMessage>(new HttpResilienceException(gaveUp, pipelines.Authority, retryAfter, call.Attempts, status));
+        }
+
+        OutcomeMarker.Mark(call.Request, response, gaveUp, call.Attempts);
+        return Task.FromResult(response);
     }
 
-    /// <summary>Why a retryable request got no further attempt: all were used, the total time ran out, or the budget was empty.</summary>
-    private HttpResilienceOutcome WhyRetriesStopped(HttpRequestCall call) =>
-        call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted
-        : TimeProvider.GetElapsedTime(call.StartTimestamp) >= TotalTimeout ? HttpResilienceOutcome.TimedOut
-        : HttpResilienceOutcome.RetryBudgetExhausted;
-
-    /// <summary>Gives up on a request whose last attempt produced <paramref name="response"/>: it is disposed (its connection freed) and replaced.</summary>
-    private HttpResponseMessage Replace(HttpResponseMessage response, HttpRequestCall call, HttpAuthorityPipelines pipelines, HttpResilienceOutcome outcome, TimeSpan? retryAfter, string reason)
+    private async Task<HttpResponseMessage> StoreAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        response.Dispose();
-        return GiveUp(call, pipelines, outcome, retryAfter, null, reason);
+        try
+        {
+            await _cache!.StoreAsync(request, response, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Reading the body for the cache failed (connection reset, cancellation): free the connection.
+            response.Dispose();
+            throw;
+        }
+
+        return response;
     }
 
-    private HttpResponseMessage GiveUp(HttpRequestCall call, HttpAuthorityPipelines pipelines, HttpResilienceOutcome outcome, TimeSpan? retryAfter, Exception? lastError, string reason)
+    /// <summary>Why a retried request got no further attempt: the retry predicate said (hint, deadline, open circuit), all were used, or the budget was empty.</summary>
+    private HttpResilienceOutcome WhyRetriesStopped(HttpRequestCall call, HttpAuthorityPipelines pipelines) =>
+        call.StoppedBecause
+        ?? (call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted
+        : pipelines.IsOpen ? HttpResilienceOutcome.RetriesStoppedByOpenCircuit
+        : TimeProvider.GetElapsedTime(call.StartTimestamp) >= TotalTimeout ? HttpResilienceOutcome.TimedOut
+        : HttpResilienceOutcome.RetryBudgetExhausted);
+
+    /// <summary>Gives up when no upstream response is left to return: a stored response, else a synthesized one or the exception.</summary>
+    private Task<HttpResponseMessage> GiveUp(
+        HttpRequestCall call, HttpAuthorityPipelines pipelines, HttpResilienceOutcome outcome, TimeSpan? retryAfter, Exception? lastError, HttpStatusCode? lastStatus, string reason)
     {
         if (TryServeStale(call, pipelines, reason, out var stale))
         {
-            return stale;
+            return Task.FromResult(stale);
         }
 
         HttpMetrics.RecordHandled(ClientName, pipelines.Authority, outcome);
-        return SyntheticResponses.CreateOrThrow(FailureSurface, call.Request, outcome, pipelines.Authority, retryAfter, lastError);
+        if (FailureSurface == HttpFailureSurface.Exception)
+        {
+            return Task.FromException<HttpResponseMessage>(new HttpResilienceException(outcome, pipelines.Authority, retryAfter, call.Attempts, lastStatus, lastError));
+        }
+
+        var response = outcome == HttpResilienceOutcome.TimedOut
+            ? SyntheticResponses.Create504(call.Request)
+            : SyntheticResponses.Create503(call.Request, retryAfter);
+        OutcomeMarker.Mark(call.Request, response, outcome, call.Attempts);
+        return Task.FromResult(response);
     }
 
     private bool TryServeStale(HttpRequestCall call, HttpAuthorityPipelines pipelines, string reason, out HttpResponseMessage stale)
@@ -306,6 +369,8 @@ internal sealed class HttpResilienceEngine : IDisposable
                 HttpLog.StaleResponseServed(Logger, ClientName, LogSafeUri.Render(call.Request.RequestUri), (long)age.TotalSeconds, reason);
             }
 
+            // Marked with what the failed request sent (the stored snapshot does not know).
+            OutcomeMarker.Mark(call.Request, response!, HttpResilienceOutcome.Stale, call.Attempts);
             stale = response!;
             return true;
         }
@@ -314,23 +379,32 @@ internal sealed class HttpResilienceEngine : IDisposable
         return false;
     }
 
-    private void LogNotRetried(HttpRequestCall call, string reason)
+    private void LogGaveUp(HttpRequestCall call, HttpAuthorityPipelines pipelines, HttpResilienceOutcome outcome, string reason, TimeSpan? hint)
     {
-        if (Logger.IsEnabled(LogLevel.Debug))
+        switch (outcome)
         {
-            HttpLog.RetryNotAllowed(Logger, ClientName, call.Request.Method.Method, LogSafeUri.Render(call.Request.RequestUri), reason, call.Permission);
-        }
-    }
+            case HttpResilienceOutcome.NotRetried:
+                if (Logger.IsEnabled(LogLevel.Debug))
+                {
+                    HttpLog.RetryNotAllowed(Logger, ClientName, call.Request.Method.Method, LogSafeUri.Render(call.Request.RequestUri), reason, call.Permission);
+                }
 
-    private void LogGaveUp(HttpRequestCall call, HttpAuthorityPipelines pipelines, HttpResilienceOutcome outcome, string reason)
-    {
-        if (outcome == HttpResilienceOutcome.RetryBudgetExhausted)
-        {
-            HttpLog.RetryBudgetExhausted(Logger, ClientName, pipelines.Authority);
-        }
-        else
-        {
-            HttpLog.RetriesExhausted(Logger, ClientName, pipelines.Authority, call.Attempts, reason);
+                break;
+            case HttpResilienceOutcome.RetryAfterExceedsDeadline:
+                HttpLog.RetryAfterExceedsDeadline(Logger, ClientName, pipelines.Authority, hint.GetValueOrDefault().TotalMilliseconds);
+                break;
+            case HttpResilienceOutcome.RetryBudgetExhausted:
+                HttpLog.RetryBudgetExhausted(Logger, ClientName, pipelines.Authority);
+                break;
+            case HttpResilienceOutcome.RetriesStoppedByOpenCircuit:
+                HttpLog.RetriesStoppedByOpenCircuit(Logger, ClientName, pipelines.Authority, call.Attempts, RemainingBreak(pipelines.Breaker).TotalMilliseconds);
+                break;
+            case HttpResilienceOutcome.TimedOut:
+                HttpLog.TimedOut(Logger, ClientName, pipelines.Authority, TotalTimeout.TotalMilliseconds, call.Attempts);
+                break;
+            default:
+                HttpLog.RetriesExhausted(Logger, ClientName, pipelines.Authority, call.Attempts, reason);
+                break;
         }
     }
 
@@ -357,9 +431,25 @@ internal sealed class HttpResilienceEngine : IDisposable
     private TimeSpan? OpenBreakOrNull(CircuitBreaker breaker) =>
         breaker.State is CircuitState.Open ? RemainingBreak(breaker) : null;
 
+    /// <summary>Forgets an evicted authority's breaker: runs under the authority registry's lock, so no new breaker of that name is being created.</summary>
     private void OnAuthorityEvicted(string authority, HttpAuthorityPipelines pipelines)
     {
-        _breakers.Remove(pipelines.BreakerName);
-        HttpLog.AuthorityEvicted(Logger, ClientName, authority, MaxTrackedAuthorities);
+        // Only this instance: the name may belong to a newer breaker by now.
+        if (_breakers.TryGet(pipelines.BreakerName, out var registered) && ReferenceEquals(registered, pipelines.Breaker))
+        {
+            _breakers.Remove(pipelines.BreakerName);
+        }
+
+        var state = pipelines.Breaker.State;
+        if (state != CircuitState.Closed)
+        {
+            // Every tracked authority had a breaker that was not closed: memory stays bounded, but say so.
+            HttpMetrics.RecordOpenBreakerForgotten(ClientName, authority);
+            HttpLog.OpenBreakerForgotten(Logger, ClientName, authority, state, MaxTrackedAuthorities);
+        }
+        else if (Logger.IsEnabled(LogLevel.Debug))
+        {
+            HttpLog.AuthorityEvicted(Logger, ClientName, authority, MaxTrackedAuthorities);
+        }
     }
 }

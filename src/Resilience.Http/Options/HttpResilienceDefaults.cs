@@ -23,6 +23,25 @@ internal static class HttpResilienceDefaults
     // few times a minute would never reach 100 calls in a 30 s window, so a ratio breaker would never open.
     public const int FailureThreshold = 5;
 
+    /// <summary>The total timeout when it is not set: the default, or a longer attempt timeout that was set.</summary>
+    public static TimeSpan DeriveTotalTimeout(TimeSpan? attemptTimeout) =>
+        attemptTimeout is { } attempt && attempt > TotalTimeout ? attempt : TotalTimeout;
+
+    /// <summary>The attempt timeout when it is not set: the default, at most the total timeout.</summary>
+    public static TimeSpan DeriveAttemptTimeout(TimeSpan totalTimeout) =>
+        totalTimeout < AttemptTimeout ? totalTimeout : AttemptTimeout;
+
+    /// <summary>The maximum delay when it is not set: the default, at most half the total timeout (so an attempt fits after the delay), at least a base delay that was set.</summary>
+    public static TimeSpan DeriveMaxDelay(TimeSpan totalTimeout, TimeSpan? baseDelay)
+    {
+        var half = totalTimeout / 2;
+        var delay = half < MaxDelay ? half : MaxDelay;
+        return baseDelay is { } set && set > delay ? set : delay;
+    }
+
+    /// <summary>The base delay when it is not set: the default, at most the maximum delay.</summary>
+    public static TimeSpan DeriveBaseDelay(TimeSpan maxDelay) => maxDelay < BaseDelay ? maxDelay : BaseDelay;
+
     // 30 s (not 5 s): an upstream that failed five times in a row is usually down for longer than 5 s, and probing
     // it every 5 s per authority mostly adds load to a recovering service.
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(30);

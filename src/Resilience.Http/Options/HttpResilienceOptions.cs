@@ -7,9 +7,16 @@ namespace Resilience.Http;
 /// <remarks>
 /// <para>
 /// Binds from configuration (times as <c>hh:mm:ss</c>, enums by name) and is validated at start-up: every broken rule is
-/// reported at once, naming the key and the rule. Cross-field rules: <see cref="AttemptTimeout"/> ≤
-/// <see cref="TotalTimeout"/>, <see cref="BaseDelay"/> ≤ <see cref="MaxDelay"/>, <see cref="MaxDelay"/> &lt;
-/// <see cref="TotalTimeout"/>.
+/// reported at once, naming the key and the rule.
+/// </para>
+/// <para>
+/// The times depend on each other, and a time that is not set is derived from the ones that are, so setting one alone
+/// (say <c>TotalTimeout = 10 s</c>) never clashes with a default: <see cref="AttemptTimeout"/> = min(10 s,
+/// <see cref="TotalTimeout"/>), <see cref="MaxDelay"/> = min(15 s, <see cref="TotalTimeout"/> / 2),
+/// <see cref="BaseDelay"/> = min(1 s, <see cref="MaxDelay"/>), <see cref="TotalTimeout"/> = max(30 s,
+/// <see cref="AttemptTimeout"/>). Only values that were both set are checked against each other:
+/// <see cref="AttemptTimeout"/> ≤ <see cref="TotalTimeout"/>, <see cref="BaseDelay"/> ≤ <see cref="MaxDelay"/>,
+/// <see cref="MaxDelay"/> &lt; <see cref="TotalTimeout"/>.
 /// </para>
 /// <para>
 /// A new instance holds the <c>standard</c> preset (see <see cref="Standard"/>). Compared with the standard handler of
@@ -20,15 +27,35 @@ namespace Resilience.Http;
 /// </remarks>
 public sealed class HttpResilienceOptions
 {
+    // The four times depend on each other: unset ones are derived from set ones, so setting one never contradicts a default.
+    private TimeSpan? _totalTimeout;
+    private TimeSpan? _attemptTimeout;
+    private TimeSpan? _baseDelay;
+    private TimeSpan? _maxDelay;
+
     /// <summary>Gets or sets the time allowed for the whole request, all attempts and the delays between them included.</summary>
-    /// <value>Defaults to 30 seconds. Between 1 millisecond and 1 day; not less than <see cref="AttemptTimeout"/>.</value>
+    /// <value>
+    /// Defaults to 30 seconds, or to <see cref="AttemptTimeout"/> when that is set longer. Between 1 millisecond and 1 day;
+    /// not less than <see cref="AttemptTimeout"/> when both are set.
+    /// </value>
     [TimeSpanRange(HttpResilienceDefaults.MinTimeout, HttpResilienceDefaults.MaxTimeout)]
-    public TimeSpan TotalTimeout { get; set; } = HttpResilienceDefaults.TotalTimeout;
+    public TimeSpan TotalTimeout
+    {
+        get => _totalTimeout ?? HttpResilienceDefaults.DeriveTotalTimeout(_attemptTimeout);
+        set => _totalTimeout = value;
+    }
 
     /// <summary>Gets or sets the time allowed for one attempt; an attempt that runs out of it counts as a transient failure.</summary>
-    /// <value>Defaults to 10 seconds. Between 1 millisecond and 1 day; at most <see cref="TotalTimeout"/>.</value>
+    /// <value>
+    /// Defaults to 10 seconds, or to <see cref="TotalTimeout"/> when that is set shorter. Between 1 millisecond and 1 day;
+    /// at most <see cref="TotalTimeout"/> when both are set.
+    /// </value>
     [TimeSpanRange(HttpResilienceDefaults.MinTimeout, HttpResilienceDefaults.MaxTimeout)]
-    public TimeSpan AttemptTimeout { get; set; } = HttpResilienceDefaults.AttemptTimeout;
+    public TimeSpan AttemptTimeout
+    {
+        get => _attemptTimeout ?? HttpResilienceDefaults.DeriveAttemptTimeout(TotalTimeout);
+        set => _attemptTimeout = value;
+    }
 
     /// <summary>Gets or sets how many times a failed request is tried again; 0 disables retries.</summary>
     /// <value>Defaults to 3. Between 0 and 100.</value>
@@ -36,18 +63,32 @@ public sealed class HttpResilienceOptions
     public int MaxRetries { get; set; } = HttpResilienceDefaults.MaxRetries;
 
     /// <summary>Gets or sets the delay before the first retry; later delays grow exponentially, with jitter.</summary>
-    /// <value>Defaults to 1 second. Between 0 and 1 hour; at most <see cref="MaxDelay"/>.</value>
+    /// <value>
+    /// Defaults to 1 second, or to <see cref="MaxDelay"/> when that is shorter. Between 0 and 1 hour; at most
+    /// <see cref="MaxDelay"/> when both are set.
+    /// </value>
     [TimeSpanRange(HttpResilienceDefaults.MinDelay, HttpResilienceDefaults.MaxDelayBound)]
-    public TimeSpan BaseDelay { get; set; } = HttpResilienceDefaults.BaseDelay;
+    public TimeSpan BaseDelay
+    {
+        get => _baseDelay ?? HttpResilienceDefaults.DeriveBaseDelay(MaxDelay);
+        set => _baseDelay = value;
+    }
 
     /// <summary>Gets or sets the longest delay between attempts, including one asked for by a server's <c>Retry-After</c>.</summary>
-    /// <value>Defaults to 15 seconds. Between 0 and 1 hour; less than <see cref="TotalTimeout"/>.</value>
+    /// <value>
+    /// Defaults to 15 seconds or half of <see cref="TotalTimeout"/>, whichever is shorter (but not below a
+    /// <see cref="BaseDelay"/> that is set). Between 0 and 1 hour; less than <see cref="TotalTimeout"/> when both are set.
+    /// </value>
     /// <remarks>
-    /// A <c>Retry-After</c> hint longer than this, or longer than the time left of <see cref="TotalTimeout"/>, is not
-    /// waited for: the request fails at once and reports the server's hint.
+    /// A <c>Retry-After</c> hint longer than this, or a delay (hinted or computed) longer than the time left of
+    /// <see cref="TotalTimeout"/>, is not waited for: the request ends at once with the upstream's answer.
     /// </remarks>
     [TimeSpanRange(HttpResilienceDefaults.MinDelay, HttpResilienceDefaults.MaxDelayBound)]
-    public TimeSpan MaxDelay { get; set; } = HttpResilienceDefaults.MaxDelay;
+    public TimeSpan MaxDelay
+    {
+        get => _maxDelay ?? HttpResilienceDefaults.DeriveMaxDelay(TotalTimeout, _baseDelay);
+        set => _maxDelay = value;
+    }
 
     /// <summary>Gets or sets how many consecutive failed attempts open the circuit.</summary>
     /// <value>Defaults to 5. Between 1 and 10,000.</value>
@@ -96,7 +137,7 @@ public sealed class HttpResilienceOptions
     [ValidateObjectMembers]
     public HttpCachedFallbackOptions CachedFallback { get; } = new();
 
-    /// <summary>Gets or sets how a request the handler gave up on is reported.</summary>
+    /// <summary>Gets or sets how a request that ends in a failure the handler handles is reported: a marked response, or an exception.</summary>
     /// <value>Defaults to <see cref="HttpFailureSurface.Response503"/>.</value>
     [EnumDataType(typeof(HttpFailureSurface))]
     public HttpFailureSurface FailureSurface { get; set; } = HttpFailureSurface.Response503;
@@ -111,6 +152,18 @@ public sealed class HttpResilienceOptions
     /// <see cref="OperationCanceledException"/>. Not bindable from configuration.
     /// </remarks>
     public Func<Outcome<HttpResponseMessage>, bool>? IsTransient { get; set; }
+
+    /// <summary>Gets a value indicating whether <see cref="TotalTimeout"/> was set (not derived).</summary>
+    internal bool TotalTimeoutIsSet => _totalTimeout.HasValue;
+
+    /// <summary>Gets a value indicating whether <see cref="AttemptTimeout"/> was set (not derived).</summary>
+    internal bool AttemptTimeoutIsSet => _attemptTimeout.HasValue;
+
+    /// <summary>Gets a value indicating whether <see cref="BaseDelay"/> was set (not derived).</summary>
+    internal bool BaseDelayIsSet => _baseDelay.HasValue;
+
+    /// <summary>Gets a value indicating whether <see cref="MaxDelay"/> was set (not derived).</summary>
+    internal bool MaxDelayIsSet => _maxDelay.HasValue;
 
     /// <summary>Creates options holding the <c>standard</c> preset, which is also what a new instance holds.</summary>
     /// <returns>New options: 30 s total, 10 s per attempt, 3 retries from 1 s up to 15 s within a retry budget, a breaker

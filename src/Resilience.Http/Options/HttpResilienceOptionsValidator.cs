@@ -6,6 +6,10 @@ namespace Resilience.Http;
 /// Validates <see cref="HttpResilienceOptions"/>: the DataAnnotations ranges (source-generated, trimming-safe) and the
 /// cross-field rules, all errors at once; the same checks run for options built in code and bound from configuration.
 /// </summary>
+/// <remarks>
+/// A cross-field rule applies only to two values that were both set: a value that was not set is derived from the others
+/// (see <see cref="HttpResilienceOptions"/>) and cannot contradict them.
+/// </remarks>
 internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResilienceOptions>
 {
     public static readonly HttpResilienceOptionsValidator Instance = new();
@@ -18,21 +22,21 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
         var builder = new ValidateOptionsResultBuilder();
         builder.AddResult(RangeValidator.Validate(name, options));
 
-        if (options.AttemptTimeout > options.TotalTimeout)
+        if (options.AttemptTimeoutIsSet && options.TotalTimeoutIsSet && options.AttemptTimeout > options.TotalTimeout)
         {
             builder.AddError(
                 $"AttemptTimeout ({options.AttemptTimeout:c}) must be at most TotalTimeout ({options.TotalTimeout:c}).",
                 nameof(HttpResilienceOptions.AttemptTimeout));
         }
 
-        if (options.BaseDelay > options.MaxDelay)
+        if (options.BaseDelayIsSet && options.MaxDelayIsSet && options.BaseDelay > options.MaxDelay)
         {
             builder.AddError(
                 $"BaseDelay ({options.BaseDelay:c}) must be at most MaxDelay ({options.MaxDelay:c}).",
                 nameof(HttpResilienceOptions.BaseDelay));
         }
 
-        if (options.MaxDelay >= options.TotalTimeout)
+        if (options.MaxDelayIsSet && options.TotalTimeoutIsSet && options.MaxDelay >= options.TotalTimeout)
         {
             builder.AddError(
                 $"MaxDelay ({options.MaxDelay:c}) must be less than TotalTimeout ({options.TotalTimeout:c}): a delay that long leaves no time for the next attempt.",

@@ -9,6 +9,8 @@ internal static class HttpResilienceOutcomeNames
     public const string RetryBudgetExhausted = "retry-budget-exhausted";
     public const string RetryAfterExceedsDeadline = "retry-after-exceeds-deadline";
     public const string TimedOut = "timeout";
+    public const string NotRetried = "not-retried";
+    public const string RetriesStoppedByOpenCircuit = "retries-stopped-by-open-circuit";
 
     public static string? ToName(HttpResilienceOutcome outcome) => outcome switch
     {
@@ -18,6 +20,8 @@ internal static class HttpResilienceOutcomeNames
         HttpResilienceOutcome.RetryBudgetExhausted => RetryBudgetExhausted,
         HttpResilienceOutcome.RetryAfterExceedsDeadline => RetryAfterExceedsDeadline,
         HttpResilienceOutcome.TimedOut => TimedOut,
+        HttpResilienceOutcome.NotRetried => NotRetried,
+        HttpResilienceOutcome.RetriesStoppedByOpenCircuit => RetriesStoppedByOpenCircuit,
         _ => null,
     };
 }

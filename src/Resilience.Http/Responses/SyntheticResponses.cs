@@ -3,11 +3,12 @@ using System.Net.Http.Headers;
 
 namespace Resilience.Http;
 
-/// <summary>Builds what a request the handler gave up on returns: a synthesized 503 or an <see cref="HttpResilienceException"/>.</summary>
+/// <summary>Builds the response of a request the handler gave up on when no upstream response exists (nothing sent, connection failure, timeout).</summary>
+/// <remarks>The caller marks it (<see cref="OutcomeMarker.Mark"/>) with the outcome and the attempts sent.</remarks>
 internal static class SyntheticResponses
 {
-    /// <summary>Creates a <c>503 Service Unavailable</c> with <c>Retry-After</c> (whole seconds, rounded up) and the outcome marker.</summary>
-    public static HttpResponseMessage Create503(HttpRequestMessage request, HttpResilienceOutcome outcome, TimeSpan? retryAfter)
+    /// <summary>Creates a <c>503 Service Unavailable</c> with <c>Retry-After</c> (whole seconds, rounded up) when a delay is known.</summary>
+    public static HttpResponseMessage Create503(HttpRequestMessage request, TimeSpan? retryAfter)
     {
         ArgumentNullException.ThrowIfNull(request);
         var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
@@ -16,39 +17,23 @@ internal static class SyntheticResponses
             Version = request.Version,
         };
 
-        if (retryAfter is { } delay)
+        if (retryAfter is { } delay && delay != Timeout.InfiniteTimeSpan)
         {
             response.Headers.RetryAfter = new RetryConditionHeaderValue(ToWholeSeconds(delay));
         }
 
-        OutcomeMarker.Mark(request, response, outcome);
         return response;
     }
 
-    /// <summary>Creates the failure the caller sees in <paramref name="surface"/> mode: a response to return, or an exception to throw.</summary>
-    public static HttpResponseMessage CreateOrThrow(
-        HttpFailureSurface surface, HttpRequestMessage request, HttpResilienceOutcome outcome, string? authority, TimeSpan? retryAfter, Exception? lastError)
-    {
-        if (surface == HttpFailureSurface.Exception)
-        {
-            throw new HttpResilienceException(outcome, authority, retryAfter, lastError);
-        }
-
-        return outcome == HttpResilienceOutcome.TimedOut ? Create504(request) : Create503(request, outcome, retryAfter);
-    }
-
-    /// <summary>Creates a <c>504 Gateway Timeout</c> with the <see cref="HttpResilienceOutcome.TimedOut"/> marker.</summary>
+    /// <summary>Creates a <c>504 Gateway Timeout</c> (no <c>Retry-After</c>: the upstream gave no hint).</summary>
     public static HttpResponseMessage Create504(HttpRequestMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var response = new HttpResponseMessage(HttpStatusCode.GatewayTimeout)
+        return new HttpResponseMessage(HttpStatusCode.GatewayTimeout)
         {
             ReasonPhrase = "Gateway Timeout",
             Version = request.Version,
         };
-
-        OutcomeMarker.Mark(request, response, HttpResilienceOutcome.TimedOut);
-        return response;
     }
 
     /// <summary>Rounds up, so a client that waits the advertised seconds never comes back early.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Resilience.CircuitBreaking;
 
 namespace Resilience.Http;
 
@@ -48,6 +49,14 @@ internal static partial class HttpLog
     [LoggerMessage(HttpResilienceEventIds.TimedOut, LogLevel.Warning,
         "HTTP client {ClientName}: the request to {Authority} ran out of its total timeout of {TimeoutMs} ms after {Attempts} attempts")]
     public static partial void TimedOut(ILogger logger, string clientName, string authority, double timeoutMs, int attempts);
+
+    [LoggerMessage(HttpResilienceEventIds.RetriesStoppedByOpenCircuit, LogLevel.Warning,
+        "HTTP client {ClientName}: {Attempts} attempts to {Authority} were sent and failed; the circuit is now open, so no further retry is made (retry after {RetryAfterMs} ms)")]
+    public static partial void RetriesStoppedByOpenCircuit(ILogger logger, string clientName, string authority, int attempts, double retryAfterMs);
+
+    [LoggerMessage(HttpResilienceEventIds.OpenBreakerForgotten, LogLevel.Warning,
+        "HTTP client {ClientName}: stopped tracking {Authority} while its circuit was {State}: all {Limit} tracked authorities had a circuit that was not closed; its next request starts with a closed circuit")]
+    public static partial void OpenBreakerForgotten(ILogger logger, string clientName, string authority, CircuitState state, int limit);
 
     /// <summary>A short, log-safe reason for an attempt's failure: the status code or the exception type.</summary>
     public static string ReasonOf(Outcome<HttpResponseMessage> outcome) =>

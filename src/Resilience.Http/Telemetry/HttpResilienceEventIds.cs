@@ -31,7 +31,7 @@ public static class HttpResilienceEventIds
     /// <summary>An attempt ran out of its attempt timeout.</summary>
     public const int AttemptTimedOut = 3007;
 
-    /// <summary>An authority was forgotten (with its breaker) because more authorities than the limit were tracked.</summary>
+    /// <summary>An authority with a closed breaker was forgotten because more authorities than the limit were tracked.</summary>
     public const int AuthorityEvicted = 3008;
 
     /// <summary>A retry was due but the retry budget was empty.</summary>
@@ -39,4 +39,10 @@ public static class HttpResilienceEventIds
 
     /// <summary>The total timeout ran out before an attempt succeeded.</summary>
     public const int TimedOut = 3010;
+
+    /// <summary>Attempts were sent and failed, and the circuit is now open: no further retry is made (the request may have reached the server).</summary>
+    public const int RetriesStoppedByOpenCircuit = 3011;
+
+    /// <summary>An authority was forgotten while its circuit was not closed, because every tracked authority had such a circuit.</summary>
+    public const int OpenBreakerForgotten = 3012;
 }

@@ -30,6 +30,7 @@ public static class PostgresFailureClassifier
             DatabaseException translated => translated.FailureKind,
             PostgresException pg => ClassifySqlState(pg.SqlState, pg.IsTransient),
             NpgsqlException npgsql when IsPoolExhausted(npgsql) => FailureKind.Unavailable,
+            NpgsqlException npgsql when IsConnectFailure(npgsql) => FailureKind.Unavailable,
             NpgsqlException { InnerException: TimeoutException } => FailureKind.Timeout,
             NpgsqlException npgsql => npgsql.IsTransient ? FailureKind.Transient : FailureKind.Permanent,
             TimeoutException => FailureKind.Timeout,
@@ -48,8 +49,12 @@ public static class PostgresFailureClassifier
         {
             "57014" => FailureKind.Timeout,
             "40001" or "40P01" or "55P03" => FailureKind.Transient,
-            "08P01" or "25P03" or "25P04" or "57P05" or "25006" or "53300" or "57P01" or "57P02" or "57P03" => FailureKind.Unavailable,
-            "23505" or "23503" => FailureKind.Conflict,
+            "40003" => FailureKind.UnknownOutcome,
+
+            // A protocol violation is a client or driver bug (e.g. more parameters than the protocol allows): not an outage.
+            "08P01" => FailureKind.Permanent,
+            "25P03" or "25P04" or "57P05" or "25006" or "53300" or "57P01" or "57P02" or "57P03" => FailureKind.Unavailable,
+            "23505" or "23503" or "23P01" or "23001" => FailureKind.Conflict,
             "23502" or "23514" => FailureKind.InvalidInput,
             _ when sqlState.StartsWith("22", StringComparison.Ordinal) => FailureKind.InvalidInput,
             _ when sqlState.StartsWith("28", StringComparison.Ordinal) => FailureKind.Configuration,
@@ -69,20 +74,34 @@ public static class PostgresFailureClassifier
             && npgsql.Message.StartsWith(PoolExhaustedPrefix, StringComparison.Ordinal);
     }
 
+    /// <summary>Returns whether <paramref name="exception"/> is PostgreSQL stopping a statement at its <c>statement_timeout</c> (57014).</summary>
+    /// <param name="exception">An exception raised by Npgsql or a <see cref="DatabaseException"/>.</param>
+    /// <returns><see langword="true"/> for a statement timeout; <see langword="false"/> for any other cancellation (e.g. a client command timeout).</returns>
+    internal static bool IsStatementTimeout(Exception exception)
+    {
+        var inner = exception is DatabaseException { InnerException: { } original } ? original : exception;
+        return inner is PostgresException { SqlState: "57014" } pg && pg.MessageText.Contains("statement timeout", StringComparison.Ordinal);
+    }
+
+    /// <summary>Returns whether <paramref name="exception"/> is a connection that could not be established: refused, unreachable, reset during start-up.</summary>
+    private static bool IsConnectFailure(NpgsqlException exception) =>
+        exception is not PostgresException && exception.Message.StartsWith(ConnectFailedPrefix, StringComparison.Ordinal);
+
     /// <summary>Returns whether <paramref name="exception"/> says the database itself is failing, so it should count against a circuit breaker.</summary>
     /// <param name="exception">An exception raised by Npgsql, a <see cref="DatabaseException"/> or a timeout.</param>
     /// <returns>
     /// <see langword="true"/> for <see cref="FailureKind.Unavailable"/>, <see cref="FailureKind.Timeout"/>,
     /// <see cref="FailureKind.UnknownOutcome"/> and <see cref="FailureKind.Transient"/> failures; <see langword="false"/> for
     /// the caller's faults (conflicts, invalid input, bugs), for serialization failures, deadlocks and lock timeouts
-    /// (40001, 40P01, 55P03: contention on some rows, not an outage), for an exhausted pool (the client is saturated; the
-    /// server may be fine) and for a rejection by an open circuit.
+    /// (40001, 40P01, 55P03: contention on some rows, not an outage), for a statement stopped by its own
+    /// <c>statement_timeout</c> (57014: a slow query, not a database that is down; slow-call detection, when configured,
+    /// counts it), for an exhausted pool (the client is saturated; the server may be fine) and for a rejection by an open circuit.
     /// </returns>
     public static bool IsInfrastructureFailure(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
         var inner = exception is DatabaseException { InnerException: { } original } ? original : exception;
-        if (inner is BrokenCircuitException || IsPoolExhausted(inner))
+        if (inner is BrokenCircuitException || IsPoolExhausted(inner) || IsStatementTimeout(inner))
         {
             return false;
         }

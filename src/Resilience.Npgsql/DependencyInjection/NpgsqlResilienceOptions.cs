@@ -25,17 +25,26 @@ public sealed class NpgsqlResilienceOptions
     public QueryTimeoutOptions QueryTimeouts { get; } = new();
 
     /// <summary>Gets how failed attempts are retried (only those safe to retry; see <see cref="ResilientDataSource"/>).</summary>
-    /// <value>Defaults to <see cref="RetryPresets.Database"/>: 3 retries, 100 ms base delay, 2 s cap, exponential backoff with decorrelated jitter.</value>
+    /// <value>
+    /// Defaults to <see cref="RetryPresets.Database"/> with 5 retries instead of 3: 100 ms base delay, 2 s cap, exponential backoff with
+    /// decorrelated jitter (median delays 0.1, 0.2, 0.4, 0.8, 1.6 s), so a call rides out a restart of about three seconds.
+    /// </value>
     /// <remarks><see cref="RetryOptions.ShouldRetryException"/>, when set, can only narrow the retries, never add unsafe ones.</remarks>
-    public RetryOptions Retry { get; } = RetryPresets.Database;
+    public RetryOptions Retry { get; } = NpgsqlResilienceConstants.CreateDefaultRetry();
 
     /// <summary>Gets the circuit breaker settings of the database.</summary>
-    /// <value>Defaults to 5 consecutive failures and a 60-second break.</value>
+    /// <value>
+    /// Defaults to <see cref="CircuitBreakerMode.FailureRatio"/>: opens when at least half of the attempts of the last 5 seconds
+    /// failed, once 20 attempts were made in that window; a 5-second break, then one probe. A burst of failures on one blip
+    /// (a restart, terminated backends) does not open it; a server that stays down does, within seconds.
+    /// </value>
     /// <remarks>
     /// Only infrastructure failures count (see <see cref="PostgresFailureClassifier.IsInfrastructureFailure"/>);
-    /// <see cref="CircuitBreakerOptions.ShouldHandle"/>, when set, replaces that rule.
+    /// <see cref="CircuitBreakerOptions.ShouldHandle"/>, when set, replaces that rule. The seeds' settings (5 failures in a
+    /// row, a 60-second break) remain available: set <see cref="CircuitBreakerOptions.Mode"/> to
+    /// <see cref="CircuitBreakerMode.ConsecutiveFailures"/> and <see cref="CircuitBreakerOptions.BreakDuration"/> to 60 s.
     /// </remarks>
-    public CircuitBreakerOptions CircuitBreaker { get; } = new();
+    public CircuitBreakerOptions CircuitBreaker { get; } = NpgsqlResilienceConstants.CreateDefaultBreaker();
 
     /// <summary>Gets the pool health thresholds and check interval.</summary>
     public PoolHealthOptions PoolHealth { get; } = new();

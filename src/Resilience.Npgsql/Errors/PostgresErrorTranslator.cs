@@ -76,8 +76,23 @@ public static class PostgresErrorTranslator
                 return "The database is read-only at the moment.";
             case "53300":
                 return "The database has no free connection slots.";
-            case "57P01" or "57P02" or "57P03":
-                return "The database server is shutting down, restarting or not accepting connections yet.";
+            case "23P01":
+                return WithName("The change conflicts with an existing item", "exclusion constraint", pg.ConstraintName);
+            case "23001":
+                return WithName("The change removes an item that is still referenced", "constraint", pg.ConstraintName);
+            case "40003":
+                return "The database could not tell whether the statement completed: it may or may not have taken effect.";
+            case "08P01":
+                return "The database rejected a malformed protocol message (a client or driver fault, e.g. too many parameters).";
+            case "53100":
+                return "The database has run out of disk space.";
+            case "57P01":
+                // Sent both for pg_terminate_backend on a live server and for a shutdown: say what is certain.
+                return "The database server terminated the connection (an administrator command or a shutdown); the call may be run again on a new connection.";
+            case "57P02":
+                return "The database server terminated the connection after another server process crashed.";
+            case "57P03":
+                return "The database server is starting up or shutting down and does not accept connections yet.";
         }
 
         return state[..2] switch

@@ -199,13 +199,19 @@ public sealed class ResilientDataSource
     }
 
     /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>
+    /// <remarks>With slow-call detection on, a statement stopped by its <c>statement_timeout</c> counts too: the caller asked for slowness to count.</remarks>
     internal static CircuitBreakerOptions CreateBreakerOptions(CircuitBreakerOptions source) => new(source)
     {
-        ShouldHandle = source.ShouldHandle ?? PostgresFailureClassifier.IsInfrastructureFailure,
+        ShouldHandle = source.ShouldHandle ?? (source.SlowCallThreshold is null
+            ? PostgresFailureClassifier.IsInfrastructureFailure
+            : static e => PostgresFailureClassifier.IsInfrastructureFailure(e) || PostgresFailureClassifier.IsStatementTimeout(e)),
     };
 
+    // Not retried although Unavailable: an exhausted pool (it already waited one acquire timeout) and a full disk or
+    // exhausted server memory (53100, 53200: seconds of back-off will not free them).
     internal static bool IsSafeToRetry(Exception exception) =>
         exception is DatabaseException { FailureKind: FailureKind.Transient or FailureKind.Unavailable } failure
+        && failure.SqlState is not ("53100" or "53200")
         && !(failure.InnerException is { } inner && PostgresFailureClassifier.IsPoolExhausted(inner));
 
     private QueryTimeoutOptions TimeoutsOf(in DbCallOptions options)

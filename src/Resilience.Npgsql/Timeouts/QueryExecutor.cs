@@ -154,23 +154,41 @@ internal static class QueryExecutor
     internal static DatabaseException Translate(Exception exception, QueryTimeoutOptions timeouts, Phase phase, bool idempotent)
     {
         var translated = PostgresErrorTranslator.Translate(exception, timeouts, duringOpen: phase == Phase.Setup);
-
-        // The server reported an error for COMMIT: it did not commit, so the outcome is known. Any other failure while
-        // COMMIT was in flight (connection lost, client timeout) may have happened after the server committed.
-        if (phase == Phase.Commit && !idempotent && exception is not PostgresException
-            && translated.FailureKind is FailureKind.Transient or FailureKind.Unavailable or FailureKind.Timeout)
+        if (phase != Phase.Commit || !IsCommitOutcomeUncertain(exception, translated.FailureKind))
         {
-            return new DatabaseException(
-                "The database connection failed while the transaction was committing: the write may or may not have taken effect; check before repeating it.",
-                FailureKind.UnknownOutcome,
-                ErrorIds.UnknownOutcome,
-                sqlState: null,
-                failedBeforeSend: false,
-                exception);
+            return translated;
         }
 
-        return translated;
+        if (idempotent)
+        {
+            // Running it again has the same effect, so an uncertain commit is retried like a lost connection.
+            return translated.FailureKind == FailureKind.UnknownOutcome
+                ? new DatabaseException(translated.Message, FailureKind.Transient, ErrorIds.DatabaseUnavailable, translated.SqlState, failedBeforeSend: false, exception)
+                : translated;
+        }
+
+        return new DatabaseException(
+            "The database connection failed while the transaction was committing: the write may or may not have taken effect; check before repeating it.",
+            FailureKind.UnknownOutcome,
+            ErrorIds.UnknownOutcome,
+            translated.SqlState,
+            failedBeforeSend: false,
+            exception);
     }
+
+    /// <summary>
+    /// Whether a failure while <c>COMMIT</c> was in flight may have happened after the server committed. Only an
+    /// ERROR-severity error from the server means it did not commit; a FATAL or PANIC (57P01/57P02: a backend terminated,
+    /// e.g. after a local commit while waiting for synchronous replication), a connection error (08xxx, including 08007
+    /// "transaction resolution unknown"), 40003 "statement completion unknown", a lost connection or a client timeout do not.
+    /// </summary>
+    internal static bool IsCommitOutcomeUncertain(Exception exception, FailureKind kind) => exception switch
+    {
+        PostgresException pg => pg.InvariantSeverity is not "ERROR"
+            || pg.SqlState == "40003"
+            || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
+        _ => kind is FailureKind.Transient or FailureKind.Unavailable or FailureKind.Timeout or FailureKind.UnknownOutcome,
+    };
 
     private static NpgsqlCommand CreateSetup(NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts)
     {

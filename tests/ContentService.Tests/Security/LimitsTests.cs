@@ -3,7 +3,6 @@ using ContentService.Security;
 using ContentService.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Resilience.Testing;
 
 namespace ContentService.Tests.Security;
@@ -57,19 +56,13 @@ public sealed class LimitsTests(PostgresFixture postgres)
         using var second = factory.CreateClient();
         second.DefaultRequestHeaders.Add("X-Api-Key", "some-other-client-0000");
         _ = factory.Services;
-        await using var blocker = new NpgsqlConnection(connectionString);
-        await blocker.OpenAsync();
-        await using var transaction = await blocker.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE content_tasks IN ACCESS EXCLUSIVE MODE", blocker, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
+        var tableLock = await TableLock.TakeAsync(connectionString, "content_tasks");
 
         // The first request holds the only slot while it waits for the lock; the second finds the service full.
         var held = Json.GetAsync(first, "/api/tasks");
-        await WaitForLockWaiterAsync(connectionString);
+        await TableLock.WaitForWaiterAsync(connectionString);
         using var rejected = await Json.GetAsync(second, "/api/tasks");
-        await transaction.RollbackAsync();
+        await tableLock.DisposeAsync();
         using var completed = await held;
 
         await Problem.AssertAsync(rejected, HttpStatusCode.TooManyRequests, "ERR_RATE_LIMITED");
@@ -110,19 +103,6 @@ public sealed class LimitsTests(PostgresFixture postgres)
         using var response = await Json.PostAsync(writer, "/api/tasks", new { topic = new string('x', 4000) });
 
         await Problem.AssertAsync(response, HttpStatusCode.RequestEntityTooLarge, "ERR_PAYLOAD_TOO_LARGE");
-    }
-
-    private static async Task WaitForLockWaiterAsync(string connectionString)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        while (true)
-        {
-            await using var command = dataSource.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
-            if ((long)(await command.ExecuteScalarAsync())! > 0)
-            {
-                return;
-            }
-        }
     }
 
     [Fact]

@@ -66,6 +66,34 @@ public sealed class BoundedLruMapTests
     }
 
     [Fact]
+    public void GetOrAdd_BeyondCapacity_PrefersLeastRecentlyUsedEvictable()
+    {
+        var evicted = new List<string>();
+        var map = new BoundedLruMap<string, int>(2) { Evictable = static v => v >= 0, Evicted = (k, _) => evicted.Add(k) };
+        map.GetOrAdd("pinned", static (_, _) => -1, 0);
+        map.GetOrAdd("free", static (_, _) => 1, 0);
+
+        map.GetOrAdd("new", static (_, _) => 2, 0);
+
+        Assert.Equal(["free"], evicted);
+        Assert.True(map.TryGetValue("pinned", out _));
+    }
+
+    [Fact]
+    public void GetOrAdd_BeyondCapacityNothingEvictable_LeastRecentlyUsedGoesNeverTheNewEntry()
+    {
+        var evicted = new List<string>();
+        var map = new BoundedLruMap<string, int>(1) { Evictable = static v => v >= 0, Evicted = (k, _) => evicted.Add(k) };
+        map.GetOrAdd("pinned", static (_, _) => -1, 0);
+
+        map.GetOrAdd("new", static (_, _) => 1, 0);
+
+        Assert.Equal(["pinned"], evicted);
+        Assert.True(map.TryGetValue("new", out _));
+        Assert.Equal(1, map.Count);
+    }
+
+    [Fact]
     public void Constructor_ZeroCapacity_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>("capacity", () => new BoundedLruMap<string, int>(0));
 }

@@ -23,7 +23,7 @@ public sealed class ResilienceHttpClientBuilderExtensionsTests : IAsyncLifetime
     [Fact]
     public void AddResilienceHttpHandler_InvalidConfiguration_FailsAtStartUpNamingKeyAndRule()
     {
-        var configuration = Config(("Resilience:Http:x:MaxRetries", "500"), ("Resilience:Http:x:AttemptTimeout", "00:01:00"));
+        var configuration = Config(("Resilience:Http:x:MaxRetries", "500"), ("Resilience:Http:x:AttemptTimeout", "00:01:00"), ("Resilience:Http:x:TotalTimeout", "00:00:30"));
         var services = new ServiceCollection();
         services.AddHttpClient("x").AddResilienceHttpHandler(configuration.GetSection("Resilience:Http:x"));
         using var provider = services.BuildServiceProvider();
@@ -53,7 +53,11 @@ public sealed class ResilienceHttpClientBuilderExtensionsTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddHttpClient("good").AddResilienceHttpHandler();
-        services.AddHttpClient("bad").AddResilienceHttpHandler(o => o.MaxDelay = TimeSpan.FromMinutes(5));
+        services.AddHttpClient("bad").AddResilienceHttpHandler(o =>
+        {
+            o.MaxDelay = TimeSpan.FromMinutes(5);
+            o.TotalTimeout = TimeSpan.FromMinutes(1);
+        });
         using var provider = services.BuildServiceProvider();
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
@@ -90,12 +94,68 @@ public sealed class ResilienceHttpClientBuilderExtensionsTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddHttpClient("slow", c => c.Timeout = TimeSpan.FromMinutes(2)).AddResilienceHttpHandler();
-        services.AddHttpClient("short", c => c.Timeout = TimeSpan.FromSeconds(5)).AddResilienceHttpHandler();
+        services.AddHttpClient("fits", c => c.Timeout = TimeSpan.FromSeconds(2)).AddResilienceHttpHandler(o => o.TotalTimeout = TimeSpan.FromSeconds(2));
         await using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
 
         Assert.Equal(TimeSpan.FromMinutes(2), factory.CreateClient("slow").Timeout);
-        Assert.Equal(Timeout.InfiniteTimeSpan, factory.CreateClient("short").Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), factory.CreateClient("fits").Timeout);
+    }
+
+    [Fact]
+    public async Task AddResilienceHttpHandler_ClientTimeoutShorterThanTotal_NotOverriddenAndStartUpFailsNamingBoth()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("short", c => c.Timeout = TimeSpan.FromSeconds(2)).AddResilienceHttpHandler();
+        await using var provider = services.BuildServiceProvider();
+
+        var atStartUp = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        var atCreateClient = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient("short"));
+
+        var failure = Assert.Single(atStartUp.Failures);
+        Assert.StartsWith("Resilience:Http:short: HttpClient.Timeout (00:00:02) of the client 'short' is shorter than TotalTimeout (00:00:30)", failure, StringComparison.Ordinal);
+        Assert.Equal(atStartUp.Failures, atCreateClient.Failures);
+    }
+
+    [Fact]
+    public async Task AddResilienceHttpHandler_ClientTimeoutSetAfterHandler_StillDetected()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("late").AddResilienceHttpHandler().ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(5));
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(error.Failures, f => f.Contains("HttpClient.Timeout (00:00:05)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddResilienceHttpHandler_ClientTimeoutUnset_DefaultKeptOrRaisedForLongerTotal()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("default").AddResilienceHttpHandler();
+        services.AddHttpClient("long").AddResilienceHttpHandler(o => o.TotalTimeout = TimeSpan.FromMinutes(3));
+        await using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+
+        Assert.Equal(TimeSpan.FromSeconds(100), factory.CreateClient("default").Timeout);
+        Assert.Equal(Timeout.InfiniteTimeSpan, factory.CreateClient("long").Timeout);
+    }
+
+    [Fact]
+    public void AddResilienceHttpHandler_TwiceOnOneClient_ThrowsAtRegistration()
+    {
+        var services = new ServiceCollection();
+        var builder = services.AddHttpClient("twice").AddResilienceHttpHandler();
+
+        var error = Assert.Throws<InvalidOperationException>(() => builder.AddResilienceHttpHandler(o => o.MaxRetries = 1));
+        var viaSecondBuilder = Assert.Throws<InvalidOperationException>(() => services.AddHttpClient("twice").AddResilienceHttpHandler());
+
+        Assert.Contains("already added to the HttpClient 'twice'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(error.Message, viaSecondBuilder.Message);
+        services.AddHttpClient("other").AddResilienceHttpHandler();
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public sealed class ResilienceHttpHandlerFallbackTests : IAsyncLifetime
         Assert.Equal("v1", await response.Content.ReadAsStringAsync());
         Assert.Equal(HttpResilienceOutcome.Stale, HttpResilienceResponse.GetOutcome(response));
         Assert.Equal(TimeSpan.FromSeconds(90), response.Headers.Age);
+        Assert.Equal(2, HttpResilienceResponse.GetAttempts(response));
         Assert.Equal(3, _server.RequestCount);
         Assert.Equal(0, fixture.Tracking.Undisposed);
     }
@@ -103,7 +104,7 @@ public sealed class ResilienceHttpHandlerFallbackTests : IAsyncLifetime
         using var response = await fixture.SendAsync(new HttpRequestMessage(HttpMethod.Post, _server.Url("/item")) { Content = new StringContent("b") });
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal(HttpResilienceOutcome.None, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(HttpResilienceOutcome.NotRetried, HttpResilienceResponse.GetOutcome(response));
         Assert.Equal("down", await response.Content.ReadAsStringAsync());
     }
 

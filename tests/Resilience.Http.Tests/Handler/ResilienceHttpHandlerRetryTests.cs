@@ -129,21 +129,6 @@ public sealed class ResilienceHttpHandlerRetryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Get_RetriesExhaustedWithLast5xx_Synthesized503WithMarkerAndUpstreamHint()
-    {
-        using var fixture = new HandlerFixture(HandlerFixture.Immediate(o => o.MaxRetries = 2));
-        _server.Enqueue(FaultResponse.Status(500), FaultResponse.Status(502), FaultResponse.Status(500, "boom"));
-
-        using var response = await fixture.GetAsync(_server.Url("/down"));
-
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal(HttpResilienceOutcome.RetriesExhausted, HttpResilienceResponse.GetOutcome(response));
-        Assert.Null(response.Headers.RetryAfter);
-        Assert.Equal(3, _server.RequestCount);
-        Assert.Equal(0, fixture.Tracking.Undisposed);
-    }
-
-    [Fact]
     public async Task Get_RetriesExhaustedByConnectionFailures_Synthesized503()
     {
         using var fixture = new HandlerFixture(HandlerFixture.Immediate(o => o.MaxRetries = 1));
@@ -151,7 +136,9 @@ public sealed class ResilienceHttpHandlerRetryTests : IAsyncLifetime
 
         using var response = await fixture.GetAsync(_server.Url("/drop"));
 
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(HttpResilienceOutcome.RetriesExhausted, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(2, HttpResilienceResponse.GetAttempts(response));
         Assert.Equal(2, _server.RequestCount);
     }
 
@@ -181,8 +168,8 @@ public sealed class ResilienceHttpHandlerRetryTests : IAsyncLifetime
 
         Assert.Equal(1, _server.RequestCount);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal(HttpResilienceOutcome.None, HttpResilienceResponse.GetOutcome(response));
         Assert.Equal("upstream says no", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpResilienceOutcome.NotRetried, HttpResilienceResponse.GetOutcome(response));
     }
 
     [Fact]
@@ -229,7 +216,7 @@ public sealed class ResilienceHttpHandlerRetryTests : IAsyncLifetime
         using var response = await fixture.SendAsync(request);
 
         Assert.Equal(1, _server.RequestCount);
-        Assert.Equal(HttpResilienceOutcome.None, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(HttpResilienceOutcome.NotRetried, HttpResilienceResponse.GetOutcome(response));
     }
 
     [Fact]
@@ -264,7 +251,24 @@ public sealed class ResilienceHttpHandlerRetryTests : IAsyncLifetime
 
         Assert.Equal(1, _server.RequestCount);
         Assert.Equal(body, _server.Requests[0].Body);
-        Assert.Equal(HttpResilienceOutcome.None, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(HttpResilienceOutcome.NotRetried, HttpResilienceResponse.GetOutcome(response));
+    }
+
+    [Fact]
+    public async Task Put_BodyStreamStalls_TotalTimeoutEndsBuffering504NothingSent()
+    {
+        using var fixture = new HandlerFixture(HandlerFixture.Immediate(o => o.TotalTimeout = TimeSpan.FromSeconds(5)));
+        var body = new HangingStream();
+
+        var pending = fixture.Client.SendAsync(new HttpRequestMessage(HttpMethod.Put, _server.Url("/upload")) { Content = new StreamContent(body) });
+        await body.Reading;
+        fixture.Time.Advance(TimeSpan.FromSeconds(5));
+        using var response = await pending.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal(HttpResilienceOutcome.TimedOut, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(0, HttpResilienceResponse.GetAttempts(response));
+        Assert.Equal(0, _server.RequestCount);
     }
 
     [Fact]

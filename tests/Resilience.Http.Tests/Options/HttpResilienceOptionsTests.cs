@@ -55,6 +55,52 @@ public sealed class HttpResilienceOptionsTests
     }
 
     [Fact]
+    public void Validate_OnlyTotalTimeout10s_ValidAndDependentDefaultsDerived()
+    {
+        var options = new HttpResilienceOptions { TotalTimeout = TimeSpan.FromSeconds(10) };
+
+        Assert.True(HttpResilienceOptionsValidator.Instance.Validate("llm", options).Succeeded);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.AttemptTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.MaxDelay);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.BaseDelay);
+    }
+
+    [Fact]
+    public void Validate_OnlyShortTotalTimeout_AttemptAndDelaysClampedBelowIt()
+    {
+        var options = new HttpResilienceOptions { TotalTimeout = TimeSpan.FromSeconds(1) };
+
+        Assert.True(HttpResilienceOptionsValidator.Instance.Validate("llm", options).Succeeded);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.AttemptTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.MaxDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.BaseDelay);
+    }
+
+    [Fact]
+    public void Validate_OnlyLongAttemptTimeoutOrBaseDelay_TotalAndMaxDelayFollow()
+    {
+        var attempt = new HttpResilienceOptions { AttemptTimeout = TimeSpan.FromSeconds(45) };
+        var delay = new HttpResilienceOptions { BaseDelay = TimeSpan.FromSeconds(20) };
+
+        Assert.True(HttpResilienceOptionsValidator.Instance.Validate("a", attempt).Succeeded);
+        Assert.Equal(TimeSpan.FromSeconds(45), attempt.TotalTimeout);
+        Assert.True(HttpResilienceOptionsValidator.Instance.Validate("b", delay).Succeeded);
+        Assert.Equal(TimeSpan.FromSeconds(20), delay.MaxDelay);
+    }
+
+    [Fact]
+    public void CreateClient_WithoutHost_OnlyTotalTimeout10s_Works()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("llm").AddResilienceHttpHandler(o => o.TotalTimeout = TimeSpan.FromSeconds(10));
+        using var provider = services.BuildServiceProvider();
+
+        using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("llm");
+
+        Assert.NotNull(client);
+    }
+
+    [Fact]
     public void Validate_AttemptTimeoutAboveTotal_CrossFieldError()
     {
         var options = new HttpResilienceOptions { AttemptTimeout = TimeSpan.FromSeconds(40), TotalTimeout = TimeSpan.FromSeconds(30) };
@@ -79,7 +125,7 @@ public sealed class HttpResilienceOptionsTests
     [Fact]
     public void ThrowIfInvalid_BuiltInCode_ThrowsOptionsValidationExceptionWithName()
     {
-        var options = new HttpResilienceOptions { AttemptTimeout = TimeSpan.FromMinutes(1) };
+        var options = new HttpResilienceOptions { AttemptTimeout = TimeSpan.FromMinutes(1), TotalTimeout = TimeSpan.FromSeconds(30) };
 
         var error = Assert.Throws<OptionsValidationException>(() => HttpResilienceOptionsValidator.ThrowIfInvalid(options, "cms"));
 

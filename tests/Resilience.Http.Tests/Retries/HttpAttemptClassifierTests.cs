@@ -36,7 +36,7 @@ public sealed class HttpAttemptClassifierTests
     [Fact]
     public void IsTransientByDefault_OwnRejection_NotTransient() =>
         Assert.False(HttpAttemptClassifier.IsTransientByDefault(Outcome.FromException<HttpResponseMessage>(
-            new HttpResilienceException(HttpResilienceOutcome.CircuitOpen, "http://a:80", TimeSpan.FromSeconds(1)))));
+            new HttpResilienceException(HttpResilienceOutcome.CircuitOpen, "http://a:80", TimeSpan.FromSeconds(1), 0, null))));
 
     [Fact]
     public void IsTransient_CustomPredicate_Overrides()

@@ -42,10 +42,35 @@ public sealed class PostgresFailureClassifierTests(PostgresFixture postgres)
     [Theory]
     [InlineData("40001", FailureKind.Transient)]
     [InlineData("40P01", FailureKind.Transient)]
-    [InlineData("08P01", FailureKind.Unavailable)]
+    [InlineData("08P01", FailureKind.Permanent)]
+    [InlineData("23P01", FailureKind.Conflict)]
+    [InlineData("23001", FailureKind.Conflict)]
+    [InlineData("40003", FailureKind.UnknownOutcome)]
+    [InlineData("53100", FailureKind.Unavailable)]
     [InlineData("28P01", FailureKind.Configuration)]
     [InlineData("23503", FailureKind.Conflict)]
     [InlineData("23514", FailureKind.InvalidInput)]
     public void ClassifySqlState_DocumentedCodes(string sqlState, FailureKind expected) =>
         Assert.Equal(expected, PostgresFailureClassifier.ClassifySqlState(sqlState));
+
+    [Fact]
+    public async Task Translate_BackendTerminatedOnLiveServer_SaysTerminatedNotShuttingDown()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(postgres.ConnectionString + ";Pooling=false");
+        await using var victim = await dataSource.OpenConnectionAsync();
+        await using (var kill = dataSource.CreateCommand("SELECT pg_terminate_backend($1)"))
+        {
+            kill.Parameters.Add(new NpgsqlParameter<int> { TypedValue = victim.ProcessID });
+            await kill.ExecuteScalarAsync();
+        }
+
+        await using var command = new NpgsqlCommand("SELECT 1", victim);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteScalarAsync());
+        var translated = PostgresErrorTranslator.Translate(error);
+
+        Assert.Equal("57P01", error.SqlState);
+        Assert.Equal(FailureKind.Unavailable, translated.FailureKind);
+        Assert.Contains("terminated the connection", translated.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("shutting down", translated.Message, StringComparison.Ordinal);
+    }
 }

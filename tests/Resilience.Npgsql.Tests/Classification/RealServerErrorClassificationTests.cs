@@ -20,8 +20,10 @@ public sealed class RealServerErrorClassificationTests(PostgresFixture postgres)
         await ExecAsync(connection, $"""
             DROP TABLE IF EXISTS {table}_child; DROP TABLE IF EXISTS {table};
             CREATE TABLE {table} (id int PRIMARY KEY, name text NOT NULL, qty int CHECK (qty >= 0));
-            CREATE TABLE {table}_child (id int PRIMARY KEY, parent int REFERENCES {table}(id));
+            CREATE TABLE {table}_child (id int PRIMARY KEY, parent int REFERENCES {table}(id),
+                span int4range, EXCLUDE USING gist (span WITH &&));
             INSERT INTO {table} VALUES (1, 'a', 1), (2, 'b', 2);
+            INSERT INTO {table}_child VALUES (10, NULL, '[1,5)');
             """);
         return dataSource;
     }
@@ -29,6 +31,7 @@ public sealed class RealServerErrorClassificationTests(PostgresFixture postgres)
     [Theory]
     [InlineData("INSERT INTO {0} VALUES (1, 'dup', 1)", "23505", FailureKind.Conflict)]
     [InlineData("INSERT INTO {0}_child VALUES (1, 99)", "23503", FailureKind.Conflict)]
+    [InlineData("INSERT INTO {0}_child (id, span) VALUES (11, '[3,8)')", "23P01", FailureKind.Conflict)]
     [InlineData("INSERT INTO {0} VALUES (3, NULL, 1)", "23502", FailureKind.InvalidInput)]
     [InlineData("INSERT INTO {0} VALUES (3, 'c', -1)", "23514", FailureKind.InvalidInput)]
     [InlineData("SELECT * FROM {0} WHERE id = 'abc'::int", "22P02", FailureKind.InvalidInput)]
@@ -160,13 +163,17 @@ public sealed class RealServerErrorClassificationTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Classify_ConnectionRefused_IsTransientAndBeforeSend()
+    public async Task Classify_ConnectionRefused_IsUnavailableWithDatabaseUnavailableIdAndBeforeSend()
     {
         await using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=x;Password=y;Timeout=2");
 
         var error = await Assert.ThrowsAsync<NpgsqlException>(async () => await dataSource.OpenConnectionAsync());
+        var translated = PostgresErrorTranslator.Translate(error);
 
-        Assert.Equal(FailureKind.Transient, PostgresFailureClassifier.Classify(error));
+        // Unavailable, so the README's "catch Unavailable → 503" example catches a database that refuses connections.
+        Assert.Equal(FailureKind.Unavailable, PostgresFailureClassifier.Classify(error));
+        Assert.Equal(FailureKind.Unavailable, translated.FailureKind);
+        Assert.Equal(ErrorIds.DatabaseUnavailable, translated.ErrorId);
         Assert.True(PostgresFailureClassifier.FailedBeforeSend(error));
     }
 

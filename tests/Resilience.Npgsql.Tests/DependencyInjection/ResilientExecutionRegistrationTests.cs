@@ -87,16 +87,35 @@ public sealed class ResilientExecutionRegistrationTests(PostgresFixture postgres
     }
 
     [Fact]
-    public void Defaults_AreTheDatabasePresetAndSeedBreaker()
+    public void Defaults_PatientRetryAndRatioBreakerWithShortBreak()
     {
         var options = new NpgsqlResilienceOptions();
         var preset = RetryPresets.Database;
 
-        Assert.Equal(preset.MaxRetries, options.Retry.MaxRetries);
+        Assert.Equal(5, options.Retry.MaxRetries);
         Assert.Equal(preset.BaseDelay, options.Retry.BaseDelay);
         Assert.Equal(preset.MaxDelay, options.Retry.MaxDelay);
+        Assert.Equal(CircuitBreakerMode.FailureRatio, options.CircuitBreaker.Mode);
+        Assert.Equal(0.5, options.CircuitBreaker.FailureRatio);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.CircuitBreaker.SamplingDuration);
+        Assert.Equal(20, options.CircuitBreaker.MinimumThroughput);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.CircuitBreaker.BreakDuration);
+        Assert.Null(options.TotalTimeout);
+    }
+
+    [Fact]
+    public async Task AddNpgsqlResilience_SeedBreakerFromConfiguration_FiveConsecutiveFailuresSixtySeconds()
+    {
+        var services = new ServiceCollection();
+        services.AddNpgsqlResilience(postgres.ConnectionString, Config(
+            ("CircuitBreaker:Mode", "ConsecutiveFailures"),
+            ("CircuitBreaker:FailureThreshold", "5"),
+            ("CircuitBreaker:BreakDuration", "00:01:00")));
+        await using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
+
+        Assert.Equal(CircuitBreakerMode.ConsecutiveFailures, options.CircuitBreaker.Mode);
         Assert.Equal(5, options.CircuitBreaker.FailureThreshold);
         Assert.Equal(TimeSpan.FromSeconds(60), options.CircuitBreaker.BreakDuration);
-        Assert.Null(options.TotalTimeout);
     }
 }

@@ -68,6 +68,6 @@ public sealed class PostgresErrorTranslatorTests(PostgresFixture postgres)
 
         Assert.DoesNotContain("hunter2", translated.Message, StringComparison.Ordinal);
         Assert.True(translated.FailedBeforeSend);
-        Assert.Equal(ErrorIds.Internal, translated.ErrorId);
+        Assert.Equal(ErrorIds.DatabaseUnavailable, translated.ErrorId);
     }
 }

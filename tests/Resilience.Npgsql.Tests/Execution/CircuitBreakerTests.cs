@@ -23,6 +23,7 @@ public sealed class CircuitBreakerTests
         var clock = new FakeTimeProvider();
         var options = new NpgsqlResilienceOptions { Name = "breaker-db" };
         options.Retry.MaxRetries = 0; // every call is one attempt, so the count of breaker failures is exact
+        options.CircuitBreaker.Mode = CircuitBreakerMode.ConsecutiveFailures;
         options.CircuitBreaker.FailureThreshold = 2;
         options.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
         var db = new ResilientDataSource(pool, options, clock);

@@ -384,6 +384,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var table = Unique("conflicts");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
         var options = FastRetries();
+        options.CircuitBreaker.Mode = CircuitBreakerMode.ConsecutiveFailures;
         options.CircuitBreaker.FailureThreshold = 2;
         var db = new ResilientDataSource(pool, options);
 
@@ -401,6 +402,34 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
         Assert.Equal(0L, db.Pipeline.RetryStatistics!.GetSnapshot().TotalRetries);
+    }
+
+    [Theory]
+    [InlineData(false, CircuitState.Closed)]
+    [InlineData(true, CircuitState.Open)]
+    public async Task ExecuteAsync_OwnStatementTimeouts_CountAgainstBreakerOnlyWithSlowCallDetection(bool slowCallsCount, CircuitState expected)
+    {
+        await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
+        var options = FastRetries(statementTimeout: TimeSpan.FromMilliseconds(50));
+        options.CircuitBreaker.Mode = CircuitBreakerMode.ConsecutiveFailures;
+        options.CircuitBreaker.FailureThreshold = 2;
+        options.CircuitBreaker.SlowCallThreshold = slowCallsCount ? TimeSpan.FromSeconds(30) : null;
+        var db = new ResilientDataSource(pool, options);
+
+        for (var i = 0; i < 2; i++)
+        {
+            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
+                static async (command, _, ct) =>
+                {
+                    command.CommandText = "SELECT pg_sleep(1)";
+                    return await command.ExecuteNonQueryAsync(ct);
+                },
+                0,
+                DbCallOptions.Idempotent));
+            Assert.Equal("57014", error.SqlState);
+        }
+
+        Assert.Equal(expected, db.Pipeline.CircuitBreaker!.State);
     }
 
     [Fact]
