@@ -25,22 +25,13 @@ internal static class LlmEndpoints
         // Draft or refine: "mode" = "draft" (default) writes about the prompt, "refine" improves the text given as prompt.
         app.MapPost("/llm/{provider}/generate", async (string provider, GenerateRequest request, FaultBoard board, HttpContext http) =>
         {
-            if (Find(provider) is not { } llm)
+            var (llm, early) = await EnterAsync(provider, request.Prompt, "prompt", board, http);
+            if (early is not null)
             {
-                return UnknownProvider(provider);
+                return early;
             }
 
-            if (await board.InjectAsync(llm.Name, http) is { } fault)
-            {
-                return fault;
-            }
-
-            if (string.IsNullOrWhiteSpace(request.Prompt))
-            {
-                return Results.Problem(statusCode: 422, title: "prompt is required", extensions: new Dictionary<string, object?> { ["errorId"] = "ERR_VALIDATION" });
-            }
-
-            var prompt = request.Prompt.Trim();
+            var prompt = request.Prompt!.Trim();
             var text = request.Mode == "refine"
                 ? $"{prompt} [refined by {llm.Name}]"
                 : $"[{llm.Name}] {prompt}: a deterministic draft of about {request.TargetWords ?? 300} words.";
@@ -52,28 +43,37 @@ internal static class LlmEndpoints
         // can choose whether the refine round runs.
         app.MapPost("/llm/{provider}/critique", async (string provider, CritiqueRequest request, FaultBoard board, HttpContext http) =>
         {
-            if (Find(provider) is not { } llm)
+            var (llm, early) = await EnterAsync(provider, request.Text, "text", board, http);
+            if (early is not null)
             {
-                return UnknownProvider(provider);
+                return early;
             }
 
-            if (await board.InjectAsync(llm.Name, http) is { } fault)
-            {
-                return fault;
-            }
-
-            if (string.IsNullOrWhiteSpace(request.Text))
-            {
-                return Results.Problem(statusCode: 422, title: "text is required", extensions: new Dictionary<string, object?> { ["errorId"] = "ERR_VALIDATION" });
-            }
-
-            var score = request.Text.Contains("[refined", StringComparison.Ordinal) ? 9
+            var score = request.Text!.Contains("[refined", StringComparison.Ordinal) ? 9
                 : request.Text.Contains("rough", StringComparison.OrdinalIgnoreCase) ? 5
                 : 8;
             var tokens = Tokens(request.Text) + 16;
             return Results.Ok(new CritiqueResponse(score, tokens, Cost(llm, tokens), llm.Name));
         });
         return app;
+    }
+
+    /// <summary>What every call does first: find the provider, apply its faults, check the input. A non-null result answers the call.</summary>
+    private static async Task<(LlmProvider Llm, IResult? Early)> EnterAsync(string provider, string? input, string field, FaultBoard board, HttpContext http)
+    {
+        if (Find(provider) is not { } llm)
+        {
+            return (Catalogue[0], UnknownProvider(provider));
+        }
+
+        if (await board.InjectAsync(llm.Name, http) is { } fault)
+        {
+            return (llm, fault);
+        }
+
+        return string.IsNullOrWhiteSpace(input)
+            ? (llm, Results.Problem(statusCode: 422, title: $"{field} is required", extensions: new Dictionary<string, object?> { ["errorId"] = "ERR_VALIDATION" }))
+            : (llm, null);
     }
 
     private static LlmProvider? Find(string name) => Array.Find(Catalogue, p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));

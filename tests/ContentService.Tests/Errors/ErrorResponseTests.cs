@@ -65,13 +65,7 @@ public sealed class ErrorResponseTests(PostgresFixture postgres)
         });
         using var client = factory.CreateClient();
         _ = factory.Services;
-        await using var blocker = new NpgsqlConnection(connectionString);
-        await blocker.OpenAsync();
-        await using var transaction = await blocker.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE content_tasks IN ACCESS EXCLUSIVE MODE", blocker, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
+        await using var tableLock = await TableLock.TakeAsync(connectionString, "content_tasks");
 
         using var response = await Json.GetAsync(client, "/api/tasks");
 
