@@ -26,7 +26,7 @@ public sealed class NpgsqlResilienceOptions
 
     /// <summary>Gets how failed attempts are retried (only those safe to retry; see <see cref="ResilientDataSource"/>).</summary>
     /// <value>Defaults to <see cref="RetryPresets.Database"/>: 3 retries, 100 ms base delay, 2 s cap, exponential backoff with decorrelated jitter.</value>
-    /// <remarks><see cref="RetryOptions.ShouldRetryException"/>, when set, can only narrow the retries, never add unsafe ones.</remarks>
+    /// <remarks><see cref="RetryOptions.ShouldHandle"/>, when set, can only narrow the retries, never add unsafe ones.</remarks>
     public RetryOptions Retry { get; } = RetryPresets.Database;
 
     /// <summary>Gets the circuit breaker settings of the database.</summary>
