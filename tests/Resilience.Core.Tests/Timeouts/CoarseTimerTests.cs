@@ -37,10 +37,13 @@ public sealed class CoarseTimerTests
         Assert.False(disarmed.IsCancellationRequested);
     }
 
-    [Fact]
-    public async Task TimeoutStrategy_SystemClockSyncWaitPastOneSecond_CancelledByTheCoarseTimer()
+    [Theory]
+    [InlineData(50)] // below the coarse timer's minimum: the runtime's timer queue (CancelAfter)
+    [InlineData(1000)] // the coarse timer
+    public async Task TimeoutStrategy_SystemClockSyncWait_IsCancelledAtTheLimit(int limitMs)
     {
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = Limit }, TimeProvider.System);
+        // Waits on the token's handle, as a blocking driver call would: only a timer armed before the call can release it.
+        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.FromMilliseconds(limitMs) }, TimeProvider.System);
 
         var outcome = await strategy.ExecuteOutcomeAsync(static (_, ct) =>
         {

@@ -110,22 +110,6 @@ public sealed class TimeoutArmingTests
     }
 
     [Fact]
-    public async Task TimeoutStrategy_SystemClockSyncWait_IsCancelledByTheRealTimer()
-    {
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.FromMilliseconds(50) }, TimeProvider.System);
-
-        // Waits on the token's handle, as a blocking driver call would: only a timer armed before the call can release it.
-        var outcome = await strategy.ExecuteOutcomeAsync(static (_, ct) =>
-        {
-            bool cancelled = ct.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));
-            ct.ThrowIfCancellationRequested();
-            return new ValueTask<bool>(cancelled);
-        }, 0, CancellationToken.None);
-
-        Assert.IsType<OperationTimeoutException>(outcome.Exception);
-    }
-
-    [Fact]
     public async Task Pipeline_TotalEndsDuringLaterAttempt_ThatAttemptIsCutAtTheTotalAndReportedAsTotal()
     {
         var kinds = new List<TimeoutKind>();
