@@ -49,7 +49,7 @@ public static class ResilienceHttpClientBuilderExtensions
     /// <summary>Adds the resilience handler, bound from <paramref name="section"/> (e.g. <c>Resilience:Http:{client}</c>) and validated at start-up.</summary>
     /// <param name="builder">The client's builder.</param>
     /// <param name="section">The section holding the option keys; an unknown key or an unparsable value is a start-up error naming its path.</param>
-    /// <param name="configure">Optional code applied after binding, e.g. to set <see cref="HttpResilienceOptions.IsTransient"/>.</param>
+    /// <param name="configure">Optional code applied after binding, e.g. to set <see cref="HttpResilienceOptions.ShouldHandleOutcome"/>.</param>
     /// <returns>The builder.</returns>
     public static IHttpClientBuilder AddResilienceHttpHandler(this IHttpClientBuilder builder, IConfiguration section, Action<HttpResilienceOptions>? configure = null)
     {

@@ -22,7 +22,7 @@ internal sealed class HttpResilienceEngine : IDisposable
     private readonly CircuitBreakerRegistry _breakers;
     private readonly bool _ownsBreakers;
     private readonly HttpResponseCache? _cache;
-    private readonly Func<Outcome<HttpResponseMessage>, bool>? _isTransient;
+    private readonly Func<Outcome<HttpResponseMessage>, bool>? _shouldHandleOutcome;
 
     public HttpResilienceEngine(string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers)
     {
@@ -47,7 +47,7 @@ internal sealed class HttpResilienceEngine : IDisposable
         MaxBufferedContentBytes = options.MaxBufferedContentBytes;
         FailureSurface = options.FailureSurface;
         MaxTrackedAuthorities = options.MaxTrackedAuthorities;
-        _isTransient = options.IsTransient;
+        _shouldHandleOutcome = options.ShouldHandleOutcome;
         if (options.RetryBudget.Enabled)
         {
             BudgetOptions = new Retry.RetryBudgetOptions
@@ -118,7 +118,7 @@ internal sealed class HttpResilienceEngine : IDisposable
     public int TrackedAuthorities => _authorities.Count;
 
     public bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
-        _isTransient is { } predicate ? predicate(outcome) : HttpAttemptClassifier.IsTransientByDefault(outcome);
+        _shouldHandleOutcome is { } predicate ? predicate(outcome) : HttpAttemptClassifier.IsTransientByDefault(outcome);
 
     /// <summary>Returns the pipelines of the authority <paramref name="requestUri"/> belongs to (for tests and diagnostics).</summary>
     public HttpAuthorityPipelines GetPipelines(Uri requestUri) => _authorities.Get(requestUri, out _);

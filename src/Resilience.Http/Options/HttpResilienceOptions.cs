@@ -151,7 +151,7 @@ public sealed class HttpResilienceOptions
     /// The caller's own cancellation never reaches the predicate: it always propagates as
     /// <see cref="OperationCanceledException"/>. Not bindable from configuration.
     /// </remarks>
-    public Func<Outcome<HttpResponseMessage>, bool>? IsTransient { get; set; }
+    public Func<Outcome<HttpResponseMessage>, bool>? ShouldHandleOutcome { get; set; }
 
     /// <summary>Gets a value indicating whether <see cref="TotalTimeout"/> was set (not derived).</summary>
     internal bool TotalTimeoutIsSet => _totalTimeout.HasValue;

@@ -20,7 +20,7 @@ internal static class HttpAttemptClassifier
 
     /// <summary>Applies the caller's predicate when there is one, else the default rule.</summary>
     public static bool IsTransient(HttpResilienceOptions options, Outcome<HttpResponseMessage> outcome) =>
-        options.IsTransient is { } predicate ? predicate(outcome) : IsTransientByDefault(outcome);
+        options.ShouldHandleOutcome is { } predicate ? predicate(outcome) : IsTransientByDefault(outcome);
 
     /// <summary>
     /// Returns whether an <see cref="OperationCanceledException"/> from an attempt is the handler's attempt timeout (not the

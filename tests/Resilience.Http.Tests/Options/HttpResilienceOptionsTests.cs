@@ -27,7 +27,7 @@ public sealed class HttpResilienceOptionsTests
         Assert.Equal(256 * 1024, options.CachedFallback.MaxBodyBytes);
         Assert.Equal(TimeSpan.FromMinutes(5), options.CachedFallback.MaxStaleness);
         Assert.Equal(HttpFailureSurface.Response503, options.FailureSurface);
-        Assert.Null(options.IsTransient);
+        Assert.Null(options.ShouldHandleOutcome);
         Assert.True(HttpResilienceOptionsValidator.Instance.Validate("llm", options).Succeeded);
     }
 

@@ -41,7 +41,7 @@ public sealed class HttpAttemptClassifierTests
     [Fact]
     public void IsTransient_CustomPredicate_Overrides()
     {
-        var options = new HttpResilienceOptions { IsTransient = static o => o.Result?.StatusCode == HttpStatusCode.NotFound };
+        var options = new HttpResilienceOptions { ShouldHandleOutcome = static o => o.Result?.StatusCode == HttpStatusCode.NotFound };
         using var notFound = new HttpResponseMessage(HttpStatusCode.NotFound);
         using var unavailable = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
 
