@@ -51,6 +51,9 @@ public sealed class TaskEventsTests(PostgresFixture postgres) : IAsyncLifetime
             ["Executor:Workers"] = "0",
             ["Events:MaxConnectionsPerClient"] = "1",
             ["Events:MaxConnections"] = "2",
+            ["Security:ApiKeys:alice"] = "alice-key-0123456789",
+            ["Security:ApiKeys:bob"] = "bob-key-0123456789ab",
+            ["Security:ApiKeys:carol"] = "carol-key-0123456789",
         });
         var id = await ServiceHarness.CreateTaskAsync(api, new { topic = "Popular task" });
         var url = new Uri($"/api/tasks/{id}/events", UriKind.Relative);
