@@ -4,13 +4,10 @@
 #   → break all (tasks fail clearly) → heal (breakers close) → stop the database (503 + Retry-After, readiness red)
 #   → restart it (recovery).
 #
-# By default it starts its own stack with scripts/run-sample.sh (throwaway PostgreSQL, fake providers, service) with
-# short break durations so the walk-through takes about two minutes, and stops it at the end. To use a stack that is
-# already running, set all of:
-#   SERVICE_URL    e.g. http://127.0.0.1:5080
-#   PROVIDERS_URL  e.g. http://127.0.0.1:5090
-#   API_KEY        a key the service accepts for writes
-#   PG_DIR         the PostgreSQL directory given to scripts/postgres.sh (PG_DIR of run-sample.sh)
+# It uses the stack scripts/run-sample.sh is running (found through its STATE_FILE, default
+# /tmp/resilience-sample.env), or else starts its own with run-sample.sh — with short break durations so the
+# walk-through takes about two minutes — and stops it at the end. SERVICE_URL, PROVIDERS_URL, API_KEY and PG_DIR (the
+# directory given to scripts/postgres.sh) may also be set by hand.
 # Needs curl and jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,24 +23,35 @@ fail() { echo "demo.sh: $*" >&2; exit 1; }
 
 # --- the stack -------------------------------------------------------------------------------------------------------
 runner=
-if [ -z "${SERVICE_URL:-}" ]; then
-  port=${PORT:-5080} providers_port=${PROVIDERS_PORT:-5090}
-  SERVICE_URL="http://127.0.0.1:$port" PROVIDERS_URL="http://127.0.0.1:$providers_port"
-  PG_DIR=$(mktemp -d -u /tmp/resilience-demo-pg-XXXXXX)
-  API_KEY="demo-$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+state_file=${STATE_FILE:-/tmp/resilience-sample.env}
+if [ -z "${SERVICE_URL:-}" ] && [ -f "$state_file" ]; then
+  # shellcheck disable=SC1090
+  . "$state_file"
+  curl -fsS "$SERVICE_URL/health/live" >/dev/null 2>&1 || fail "$state_file names $SERVICE_URL, which does not answer"
+  echo "demo.sh: using the stack run-sample.sh started ($SERVICE_URL)"
+elif [ -z "${SERVICE_URL:-}" ]; then
+  state_file=$(mktemp -u /tmp/resilience-demo-XXXXXX.env)
   log=$(mktemp /tmp/resilience-demo-XXXXXX.log)
   echo "demo.sh: starting the stack with scripts/run-sample.sh (log: $log)"
-  # Shorter breaks than the defaults so breakers close within the demo; everything else as configured.
-  PORT=$port PROVIDERS_PORT=$providers_port PG_DIR=$PG_DIR \
-    Security__ApiKeys__demo="$API_KEY" \
+  # Shorter breaks and metrics cache than the defaults, so the walk-through sees them end; the rest as configured.
+  STATE_FILE=$state_file \
     Resilience__Http__llm__BreakDuration=00:00:10 \
     Database__CircuitBreaker__BreakDuration=00:00:05 \
-    StatusPage__CostCacheDuration=00:00:01 \
+    Metrics__CacheDuration=00:00:01 \
     bash "$root/scripts/run-sample.sh" >"$log" 2>&1 &
   runner=$!
   trap 'kill -TERM "$runner" 2>/dev/null; wait "$runner" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 300); do
+    [ -f "$state_file" ] && break
+    kill -0 "$runner" 2>/dev/null || fail "run-sample.sh stopped; see $log"
+    sleep 1
+  done
+  [ -f "$state_file" ] || fail "run-sample.sh did not start within 300 s; see $log"
+  # shellcheck disable=SC1090
+  . "$state_file"
 fi
-: "${PROVIDERS_URL:?set PROVIDERS_URL}" "${API_KEY:?set API_KEY}" "${PG_DIR:?set PG_DIR}"
+: "${SERVICE_URL:?set SERVICE_URL}" "${PROVIDERS_URL:?set PROVIDERS_URL}" "${API_KEY:?set API_KEY}" "${PG_DIR:?set PG_DIR}"
+SERVICE_URL=${SERVICE_URL%/} PROVIDERS_URL=${PROVIDERS_URL%/}
 
 # Polls a command until it succeeds or the time is up.
 wait_for() {
@@ -62,8 +70,9 @@ breakers() { status_data | jq -r '.breakers[] | "\(.name): \(.state)"' | sed 's/
 breaker_state() { status_data | jq -r --arg p "$1" '[.breakers[] | select(.name | startswith($p)) | .state][0] // "none"'; }
 breaker_is() { [ "$(breaker_state "$1")" = "$2" ]; }
 costs() {
-  status_data | jq -r '.costs | if .errorId then "costs unavailable (\(.errorId))"
-    else (.providers[] | "\(.provider): \(.calls) calls, \(.tokens) tokens, $\(.costUsd)") end' | sed 's/^/   cost /'
+  status_data | jq -r '.costs | if .errorId then "unavailable (\(.errorId))"
+    else (if .isStale then "served stale, computed \(.readAt[11:19]): \(.message)" else empty end),
+      (.providers[] | "\(.provider): \(.calls) calls, \(.tokens) tokens, $\(.costUsd)") end' | sed 's/^/   cost /'
 }
 fault() { curl -fsS -X PUT "$PROVIDERS_URL/faults/$1" -H 'content-type: application/json' -d "$2" >/dev/null; }
 heal() { curl -fsS -X DELETE "$PROVIDERS_URL/faults" >/dev/null; }
@@ -164,7 +173,7 @@ step "6. Restart the database: the service recovers by itself"
 bash "$root/scripts/postgres.sh" resume "$PG_DIR" 2>/dev/null
 wait_for "readiness to go green" 120 ready_is 200
 say "readiness: 200"
-wait_for "the database breaker to close" 60 database_serves
+wait_for "the database breaker to close" 120 database_serves
 say "GET /api/tasks: $(http_code "$SERVICE_URL/api/tasks")"
 run_tasks "back again" 2
 breakers

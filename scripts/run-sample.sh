@@ -40,6 +40,11 @@ dotnet build samples/ContentService/ContentService.csproj -c Release --nologo -v
 providers_bin=$root/samples/FakeProviders/bin/Release/net10.0
 service_bin=$root/samples/ContentService/bin/Release/net10.0
 
+# Sign-in: the fake GitHub-like provider and the service share a client id and a secret made for this run only.
+export OAuth__ClientId=content-service-sample
+OAuth__ClientSecret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+export OAuth__ClientSecret
+
 providers="http://127.0.0.1:$providers_port"
 dotnet "$providers_bin/FakeProviders.dll" --contentRoot "$providers_bin" --urls "$providers" &
 pids+=($!)
@@ -72,6 +77,7 @@ Content service: $url
   create a task:    curl -s -X POST $url/api/tasks -H 'X-Api-Key: $api_key' -H 'content-type: application/json' -d '{"topic":"circuit breakers"}'
   watch it:         curl -N $url/api/tasks/<id>/events
   metrics:          $url/api/metrics    OpenAPI: $url/openapi/v1.json    readiness: $url/health/ready
+  status page:      $url/status         sign in (issues a key): $url/auth/signin
 Fake providers:  $providers   (providers: local, budget, premium; CMS: cms)
   break one:        curl -X PUT $providers/faults/local -H 'content-type: application/json' -d '{"outage":true}'
   heal all:         curl -X DELETE $providers/faults

@@ -24,11 +24,11 @@ internal sealed class ResilienceMeterRecorder : IHostedService, IDisposable
     // Instrument → the label shown on the page and the tag that says "which kind" within it.
     private static readonly Dictionary<string, (string Metric, string? DetailTag)> Counted = new(StringComparer.Ordinal)
     {
+        // Also counts the HTTP handler's retries (its pipelines are Core's, named like its breakers), so not resilience.http.retries too.
         ["resilience.retry.attempts"] = ("retries", null),
-        [HttpResilienceTelemetry.RetriesInstrument] = ("retries", HttpResilienceTelemetry.AuthorityTag),
         ["resilience.retry.budget_exhausted"] = ("retry budget exhausted", null),
         ["resilience.fallback.served"] = ("fallbacks served", ResilienceTelemetry.FallbackKindTag),
-        [HttpResilienceTelemetry.HandledInstrument] = ("answered by the handler", HttpResilienceTelemetry.OutcomeTag),
+        [HttpResilienceTelemetry.HandledInstrument] = ("answered by the HTTP handler itself", HttpResilienceTelemetry.OutcomeTag),
         ["resilience.circuit_breaker.rejections"] = ("rejected by an open circuit", null),
         ["resilience.timeout.timeouts"] = ("timeouts", ResilienceTelemetry.TimeoutKindTag),
         ["resilience.rate_limiter.rejections"] = ("rate limited", null),

@@ -14,12 +14,11 @@ internal static class StatusPageExtensions
     private const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    /// <summary>Adds the recorders behind the page, bound from <c>StatusPage</c>, plus the default provider-cost source (<c>task_costs</c>).</summary>
+    /// <summary>Adds the recorders behind the page, bound from <c>StatusPage</c>; provider costs come from the service's metrics.</summary>
     public static IServiceCollection AddStatusPage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StatusPageOptions>().Bind(configuration.GetSection(StatusPageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IProviderCostSource, DatabaseProviderCostSource>();
         services.AddSingleton<ProviderCostPanel>();
         services.AddSingleton<ResilienceMeterRecorder>();
         services.AddHostedService(static sp => sp.GetRequiredService<ResilienceMeterRecorder>());

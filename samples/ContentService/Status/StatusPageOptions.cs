@@ -20,10 +20,6 @@ internal sealed class StatusPageOptions
     [Range(1, 1_000)]
     public int TransitionsPerBreaker { get; set; } = 20;
 
-    /// <summary>How long provider costs are reused before the database is asked again. Default 15 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan CostCacheDuration { get; set; } = TimeSpan.FromSeconds(15);
-
     /// <summary>How often the page asks for fresh data. Default 2 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.250", "00:05:00")]
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);

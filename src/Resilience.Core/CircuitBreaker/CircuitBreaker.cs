@@ -14,7 +14,7 @@ namespace Resilience.CircuitBreaking;
 /// and at most one write (none in consecutive mode while no failure is pending). Locks are taken only on state changes.</para>
 /// <para>Use <see cref="TryAcquire"/> with the returned <see cref="CircuitPermit"/> to fast-fail without exceptions, the
 /// <c>Execute</c>/<c>ExecuteAsync</c> overloads (which throw <see cref="BrokenCircuitException"/> when rejected), or
-/// <c>ExecuteOutcomeAsync</c> (which never throws). Results are judged by an optional <c>isFailure</c> predicate, so
+/// <c>ExecuteOutcomeAsync</c> (which never throws). Results are judged by an optional <c>shouldHandleResult</c> predicate, so
 /// they are never boxed; exceptions by <see cref="CircuitBreakerOptions.ShouldHandle"/>. Cancellation requested by the
 /// caller's token never counts as a failure.</para>
 /// </remarks>
@@ -161,20 +161,20 @@ public sealed class CircuitBreaker
         return ExecuteCoreAsync(operation, state, null, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="operation"/> through the breaker; results for which <paramref name="isFailure"/> returns <see langword="true"/> count as failures (and are still returned).</summary>
+    /// <summary>Runs <paramref name="operation"/> through the breaker; results for which <paramref name="shouldHandleResult"/> returns <see langword="true"/> count as failures (and are still returned).</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
     /// <param name="operation">The operation.</param>
     /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
     /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
     /// <returns>The operation's result.</returns>
     /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> isFailure, CancellationToken cancellationToken)
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> shouldHandleResult, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(isFailure);
-        return ExecuteCoreAsync(operation, state, isFailure, cancellationToken);
+        ArgumentNullException.ThrowIfNull(shouldHandleResult);
+        return ExecuteCoreAsync(operation, state, shouldHandleResult, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> through the breaker (convenience overload; a capturing lambda allocates).</summary>
@@ -206,19 +206,19 @@ public sealed class CircuitBreaker
         return ExecuteOutcomeCoreAsync(operation, state, null, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="operation"/> through the breaker, judging results with <paramref name="isFailure"/>, and returns its outcome instead of throwing.</summary>
+    /// <summary>Runs <paramref name="operation"/> through the breaker, judging results with <paramref name="shouldHandleResult"/>, and returns its outcome instead of throwing.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
     /// <param name="operation">The operation.</param>
     /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
     /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
     /// <returns>The result, the operation's exception, or a cached <see cref="BrokenCircuitException"/> when rejected.</returns>
-    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> isFailure, CancellationToken cancellationToken)
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> shouldHandleResult, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(isFailure);
-        return ExecuteOutcomeCoreAsync(operation, state, isFailure, cancellationToken);
+        ArgumentNullException.ThrowIfNull(shouldHandleResult);
+        return ExecuteOutcomeCoreAsync(operation, state, shouldHandleResult, cancellationToken);
     }
 
     /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, passing <paramref name="state"/>.</summary>
@@ -235,19 +235,19 @@ public sealed class CircuitBreaker
         return ExecuteCore(operation, state, null);
     }
 
-    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, judging results with <paramref name="isFailure"/>.</summary>
+    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, judging results with <paramref name="shouldHandleResult"/>.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
     /// <param name="operation">The operation.</param>
     /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
     /// <returns>The operation's result.</returns>
     /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public TResult Execute<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool> isFailure)
+    public TResult Execute<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool> shouldHandleResult)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(isFailure);
-        return ExecuteCore(operation, state, isFailure);
+        ArgumentNullException.ThrowIfNull(shouldHandleResult);
+        return ExecuteCore(operation, state, shouldHandleResult);
     }
 
     /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker (convenience overload).</summary>
@@ -721,7 +721,7 @@ public sealed class CircuitBreaker
 
     internal BrokenCircuitException CreateRejection(in CircuitPermit refused) => new(Name, refused.RefusedBy, refused.RemainingBreak);
 
-    private ValueTask<TResult> ExecuteCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private ValueTask<TResult> ExecuteCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         if (!TryAcquire(out var permit))
         {
@@ -742,14 +742,14 @@ public sealed class CircuitBreaker
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
-            RecordResult(in permit, result, isFailure);
+            RecordResult(in permit, result, shouldHandleResult);
             return new ValueTask<TResult>(result);
         }
 
-        return AwaitAsync(pending, permit, isFailure, cancellationToken);
+        return AwaitAsync(pending, permit, shouldHandleResult, cancellationToken);
     }
 
-    private async ValueTask<TResult> AwaitAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private async ValueTask<TResult> AwaitAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         TResult result;
         try
@@ -762,18 +762,18 @@ public sealed class CircuitBreaker
             throw;
         }
 
-        RecordResult(in permit, result, isFailure);
+        RecordResult(in permit, result, shouldHandleResult);
         return result;
     }
 
     // Inlined so an open circuit's non-throwing rejection costs about what TryAcquire does; the call itself is not.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken) =>
+    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) =>
         TryAcquire(out var permit)
-            ? RunOutcomeAsync(permit, operation, state, isFailure, cancellationToken)
+            ? RunOutcomeAsync(permit, operation, state, shouldHandleResult, cancellationToken)
             : new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
 
-    private ValueTask<Outcome<TResult>> RunOutcomeAsync<TState, TResult>(CircuitPermit permit, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private ValueTask<Outcome<TResult>> RunOutcomeAsync<TState, TResult>(CircuitPermit permit, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         ValueTask<TResult> pending;
         try
@@ -789,14 +789,14 @@ public sealed class CircuitBreaker
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
-            RecordResult(in permit, result, isFailure);
+            RecordResult(in permit, result, shouldHandleResult);
             return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result));
         }
 
-        return AwaitOutcomeAsync(pending, permit, isFailure, cancellationToken);
+        return AwaitOutcomeAsync(pending, permit, shouldHandleResult, cancellationToken);
     }
 
-    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         TResult result;
         try
@@ -809,11 +809,11 @@ public sealed class CircuitBreaker
             return Outcome.FromException<TResult>(e);
         }
 
-        RecordResult(in permit, result, isFailure);
+        RecordResult(in permit, result, shouldHandleResult);
         return Outcome.FromResult(result);
     }
 
-    private TResult ExecuteCore<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool>? isFailure)
+    private TResult ExecuteCore<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool>? shouldHandleResult)
     {
         if (!TryAcquire(out var permit))
         {
@@ -831,13 +831,13 @@ public sealed class CircuitBreaker
             throw;
         }
 
-        RecordResult(in permit, result, isFailure);
+        RecordResult(in permit, result, shouldHandleResult);
         return result;
     }
 
     /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under a permit.</summary>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         if (!TryAcquire(out var permit))
         {
@@ -858,14 +858,14 @@ public sealed class CircuitBreaker
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
-            RecordOutcome(in permit, in outcome, isFailure, cancellationToken);
+            RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
             return new ValueTask<Outcome<TResult>>(outcome);
         }
 
-        return AwaitCoreAsync(pending, permit, isFailure, cancellationToken);
+        return AwaitCoreAsync(pending, permit, shouldHandleResult, cancellationToken);
     }
 
-    private async ValueTask<Outcome<TResult>> AwaitCoreAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private async ValueTask<Outcome<TResult>> AwaitCoreAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         Outcome<TResult> outcome;
         try
@@ -877,11 +877,11 @@ public sealed class CircuitBreaker
             outcome = Outcome.FromException<TResult>(e);
         }
 
-        RecordOutcome(in permit, in outcome, isFailure, cancellationToken);
+        RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
         return outcome;
     }
 
-    private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         if (outcome.HasException)
         {
@@ -889,14 +889,14 @@ public sealed class CircuitBreaker
         }
         else
         {
-            RecordResult(in permit, outcome.Result!, isFailure);
+            RecordResult(in permit, outcome.Result!, shouldHandleResult);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RecordResult<TResult>(in CircuitPermit permit, TResult result, Func<TResult, bool>? isFailure)
+    private static void RecordResult<TResult>(in CircuitPermit permit, TResult result, Func<TResult, bool>? shouldHandleResult)
     {
-        if (isFailure is not null && isFailure(result))
+        if (shouldHandleResult is not null && shouldHandleResult(result))
         {
             permit.Failed();
         }

@@ -111,7 +111,7 @@ public sealed class CircuitBreakerOptions
     /// <value>Default: <see langword="null"/> (every exception counts).</value>
     /// <remarks>
     /// Cancellation requested by the caller's token never counts, whatever this returns. Results are judged by the
-    /// <c>isFailure</c> argument of the generic <c>Execute</c> overloads, so no result is ever boxed.
+    /// <c>shouldHandleResult</c> argument of the generic <c>Execute</c> overloads, so no result is ever boxed.
     /// </remarks>
     public Func<Exception, bool>? ShouldHandle { get; set; }
 

@@ -42,9 +42,9 @@ internal sealed class PipelineEngine
     public RetryStrategy? Retry => _retry;
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
-        var call = new Call<TState, TResult>(this, operation, state, isFailure);
+        var call = new Call<TState, TResult>(this, operation, state, shouldHandleResult);
         return _limiter is null
             ? TotalTimeout(call, cancellationToken)
             : _limiter.ExecuteCoreAsync(static (c, ct) => TotalTimeout(c, ct), call, cancellationToken);
@@ -86,7 +86,7 @@ internal sealed class PipelineEngine
 
     private static ValueTask<Outcome<TResult>> Breaker<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
         call.Engine._breaker is { } breaker
-            ? breaker.ExecuteCoreAsync(static (c, ct) => AttemptTimeout(c, ct), call, call.IsFailure, cancellationToken)
+            ? breaker.ExecuteCoreAsync(static (c, ct) => AttemptTimeout(c, ct), call, call.ShouldHandleResult, cancellationToken)
             : AttemptTimeout(call, cancellationToken);
 
     private static ValueTask<Outcome<TResult>> AttemptTimeout<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken) =>
@@ -100,12 +100,12 @@ internal sealed class PipelineEngine
     /// <summary>Everything one execution needs, passed by value through the layers so no closure is allocated.</summary>
     private readonly struct Call<TState, TResult>
     {
-        public Call(PipelineEngine engine, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure)
+        public Call(PipelineEngine engine, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult)
         {
             Engine = engine;
             Operation = operation;
             State = state;
-            IsFailure = isFailure;
+            ShouldHandleResult = shouldHandleResult;
             Deadline = RetryStrategy.NoDeadline;
         }
 
@@ -121,7 +121,7 @@ internal sealed class PipelineEngine
 
         public TState State { get; }
 
-        public Func<TResult, bool>? IsFailure { get; }
+        public Func<TResult, bool>? ShouldHandleResult { get; }
 
         /// <summary>When the total timeout fires, in <see cref="Time.MonotonicClock"/> time; <see cref="RetryStrategy.NoDeadline"/> without one.</summary>
         public long Deadline { get; }

@@ -31,7 +31,7 @@ public class RetryOptions
         Backoff = other.Backoff;
         BackoffFactor = other.BackoffFactor;
         Jitter = other.Jitter;
-        ShouldRetryException = other.ShouldRetryException;
+        ShouldHandle = other.ShouldHandle;
         Budget = other.Budget;
     }
 
@@ -73,9 +73,9 @@ public class RetryOptions
     /// </value>
     /// <remarks>
     /// Whatever the predicate says, nothing is retried once the caller's token is cancelled.
-    /// <see cref="RetryOptions{TResult}.ShouldRetry"/>, when set, replaces this predicate.
+    /// <see cref="RetryOptions{TResult}.ShouldHandleOutcome"/>, when set, replaces this predicate.
     /// </remarks>
-    public Func<Exception, bool>? ShouldRetryException { get; set; }
+    public Func<Exception, bool>? ShouldHandle { get; set; }
 
     /// <summary>Gets or sets the retry budget shared by all calls to one dependency.</summary>
     /// <value>Defaults to <see langword="null"/>: retries are limited only by <see cref="MaxRetries"/>.</value>
@@ -89,7 +89,7 @@ public class RetryOptions
     internal virtual TypedCallbacks GetTypedCallbacks() => default;
 
     /// <summary>The callbacks of <see cref="RetryOptions{TResult}"/>, stored untyped so the strategy itself is not generic.</summary>
-    internal readonly record struct TypedCallbacks(Delegate? ShouldRetry, Delegate? RetryAfter, Delegate? OnRetry, Delegate? OnRetriesStopped);
+    internal readonly record struct TypedCallbacks(Delegate? ShouldHandleOutcome, Delegate? RetryAfter, Delegate? OnRetry, Delegate? OnRetriesStopped);
 }
 
 /// <summary>Retry options with typed callbacks over the outcome: retry on results, Retry-After hints, a retry callback.</summary>
@@ -113,7 +113,7 @@ public sealed class RetryOptions<TResult> : RetryOptions
     {
         if (other is RetryOptions<TResult> typed)
         {
-            ShouldRetry = typed.ShouldRetry;
+            ShouldHandleOutcome = typed.ShouldHandleOutcome;
             RetryAfter = typed.RetryAfter;
             OnRetry = typed.OnRetry;
             OnRetriesStopped = typed.OnRetriesStopped;
@@ -123,10 +123,10 @@ public sealed class RetryOptions<TResult> : RetryOptions
     /// <summary>Gets or sets which outcomes (exceptions or results) are worth a retry.</summary>
     /// <value>
     /// Defaults to <see langword="null"/>: results are never retried and exceptions follow
-    /// <see cref="RetryOptions.ShouldRetryException"/>.
+    /// <see cref="RetryOptions.ShouldHandle"/>.
     /// </value>
     /// <remarks>Called for every outcome, including first-try successes, so keep it cheap.</remarks>
-    public Func<Outcome<TResult>, bool>? ShouldRetry { get; set; }
+    public Func<Outcome<TResult>, bool>? ShouldHandleOutcome { get; set; }
 
     /// <summary>Gets or sets a function reading a Retry-After hint from a failed outcome.</summary>
     /// <value>Defaults to <see langword="null"/>: the computed backoff delay is used.</value>
@@ -151,5 +151,5 @@ public sealed class RetryOptions<TResult> : RetryOptions
 
     internal override Type? ResultType => typeof(TResult);
 
-    internal override TypedCallbacks GetTypedCallbacks() => new(ShouldRetry, RetryAfter, OnRetry, OnRetriesStopped);
+    internal override TypedCallbacks GetTypedCallbacks() => new(ShouldHandleOutcome, RetryAfter, OnRetry, OnRetriesStopped);
 }

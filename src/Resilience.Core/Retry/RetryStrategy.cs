@@ -31,8 +31,8 @@ public sealed class RetryStrategy
     private readonly RetrySchedule _schedule;
     private readonly int _maxRetries;
     private readonly Type? _resultType;
-    private readonly Func<Exception, bool>? _shouldRetryException;
-    private readonly Delegate? _shouldRetry;
+    private readonly Func<Exception, bool>? _shouldHandle;
+    private readonly Delegate? _shouldHandleOutcome;
     private readonly Delegate? _retryAfter;
     private readonly Delegate? _onRetry;
     private readonly Delegate? _onRetriesStopped;
@@ -64,10 +64,10 @@ public sealed class RetryStrategy
         _schedule = new RetrySchedule(options);
         _maxRetries = options.MaxRetries;
         _resultType = options.ResultType;
-        _shouldRetryException = options.ShouldRetryException;
+        _shouldHandle = options.ShouldHandle;
         _budget = options.Budget;
         var callbacks = options.GetTypedCallbacks();
-        _shouldRetry = callbacks.ShouldRetry;
+        _shouldHandleOutcome = callbacks.ShouldHandleOutcome;
         _retryAfter = callbacks.RetryAfter;
         _onRetry = callbacks.OnRetry;
         _onRetriesStopped = callbacks.OnRetriesStopped;
@@ -139,7 +139,7 @@ public sealed class RetryStrategy
         Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var shouldRetry = ShouldRetryFor<TResult>();
+        var shouldRetry = ShouldHandleOutcomeFor<TResult>();
         Outcome<TResult> outcome;
         try
         {
@@ -214,7 +214,7 @@ public sealed class RetryStrategy
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt, TState state, long deadline, CancellationToken cancellationToken)
     {
-        var shouldRetry = ShouldRetryFor<TResult>();
+        var shouldRetry = ShouldHandleOutcomeFor<TResult>();
         ValueTask<Outcome<TResult>> task;
         try
         {
@@ -343,10 +343,10 @@ public sealed class RetryStrategy
         in Outcome<TResult> outcome, int retriesDone, ref double jitterState, long deadline, CancellationToken cancellationToken, out TimeSpan delay)
     {
         delay = TimeSpan.Zero;
-        var shouldRetry = ShouldRetryFor<TResult>();
+        var shouldRetry = ShouldHandleOutcomeFor<TResult>();
         bool retryable = shouldRetry is not null
             ? shouldRetry(outcome)
-            : outcome.HasException && (_shouldRetryException?.Invoke(outcome.Exception!) ?? outcome.Exception is not OperationCanceledException);
+            : outcome.HasException && (_shouldHandle?.Invoke(outcome.Exception!) ?? outcome.Exception is not OperationCanceledException);
 
         if (!retryable)
         {
@@ -467,7 +467,7 @@ public sealed class RetryStrategy
 
     /// <summary>The typed outcome predicate, after checking the options were made for <typeparamref name="TResult"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Func<Outcome<TResult>, bool>? ShouldRetryFor<TResult>()
+    private Func<Outcome<TResult>, bool>? ShouldHandleOutcomeFor<TResult>()
     {
         if (_resultType is null)
         {
@@ -479,7 +479,7 @@ public sealed class RetryStrategy
             ThrowResultTypeMismatch(typeof(TResult));
         }
 
-        return _shouldRetry is null ? null : Unsafe.As<Func<Outcome<TResult>, bool>>(_shouldRetry);
+        return _shouldHandleOutcome is null ? null : Unsafe.As<Func<Outcome<TResult>, bool>>(_shouldHandleOutcome);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -49,7 +49,7 @@ internal sealed class HttpAuthorityPipelines
                 Backoff = RetryBackoff.Exponential,
                 Jitter = RetryJitter.Decorrelated,
                 Budget = Budget,
-                ShouldRetry = ShouldRetry,
+                ShouldHandleOutcome = ShouldRetry,
                 RetryAfter = RetryAfter,
                 OnRetry = OnRetry,
             });
@@ -80,7 +80,7 @@ internal sealed class HttpAuthorityPipelines
         builder.AddTotalTimeout(_engine.TotalTimeout)
             .AddCircuitBreaker(Breaker)
             .AddAttemptTimeout(_engine.AttemptTimeout)
-            .HandleResult(IsFailedResponse);
+            .ShouldHandleResult(IsFailedResponse);
         if (retry is not null)
         {
             builder.AddRetry(retry);

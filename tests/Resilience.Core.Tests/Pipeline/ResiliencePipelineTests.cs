@@ -95,11 +95,11 @@ public sealed class ResiliencePipelineTests
     }
 
     [Fact]
-    public async Task HandleResult_FailedResultsAreRetried_AndReplacedByFallback()
+    public async Task ShouldHandleResult_FailedResultsAreRetried_AndReplacedByFallback()
     {
         var cache = new CachedFallback<string, int>("status", new CachedFallbackOptions(), timeProvider: _time);
         var pipeline = new ResiliencePipelineBuilder<int>("status") { TimeProvider = _time }
-            .HandleResult(static status => status >= 500)
+            .ShouldHandleResult(static status => status >= 500)
             .AddFallback(cache)
             .AddRetry(new RetryOptions { MaxRetries = 2, BaseDelay = TimeSpan.Zero })
             .Build();
