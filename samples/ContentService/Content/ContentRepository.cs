@@ -89,7 +89,7 @@ internal sealed class ContentRepository(ResilientDataSource db)
             }
         }, (id, imageId), System.Data.IsolationLevel.ReadCommitted, DbCallOptions.Idempotent, ct);
 
-    /// <summary>Deletes the content and queues its image's delete in one transaction; null when it does not exist.</summary>
+    /// <summary>Deletes the content and queues its image's delete in one transaction; Found is false when it does not exist.</summary>
     public ValueTask<(bool Found, string? ImageId)> DeleteAsync(Guid id, CancellationToken ct) =>
         db.InTransactionAsync(static async (command, id, ct) =>
         {
@@ -116,5 +116,8 @@ internal sealed class ContentRepository(ResilientDataSource db)
             }
 
             return (true, imageId);
-        }, id, System.Data.IsolationLevel.ReadCommitted, DbCallOptions.Idempotent, ct);
+
+            // Not idempotent: run again after a lost commit acknowledgement it would find nothing and answer "not found"
+            // for a delete that happened, so that case surfaces as ERR_UNKNOWN_OUTCOME instead.
+        }, id, System.Data.IsolationLevel.ReadCommitted, default, ct);
 }

@@ -4,6 +4,7 @@ using ContentService.Errors;
 using ContentService.Security;
 using ContentService.Tasks;
 using Microsoft.Extensions.Options;
+using Resilience.Npgsql;
 
 namespace ContentService.Events;
 
@@ -103,7 +104,13 @@ internal static class TaskEventsEndpoint
                 else
                 {
                     ct.ThrowIfCancellationRequested();
-                    var read = await tasks.GetAsync(current.Id, ct);
+                    var (read, databaseFailed) = await TryReadAsync(tasks, current.Id, ct);
+                    if (databaseFailed)
+                    {
+                        // The database is out for now: keep the stream open and read again at the next poll.
+                        continue;
+                    }
+
                     if (read is null)
                     {
                         yield break;
@@ -124,6 +131,18 @@ internal static class TaskEventsEndpoint
         {
             // The read still pending ends when the subscription closes; its outcome is of no interest.
             next?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private static async Task<(TaskResponse? Task, bool DatabaseFailed)> TryReadAsync(TaskRepository tasks, Guid id, CancellationToken ct)
+    {
+        try
+        {
+            return (await tasks.GetAsync(id, ct), false);
+        }
+        catch (DatabaseException)
+        {
+            return (null, true);
         }
     }
 

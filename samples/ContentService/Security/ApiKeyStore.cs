@@ -42,6 +42,13 @@ internal sealed class ApiKeyStore
     /// <summary>The loggable id of a presented key (valid or not).</summary>
     public static string KeyIdOf(string key) => HashHex(key)[..12];
 
+    /// <summary>The loggable id of <paramref name="presentedKey"/> when it is a configured key, else null; no I/O, for the rate limiter's partitioning.</summary>
+    public string? ConfiguredKeyId(string presentedKey)
+    {
+        var hex = HashHex(presentedKey);
+        return _configured.ContainsKey(hex) ? hex[..12] : null;
+    }
+
     /// <summary>Returns who owns <paramref name="presentedKey"/>, or null when it is unknown or expired.</summary>
     /// <exception cref="DatabaseException">The issued keys could not be read (never reported as "invalid key").</exception>
     public async ValueTask<ApiKeyIdentity?> ValidateAsync(string presentedKey, CancellationToken ct)

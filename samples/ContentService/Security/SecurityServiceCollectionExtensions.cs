@@ -43,9 +43,14 @@ internal static class SecurityServiceCollectionExtensions
         return app;
     }
 
-    /// <summary>A client is its API key (by hash, so a key never sits in memory as a dictionary key) or, without one, its address.</summary>
+    /// <summary>
+    /// A client is its configured API key (by hash id) or else its address. A key is known without I/O only when it is
+    /// configured; any other key (issued at sign-in, or made up) counts as its address, so rotating invented keys never
+    /// buys a fresh allowance.
+    /// </summary>
     internal static string ClientKey(HttpContext http) =>
-        ApiKeyIdentityFeature.PresentedKey(http) is { Length: > 0 } key
-            ? "key:" + ApiKeyStore.KeyIdOf(key)
+        ApiKeyIdentityFeature.PresentedKey(http) is { Length: > 0 and <= 256 } key
+            && http.RequestServices.GetRequiredService<ApiKeyStore>().ConfiguredKeyId(key) is { } keyId
+            ? "key:" + keyId
             : "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

@@ -51,6 +51,9 @@ public sealed class TaskEventsTests(PostgresFixture postgres) : IAsyncLifetime
             ["Executor:Workers"] = "0",
             ["Events:MaxConnectionsPerClient"] = "1",
             ["Events:MaxConnections"] = "2",
+            ["Security:ApiKeys:alice"] = "alice-key-0123456789",
+            ["Security:ApiKeys:bob"] = "bob-key-0123456789ab",
+            ["Security:ApiKeys:carol"] = "carol-key-0123456789",
         });
         var id = await ServiceHarness.CreateTaskAsync(api, new { topic = "Popular task" });
         var url = new Uri($"/api/tasks/{id}/events", UriKind.Relative);
@@ -94,6 +97,37 @@ public sealed class TaskEventsTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.False(await events.MoveNextAsync());
         using var again = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Events_DatabaseOutageWhileStreaming_StreamStaysOpen_AndDeliversTheNextChange()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync();
+        await using var api = new ContentServiceFactory(server.ConnectionString, settings: new Dictionary<string, string?>
+        {
+            ["Executor:Workers"] = "0",
+            ["Events:PollInterval"] = "00:00:00.050",
+            ["Database:Retry:MaxRetries"] = "0",
+        });
+        var id = await ServiceHarness.CreateTaskAsync(api, new { topic = "Outlives an outage" });
+        using var client = api.CreateClient();
+        using var response = await client.GetAsync(new Uri($"/api/tasks/{id}/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        await using var events = SseParser.Create(stream).EnumerateAsync().GetAsyncEnumerator();
+        Assert.True(await events.MoveNextAsync());
+
+        // Polls during the outage fail; the stream must neither end nor break.
+        await server.PauseAsync();
+        await server.ResumeAsync();
+        await using (var dataSource = Npgsql.NpgsqlDataSource.Create(server.ConnectionString))
+        await using (var cancel = dataSource.CreateCommand($"UPDATE content_tasks SET status = 'cancelled', stage = 'cancelled' WHERE id = '{id}'"))
+        {
+            await cancel.ExecuteNonQueryAsync();
+        }
+
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal("cancelled", events.Current.EventType);
+        Assert.False(await events.MoveNextAsync());
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public sealed class LimitsTests(PostgresFixture postgres)
             ["Executor:Workers"] = "0",
             ["RateLimiting:PermitsPerWindow"] = "3",
             ["RateLimiting:Window"] = "00:10:00",
+            ["Security:ApiKeys:other"] = "another-client-key-0000",
         });
         using var writer = factory.CreateWriter();
         using var other = factory.CreateClient();
@@ -40,6 +41,29 @@ public sealed class LimitsTests(PostgresFixture postgres)
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
         Assert.Equal(HttpStatusCode.OK, otherResponse.StatusCode);
+    }
+
+    [Fact]
+    public async Task RateLimit_InventedKeys_ShareTheirAddressAllowance()
+    {
+        var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        await using var factory = new ContentServiceFactory(connectionString, settings: new Dictionary<string, string?>
+        {
+            ["Executor:Workers"] = "0",
+            ["RateLimiting:PermitsPerWindow"] = "2",
+            ["RateLimiting:Window"] = "00:10:00",
+        });
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var client = factory.CreateClient();
+            client.DefaultRequestHeaders.Add("X-Api-Key", $"invented-key-{i}-0123456789");
+            using var response = await Json.GetAsync(client, "/api/tasks");
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
     }
 
     [Fact]

@@ -76,15 +76,20 @@ internal sealed class TaskStore(ResilientDataSource db, TaskEventHub events, Tim
     public ValueTask RecordCostAsync(ClaimedTask task, string stage, string provider, int tokens, decimal costUsd, CancellationToken ct) =>
         DiscardAsync(db.ExecuteAsync(static async (command, s, ct) =>
         {
-            // A paid call is a fact whatever happens to the task later, so it is recorded without the lease guard.
-            command.CommandText = "INSERT INTO task_costs (task_id, stage, provider, tokens, cost_usd) VALUES ($1, $2, $3, $4, $5)";
+            // A paid call is a fact whatever happens to the task later, so it is recorded without the lease guard; the call
+            // id makes a repeated insert a no-op, so the call is idempotent and safe to retry.
+            command.CommandText = """
+                INSERT INTO task_costs (call_id, task_id, stage, provider, tokens, cost_usd) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (call_id) DO NOTHING
+                """;
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = s.CallId });
             command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = s.Id });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = s.stage });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = s.provider });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.tokens });
             command.Parameters.Add(new NpgsqlParameter<decimal> { TypedValue = s.costUsd });
             return await command.ExecuteNonQueryAsync(ct);
-        }, (task.Id, stage, provider, tokens, costUsd), default, ct));
+        }, (CallId: Guid.CreateVersion7(), task.Id, stage, provider, tokens, costUsd), DbCallOptions.Idempotent, ct));
 
     /// <summary>Stores the content and completes the task in one transaction; false when the task is no longer ours (nothing stored).</summary>
     public async ValueTask<bool> PublishAsync(ClaimedTask task, PublishedContent content, CancellationToken ct)
