@@ -92,6 +92,9 @@ public static class NpgsqlResilienceServiceCollectionExtensions
                 builder.ConnectionStringBuilder.CancellationTimeout = QueryTimeoutConstants.BoundedCancellationTimeoutMilliseconds;
             }
 
+            // The default limits travel with each physical connection, so a call under them costs no extra round trip.
+            builder.UseQueryTimeouts(settings.QueryTimeouts);
+
             if (sp.GetService<ILoggerFactory>() is { } loggerFactory)
             {
                 builder.UseLoggerFactory(loggerFactory);

@@ -37,6 +37,7 @@ namespace Resilience.Npgsql;
 public sealed class ResilientDataSource
 {
     private readonly QueryTimeoutOptions _timeouts;
+    private readonly bool _limitsOnConnection;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
@@ -63,6 +64,7 @@ public sealed class ResilientDataSource
         NpgsqlResilienceOptionsValidator.ThrowIfInvalid(options);
         DataSource = dataSource;
         _timeouts = options.QueryTimeouts.Clone();
+        _limitsOnConnection = ServerTimeoutDefaults.AreAppliedTo(dataSource.ConnectionString, _timeouts);
         _timeProvider = timeProvider ?? TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
 
@@ -112,7 +114,8 @@ public sealed class ResilientDataSource
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return RunAsync(new Call<TState, TResult>(this, operation, null, state, TimeoutsOf(options), IsolationLevel.Unspecified, options.IsIdempotent), cancellationToken);
+        var timeouts = TimeoutsOf(options);
+        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options.IsIdempotent, ownTransaction: false)), cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> in a transaction of its own under the default time limits, as a call that is not idempotent.</summary>
@@ -151,7 +154,8 @@ public sealed class ResilientDataSource
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return RunAsync(new Call<TState, TResult>(this, operation, null, state, TimeoutsOf(options), isolationLevel, options.IsIdempotent), cancellationToken);
+        var timeouts = TimeoutsOf(options);
+        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options.IsIdempotent, ownTransaction: true)), cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> synchronously in a transaction of its own, retried only when safe (retry delays block the thread).</summary>
@@ -172,7 +176,8 @@ public sealed class ResilientDataSource
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return Run(new Call<TState, TResult>(this, null, operation, state, TimeoutsOf(options), IsolationLevel.Unspecified, options.IsIdempotent), cancellationToken);
+        var timeouts = TimeoutsOf(options);
+        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options.IsIdempotent, ownTransaction: false)), cancellationToken);
     }
 
     /// <summary>Runs several statements synchronously in one transaction at <paramref name="isolationLevel"/>, re-running it on 40001, 40P01 and 55P03.</summary>
@@ -195,7 +200,8 @@ public sealed class ResilientDataSource
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return Run(new Call<TState, TResult>(this, null, operation, state, TimeoutsOf(options), isolationLevel, options.IsIdempotent), cancellationToken);
+        var timeouts = TimeoutsOf(options);
+        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options.IsIdempotent, ownTransaction: true)), cancellationToken);
     }
 
     /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>
@@ -213,6 +219,23 @@ public sealed class ResilientDataSource
         exception is DatabaseException { FailureKind: FailureKind.Transient or FailureKind.Unavailable } failure
         && failure.SqlState is not ("53100" or "53200")
         && !(failure.InnerException is { } inner && PostgresFailureClassifier.IsPoolExhausted(inner));
+
+    /// <summary>
+    /// The cheapest safe shape of an attempt: an idempotent single call under limits the connection already carries needs no
+    /// transaction of ours (its statements are the only round trips); a call that may not be repeated keeps its transaction, so
+    /// a failure before <c>COMMIT</c> is known to have rolled back; limits the connection does not carry are set per call.
+    /// </summary>
+    private QueryExecutor.CallShape ShapeOf(QueryTimeoutOptions timeouts, bool idempotent, bool ownTransaction)
+    {
+        var limitsOnConnection = _limitsOnConnection && (ReferenceEquals(timeouts, _timeouts)
+            || (timeouts.StatementTimeout == _timeouts.StatementTimeout && timeouts.EffectiveLockTimeout == _timeouts.EffectiveLockTimeout));
+        if (!limitsOnConnection)
+        {
+            return QueryExecutor.CallShape.TransactionWithLimits;
+        }
+
+        return idempotent && !ownTransaction ? QueryExecutor.CallShape.Autocommit : QueryExecutor.CallShape.Transaction;
+    }
 
     private QueryTimeoutOptions TimeoutsOf(in DbCallOptions options)
     {
@@ -313,6 +336,7 @@ public sealed class ResilientDataSource
         private readonly QueryTimeoutOptions _timeouts;
         private readonly IsolationLevel _isolationLevel;
         private readonly bool _idempotent;
+        private readonly QueryExecutor.CallShape _shape;
 
         public Call(
             ResilientDataSource source,
@@ -321,7 +345,8 @@ public sealed class ResilientDataSource
             TState state,
             QueryTimeoutOptions timeouts,
             IsolationLevel isolationLevel,
-            bool idempotent)
+            bool idempotent,
+            QueryExecutor.CallShape shape)
         {
             _source = source;
             _asyncOperation = asyncOperation;
@@ -330,12 +355,13 @@ public sealed class ResilientDataSource
             _timeouts = timeouts;
             _isolationLevel = isolationLevel;
             _idempotent = idempotent;
+            _shape = shape;
         }
 
         public ValueTask<TResult> RunOnceAsync(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnceAsync(
-            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent);
+            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);
 
         public TResult RunOnce(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnce(
-            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _syncOperation!, _state, cancellationToken, _isolationLevel, _idempotent);
+            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _syncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);
     }
 }

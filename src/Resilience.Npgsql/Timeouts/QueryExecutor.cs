@@ -14,13 +14,29 @@ namespace Resilience.Npgsql;
 /// </remarks>
 internal static class QueryExecutor
 {
+    // Each returns the transaction id last (pg_current_xact_id assigns one), so one scalar read serves both.
     private const string SetTimeoutsSql = "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
+    private const string SetTimeoutsWithIdSql = "SELECT pg_current_xact_id()::text::bigint, set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
+    private const string TransactionIdSql = "SELECT pg_current_xact_id()::text::bigint";
 
     internal enum Phase
     {
         Setup,
         Operation,
         Commit,
+    }
+
+    /// <summary>How an attempt talks to the server, from the cheapest.</summary>
+    internal enum CallShape
+    {
+        /// <summary>No transaction of ours: the connection starts with the call's limits; each statement commits by itself.</summary>
+        Autocommit,
+
+        /// <summary>A transaction of its own; the connection starts with the call's limits.</summary>
+        Transaction,
+
+        /// <summary>A transaction of its own that first sets the call's limits local to it (one more round trip).</summary>
+        TransactionWithLimits,
     }
 
     /// <summary>
@@ -40,7 +56,8 @@ internal static class QueryExecutor
         TState state,
         CancellationToken cancellationToken,
         IsolationLevel isolationLevel = IsolationLevel.Unspecified,
-        bool idempotent = false)
+        bool idempotent = false,
+        CallShape shape = CallShape.TransactionWithLimits)
     {
         NpgsqlConnection connection;
         var started = timeProvider.GetTimestamp();
@@ -59,14 +76,33 @@ internal static class QueryExecutor
         {
             try
             {
+                if (shape == CallShape.Autocommit)
+                {
+                    // The connection already carries the limits: the caller's statements are the only round trips.
+                    phase = Phase.Operation;
+                    var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+                    await using (autocommit.ConfigureAwait(false))
+                    {
+                        return await operation(autocommit, state, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                // BEGIN is sent with the first statement (Npgsql pipelines it): no round trip of its own.
                 var transaction = await connection.BeginTransactionAsync(isolationLevel, cancellationToken).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
                     var commandTimeout = timeouts.CommandTimeoutSeconds;
-                    var setup = CreateSetup(connection, transaction, timeouts);
-                    await using (setup.ConfigureAwait(false))
+                    long? transactionId = null;
+                    if (shape == CallShape.TransactionWithLimits || !idempotent)
                     {
-                        await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        // A write that may not be repeated learns its transaction id (pipelined with BEGIN and the limits), so a
+                        // failure while COMMIT is in flight can be resolved by asking the server (pg_xact_status).
+                        var setup = CreateSetup(connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, withTransactionId: !idempotent);
+                        await using (setup.ConfigureAwait(false))
+                        {
+                            var id = await setup.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                            transactionId = idempotent ? null : Convert.ToInt64(id, CultureInfo.InvariantCulture);
+                        }
                     }
 
                     phase = Phase.Operation;
@@ -81,7 +117,26 @@ internal static class QueryExecutor
                     // caller's impatience into an unknown outcome. It is bounded by the connection's command timeout.
                     cancellationToken.ThrowIfCancellationRequested();
                     phase = Phase.Commit;
-                    await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                    try
+                    {
+                        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (!idempotent && transactionId is { } xid
+                        && IsCommitOutcomeUncertain(ex, PostgresFailureClassifier.Classify(ex)))
+                    {
+                        // Ask the server what became of the transaction instead of reporting an unknown outcome.
+                        switch (await TransactionStatusAsync(dataSource, xid, timeProvider).ConfigureAwait(false))
+                        {
+                            case "committed":
+                                return result;
+                            case "aborted":
+                                phase = Phase.Operation; // rolled back: as safe to retry as a failure before COMMIT
+                                break;
+                        }
+
+                        throw;
+                    }
+
                     return result;
                 }
             }
@@ -105,7 +160,8 @@ internal static class QueryExecutor
         TState state,
         CancellationToken cancellationToken,
         IsolationLevel isolationLevel = IsolationLevel.Unspecified,
-        bool idempotent = false)
+        bool idempotent = false,
+        CallShape shape = CallShape.TransactionWithLimits)
     {
         cancellationToken.ThrowIfCancellationRequested();
         NpgsqlConnection connection;
@@ -125,9 +181,17 @@ internal static class QueryExecutor
         {
             try
             {
-                using var transaction = connection.BeginTransaction(isolationLevel);
-                using (var setup = CreateSetup(connection, transaction, timeouts))
+                if (shape == CallShape.Autocommit)
                 {
+                    phase = Phase.Operation;
+                    using var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+                    return operation(autocommit, state);
+                }
+
+                using var transaction = connection.BeginTransaction(isolationLevel);
+                if (shape == CallShape.TransactionWithLimits)
+                {
+                    using var setup = CreateSetup(connection, transaction, timeouts, withLimits: true, withTransactionId: false);
                     setup.ExecuteNonQuery();
                 }
 
@@ -190,11 +254,42 @@ internal static class QueryExecutor
         _ => kind is FailureKind.Transient or FailureKind.Unavailable or FailureKind.Timeout or FailureKind.UnknownOutcome,
     };
 
-    private static NpgsqlCommand CreateSetup(NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts)
+    /// <summary>What the server says became of transaction <paramref name="xid"/>: committed, aborted, in progress, or <see langword="null"/> when it cannot be asked.</summary>
+    private static async ValueTask<string?> TransactionStatusAsync(NpgsqlDataSource dataSource, long xid, TimeProvider timeProvider)
     {
-        var setup = new NpgsqlCommand(SetTimeoutsSql, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
-        setup.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.StatementTimeout) });
-        setup.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.EffectiveLockTimeout) });
+        // A restarting server answers within a few seconds; asked that long, then the outcome stays unknown.
+        for (var attempt = 0; attempt < StatusAttempts; attempt++)
+        {
+            try
+            {
+                var check = dataSource.CreateCommand("SELECT pg_xact_status($1::text::xid8)");
+                await using (check.ConfigureAwait(false))
+                {
+                    check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = xid.ToString(CultureInfo.InvariantCulture) });
+                    return await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
+                }
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), timeProvider, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        return null;
+    }
+
+    private const int StatusAttempts = 5;
+
+    private static NpgsqlCommand CreateSetup(NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts, bool withLimits, bool withTransactionId)
+    {
+        var sql = withLimits ? (withTransactionId ? SetTimeoutsWithIdSql : SetTimeoutsSql) : TransactionIdSql;
+        var setup = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+        if (withLimits)
+        {
+            setup.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.StatementTimeout) });
+            setup.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.EffectiveLockTimeout) });
+        }
+
         return setup;
     }
 
