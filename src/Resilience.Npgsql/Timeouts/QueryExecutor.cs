@@ -17,6 +17,8 @@ internal static class QueryExecutor
     // Each returns the transaction id last (pg_current_xact_id assigns one), so one scalar read serves both.
     private const string SetTimeoutsSql = "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
     private const string SetTimeoutsWithIdSql = "SELECT pg_current_xact_id()::text::bigint, set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
+    private const string SessionLimitsSql = "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)";
+    private const string ResetSessionLimitsSql = "RESET statement_timeout; RESET lock_timeout";
     private const string TransactionIdSql = "SELECT pg_current_xact_id()::text::bigint";
 
     internal enum Phase
@@ -31,6 +33,9 @@ internal static class QueryExecutor
     {
         /// <summary>No transaction of ours: the connection starts with the call's limits; each statement commits by itself.</summary>
         Autocommit,
+
+        /// <summary>No transaction of ours, the call's limits set for the session first and reset afterwards.</summary>
+        AutocommitWithLimits,
 
         /// <summary>A transaction of its own; the connection starts with the call's limits.</summary>
         Transaction,
@@ -76,14 +81,38 @@ internal static class QueryExecutor
         {
             try
             {
-                if (shape == CallShape.Autocommit)
+                if (shape is CallShape.Autocommit or CallShape.AutocommitWithLimits)
                 {
-                    // The connection already carries the limits: the caller's statements are the only round trips.
-                    phase = Phase.Operation;
+                    var withLimits = shape == CallShape.AutocommitWithLimits;
+                    if (withLimits)
+                    {
+                        var set = CreateSessionLimits(connection, timeouts);
+                        await using (set.ConfigureAwait(false))
+                        {
+                            await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
+                    // Each statement commits by itself: once sent, a write not marked idempotent may have taken effect.
+                    phase = idempotent ? Phase.Operation : Phase.Commit;
                     var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
                     await using (autocommit.ConfigureAwait(false))
                     {
-                        return await operation(autocommit, state, cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            return await operation(autocommit, state, cancellationToken).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (withLimits && connection.FullState == ConnectionState.Open)
+                            {
+                                var reset = new NpgsqlCommand(ResetSessionLimitsSql, connection);
+                                await using (reset.ConfigureAwait(false))
+                                {
+                                    await reset.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                                }
+                            }
+                        }
                     }
                 }
 
@@ -181,11 +210,29 @@ internal static class QueryExecutor
         {
             try
             {
-                if (shape == CallShape.Autocommit)
+                if (shape is CallShape.Autocommit or CallShape.AutocommitWithLimits)
                 {
-                    phase = Phase.Operation;
+                    var withLimits = shape == CallShape.AutocommitWithLimits;
+                    if (withLimits)
+                    {
+                        using var set = CreateSessionLimits(connection, timeouts);
+                        set.ExecuteNonQuery();
+                    }
+
+                    phase = idempotent ? Phase.Operation : Phase.Commit;
                     using var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
-                    return operation(autocommit, state);
+                    try
+                    {
+                        return operation(autocommit, state);
+                    }
+                    finally
+                    {
+                        if (withLimits && connection.FullState == ConnectionState.Open)
+                        {
+                            using var reset = new NpgsqlCommand(ResetSessionLimitsSql, connection);
+                            reset.ExecuteNonQuery();
+                        }
+                    }
                 }
 
                 using var transaction = connection.BeginTransaction(isolationLevel);
@@ -280,14 +327,26 @@ internal static class QueryExecutor
 
     private const int StatusAttempts = 5;
 
+    private static NpgsqlCommand CreateSessionLimits(NpgsqlConnection connection, QueryTimeoutOptions timeouts)
+    {
+        var set = new NpgsqlCommand(SessionLimitsSql, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+        AddLimits(set, timeouts);
+        return set;
+    }
+
+    private static void AddLimits(NpgsqlCommand command, QueryTimeoutOptions timeouts)
+    {
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.StatementTimeout) });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.EffectiveLockTimeout) });
+    }
+
     private static NpgsqlCommand CreateSetup(NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts, bool withLimits, bool withTransactionId)
     {
         var sql = withLimits ? (withTransactionId ? SetTimeoutsWithIdSql : SetTimeoutsSql) : TransactionIdSql;
         var setup = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
         if (withLimits)
         {
-            setup.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.StatementTimeout) });
-            setup.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.EffectiveLockTimeout) });
+            AddLimits(setup, timeouts);
         }
 
         return setup;
