@@ -122,11 +122,12 @@ public static class NpgsqlResilienceServiceCollectionExtensions
                 sp.GetRequiredService<ResilientDataSource>(), sp.GetRequiredService<TimeProvider>());
         });
         services.TryAddSingleton<IPoolProbe>(static sp => sp.GetRequiredService<NpgsqlPoolProbe>());
-        services.TryAddSingleton(static sp =>
+        services.TryAddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
             var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<PoolHealthMonitor>();
-            return new PoolHealthMonitor(sp.GetRequiredService<IPoolProbe>(), settings.PoolHealth, sp.GetRequiredService<TimeProvider>(), logger, settings.Name);
+            var thresholds = PoolHealthThresholds.ForPool(settings.PoolHealth, connectionString);
+            return new PoolHealthMonitor(sp.GetRequiredService<IPoolProbe>(), thresholds, sp.GetRequiredService<TimeProvider>(), logger, settings.Name);
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PoolHealthMonitorHostedService>());
         services.AddHealthChecks().Add(new HealthCheckRegistration(

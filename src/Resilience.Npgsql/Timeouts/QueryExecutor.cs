@@ -72,6 +72,7 @@ internal static class QueryExecutor
         }
         catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
         {
+            RecordFailedAcquire(acquireWaits, ex, timeProvider.GetElapsedTime(started));
             throw Translate(ex, timeouts, Phase.Setup, idempotent);
         }
 
@@ -201,6 +202,7 @@ internal static class QueryExecutor
         }
         catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
         {
+            RecordFailedAcquire(acquireWaits, ex, timeProvider.GetElapsedTime(started));
             throw Translate(ex, timeouts, Phase.Setup, idempotent);
         }
 
@@ -350,6 +352,15 @@ internal static class QueryExecutor
         }
 
         return setup;
+    }
+
+    // A caller who waited the whole acquire timeout and got nothing waited longest of all: leaving it out would hide exhaustion.
+    private static void RecordFailedAcquire(AcquireWaitRecorder? acquireWaits, Exception exception, TimeSpan waited)
+    {
+        if (acquireWaits is not null && PostgresFailureClassifier.IsPoolExhausted(exception))
+        {
+            acquireWaits.Record(waited);
+        }
     }
 
     // The caller's own cancellation propagates untouched; everything else becomes a DatabaseException.
