@@ -67,6 +67,16 @@ public static class NpgsqlResilienceServiceCollectionExtensions
                             [$"{(configuration is IConfigurationSection s ? s.Path + ":" : string.Empty)}TotalTimeout: '{total}' is not a duration; write it as \"hh:mm:ss\"."]);
                 }
 
+                if (configuration["DriverLogLevel"] is { Length: > 0 } level)
+                {
+                    o.DriverLogLevel = Enum.TryParse<LogLevel>(level, ignoreCase: true, out var parsedLevel)
+                        ? parsedLevel
+                        : throw new OptionsValidationException(
+                            Microsoft.Extensions.Options.Options.DefaultName,
+                            typeof(NpgsqlResilienceOptions),
+                            [$"{(configuration is IConfigurationSection s ? s.Path + ":" : string.Empty)}DriverLogLevel: '{level}' is not a log level (Trace, Debug, Information, Warning, Error, Critical, None)."]);
+                }
+
                 configuration.GetSection("QueryTimeouts").Bind(o.QueryTimeouts);
                 configuration.GetSection("Retry").Bind(o.Retry);
                 configuration.GetSection("CircuitBreaker").Bind(o.CircuitBreaker);
@@ -95,9 +105,9 @@ public static class NpgsqlResilienceServiceCollectionExtensions
             // The default limits travel with each physical connection, so a call under them costs no extra round trip.
             builder.UseQueryTimeouts(settings.QueryTimeouts);
 
-            if (sp.GetService<ILoggerFactory>() is { } loggerFactory)
+            if (sp.GetService<ILoggerFactory>() is { } loggerFactory && settings.DriverLogLevel != LogLevel.None)
             {
-                builder.UseLoggerFactory(loggerFactory);
+                builder.UseLoggerFactory(new MinimumLevelLoggerFactory(loggerFactory, settings.DriverLogLevel));
             }
 
             return builder.Build();

@@ -25,6 +25,7 @@ internal static class PoolHealthThresholds
             WaitersSustainedFor = configured.WaitersSustainedFor < share ? configured.WaitersSustainedFor : share,
             AcquireWaitBudget = configured.AcquireWaitBudget < share ? configured.AcquireWaitBudget : share,
             AcquireTimeoutWindow = configured.AcquireTimeoutWindow,
+            MaxReportAge = configured.MaxReportAge,
             CriticalAfterPingFailures = configured.CriticalAfterPingFailures,
         };
     }

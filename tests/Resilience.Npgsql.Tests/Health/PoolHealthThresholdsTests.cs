@@ -17,6 +17,7 @@ public sealed class PoolHealthThresholdsTests(PostgresFixture postgres)
         Assert.Equal(TimeSpan.FromSeconds(1), fitted.WaitersSustainedFor);
         Assert.Equal(TimeSpan.FromSeconds(1), fitted.AcquireWaitBudget);
         Assert.Equal(configured.CheckInterval, fitted.CheckInterval);
+        Assert.Equal(configured.MaxReportAge, fitted.MaxReportAge);
     }
 
     [Fact]
