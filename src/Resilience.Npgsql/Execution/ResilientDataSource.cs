@@ -102,6 +102,7 @@ public sealed class ResilientDataSource
 
     internal AcquireWaitRecorder AcquireWaits { get; } = new();
 
+#pragma warning disable RS0026, RS0027 // See the stateless overloads below.
     /// <summary>Runs <paramref name="operation"/> (typically one statement) in a transaction of its own, retried only when safe.</summary>
     /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
     /// <typeparam name="TResult">The result type.</typeparam>
@@ -123,18 +124,85 @@ public sealed class ResilientDataSource
         var timeouts = TimeoutsOf(options);
         return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false)), cancellationToken);
     }
+#pragma warning restore RS0026, RS0027
 
-    /// <summary>Runs <paramref name="operation"/> in a transaction of its own under the default time limits, as a call that is not idempotent.</summary>
+#pragma warning disable RS0026, RS0027 // The overloads differ by the operation's shape (with or without state), so optional arguments cannot make a call ambiguous.
+
+    /// <summary>Runs <paramref name="operation"/> under the default time limits, as a call that is not idempotent.</summary>
     /// <typeparam name="TResult">The result type.</typeparam>
     /// <param name="operation">Sets up and executes the command; must materialize its result; may run more than once.</param>
     /// <param name="cancellationToken">The caller's overall deadline.</param>
     /// <returns>The operation's result.</returns>
     /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ValueTask<TResult> ExecuteAsync<TResult>(Func<NpgsqlCommand, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken)
+    public ValueTask<TResult> ExecuteAsync<TResult>(Func<NpgsqlCommand, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
         return ExecuteAsync(static (command, op, ct) => op(command, ct), operation, default, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> with per-call <paramref name="options"/> and no state.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="operation">Sets up and executes the command; must materialize its result; may run more than once.</param>
+    /// <param name="options">Whether the call is idempotent, runs without a transaction, and its time limits (validated).</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OptionsValidationException"><see cref="DbCallOptions.Timeouts"/> is invalid.</exception>
+    public ValueTask<TResult> ExecuteAsync<TResult>(Func<NpgsqlCommand, CancellationToken, ValueTask<TResult>> operation, DbCallOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(static (command, op, ct) => op(command, ct), operation, options, cancellationToken);
+    }
+
+    /// <summary>Runs one statement with positional parameters (<c>$1</c>, <c>$2</c>, …) and returns the number of rows affected.</summary>
+    /// <param name="sql">The statement, e.g. <c>INSERT INTO tasks (id, title, status, cost) VALUES ($1, $2, $3, $4)</c>.</param>
+    /// <param name="parameters">The values of <c>$1</c>, <c>$2</c>, … in order (<see langword="null"/> is SQL NULL), e.g. <c>[id, title, status, cost]</c>.</param>
+    /// <param name="options">Whether the call is idempotent, runs without a transaction, and its time limits.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The number of rows affected.</returns>
+    /// <remarks>A convenience for the common case: the values are boxed; use the state-passing overloads on hot paths.</remarks>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<int> ExecuteNonQueryAsync(string sql, IReadOnlyList<object?> parameters, DbCallOptions options = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sql);
+        ArgumentNullException.ThrowIfNull(parameters);
+        return ExecuteAsync(static async (command, s, ct) => await Prepare(command, s.sql, s.parameters).ExecuteNonQueryAsync(ct).ConfigureAwait(false), (sql, parameters), options, cancellationToken);
+    }
+
+    /// <summary>Runs one query with positional parameters (<c>$1</c>, <c>$2</c>, …) and returns the first column of the first row.</summary>
+    /// <typeparam name="T">The type of the value.</typeparam>
+    /// <param name="sql">The query.</param>
+    /// <param name="parameters">The values of <c>$1</c>, <c>$2</c>, … in order (<see langword="null"/> is SQL NULL).</param>
+    /// <param name="options">Whether the call is idempotent (a read is: pass <see cref="DbCallOptions.Idempotent"/>), and its time limits.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The value, or <see langword="default"/> when there is no row or it is SQL NULL.</returns>
+    /// <remarks>A convenience for the common case: the values are boxed; use the state-passing overloads on hot paths.</remarks>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<T?> ExecuteScalarAsync<T>(string sql, IReadOnlyList<object?> parameters, DbCallOptions options = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sql);
+        ArgumentNullException.ThrowIfNull(parameters);
+        return ExecuteAsync(static async (command, s, ct) =>
+            await Prepare(command, s.sql, s.parameters).ExecuteScalarAsync(ct).ConfigureAwait(false) is T value ? value : default,
+            (sql, parameters), options, cancellationToken);
+    }
+
+#pragma warning restore RS0026, RS0027
+
+    private static NpgsqlCommand Prepare(NpgsqlCommand command, string sql, IReadOnlyList<object?> parameters)
+    {
+        command.CommandText = sql;
+        command.Parameters.Clear(); // a retried attempt gets a fresh command, but be explicit
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameters[i] ?? DBNull.Value });
+        }
+
+        return command;
     }
 
     /// <summary>Runs several statements in one transaction at <paramref name="isolationLevel"/>, re-running the whole transaction on 40001, 40P01 and 55P03.</summary>
