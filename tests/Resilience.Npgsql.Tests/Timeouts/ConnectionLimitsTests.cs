@@ -16,6 +16,14 @@ public sealed class ConnectionLimitsTests(PostgresFixture postgres)
             .UseQueryTimeouts(new QueryTimeoutOptions { StatementTimeout = statementTimeout })
             .Build();
 
+    // The adapter's default limits equal to those the pool's connections start with.
+    private static ResilientDataSource Over(NpgsqlDataSource pool, TimeSpan statementTimeout)
+    {
+        var options = new NpgsqlResilienceOptions();
+        options.QueryTimeouts.StatementTimeout = statementTimeout;
+        return new ResilientDataSource(pool, options);
+    }
+
     private static async ValueTask<string> ProbeAsync(NpgsqlCommand command, int _, CancellationToken ct)
     {
         command.CommandText = Probe;
@@ -36,9 +44,7 @@ public sealed class ConnectionLimitsTests(PostgresFixture postgres)
     {
         var app = "limits-read-" + Guid.NewGuid().ToString("N")[..8];
         await using var pool = CreatePool(app, TimeSpan.FromSeconds(3));
-        var options = new NpgsqlResilienceOptions();
-        options.QueryTimeouts.StatementTimeout = TimeSpan.FromSeconds(3);
-        var db = new ResilientDataSource(pool, options);
+        var db = Over(pool, TimeSpan.FromSeconds(3));
 
         var timeout = await db.ExecuteAsync(ProbeAsync, 0, DbCallOptions.Idempotent);
 
@@ -51,9 +57,7 @@ public sealed class ConnectionLimitsTests(PostgresFixture postgres)
     {
         var app = "limits-write-" + Guid.NewGuid().ToString("N")[..8];
         await using var pool = CreatePool(app, TimeSpan.FromSeconds(3));
-        var options = new NpgsqlResilienceOptions();
-        options.QueryTimeouts.StatementTimeout = TimeSpan.FromSeconds(3);
-        var db = new ResilientDataSource(pool, options);
+        var db = Over(pool, TimeSpan.FromSeconds(3));
 
         var timeout = await db.ExecuteAsync(ProbeAsync, 0);
 
@@ -84,9 +88,7 @@ public sealed class ConnectionLimitsTests(PostgresFixture postgres)
     {
         var app = "limits-stop-" + Guid.NewGuid().ToString("N")[..8];
         await using var pool = CreatePool(app, TimeSpan.FromSeconds(1));
-        var options = new NpgsqlResilienceOptions();
-        options.QueryTimeouts.StatementTimeout = TimeSpan.FromSeconds(1);
-        var db = new ResilientDataSource(pool, options);
+        var db = Over(pool, TimeSpan.FromSeconds(1));
 
         var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(static async (command, _, ct) =>
         {
