@@ -47,6 +47,11 @@ public sealed class NpgsqlResilienceOptions
     /// </remarks>
     public CircuitBreakerOptions CircuitBreaker { get; } = NpgsqlResilienceConstants.CreateDefaultBreaker();
 
+    /// <summary>Gets or sets a callback told before each retry of a call: the attempt about to run and the failure before it.</summary>
+    /// <value>Defaults to <see langword="null"/>. Set in code; it runs on the calling thread and must not throw (an exception ends the call).</value>
+    /// <remarks>Retries are also counted by the <c>Resilience</c> meter and logged; this is for code that wants to react per call.</remarks>
+    public Action<DbRetryInfo>? OnRetry { get; set; }
+
     /// <summary>Gets or sets the lowest level of Npgsql's own log events passed to the application's loggers.</summary>
     /// <value>Defaults to <see cref="LogLevel.Warning"/>: Npgsql logs connection events at Information and every command at Debug.</value>
     public LogLevel DriverLogLevel { get; set; } = LogLevel.Warning;

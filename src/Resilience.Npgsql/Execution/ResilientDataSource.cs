@@ -44,6 +44,7 @@ public sealed class ResilientDataSource
 {
     private readonly QueryTimeoutOptions _timeouts;
     private readonly bool _limitsOnConnection;
+    private readonly Action<DbRetryInfo>? _onRetry;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
@@ -71,6 +72,7 @@ public sealed class ResilientDataSource
         DataSource = dataSource;
         _timeouts = options.QueryTimeouts.Clone();
         _limitsOnConnection = ServerTimeoutDefaults.AreAppliedTo(dataSource.ConnectionString, _timeouts);
+        _onRetry = options.OnRetry;
         _timeProvider = timeProvider ?? TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
 
@@ -122,7 +124,7 @@ public sealed class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false)), cancellationToken);
+        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), cancellationToken);
     }
 #pragma warning restore RS0026, RS0027
 
@@ -229,7 +231,7 @@ public sealed class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true)), cancellationToken);
+        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> on the caller's open <paramref name="connection"/>: through the circuit breaker, translated, never retried by us.</summary>
@@ -306,7 +308,7 @@ public sealed class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false)), cancellationToken);
+        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), cancellationToken);
     }
 
     /// <summary>Runs several statements synchronously in one transaction at <paramref name="isolationLevel"/>, re-running it on 40001, 40P01 and 55P03.</summary>
@@ -330,7 +332,7 @@ public sealed class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true)), cancellationToken);
+        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), cancellationToken);
     }
 
     /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>
@@ -376,6 +378,9 @@ public sealed class ResilientDataSource
 
         return idempotent && !ownTransaction ? QueryExecutor.CallShape.Autocommit : QueryExecutor.CallShape.Transaction;
     }
+
+    // Allocated only when someone observes retries, so the common call stays allocation-free.
+    private RetryObserver? ObserverOf() => _onRetry is null ? null : new RetryObserver(Pipeline.Name, _onRetry);
 
     private QueryTimeoutOptions TimeoutsOf(in DbCallOptions options)
     {
@@ -522,6 +527,7 @@ public sealed class ResilientDataSource
         private readonly IsolationLevel _isolationLevel;
         private readonly bool _idempotent;
         private readonly QueryExecutor.CallShape _shape;
+        private readonly RetryObserver? _observer;
 
         public Call(
             ResilientDataSource source,
@@ -531,7 +537,8 @@ public sealed class ResilientDataSource
             QueryTimeoutOptions timeouts,
             IsolationLevel isolationLevel,
             bool idempotent,
-            QueryExecutor.CallShape shape)
+            QueryExecutor.CallShape shape,
+            RetryObserver? observer)
         {
             _source = source;
             _asyncOperation = asyncOperation;
@@ -541,12 +548,49 @@ public sealed class ResilientDataSource
             _isolationLevel = isolationLevel;
             _idempotent = idempotent;
             _shape = shape;
+            _observer = observer;
         }
 
-        public ValueTask<TResult> RunOnceAsync(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnceAsync(
+        public ValueTask<TResult> RunOnceAsync(CancellationToken cancellationToken) =>
+            _observer is null ? AttemptAsync(cancellationToken) : ObservedAsync(cancellationToken);
+
+        public TResult RunOnce(CancellationToken cancellationToken)
+        {
+            if (_observer is null)
+            {
+                return Attempt(cancellationToken);
+            }
+
+            _observer.BeforeAttempt();
+            try
+            {
+                return Attempt(cancellationToken);
+            }
+            catch (DatabaseException failure)
+            {
+                _observer.Failed(failure);
+                throw;
+            }
+        }
+
+        private ValueTask<TResult> AttemptAsync(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnceAsync(
             _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);
 
-        public TResult RunOnce(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnce(
+        private TResult Attempt(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnce(
             _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _syncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);
+
+        private async ValueTask<TResult> ObservedAsync(CancellationToken cancellationToken)
+        {
+            _observer!.BeforeAttempt();
+            try
+            {
+                return await AttemptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (DatabaseException failure)
+            {
+                _observer.Failed(failure);
+                throw;
+            }
+        }
     }
 }

@@ -206,6 +206,28 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task ExecuteAsync_RetriedAfterLostReply_OnRetryToldTheAttemptAndTheFailure()
+    {
+        var table = Unique("observed");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
+        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
+        var seen = new List<DbRetryInfo>();
+        var options = FastRetries();
+        options.OnRetry = seen.Add;
+        var db = new ResilientDataSource(proxied, options);
+
+        proxy.LoseNextReplyTo(PlainInsert.Marker);
+        await db.ExecuteAsync(InsertPlainAsync, new PlainInsert(table));
+        await db.ExecuteAsync(InsertPlainAsync, new PlainInsert(table));
+
+        var retry = Assert.Single(seen);
+        Assert.Equal(2, retry.Attempt);
+        Assert.Equal("safe-retry", retry.Name);
+        Assert.True(retry.Failure.FailureKind is FailureKind.Transient or FailureKind.Unavailable, retry.Failure.FailureKind.ToString());
+    }
+
+    [Fact]
     public async Task ExecuteAsync_FivePercentLostReplies_NoDuplicatesWhereUsualRetryDuplicates()
     {
         const int Inserts = 200;
