@@ -4,13 +4,14 @@ using Resilience.CircuitBreaking;
 namespace Resilience.Npgsql.Tests.Faults;
 
 /// <summary>Writes through <see cref="ResilientDataSource"/>: each insert a call not marked idempotent, as a plain INSERT is.</summary>
+/// <remarks>The data source is built as <c>AddNpgsqlResilience</c> builds it: the default limits are start-up options of each connection.</remarks>
 internal sealed class ResilientStack : IWriteStack
 {
     private readonly NpgsqlDataSource _dataSource;
 
     public ResilientStack(string connectionString, NpgsqlResilienceOptions? options = null, string name = "ours")
     {
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _dataSource = new NpgsqlDataSourceBuilder(connectionString).UseQueryTimeouts(options?.QueryTimeouts).Build();
         Database = new ResilientDataSource(_dataSource, options);
         Name = name;
     }
