@@ -36,7 +36,6 @@ elif [ -z "${SERVICE_URL:-}" ]; then
   # Shorter breaks and metrics cache than the defaults, so the walk-through sees them end; the rest as configured.
   STATE_FILE=$state_file \
     Resilience__Http__llm__BreakDuration=00:00:10 \
-    Database__CircuitBreaker__BreakDuration=00:00:05 \
     Metrics__CacheDuration=00:00:01 \
     bash "$root/scripts/run-sample.sh" >"$log" 2>&1 &
   runner=$!
