@@ -1,49 +1,41 @@
+using ContentService.Content;
 using ContentService.Database;
+using ContentService.Errors;
+using ContentService.Events;
 using ContentService.Health;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Resilience.CircuitBreaking;
-using Resilience.Health;
-using Resilience.Npgsql;
+using ContentService.Hosting;
+using ContentService.Metrics;
+using ContentService.Providers;
+using ContentService.Security;
+using ContentService.Tasks;
 
 var builder = WebApplication.CreateBuilder(args);
 
-var connectionString = builder.Configuration.GetConnectionString("ContentDb");
-if (string.IsNullOrWhiteSpace(connectionString))
-{
-    throw new InvalidOperationException(
-        "ConnectionStrings:ContentDb is not set. Set the environment variable ConnectionStrings__ContentDb " +
-        "(scripts/run-sample.sh does this for a throwaway PostgreSQL).");
-}
-
-// The database goes through Resilience.Npgsql: safe retries, a breaker, server-side query timeouts and pool health,
-// all configured under "Database" (appsettings.json or Database__* environment variables) and validated at start-up.
-builder.Services.AddNpgsqlResilience(connectionString, builder.Configuration.GetSection("Database"));
-builder.Services.AddSingleton<SchemaMigrator>();
-builder.Services.AddHealthChecks()
-    .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
-    .AddCheck<CircuitBreakersHealthCheck>("circuit-breakers", tags: ["ready"]);
+// Each feature registers itself from its folder; every option is bound from appsettings.json + environment and
+// validated at start-up (a missing or bad one stops the host with a message naming its key).
+builder.Services.AddServiceHosting(builder.Configuration);
+builder.Services.AddServiceErrors();
+builder.Services.AddContentDatabase(builder.Configuration);
+builder.Services.AddApiSecurity(builder.Configuration);
+builder.Services.AddServiceHealth();
+builder.Services.AddProviders(builder.Configuration);
+builder.Services.AddTasks(builder.Configuration);
+builder.Services.AddContent(builder.Configuration);
+builder.Services.AddServiceMetrics(builder.Configuration);
+builder.Services.AddTaskEvents(builder.Configuration);
 
 var app = builder.Build();
+await app.MigrateDatabaseAsync();
 
-await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
-
-app.MapHealthChecks("/health/live", new() { Predicate = static _ => false });
-app.MapHealthChecks("/health/ready", new()
-{
-    Predicate = static check => check.Tags.Contains("ready"),
-    ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status200OK, [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
-    ResponseWriter = HealthResponseWriter.WriteAsync,
-});
-
-// What an operator looks at first: every breaker's state and the pool's latest health report.
-app.MapGet("/status", (CircuitBreakerRegistry breakers, PoolHealthMonitor pool, ResilientDataSource database) =>
-{
-    var retries = database.Pipeline.RetryStatistics?.GetSnapshot();
-    return Results.Ok(new StatusResponse(
-        breakers.GetStatusReport(),
-        pool.Current is { } report ? PoolSummary.From(report) : null,
-        retries is { } r ? new RetrySummary(r.Calls, r.FirstTrySuccesses, r.RetriedSuccesses, r.Exhausted, r.TotalRetries, r.SuccessRate) : null));
-});
+app.UseServiceHosting();
+app.UseServiceErrors();
+app.UseApiSecurity();
+app.MapServiceHosting();
+app.MapServiceHealth();
+app.MapTasks();
+app.MapContent();
+app.MapServiceMetrics();
+app.MapTaskEvents();
 
 await app.RunAsync();
 

@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 using FakeProviders;
 
 // Local stand-ins for the LLM and CMS providers the content service calls, with fault injection
-// (error rate, latency, outage, 429 with Retry-After, hang) so breakers and fallbacks can be watched working.
+// (error rate, latency, outage, 429 with Retry-After, hang, connection dropped mid-response) so breakers and
+// fallbacks can be watched working.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, FakeJsonContext.Default));
 builder.Services.AddSingleton<FaultBoard>();
@@ -30,23 +31,8 @@ app.MapDelete("/faults", (FaultBoard board) =>
     return Results.NoContent();
 });
 
-// LLM: one endpoint per provider name (e.g. "llm-primary", "llm-secondary").
-app.MapPost("/llm/{provider}/generate", async (string provider, GenerateRequest request, FaultBoard board, HttpContext http) =>
-{
-    if (await board.InjectAsync(provider, http) is { } fault)
-    {
-        return fault;
-    }
-
-    if (string.IsNullOrWhiteSpace(request.Prompt))
-    {
-        return Results.Problem(statusCode: 422, title: "prompt is required", extensions: new Dictionary<string, object?> { ["errorId"] = "ERR_VALIDATION" });
-    }
-
-    var tokens = Math.Max(1, request.Prompt.Length / 4) + 64;
-    var text = $"[{provider}] {request.Prompt.Trim()} — a generated draft of {tokens} tokens.";
-    return Results.Ok(new GenerateResponse(text, tokens, Math.Round(tokens * 0.000002m, 6), provider));
-});
+// LLM: the named providers of LlmEndpoints.Catalogue (local, budget, premium), each its own fault target.
+app.MapLlm();
 
 // Image CMS: upload, metadata, delete. Uploads honour Idempotency-Key, so a retried upload never duplicates.
 var images = new ConcurrentDictionary<string, ImageMetadata>();
@@ -76,6 +62,9 @@ app.MapDelete("/cms/images/{id}", async (string id, HttpContext http, FaultBoard
     await board.InjectAsync("cms", http) ?? (images.TryRemove(id, out _) ? Results.NoContent() : Results.NotFound()));
 
 await app.RunAsync();
+
+/// <summary>The entry point, visible to the content service's tests, which start these providers in-process on loopback.</summary>
+public partial class Program;
 
 namespace FakeProviders
 {
@@ -115,6 +104,17 @@ namespace FakeProviders
                 return Results.Empty;
             }
 
+            if (f.DropConnection)
+            {
+                // Headers and part of a body, then the connection is cut: what a crashing upstream looks like.
+                http.Response.StatusCode = StatusCodes.Status200OK;
+                http.Response.ContentType = "application/json";
+                await http.Response.WriteAsync("{\"text\":\"cut", http.RequestAborted);
+                await http.Response.Body.FlushAsync(http.RequestAborted);
+                http.Abort();
+                return Results.Empty;
+            }
+
             if (f.RateLimitRetryAfterSeconds is { } seconds)
             {
                 http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -131,7 +131,7 @@ namespace FakeProviders
     }
 
     /// <summary>What to inject: all optional; an empty object means healthy.</summary>
-    internal sealed record FaultSettings(double ErrorRate = 0, int ErrorStatus = 503, int LatencyMs = 0, bool Outage = false, int? RateLimitRetryAfterSeconds = null, bool Hang = false)
+    internal sealed record FaultSettings(double ErrorRate = 0, int ErrorStatus = 503, int LatencyMs = 0, bool Outage = false, int? RateLimitRetryAfterSeconds = null, bool Hang = false, bool DropConnection = false)
     {
         public Dictionary<string, string[]> Validate()
         {
@@ -162,15 +162,22 @@ namespace FakeProviders
 
     internal sealed record HealthResponse(string Status);
 
-    internal sealed record GenerateRequest(string? Prompt);
+    internal sealed record GenerateRequest(string? Prompt, string? Mode = null, int? TargetWords = null);
 
     internal sealed record GenerateResponse(string Text, int Tokens, decimal CostUsd, string Provider);
+
+    internal sealed record CritiqueRequest(string? Text);
+
+    internal sealed record CritiqueResponse(int Score, int Tokens, decimal CostUsd, string Provider);
 
     internal sealed record ImageMetadata(string Id, long Bytes, string ContentType, DateTimeOffset UploadedAt);
 
     [JsonSerializable(typeof(HealthResponse))]
     [JsonSerializable(typeof(GenerateRequest))]
     [JsonSerializable(typeof(GenerateResponse))]
+    [JsonSerializable(typeof(CritiqueRequest))]
+    [JsonSerializable(typeof(CritiqueResponse))]
+    [JsonSerializable(typeof(LlmProvider[]))]
     [JsonSerializable(typeof(ImageMetadata))]
     [JsonSerializable(typeof(FaultSettings))]
     [JsonSerializable(typeof(IReadOnlyDictionary<string, FaultSettings>))]

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using ContentService.Database;
-using Microsoft.AspNetCore.Mvc.Testing;
+using ContentService.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Resilience.Testing;
@@ -76,7 +76,5 @@ public sealed class HealthTests(PostgresFixture postgres)
         Assert.Equal("Closed", breaker.GetProperty("state").GetString());
     }
 
-    private static WebApplicationFactory<Program> CreateFactory(string connectionString) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-            web.UseSetting("ConnectionStrings:ContentDb", connectionString));
+    private static ContentServiceFactory CreateFactory(string connectionString) => new(connectionString);
 }

@@ -1,22 +1,51 @@
+using ContentService.Providers;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
+using Resilience.Npgsql;
 
 namespace ContentService.Health;
 
-/// <summary>Degraded while any breaker is not closed: the service still answers (fallbacks, fast failures), but a dependency is out.</summary>
-internal sealed class CircuitBreakersHealthCheck(CircuitBreakerRegistry registry) : IHealthCheck
+/// <summary>
+/// Every breaker's state. Unhealthy (readiness 503) when the service cannot do its job: the database's breaker is
+/// open, or every LLM provider's is. Degraded while any other breaker is not closed: the service still answers
+/// (fail-over, fallbacks, fast failures), but a dependency is out.
+/// </summary>
+internal sealed class CircuitBreakersHealthCheck(CircuitBreakerRegistry registry, IOptions<NpgsqlResilienceOptions> database) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
-        var notClosed = 0;
+        int notClosed = 0, llm = 0, llmOpen = 0;
+        var databaseOpen = false;
         foreach (var status in registry.GetStatusReport())
         {
             data[status.Name] = status.State.ToString();
+            var open = status.State is CircuitState.Open or CircuitState.Isolated;
             if (status.State != CircuitState.Closed)
             {
                 notClosed++;
             }
+
+            if (status.Name == database.Value.Name)
+            {
+                databaseOpen = open;
+            }
+            else if (status.Name.StartsWith(ModelRouter.ClientPrefix, StringComparison.Ordinal))
+            {
+                llm++;
+                llmOpen += open ? 1 : 0;
+            }
+        }
+
+        if (databaseOpen)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("the database's circuit breaker is open", data: data));
+        }
+
+        if (llm > 0 && llmOpen == llm)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy($"every LLM provider's circuit breaker is open ({llmOpen})", data: data));
         }
 
         return Task.FromResult(notClosed == 0
