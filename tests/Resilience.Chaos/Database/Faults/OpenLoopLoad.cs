@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Resilience.Chaos.Load;
 using Resilience.Npgsql.Tests.Faults;
 
 namespace Resilience.Chaos.Database.Faults;
@@ -14,8 +15,6 @@ namespace Resilience.Chaos.Database.Faults;
 /// </remarks>
 internal sealed class OpenLoopLoad(int ratePerSecond, int writers = 8)
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(5);
-
     private readonly long _origin = Stopwatch.GetTimestamp();
     private readonly ProgressSignal _completed = new();
 
@@ -32,29 +31,10 @@ internal sealed class OpenLoopLoad(int ratePerSecond, int writers = 8)
     public async Task<LoadResult> RunAsync(IWriteStack stack, string table, CancellationToken stop)
     {
         var started = Now;
-        var calls = new List<Task<CallRecord>>();
-        using var ticks = new PeriodicTimer(Tick);
         try
         {
-            // Each tick issues every arrival that fell due since the last one, so a late tick never lowers the rate.
-            do
-            {
-                var due = (long)((Now - started).TotalSeconds * RatePerSecond);
-                while (calls.Count < due)
-                {
-                    calls.Add(CallAsync(stack, table, calls.Count));
-                }
-            }
-            while (await ticks.WaitForNextTickAsync(stop));
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The run's end.
-        }
-
-        try
-        {
-            return new LoadResult(stack.Name, await Task.WhenAll(calls), Now - started);
+            var calls = await ArrivalSchedule.RunAsync(RatePerSecond, arrival => CallAsync(stack, table, arrival), stop);
+            return new LoadResult(stack.Name, calls, Now - started);
         }
         finally
         {
@@ -64,7 +44,6 @@ internal sealed class OpenLoopLoad(int ratePerSecond, int writers = 8)
 
     private async Task<CallRecord> CallAsync(IWriteStack stack, string table, int arrival)
     {
-        await Task.Yield();
         var started = Now;
         Exception? failure = null;
         try
