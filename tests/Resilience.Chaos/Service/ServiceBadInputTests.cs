@@ -94,7 +94,7 @@ public sealed class ServiceBadInputTests(PostgresFixture postgres, ITestOutputHe
 
         // Keys.
         yield return new("POST task, no API key", post, "/api/tasks", Valid, WithKey: false);
-        yield return new("POST task, wrong API key", post, "/api/tasks", Valid, ApiKey: "wrong-key-0000000000000000");
+        yield return new("POST task, wrong API key", post, "/api/tasks", Valid, ApiKey: "fake-wrong-key-000000000000");
         yield return new("POST task, empty API key", post, "/api/tasks", Valid, ApiKey: "");
         yield return new("DELETE task, no API key", delete, $"/api/tasks/{task}", WithKey: false);
         yield return new("DELETE content, no API key", delete, $"/api/content/{unknown}", WithKey: false);
