@@ -40,17 +40,40 @@ cp "$root/scripts/smoke/Program.cs" Program.cs
 dotnet build -c Release --nologo -v quiet
 dotnet run -c Release --no-build
 
-# Every C# block of the READMEs must compile against the packed packages (compiled, not run: they may need servers).
-cd "$work"
-dotnet new web -n Snippets -o Snippets --framework net10.0 >/dev/null
-cd Snippets
-for p in Core Npgsql Http; do
-  out=$(dotnet add package "Resilience.$p" --version "$version" 2>&1) || { echo "$out" >&2; exit 1; }
+# Every C# block of the READMEs must compile against the packed packages (compiled, not run: they may need servers),
+# pasted as a user would: blocks that look like an ASP.NET Core app into a new web app, every other block into a new
+# console app. Each README gets only its own package(s) plus the packages it names with `dotnet add package`.
+pin() { # the repository's pinned version of a package, else that of the Microsoft.Extensions family
+  grep -oP "Include=\"$1\" Version=\"\K[^\"]+" "$root/Directory.Packages.props" \
+    || grep -oP 'Include="Microsoft.Extensions.Options" Version="\K[^"]+' "$root/Directory.Packages.props"
+}
+total=0
+for readme in "$root/README.md" "$root"/src/*/README.md; do
+  if [ "$readme" = "$root/README.md" ]; then own="Core Npgsql Http"; else own=$(basename "$(dirname "$readme")"); own=${own#Resilience.}; fi
+  named=$(grep -ohP 'dotnet add package \K[A-Za-z0-9_.]+' "$readme" | grep -v '^Resilience\.' | sort -u || true)
+  for kind in console web; do
+    awk -v kind="$kind" -f "$root/scripts/readme-snippets.awk" "$readme" > "$work/snippets.cs"
+    blocks=$(grep -c 'internal static async System.Threading.Tasks.Task Snippet' "$work/snippets.cs" || true)
+    [ "$blocks" -gt 0 ] || continue
+    dir="$work/snippets-$(basename "$(dirname "$readme")")-$kind"
+    dotnet new "$kind" -n Snippets -o "$dir" --framework net10.0 >/dev/null
+    cd "$dir"
+    for p in $own; do
+      out=$(dotnet add package "Resilience.$p" --version "$version" 2>&1) || { echo "$out" >&2; exit 1; }
+    done
+    for p in $named; do
+      out=$(dotnet add package "$p" --version "$(pin "$p")" 2>&1) || { echo "$out" >&2; exit 1; }
+      if grep -qiE 'error|could not be found|unable to find' <<<"$out"; then echo "$out" >&2; exit 1; fi
+    done
+    # The snippets declare their own `builder`/`app`: replace the template's top-level program with a bare entry point.
+    echo 'internal static class Program { private static void Main() { } }' > Program.cs
+    mv "$work/snippets.cs" ReadmeSnippets.cs
+    dotnet build -c Release --nologo -v quiet || {
+      echo "package-smoke: a C# block of ${readme#"$root"/} does not compile in a new $kind app with only the packages it names" >&2
+      cat -n ReadmeSnippets.cs >&2; exit 1; }
+    echo "package-smoke: $blocks C# block(s) of ${readme#"$root"/} compile in a new $kind app"
+    total=$((total + blocks))
+  done
 done
-# The snippets declare their own `builder`/`app`: replace the template's top-level program with a bare entry point.
-echo 'internal static class Program { private static void Main() { } }' > Program.cs
-awk -f "$root/scripts/readme-snippets.awk" "$root/README.md" "$root"/src/*/README.md > ReadmeSnippets.cs
-blocks=$(grep -c 'internal static async System.Threading.Tasks.Task Snippet' ReadmeSnippets.cs || true)
-dotnet build -c Release --nologo -v quiet || { echo "package-smoke: a README C# block does not compile (see ReadmeSnippets.cs above)" >&2; cat -n ReadmeSnippets.cs >&2; exit 1; }
-echo "package-smoke: $blocks README C# blocks compile against the packages"
+echo "package-smoke: $total README C# blocks compile against the packages"
 echo "package-smoke: Resilience.Core, .Npgsql and .Http $version installed from the local feed, built and ran"

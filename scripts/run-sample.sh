@@ -4,6 +4,7 @@
 # the service through its environment, never written into the repository), and stops and removes everything on Ctrl-C.
 #   PORT=5080 (default)            the service's port
 #   PROVIDERS_PORT=5090 (default)  the fake providers' port (fault controls at /faults)
+#   PG_DIR (default: a new temporary directory)  where the throwaway PostgreSQL lives (scripts/demo.sh stops and restarts it)
 #   STATE_FILE=/tmp/resilience-sample.env (default)  where the URLs, the key and the database directory are written
 #                                  (mode 600) for scripts/demo.sh; removed on exit
 set -euo pipefail
@@ -14,7 +15,7 @@ providers_port=${PROVIDERS_PORT:-5090}
 state_file=${STATE_FILE:-/tmp/resilience-sample.env}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-pg_dir=$(mktemp -d -u /tmp/resilience-sample-pg-XXXXXX)
+pg_dir=${PG_DIR:-$(mktemp -d -u /tmp/resilience-sample-pg-XXXXXX)}
 pids=()
 cleanup() {
   trap - EXIT INT TERM
@@ -38,6 +39,11 @@ dotnet build samples/FakeProviders/FakeProviders.csproj -c Release --nologo -v q
 dotnet build samples/ContentService/ContentService.csproj -c Release --nologo -v quiet
 providers_bin=$root/samples/FakeProviders/bin/Release/net10.0
 service_bin=$root/samples/ContentService/bin/Release/net10.0
+
+# Sign-in: the fake GitHub-like provider and the service share a client id and a secret made for this run only.
+export OAuth__ClientId=content-service-sample
+OAuth__ClientSecret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+export OAuth__ClientSecret
 
 providers="http://127.0.0.1:$providers_port"
 dotnet "$providers_bin/FakeProviders.dll" --contentRoot "$providers_bin" --urls "$providers" &
@@ -71,6 +77,7 @@ Content service: $url
   create a task:    curl -s -X POST $url/api/tasks -H 'X-Api-Key: $api_key' -H 'content-type: application/json' -d '{"topic":"circuit breakers"}'
   watch it:         curl -N $url/api/tasks/<id>/events
   metrics:          $url/api/metrics    OpenAPI: $url/openapi/v1.json    readiness: $url/health/ready
+  status page:      $url/status         sign in (issues a key): $url/auth/signin
 Fake providers:  $providers   (providers: local, budget, premium; CMS: cms)
   break one:        curl -X PUT $providers/faults/local -H 'content-type: application/json' -d '{"outage":true}'
   heal all:         curl -X DELETE $providers/faults

@@ -24,6 +24,20 @@ echo "== restore and build (Release)"
 dotnet restore Resilience.sln || fail_early "restore failed"
 dotnet build Resilience.sln -c Release --no-restore || fail_early "build failed"
 
+echo "== Chromium (the status page's browser test)"
+# Debian's chromium and its chromedriver; the test fails under CI=true when they are missing, so install them here.
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+  echo "chromium and chromedriver present"
+elif [ "$(id -u)" -eq 0 ]; then
+  echo "installing chromium and chromium-driver with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } >&2 \
+    || fail_early "could not install chromium chromium-driver"
+else
+  echo "test.sh: chromium/chromedriver missing and this is not root: the browser test is skipped here (and fails under CI)." \
+    "Fix: sudo apt-get update && sudo apt-get install -y chromium chromium-driver" >&2
+fi
+
 echo "== PostgreSQL"
 bash scripts/postgres.sh start "$pg_dir" >/dev/null || fail_early "could not start PostgreSQL"
 export RESILIENCE_PG_CONNECTION

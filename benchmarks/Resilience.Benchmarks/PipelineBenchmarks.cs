@@ -8,6 +8,8 @@ namespace Resilience.Benchmarks;
 /// The full pipeline — fallback → total timeout (30 s) → retry (3) → circuit breaker (ratio 0.5 over 30 s) →
 /// attempt timeout (10 s) — on the success path, ours against Polly's equivalent. Ours also stores the result in the
 /// cached fallback on every success (Polly's fallback here is a static value, which stores nothing).
+/// Both sides arm their timers before the operation runs, on every call: Polly one per timeout strategy; ours one per
+/// attempt, set for whichever of the attempt and total limits ends first (a pooled, reset CancellationTokenSource).
 /// </summary>
 [MemoryDiagnoser]
 public class PipelineBenchmarks

@@ -52,5 +52,5 @@ public class PipelineLayerBenchmarks
     public ValueTask<int> Layer_AttemptTimeout() => _attemptTimeout.ExecuteAsync(Work.Async, Work.State, CancellationToken.None);
 
     private static ResiliencePipelineBuilder<int> Builder() =>
-        new ResiliencePipelineBuilder<int>("bench").HandleResult(static r => r == FlakyOperation.FailedResult);
+        new ResiliencePipelineBuilder<int>("bench").ShouldHandleResult(static r => r == FlakyOperation.FailedResult);
 }

@@ -1,3 +1,4 @@
+using ContentService.Auth;
 using ContentService.Content;
 using ContentService.Database;
 using ContentService.Errors;
@@ -16,6 +17,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddServiceHosting(builder.Configuration);
 builder.Services.AddServiceErrors();
 builder.Services.AddContentDatabase(builder.Configuration);
+builder.Services.AddStatusPage(builder.Configuration);
+builder.Services.AddSignIn(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
 builder.Services.AddServiceHealth();
 builder.Services.AddProviders(builder.Configuration);
@@ -29,6 +32,8 @@ await app.MigrateDatabaseAsync();
 
 app.UseServiceHosting();
 app.UseServiceErrors();
+app.MapStatusPage();
+app.MapSignIn();
 app.UseApiSecurity();
 app.MapServiceHosting();
 app.MapServiceHealth();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using FakeProviders;
+using FakeProviders.OAuth;
 
 // Local stand-ins for the LLM and CMS providers the content service calls, with fault injection
 // (error rate, latency, outage, 429 with Retry-After, hang, connection dropped mid-response) so breakers and
@@ -11,6 +12,7 @@ builder.Services.AddSingleton<FaultBoard>();
 var app = builder.Build();
 
 app.MapGet("/health", () => Results.Ok(new HealthResponse("ok")));
+app.MapGitHubStandIn(); // OAuth sign-in: /oauth/authorize, /oauth/access_token, /oauth/user
 
 // Fault controls: GET lists every target's faults, PUT replaces one target's, DELETE clears them.
 app.MapGet("/faults", (FaultBoard board) => Results.Ok(board.All()));

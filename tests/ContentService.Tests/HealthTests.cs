@@ -65,15 +65,15 @@ public sealed class HealthTests(PostgresFixture postgres)
 
         using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
         using var readyJson = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
-        using var status = await client.GetAsync(new Uri("/status", UriKind.Relative));
+        using var status = await client.GetAsync(new Uri("/status/data", UriKind.Relative));
         using var statusJson = JsonDocument.Parse(await status.Content.ReadAsStringAsync());
 
         Assert.Equal("Healthy", readyJson.RootElement.GetProperty("status").GetString());
         Assert.Equal("Healthy", readyJson.RootElement.GetProperty("checks").GetProperty("circuit-breakers").GetProperty("status").GetString());
         Assert.True(readyJson.RootElement.GetProperty("checks").TryGetProperty("postgres-pool", out _));
-        var breaker = Assert.Single(statusJson.RootElement.GetProperty("circuitBreakers").EnumerateArray());
+        var breaker = Assert.Single(statusJson.RootElement.GetProperty("breakers").EnumerateArray());
         Assert.Equal("content-db", breaker.GetProperty("name").GetString());
-        Assert.Equal("Closed", breaker.GetProperty("state").GetString());
+        Assert.Equal("closed", breaker.GetProperty("state").GetString());
     }
 
     private static ContentServiceFactory CreateFactory(string connectionString) => new(connectionString);

@@ -46,7 +46,7 @@ internal static class OurSetups
         BaseDelay = TimeSpan.Zero,
         Backoff = RetryBackoff.Exponential,
         Jitter = RetryJitter.Decorrelated,
-        ShouldRetry = static outcome => outcome.HasException
+        ShouldHandleOutcome = static outcome => outcome.HasException
             ? outcome.Exception is InvalidOperationException
             : outcome.Result == FlakyOperation.FailedResult,
     };
@@ -54,7 +54,7 @@ internal static class OurSetups
     /// <summary>fallback → total timeout → retry → breaker → attempt timeout; the breaker in ratio mode, as Polly's.</summary>
     public static ResiliencePipeline<int> FullPipeline() =>
         new ResiliencePipelineBuilder<int>("bench")
-            .HandleResult(static r => r == FlakyOperation.FailedResult)
+            .ShouldHandleResult(static r => r == FlakyOperation.FailedResult)
             .AddFallback(new CachedFallback<string, int>("bench", new CachedFallbackOptions()))
             .AddTotalTimeout(TotalTimeout)
             .AddRetry(new RetryOptions
@@ -63,7 +63,7 @@ internal static class OurSetups
                 BaseDelay = TimeSpan.Zero,
                 Backoff = RetryBackoff.Exponential,
                 Jitter = RetryJitter.Decorrelated,
-                ShouldRetryException = static e => e is InvalidOperationException,
+                ShouldHandle = static e => e is InvalidOperationException,
             })
             .AddCircuitBreaker(RatioOptions(slowCalls: false))
             .AddAttemptTimeout(AttemptTimeout)

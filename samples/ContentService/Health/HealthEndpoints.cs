@@ -1,12 +1,9 @@
 using ContentService.Database;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Resilience.CircuitBreaking;
-using Resilience.Health;
-using Resilience.Npgsql;
 
 namespace ContentService.Health;
 
-/// <summary>Liveness, readiness (pool health and every breaker) and the JSON status summary.</summary>
+/// <summary>Liveness and readiness (pool health and every breaker); the status page lives in Status/.</summary>
 internal static class HealthEndpoints
 {
     public static IServiceCollection AddServiceHealth(this IServiceCollection services)
@@ -27,15 +24,6 @@ internal static class HealthEndpoints
             ResponseWriter = HealthResponseWriter.WriteAsync,
         });
 
-        // What an operator looks at first: every breaker's state and the pool's latest health report.
-        app.MapGet("/status", (CircuitBreakerRegistry breakers, PoolHealthMonitor pool, ResilientDataSource database) =>
-        {
-            var retries = database.Pipeline.RetryStatistics?.GetSnapshot();
-            return Results.Ok(new StatusResponse(
-                breakers.GetStatusReport(),
-                pool.Current is { } report ? PoolSummary.From(report) : null,
-                retries is { } r ? new RetrySummary(r.Calls, r.FirstTrySuccesses, r.RetriedSuccesses, r.Exhausted, r.TotalRetries, r.SuccessRate) : null));
-        }).ExcludeFromDescription();
         return app;
     }
 }

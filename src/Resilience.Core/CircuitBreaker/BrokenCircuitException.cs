@@ -9,6 +9,8 @@ namespace Resilience.CircuitBreaking;
 /// </remarks>
 public sealed class BrokenCircuitException : Exception
 {
+    private readonly TimeSpan _remainingBreak;
+
     /// <summary>Initializes a new instance of the <see cref="BrokenCircuitException"/> class.</summary>
     public BrokenCircuitException()
         : this("The circuit is open.")
@@ -43,7 +45,7 @@ public sealed class BrokenCircuitException : Exception
     {
         BreakerName = breakerName;
         State = state;
-        RemainingBreak = remainingBreak;
+        _remainingBreak = remainingBreak;
     }
 
     /// <summary>Gets the name of the breaker that rejected the call.</summary>
@@ -52,9 +54,17 @@ public sealed class BrokenCircuitException : Exception
     /// <summary>Gets the state that rejected the call.</summary>
     public CircuitState State { get; }
 
-    /// <summary>Gets how long until the circuit admits a probe.</summary>
-    /// <value><see cref="TimeSpan.Zero"/> when half-open and every probe slot is taken; <see cref="Timeout.InfiniteTimeSpan"/> when isolated.</value>
-    public TimeSpan RemainingBreak { get; }
+    /// <summary>Gets how long until the circuit admits a call again.</summary>
+    /// <value>
+    /// When open: the break left. When half-open with every probe in flight: the time until the probes are given up at
+    /// the latest (<see cref="CircuitBreakerOptions.ProbeTimeout"/>). When isolated: <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// The instance a breaker shares between non-throwing rejections computes it when read, so it and
+    /// <see cref="Message"/> always tell the time left now.
+    /// </value>
+    public TimeSpan RemainingBreak => SharedBy is { } breaker && State != CircuitState.Isolated ? breaker.RemainingUntil(SharedUntil) : _remainingBreak;
+
+    /// <inheritdoc/>
+    public override string Message => SharedBy is null ? base.Message : CreateMessage(BreakerName, State, RemainingBreak);
 
     /// <summary>Gets the error ID callers report for this failure.</summary>
     public static string ErrorId => Failures.ErrorIds.CircuitOpen;
@@ -65,15 +75,18 @@ public sealed class BrokenCircuitException : Exception
     /// </summary>
     internal CircuitBreaker? SharedBy { get; init; }
 
-    /// <summary>Returns an exception that may be thrown: this one, or a fresh copy of a shared one with the break left now.</summary>
-    internal Exception ForThrowing() => SharedBy is { } breaker
-        ? new BrokenCircuitException(BreakerName, State, State == CircuitState.Open ? breaker.CurrentRemainingBreak : RemainingBreak)
+    /// <summary>For a shared instance: when the refusal ends, in the breaker's monotonic time.</summary>
+    internal long SharedUntil { get; init; }
+
+    /// <summary>Returns an exception that may be thrown: this one, or a fresh copy of a shared one with the time left now.</summary>
+    internal Exception ForThrowing() => SharedBy is not null
+        ? new BrokenCircuitException(BreakerName, State, RemainingBreak)
         : this;
 
     private static string CreateMessage(string name, CircuitState state, TimeSpan remaining) => state switch
     {
         CircuitState.Isolated => $"The circuit '{name}' is isolated; calls are rejected until it is reset.",
-        CircuitState.HalfOpen => $"The circuit '{name}' is half-open and its probe calls are in flight; try again shortly.",
+        CircuitState.HalfOpen => $"The circuit '{name}' is half-open and its probe calls are in flight; it admits a call within {remaining.TotalSeconds:0.###} s at the latest.",
         _ => $"The circuit '{name}' is open; it admits a probe in {remaining.TotalSeconds:0.###} s.",
     };
 }

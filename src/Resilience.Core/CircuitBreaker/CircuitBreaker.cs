@@ -14,7 +14,7 @@ namespace Resilience.CircuitBreaking;
 /// and at most one write (none in consecutive mode while no failure is pending). Locks are taken only on state changes.</para>
 /// <para>Use <see cref="TryAcquire"/> with the returned <see cref="CircuitPermit"/> to fast-fail without exceptions, the
 /// <c>Execute</c>/<c>ExecuteAsync</c> overloads (which throw <see cref="BrokenCircuitException"/> when rejected), or
-/// <c>ExecuteOutcomeAsync</c> (which never throws). Results are judged by an optional <c>isFailure</c> predicate, so
+/// <c>ExecuteOutcomeAsync</c> (which never throws). Results are judged by an optional <c>shouldHandleResult</c> predicate, so
 /// they are never boxed; exceptions by <see cref="CircuitBreakerOptions.ShouldHandle"/>. Cancellation requested by the
 /// caller's token never counts as a failure.</para>
 /// </remarks>
@@ -24,6 +24,10 @@ public sealed class CircuitBreaker
     private const int StateOpen = (int)CircuitState.Open;
     private const int StateHalfOpen = (int)CircuitState.HalfOpen;
     private const int StateIsolated = (int)CircuitState.Isolated;
+
+    private const byte ProbeFree = 0;
+    private const byte ProbeInFlight = 1;
+    private const byte ProbeSucceeded = 2;
 
     private readonly TimeProvider _time;
     private readonly MonotonicClock _clock;
@@ -37,6 +41,7 @@ public sealed class CircuitBreaker
     private readonly TimeSpan _baseBreak;
     private readonly TimeSpan _maxBreak;
     private readonly double _breakFactor;
+    private readonly TimeSpan _probeTimeout;
     private readonly Func<Exception, bool>? _shouldHandle;
     private readonly Action<CircuitStateChange>? _onStateChanged;
     private readonly Lock _lock = new();
@@ -51,8 +56,11 @@ public sealed class CircuitBreaker
     private DateTimeOffset? _openedAt;
     private int _probesAdmitted;
     private int _probeSuccesses;
+
+    // One entry per permitted probe of the current half-open period, so each probe counts once however often it reports.
+    private readonly byte[] _probeSlots;
     private volatile ExceptionDispatchInfo? _openRejection;
-    private ExceptionDispatchInfo? _probingRejection;
+    private volatile ExceptionDispatchInfo? _probingRejection;
     private ExceptionDispatchInfo? _isolatedRejection;
 
     // The generation whose break a one-shot timer has ended, so rejecting an open circuit need not read the clock.
@@ -80,6 +88,7 @@ public sealed class CircuitBreaker
 
         Name = name;
         Mode = options.Mode;
+        Settings = new CircuitBreakerOptions(options);
         _time = timeProvider ?? TimeProvider.System;
         _clock = new MonotonicClock(_time);
         _logger = logger ?? NullLogger.Instance;
@@ -91,6 +100,8 @@ public sealed class CircuitBreaker
         _currentBreak = options.BreakDuration;
         _maxBreak = options.BreakDurationFactor > 1.0 ? options.MaxBreakDuration : options.BreakDuration;
         _breakFactor = options.BreakDurationFactor;
+        _probeTimeout = options.ProbeTimeout;
+        _probeSlots = new byte[options.PermittedProbes];
         _shouldHandle = options.ShouldHandle;
         _onStateChanged = options.OnStateChanged;
         _slowCallTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow) : 0;
@@ -102,6 +113,9 @@ public sealed class CircuitBreaker
 
     /// <summary>Gets the breaker's name.</summary>
     public string Name { get; }
+
+    /// <summary>Gets a copy of the options the breaker was created with (for the registry's conflict check).</summary>
+    internal CircuitBreakerOptions Settings { get; }
 
     /// <summary>Gets how the breaker decides to open.</summary>
     public CircuitBreakerMode Mode { get; }
@@ -125,7 +139,7 @@ public sealed class CircuitBreaker
         if (state == StateOpen && Volatile.Read(ref _elapsedGeneration) != _generation && !ShouldCheckClock())
         {
             // The fast-fail path: no lock, no clock; the remaining break is computed only if the caller asks the permit.
-            permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), 0, CircuitPermit.KindRefused);
+            permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), StateOpen, CircuitPermit.KindRefused);
             CircuitBreakerTelemetry.RecordRejection(Name);
             return false;
         }
@@ -147,20 +161,20 @@ public sealed class CircuitBreaker
         return ExecuteCoreAsync(operation, state, null, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="operation"/> through the breaker; results for which <paramref name="isFailure"/> returns <see langword="true"/> count as failures (and are still returned).</summary>
+    /// <summary>Runs <paramref name="operation"/> through the breaker; results for which <paramref name="shouldHandleResult"/> returns <see langword="true"/> count as failures (and are still returned).</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
     /// <param name="operation">The operation.</param>
     /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
     /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
     /// <returns>The operation's result.</returns>
     /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> isFailure, CancellationToken cancellationToken)
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> shouldHandleResult, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(isFailure);
-        return ExecuteCoreAsync(operation, state, isFailure, cancellationToken);
+        ArgumentNullException.ThrowIfNull(shouldHandleResult);
+        return ExecuteCoreAsync(operation, state, shouldHandleResult, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> through the breaker (convenience overload; a capturing lambda allocates).</summary>
@@ -185,25 +199,26 @@ public sealed class CircuitBreaker
     /// The result, the operation's exception, or — when rejected — a <see cref="BrokenCircuitException"/> cached per
     /// opening (no allocation per rejection; its <see cref="BrokenCircuitException.RemainingBreak"/> is as of the opening).
     /// </returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
         return ExecuteOutcomeCoreAsync(operation, state, null, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="operation"/> through the breaker, judging results with <paramref name="isFailure"/>, and returns its outcome instead of throwing.</summary>
+    /// <summary>Runs <paramref name="operation"/> through the breaker, judging results with <paramref name="shouldHandleResult"/>, and returns its outcome instead of throwing.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
     /// <param name="operation">The operation.</param>
     /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
     /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
     /// <returns>The result, the operation's exception, or a cached <see cref="BrokenCircuitException"/> when rejected.</returns>
-    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> isFailure, CancellationToken cancellationToken)
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> shouldHandleResult, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(isFailure);
-        return ExecuteOutcomeCoreAsync(operation, state, isFailure, cancellationToken);
+        ArgumentNullException.ThrowIfNull(shouldHandleResult);
+        return ExecuteOutcomeCoreAsync(operation, state, shouldHandleResult, cancellationToken);
     }
 
     /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, passing <paramref name="state"/>.</summary>
@@ -220,19 +235,19 @@ public sealed class CircuitBreaker
         return ExecuteCore(operation, state, null);
     }
 
-    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, judging results with <paramref name="isFailure"/>.</summary>
+    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, judging results with <paramref name="shouldHandleResult"/>.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
     /// <param name="operation">The operation.</param>
     /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
     /// <returns>The operation's result.</returns>
     /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public TResult Execute<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool> isFailure)
+    public TResult Execute<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool> shouldHandleResult)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(isFailure);
-        return ExecuteCore(operation, state, isFailure);
+        ArgumentNullException.ThrowIfNull(shouldHandleResult);
+        return ExecuteCore(operation, state, shouldHandleResult);
     }
 
     /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker (convenience overload).</summary>
@@ -244,6 +259,63 @@ public sealed class CircuitBreaker
     {
         ArgumentNullException.ThrowIfNull(operation);
         return ExecuteCore(static op => op(), operation, null);
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return VoidOperation.Discard(ExecuteCoreAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), null, cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker (convenience overload; a capturing lambda allocates).</summary>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker and returns its outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
+    /// <returns>Success, the operation's exception, or a cached <see cref="BrokenCircuitException"/> when rejected.</returns>
+    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeCoreAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), null, cancellationToken);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/>, which returns nothing, through the breaker.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    /// <remarks>Without a token to tell who canceled, an <see cref="OperationCanceledException"/> is never counted.</remarks>
+    public void Execute<TState>(Action<TState> operation, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ExecuteCore(static c => { c.Operation(c.State); return default(VoidResult); }, (Operation: operation, State: state), null);
+    }
+
+    /// <summary>Runs a synchronous <paramref name="operation"/>, which returns nothing, through the breaker (convenience overload).</summary>
+    /// <param name="operation">The operation.</param>
+    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
+    public void Execute(Action operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ExecuteCore(static op => { op(); return default(VoidResult); }, operation, null);
     }
 
     /// <summary>Holds the circuit open, rejecting every call, until <see cref="Reset"/> is called.</summary>
@@ -330,7 +402,7 @@ public sealed class CircuitBreaker
 
         if (permit.Kind == CircuitPermit.KindProbe)
         {
-            OnProbeCompleted(permit.Generation, success: true, null);
+            OnProbeCompleted(in permit, success: true, null);
             return;
         }
 
@@ -358,7 +430,7 @@ public sealed class CircuitBreaker
     {
         if (permit.Kind == CircuitPermit.KindProbe)
         {
-            OnProbeCompleted(permit.Generation, success: false, exception);
+            OnProbeCompleted(in permit, success: false, exception);
             return;
         }
 
@@ -391,8 +463,9 @@ public sealed class CircuitBreaker
     {
         lock (_lock)
         {
-            if (_state == StateHalfOpen && _generation == permit.Generation && _probesAdmitted > _probeSuccesses)
+            if (_state == StateHalfOpen && _generation == permit.Generation && _probeSlots[permit.Slot] == ProbeInFlight)
             {
+                _probeSlots[permit.Slot] = ProbeFree;
                 _probesAdmitted--;
             }
         }
@@ -403,14 +476,15 @@ public sealed class CircuitBreaker
         var state = _state;
         if (state == StateIsolated)
         {
-            return Reject(Timeout.InfiniteTimeSpan, out permit);
+            return Reject(out permit);
         }
 
         var now = _clock.Now;
 
         CircuitStateChange change = default;
         var changed = false;
-        var refusal = TimeSpan.Zero;
+        var abandoned = 0;
+        long refusedUntil = 0;
         lock (_lock)
         {
             state = _state;
@@ -422,8 +496,7 @@ public sealed class CircuitBreaker
 
             if (state == StateOpen && (_elapsedGeneration == _generation || now >= _breakUntil))
             {
-                _probesAdmitted = 0;
-                _probeSuccesses = 0;
+                ClearProbesLocked();
                 change = SetStateLocked(CircuitState.Open, CircuitState.HalfOpen, CircuitTransitionReason.BreakElapsed, TimeSpan.Zero, null);
                 changed = true;
                 state = StateHalfOpen;
@@ -432,31 +505,36 @@ public sealed class CircuitBreaker
             if (state == StateHalfOpen && _probesAdmitted >= _permittedProbes && now >= _probeDeadline)
             {
                 // The probes never reported (hung, or a permit dropped): forget them, so their late results are ignored, and probe again.
+                abandoned = _probesAdmitted - _probeSuccesses;
                 Volatile.Write(ref _generation, _generation + 1);
-                _probesAdmitted = 0;
-                _probeSuccesses = 0;
+                ClearProbesLocked();
             }
 
             if (state == StateHalfOpen && _probesAdmitted < _permittedProbes)
             {
                 if (_probesAdmitted == 0)
                 {
-                    _probeDeadline = now + Math.Max(_currentBreak.Ticks, TimeSpan.TicksPerSecond);
+                    _probeDeadline = now + _probeTimeout.Ticks;
+                    _probingRejection = ExceptionDispatchInfo.Capture(
+                        new BrokenCircuitException(Name, CircuitState.HalfOpen, _probeTimeout) { SharedBy = this, SharedUntil = _probeDeadline });
                 }
 
+                int slot = Array.IndexOf(_probeSlots, ProbeFree);
+                _probeSlots[slot] = ProbeInFlight;
                 _probesAdmitted++;
-                permit = new CircuitPermit(this, now, _generation, CircuitPermit.KindProbe);
+                permit = new CircuitPermit(this, now, _generation, CircuitPermit.KindProbe, (ushort)slot);
             }
             else
             {
                 permit = default;
-                refusal = state switch
-                {
-                    StateIsolated => Timeout.InfiniteTimeSpan,
-                    StateOpen => ToTimeSpan(_breakUntil - now),
-                    _ => TimeSpan.Zero,
-                };
+                refusedUntil = state == StateOpen ? _breakUntil : _probeDeadline;
             }
+        }
+
+        if (abandoned > 0)
+        {
+            CircuitBreakerTelemetry.RecordAbandonedProbes(Name, abandoned);
+            CircuitBreakerLog.ProbeAbandoned(_logger, Name, abandoned, _probeTimeout);
         }
 
         if (changed)
@@ -464,13 +542,27 @@ public sealed class CircuitBreaker
             Raise(in change);
         }
 
-        return permit.IsAcquired || Reject(refusal, out permit);
+        if (permit.IsAcquired)
+        {
+            return true;
+        }
+
+        // Open: the break left; half-open with every probe in flight: the time until they are given up at the latest.
+        permit = new CircuitPermit(this, refusedUntil, state, CircuitPermit.KindRefused);
+        return CountRejection();
     }
 
-    private bool Reject(TimeSpan remaining, out CircuitPermit permit)
+    private bool Reject(out CircuitPermit permit)
     {
-        permit = new CircuitPermit(null, remaining.Ticks, 0, CircuitPermit.KindRefused);
+        permit = new CircuitPermit(null, Timeout.InfiniteTimeSpan.Ticks, StateIsolated, CircuitPermit.KindRefused);
         return CountRejection();
+    }
+
+    private void ClearProbesLocked()
+    {
+        _probesAdmitted = 0;
+        _probeSuccesses = 0;
+        Array.Clear(_probeSlots);
     }
 
     /// <summary>
@@ -495,9 +587,6 @@ public sealed class CircuitBreaker
         CircuitBreakerTelemetry.RecordRejection(Name);
         return false;
     }
-
-    /// <summary>Gets the break left in the current opening (zero once it has elapsed).</summary>
-    internal TimeSpan CurrentRemainingBreak => RemainingUntil(Volatile.Read(ref _breakUntil));
 
     /// <summary>The break left until <paramref name="breakUntil"/> (a <see cref="MonotonicClock"/> time).</summary>
     internal TimeSpan RemainingUntil(long breakUntil) => ToTimeSpan(breakUntil - _clock.Now);
@@ -530,12 +619,13 @@ public sealed class CircuitBreaker
         Raise(in change);
     }
 
-    private void OnProbeCompleted(int generation, bool success, Exception? exception)
+    private void OnProbeCompleted(in CircuitPermit permit, bool success, Exception? exception)
     {
         CircuitStateChange change;
         lock (_lock)
         {
-            if (_state != StateHalfOpen || _generation != generation)
+            // A probe of an earlier period (abandoned, or the circuit moved on), or one that already reported, counts no more.
+            if (_state != StateHalfOpen || _generation != permit.Generation || _probeSlots[permit.Slot] != ProbeInFlight)
             {
                 return;
             }
@@ -545,13 +635,15 @@ public sealed class CircuitBreaker
                 var grown = _breakFactor > 1.0 ? TimeSpan.FromTicks((long)Math.Min(_currentBreak.Ticks * _breakFactor, _maxBreak.Ticks)) : _currentBreak;
                 change = OpenLocked(CircuitState.HalfOpen, CircuitTransitionReason.ProbeFailed, exception, grown);
             }
-            else if (++_probeSuccesses >= _permittedProbes)
-            {
-                change = CloseLocked(CircuitTransitionReason.ProbesSucceeded);
-            }
             else
             {
-                return;
+                _probeSlots[permit.Slot] = ProbeSucceeded;
+                if (++_probeSuccesses < _permittedProbes)
+                {
+                    return;
+                }
+
+                change = CloseLocked(CircuitTransitionReason.ProbesSucceeded);
             }
         }
 
@@ -563,8 +655,9 @@ public sealed class CircuitBreaker
         var now = _clock.Now;
         _currentBreak = breakDuration;
         _openedAt = _time.GetUtcNow();
-        _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration) { SharedBy = this });
-        Volatile.Write(ref _breakUntil, now + ToTimestampTicks(breakDuration));
+        long breakUntil = now + ToTimestampTicks(breakDuration);
+        _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration) { SharedBy = this, SharedUntil = breakUntil });
+        Volatile.Write(ref _breakUntil, breakUntil);
         var change = SetStateLocked(from, CircuitState.Open, reason, breakDuration, exception);
         StartBreakTimerLocked(breakDuration);
         return change;
@@ -590,9 +683,9 @@ public sealed class CircuitBreaker
     {
         // The generation changes before the state is published, so permits of the previous state are recognised as stale.
         Volatile.Write(ref _generation, _generation + 1);
-        Interlocked.Increment(ref _transitions);
+        long sequence = Interlocked.Increment(ref _transitions);
         _state = (int)to;
-        return new CircuitStateChange(Name, from, to, reason, breakDuration, exception);
+        return new CircuitStateChange(sequence, Name, from, to, reason, breakDuration, exception);
     }
 
     private void Raise(in CircuitStateChange change)
@@ -615,30 +708,24 @@ public sealed class CircuitBreaker
         }
     }
 
-    internal ExceptionDispatchInfo GetCachedRejection(in CircuitPermit refused)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ExceptionDispatchInfo GetCachedRejection(in CircuitPermit refused) =>
+        refused.RefusedBy == CircuitState.Open && _openRejection is { } open ? open : GetOtherRejection(in refused);
+
+    private ExceptionDispatchInfo GetOtherRejection(in CircuitPermit refused) => refused.RefusedBy switch
     {
-        if (refused.IsOpenRefusal)
-        {
-            return _openRejection ?? ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, refused.RemainingBreak));
-        }
+        CircuitState.Open => _openRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
+        CircuitState.HalfOpen => _probingRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
+        _ => _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan) { SharedBy = this }),
+    };
 
-        if (refused.RemainingBreak == Timeout.InfiniteTimeSpan)
-        {
-            return _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan) { SharedBy = this });
-        }
+    internal BrokenCircuitException CreateRejection(in CircuitPermit refused) => new(Name, refused.RefusedBy, refused.RemainingBreak);
 
-        return _probingRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.HalfOpen, TimeSpan.Zero) { SharedBy = this });
-    }
-
-    internal BrokenCircuitException CreateRejection(TimeSpan remaining) => remaining == Timeout.InfiniteTimeSpan
-        ? new BrokenCircuitException(Name, CircuitState.Isolated, remaining)
-        : new BrokenCircuitException(Name, remaining == TimeSpan.Zero ? CircuitState.HalfOpen : CircuitState.Open, remaining);
-
-    private ValueTask<TResult> ExecuteCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private ValueTask<TResult> ExecuteCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         if (!TryAcquire(out var permit))
         {
-            return ValueTask.FromException<TResult>(CreateRejection(permit.RemainingBreak));
+            return ValueTask.FromException<TResult>(CreateRejection(in permit));
         }
 
         ValueTask<TResult> pending;
@@ -655,14 +742,14 @@ public sealed class CircuitBreaker
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
-            RecordResult(in permit, result, isFailure);
+            RecordResult(in permit, result, shouldHandleResult);
             return new ValueTask<TResult>(result);
         }
 
-        return AwaitAsync(pending, permit, isFailure, cancellationToken);
+        return AwaitAsync(pending, permit, shouldHandleResult, cancellationToken);
     }
 
-    private async ValueTask<TResult> AwaitAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private async ValueTask<TResult> AwaitAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         TResult result;
         try
@@ -675,17 +762,19 @@ public sealed class CircuitBreaker
             throw;
         }
 
-        RecordResult(in permit, result, isFailure);
+        RecordResult(in permit, result, shouldHandleResult);
         return result;
     }
 
-    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
-    {
-        if (!TryAcquire(out var permit))
-        {
-            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
-        }
+    // Inlined so an open circuit's non-throwing rejection costs about what TryAcquire does; the call itself is not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) =>
+        TryAcquire(out var permit)
+            ? RunOutcomeAsync(permit, operation, state, shouldHandleResult, cancellationToken)
+            : new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
 
+    private ValueTask<Outcome<TResult>> RunOutcomeAsync<TState, TResult>(CircuitPermit permit, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
         ValueTask<TResult> pending;
         try
         {
@@ -700,14 +789,14 @@ public sealed class CircuitBreaker
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
-            RecordResult(in permit, result, isFailure);
+            RecordResult(in permit, result, shouldHandleResult);
             return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result));
         }
 
-        return AwaitOutcomeAsync(pending, permit, isFailure, cancellationToken);
+        return AwaitOutcomeAsync(pending, permit, shouldHandleResult, cancellationToken);
     }
 
-    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         TResult result;
         try
@@ -720,15 +809,15 @@ public sealed class CircuitBreaker
             return Outcome.FromException<TResult>(e);
         }
 
-        RecordResult(in permit, result, isFailure);
+        RecordResult(in permit, result, shouldHandleResult);
         return Outcome.FromResult(result);
     }
 
-    private TResult ExecuteCore<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool>? isFailure)
+    private TResult ExecuteCore<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool>? shouldHandleResult)
     {
         if (!TryAcquire(out var permit))
         {
-            throw CreateRejection(permit.RemainingBreak);
+            throw CreateRejection(in permit);
         }
 
         TResult result;
@@ -742,13 +831,13 @@ public sealed class CircuitBreaker
             throw;
         }
 
-        RecordResult(in permit, result, isFailure);
+        RecordResult(in permit, result, shouldHandleResult);
         return result;
     }
 
     /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under a permit.</summary>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         if (!TryAcquire(out var permit))
         {
@@ -769,14 +858,14 @@ public sealed class CircuitBreaker
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
-            RecordOutcome(in permit, in outcome, isFailure, cancellationToken);
+            RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
             return new ValueTask<Outcome<TResult>>(outcome);
         }
 
-        return AwaitCoreAsync(pending, permit, isFailure, cancellationToken);
+        return AwaitCoreAsync(pending, permit, shouldHandleResult, cancellationToken);
     }
 
-    private async ValueTask<Outcome<TResult>> AwaitCoreAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private async ValueTask<Outcome<TResult>> AwaitCoreAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         Outcome<TResult> outcome;
         try
@@ -788,11 +877,11 @@ public sealed class CircuitBreaker
             outcome = Outcome.FromException<TResult>(e);
         }
 
-        RecordOutcome(in permit, in outcome, isFailure, cancellationToken);
+        RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
         return outcome;
     }
 
-    private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? isFailure, CancellationToken cancellationToken)
+    private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         if (outcome.HasException)
         {
@@ -800,14 +889,14 @@ public sealed class CircuitBreaker
         }
         else
         {
-            RecordResult(in permit, outcome.Result!, isFailure);
+            RecordResult(in permit, outcome.Result!, shouldHandleResult);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RecordResult<TResult>(in CircuitPermit permit, TResult result, Func<TResult, bool>? isFailure)
+    private static void RecordResult<TResult>(in CircuitPermit permit, TResult result, Func<TResult, bool>? shouldHandleResult)
     {
-        if (isFailure is not null && isFailure(result))
+        if (shouldHandleResult is not null && shouldHandleResult(result))
         {
             permit.Failed();
         }

@@ -14,6 +14,7 @@ internal static class CircuitBreakerConstants
     public const int DefaultPermittedProbes = 1;
     public const double DefaultBreakDurationFactor = 1.0;
     public static readonly TimeSpan DefaultMaxBreakDuration = TimeSpan.FromMinutes(10);
+    public static readonly TimeSpan DefaultProbeTimeout = TimeSpan.FromSeconds(10);
 
     public const string MinDuration = "00:00:00.001";
     public const string MaxDuration = "1.00:00:00";

@@ -7,7 +7,7 @@ namespace Resilience.CircuitBreaking;
 /// Bindable from configuration (keys are the property names; durations as <c>"00:01:00"</c>):
 /// <c>Mode</c>, <c>FailureThreshold</c>, <c>BreakDuration</c>, <c>FailureRatio</c>, <c>SamplingDuration</c>,
 /// <c>SamplingBuckets</c>, <c>MinimumThroughput</c>, <c>SlowCallThreshold</c>, <c>PermittedProbes</c>,
-/// <c>BreakDurationFactor</c>, <c>MaxBreakDuration</c>. The delegates (<see cref="ShouldHandle"/>,
+/// <c>BreakDurationFactor</c>, <c>MaxBreakDuration</c>, <c>ProbeTimeout</c>. The delegates (<see cref="ShouldHandle"/>,
 /// <see cref="OnStateChanged"/>) are set in code. A breaker copies the values when it is created; later changes to
 /// this object do not affect it. Invalid values make the breaker's constructor throw
 /// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> listing every error.
@@ -37,6 +37,7 @@ public sealed class CircuitBreakerOptions
         PermittedProbes = other.PermittedProbes;
         BreakDurationFactor = other.BreakDurationFactor;
         MaxBreakDuration = other.MaxBreakDuration;
+        ProbeTimeout = other.ProbeTimeout;
         ShouldHandle = other.ShouldHandle;
         OnStateChanged = other.OnStateChanged;
     }
@@ -95,13 +96,53 @@ public sealed class CircuitBreakerOptions
     [Range(typeof(TimeSpan), CircuitBreakerConstants.MinDuration, CircuitBreakerConstants.MaxDuration)]
     public TimeSpan MaxBreakDuration { get; set; } = CircuitBreakerConstants.DefaultMaxBreakDuration;
 
+    /// <summary>Gets or sets how long a half-open circuit waits for its probes to report before it gives up on them and admits new ones.</summary>
+    /// <value>Default: 10 seconds. Range: 1 ms to 1 day.</value>
+    /// <remarks>
+    /// A probe that never reports (its permit lost, or the call hung) would otherwise keep the circuit refusing calls.
+    /// An abandoned probe is logged (event 1005) and counted (<c>resilience.circuit_breaker.abandoned_probes</c>); its late
+    /// result is ignored. While probes are in flight, refusals report the time until this timeout as the remaining break.
+    /// Set it above the time a healthy call may take (for example the attempt timeout).
+    /// </remarks>
+    [Range(typeof(TimeSpan), CircuitBreakerConstants.MinDuration, CircuitBreakerConstants.MaxDuration)]
+    public TimeSpan ProbeTimeout { get; set; } = CircuitBreakerConstants.DefaultProbeTimeout;
+
     /// <summary>Gets or sets which exceptions count as failures; exceptions it rejects count as successes.</summary>
     /// <value>Default: <see langword="null"/> (every exception counts).</value>
     /// <remarks>
     /// Cancellation requested by the caller's token never counts, whatever this returns. Results are judged by the
-    /// <c>isFailure</c> argument of the generic <c>Execute</c> overloads, so no result is ever boxed.
+    /// <c>shouldHandleResult</c> argument of the generic <c>Execute</c> overloads, so no result is ever boxed.
     /// </remarks>
     public Func<Exception, bool>? ShouldHandle { get; set; }
+
+    /// <summary>Names the settings in which <paramref name="other"/> differs from these options (delegates compare by their method).</summary>
+    internal List<string> DifferencesFrom(CircuitBreakerOptions other)
+    {
+        var differences = new List<string>();
+        Check(Mode != other.Mode, nameof(Mode));
+        Check(FailureThreshold != other.FailureThreshold, nameof(FailureThreshold));
+        Check(BreakDuration != other.BreakDuration, nameof(BreakDuration));
+        Check(FailureRatio != other.FailureRatio, nameof(FailureRatio));
+        Check(SamplingDuration != other.SamplingDuration, nameof(SamplingDuration));
+        Check(SamplingBuckets != other.SamplingBuckets, nameof(SamplingBuckets));
+        Check(MinimumThroughput != other.MinimumThroughput, nameof(MinimumThroughput));
+        Check(SlowCallThreshold != other.SlowCallThreshold, nameof(SlowCallThreshold));
+        Check(PermittedProbes != other.PermittedProbes, nameof(PermittedProbes));
+        Check(BreakDurationFactor != other.BreakDurationFactor, nameof(BreakDurationFactor));
+        Check(MaxBreakDuration != other.MaxBreakDuration, nameof(MaxBreakDuration));
+        Check(ProbeTimeout != other.ProbeTimeout, nameof(ProbeTimeout));
+        Check(ShouldHandle?.Method != other.ShouldHandle?.Method, nameof(ShouldHandle));
+        Check(OnStateChanged?.Method != other.OnStateChanged?.Method, nameof(OnStateChanged));
+        return differences;
+
+        void Check(bool differs, string key)
+        {
+            if (differs)
+            {
+                differences.Add(key);
+            }
+        }
+    }
 
     /// <summary>Gets or sets a callback raised after every state change, outside the breaker's lock.</summary>
     /// <value>Default: <see langword="null"/>.</value>

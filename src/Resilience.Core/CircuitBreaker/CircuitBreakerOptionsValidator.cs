@@ -12,20 +12,28 @@ internal sealed partial class CircuitBreakerOptionsRangeValidator : IValidateOpt
 /// Validates <see cref="CircuitBreakerOptions"/>: ranges plus the cross-field rules; every message names the
 /// configuration key (<c>{prefix}:{Property}</c>) and the rule. Used both by DI (at start-up) and by the breaker's constructor.
 /// </summary>
-internal sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitBreakerOptions>
+/// <remarks>Like every options validator of this library it is public, so an adapter can compose it into its own validation.</remarks>
+public sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitBreakerOptions>
 {
     private static readonly CircuitBreakerOptionsRangeValidator Ranges = new();
     private readonly string? _name;
     private readonly string _keyPrefix;
 
+    /// <summary>Initializes a new instance of the <see cref="CircuitBreakerOptionsValidator"/> class that validates options of every name.</summary>
+    public CircuitBreakerOptionsValidator()
+        : this(null, "CircuitBreaker")
+    {
+    }
+
     /// <param name="name">The options name this instance validates; <see langword="null"/> for every name.</param>
     /// <param name="keyPrefix">The configuration path the keys are reported under.</param>
-    public CircuitBreakerOptionsValidator(string? name, string keyPrefix)
+    internal CircuitBreakerOptionsValidator(string? name, string keyPrefix)
     {
         _name = name;
         _keyPrefix = keyPrefix;
     }
 
+    /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, CircuitBreakerOptions options)
     {
         if (_name is not null && !string.Equals(_name, name, StringComparison.Ordinal))
@@ -38,7 +46,7 @@ internal sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitB
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every error when <paramref name="options"/> is invalid.</summary>
-    public static void ThrowIfInvalid(string name, CircuitBreakerOptions options)
+    internal static void ThrowIfInvalid(string name, CircuitBreakerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = Collect(options, "CircuitBreakers:" + name);

@@ -58,15 +58,30 @@ public sealed class CircuitBreakerRegistry : IDisposable
 
     /// <summary>Returns the breaker named <paramref name="name"/>, creating it with <paramref name="options"/> when missing.</summary>
     /// <param name="name">The name.</param>
-    /// <param name="options">The options of a new breaker (ignored when the breaker exists).</param>
+    /// <param name="options">The options of the breaker; an existing breaker must have been created with the same settings.</param>
     /// <returns>The breaker.</returns>
+    /// <exception cref="InvalidOperationException">
+    /// A breaker of that name exists with different settings (the message names them): two callers would otherwise
+    /// silently share a breaker configured for only one of them. Use <see cref="TryGet"/> to get an existing breaker
+    /// whatever its settings. Delegates compare by the method they call, so a callback bound to another instance of the
+    /// same class is the same setting.
+    /// </exception>
     public CircuitBreaker GetOrAdd(string name, CircuitBreakerOptions options)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(options);
-        return _breakers.TryGetValue(name, out var existing)
+        var breaker = _breakers.TryGetValue(name, out var existing)
             ? existing
             : _breakers.GetOrAdd(name, static (n, state) => state.Self.Create(n, state.Options), (Self: this, Options: options));
+        var differences = breaker.Settings.DifferencesFrom(options);
+        if (differences.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The circuit breaker '{name}' already exists with other settings ({string.Join(", ", differences)}); " +
+                "give the breaker another name, pass the same options, or use TryGet to share the existing one.");
+        }
+
+        return breaker;
     }
 
     /// <summary>Gets the breaker named <paramref name="name"/> when it exists.</summary>

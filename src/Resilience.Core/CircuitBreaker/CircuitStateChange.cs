@@ -3,8 +3,9 @@ namespace Resilience.CircuitBreaking;
 /// <summary>Describes one state change of a circuit breaker, as passed to <see cref="CircuitBreakerOptions.OnStateChanged"/>.</summary>
 public readonly struct CircuitStateChange
 {
-    internal CircuitStateChange(string breakerName, CircuitState from, CircuitState to, CircuitTransitionReason reason, TimeSpan breakDuration, Exception? exception)
+    internal CircuitStateChange(long sequence, string breakerName, CircuitState from, CircuitState to, CircuitTransitionReason reason, TimeSpan breakDuration, Exception? exception)
     {
+        Sequence = sequence;
         BreakerName = breakerName;
         From = from;
         To = to;
@@ -12,6 +13,13 @@ public readonly struct CircuitStateChange
         BreakDuration = breakDuration;
         Exception = exception;
     }
+
+    /// <summary>Gets the position of this change among the breaker's changes: 1 for the first, one more for each next.</summary>
+    /// <remarks>
+    /// Callbacks run outside the breaker's lock, so two changes made in quick succession on different threads can
+    /// reach an observer in either order; ordering by this number restores the order in which they happened.
+    /// </remarks>
+    public long Sequence { get; }
 
     /// <summary>Gets the name of the breaker.</summary>
     public string BreakerName { get; }

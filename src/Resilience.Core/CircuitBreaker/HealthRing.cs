@@ -18,6 +18,10 @@ internal sealed class HealthRing
     private readonly long _bucketTicks;
     private readonly Lock _rotateLock = new();
 
+    // The bucket of the current period, so recording a call costs no division (a 64-bit division costs more than the
+    // rest of the success path); replaced, as one immutable object, when a call falls outside it.
+    private Current _current = new(long.MinValue, long.MinValue, 0, 0);
+
     public HealthRing(int bucketCount, long bucketTicks)
     {
         _bucketCount = bucketCount;
@@ -32,6 +36,25 @@ internal sealed class HealthRing
 
     public void Record(long timestamp, bool failure)
     {
+        var current = Volatile.Read(ref _current);
+        int bucket;
+        if (timestamp >= current.Start && timestamp < current.End && Volatile.Read(ref _periods[current.Bucket]) == current.Period)
+        {
+            bucket = current.Bucket;
+        }
+        else
+        {
+            bucket = Locate(timestamp);
+        }
+
+        // A bucket already claimed by a later period gets this late count: attributed to a neighbour, never lost.
+        var stripe = Thread.GetCurrentProcessorId() & _stripeMask;
+        Interlocked.Increment(ref _counts[(stripe * _stride) + (bucket * 2) + (failure ? 1 : 0)]);
+    }
+
+    /// <summary>Finds (and if needed rotates in) the bucket of <paramref name="timestamp"/>, and remembers it as the current one.</summary>
+    private int Locate(long timestamp)
+    {
         var period = timestamp / _bucketTicks;
         var bucket = (int)(period % _bucketCount);
         if (Volatile.Read(ref _periods[bucket]) < period)
@@ -39,9 +62,12 @@ internal sealed class HealthRing
             Rotate(bucket, period);
         }
 
-        // A bucket already claimed by a later period gets this late count: attributed to a neighbour, never lost.
-        var stripe = Thread.GetCurrentProcessorId() & _stripeMask;
-        Interlocked.Increment(ref _counts[(stripe * _stride) + (bucket * 2) + (failure ? 1 : 0)]);
+        if (Volatile.Read(ref _periods[bucket]) == period && period > Volatile.Read(ref _current).Period)
+        {
+            Volatile.Write(ref _current, new Current(period * _bucketTicks, (period + 1) * _bucketTicks, bucket, period));
+        }
+
+        return bucket;
     }
 
     public (int Failures, int Calls) Sum(long timestamp)
@@ -102,5 +128,16 @@ internal sealed class HealthRing
             Volatile.Write(ref _counts[at], 0);
             Volatile.Write(ref _counts[at + 1], 0);
         }
+    }
+
+    private sealed class Current(long start, long end, int bucket, long period)
+    {
+        public long Start { get; } = start;
+
+        public long End { get; } = end;
+
+        public int Bucket { get; } = bucket;
+
+        public long Period { get; } = period;
     }
 }

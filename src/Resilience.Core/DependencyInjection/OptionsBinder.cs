@@ -44,8 +44,9 @@ internal static class OptionsBinder
                 case "PERMITTEDPROBES": options.PermittedProbes = ParseInt(child, errors, options.PermittedProbes); break;
                 case "BREAKDURATIONFACTOR": options.BreakDurationFactor = ParseDouble(child, errors, options.BreakDurationFactor); break;
                 case "MAXBREAKDURATION": options.MaxBreakDuration = ParseTimeSpan(child, errors, options.MaxBreakDuration); break;
+                case "PROBETIMEOUT": options.ProbeTimeout = ParseTimeSpan(child, errors, options.ProbeTimeout); break;
                 default:
-                    errors.Add($"{child.Path}: unknown key; expected one of Mode, FailureThreshold, BreakDuration, FailureRatio, SamplingDuration, SamplingBuckets, MinimumThroughput, SlowCallThreshold, PermittedProbes, BreakDurationFactor, MaxBreakDuration.");
+                    errors.Add($"{child.Path}: unknown key; expected one of Mode, FailureThreshold, BreakDuration, FailureRatio, SamplingDuration, SamplingBuckets, MinimumThroughput, SlowCallThreshold, PermittedProbes, BreakDurationFactor, MaxBreakDuration, ProbeTimeout.");
                     break;
             }
         }

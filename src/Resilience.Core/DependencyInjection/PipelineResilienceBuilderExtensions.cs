@@ -54,7 +54,7 @@ public static class PipelineResilienceBuilderExtensions
     /// <param name="builder">The resilience builder.</param>
     /// <param name="name">The pipeline's name and service key.</param>
     /// <param name="section">The pipeline's section.</param>
-    /// <param name="configure">Further configuration in code, e.g. <c>HandleResult</c> and <c>AddFallback</c>.</param>
+    /// <param name="configure">Further configuration in code, e.g. <c>ShouldHandleResult</c> and <c>AddFallback</c>.</param>
     /// <returns>The builder.</returns>
     public static ResilienceBuilder AddPipeline<TResult>(this ResilienceBuilder builder, string name, IConfiguration section, Action<ResiliencePipelineBuilder<TResult>, IServiceProvider> configure)
     {

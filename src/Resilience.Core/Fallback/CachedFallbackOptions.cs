@@ -27,9 +27,9 @@ public sealed class CachedFallbackOptions
 
 /// <summary>Checks the ranges of <see cref="CachedFallbackOptions"/> (source-generated, trimming-safe).</summary>
 [OptionsValidator]
-internal sealed partial class CachedFallbackOptionsValidator : IValidateOptions<CachedFallbackOptions>
+public sealed partial class CachedFallbackOptionsValidator : IValidateOptions<CachedFallbackOptions>
 {
-    public static void ThrowIfInvalid(string name, CachedFallbackOptions options)
+    internal static void ThrowIfInvalid(string name, CachedFallbackOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var result = new CachedFallbackOptionsValidator().Validate("Fallbacks:" + name, options);

@@ -4,10 +4,11 @@ namespace Resilience.Health;
 
 /// <summary>Validates <see cref="PoolHealthOptions"/>, listing every broken rule with its key.</summary>
 /// <remarks>Hand-written rather than DataAnnotations so it stays trimming-safe and can check rules across fields.</remarks>
-internal sealed class PoolHealthOptionsValidator : IValidateOptions<PoolHealthOptions>
+public sealed class PoolHealthOptionsValidator : IValidateOptions<PoolHealthOptions>
 {
-    public static readonly PoolHealthOptionsValidator Instance = new();
+    internal static readonly PoolHealthOptionsValidator Instance = new();
 
+    /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, PoolHealthOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

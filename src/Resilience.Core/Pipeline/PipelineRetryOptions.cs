@@ -6,43 +6,43 @@ namespace Resilience;
 /// <summary>Adapts the caller's retry options to the pipeline: an open circuit is never retried, and failed results are.</summary>
 internal static class PipelineRetryOptions
 {
-    public static RetryOptions For<TResult>(RetryOptions options, string pipelineName, Func<TResult, bool>? isFailure)
+    public static RetryOptions For<TResult>(RetryOptions options, string pipelineName, Func<TResult, bool>? shouldHandleResult)
     {
-        var userException = options.ShouldRetryException;
+        var userException = options.ShouldHandle;
 
         // Retrying into an open circuit only burns the budget: the rejection is the answer until the break ends.
-        Func<Exception, bool> shouldRetryException = userException is null
+        Func<Exception, bool> shouldHandle = userException is null
             ? static e => e is not BrokenCircuitException and not OperationCanceledException
             : e => e is not BrokenCircuitException && userException(e);
 
         if (options is RetryOptions<TResult> typed)
         {
-            var userTyped = typed.ShouldRetry;
+            var userTyped = typed.ShouldHandleOutcome;
             return new RetryOptions<TResult>(typed)
             {
                 Name = options.Name ?? pipelineName,
-                ShouldRetryException = shouldRetryException,
-                ShouldRetry = userTyped is null
-                    ? Default(shouldRetryException, isFailure)
+                ShouldHandle = shouldHandle,
+                ShouldHandleOutcome = userTyped is null
+                    ? Default(shouldHandle, shouldHandleResult)
                     : o => o.Exception is not BrokenCircuitException && userTyped(o),
             };
         }
 
-        if (isFailure is null)
+        if (shouldHandleResult is null)
         {
-            return new RetryOptions(options) { Name = options.Name ?? pipelineName, ShouldRetryException = shouldRetryException };
+            return new RetryOptions(options) { Name = options.Name ?? pipelineName, ShouldHandle = shouldHandle };
         }
 
         return new RetryOptions<TResult>(options)
         {
             Name = options.Name ?? pipelineName,
-            ShouldRetryException = shouldRetryException,
-            ShouldRetry = Default(shouldRetryException, isFailure),
+            ShouldHandle = shouldHandle,
+            ShouldHandleOutcome = Default(shouldHandle, shouldHandleResult),
         };
     }
 
-    private static Func<Outcome<TResult>, bool>? Default<TResult>(Func<Exception, bool> shouldRetryException, Func<TResult, bool>? isFailure) =>
-        isFailure is null
+    private static Func<Outcome<TResult>, bool>? Default<TResult>(Func<Exception, bool> shouldHandle, Func<TResult, bool>? shouldHandleResult) =>
+        shouldHandleResult is null
             ? null
-            : o => o.HasException ? shouldRetryException(o.Exception!) : isFailure(o.Result!);
+            : o => o.HasException ? shouldHandle(o.Exception!) : shouldHandleResult(o.Result!);
 }

@@ -66,6 +66,56 @@ public sealed class ResiliencePipeline
         return _engine.ExecuteAsync(operation, state, null, cancellationToken);
     }
 
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the pipeline.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it is given (the timeouts cancel it).</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
+    /// <exception cref="Timeouts.OperationTimeoutException">A timeout of the pipeline fired.</exception>
+    /// <exception cref="BrokenCircuitException">The circuit is open.</exception>
+    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return VoidOperation.Discard(ExecuteAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the pipeline.</summary>
+    /// <param name="operation">The operation; it must observe the token it is given.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> operation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the pipeline and returns the outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it is given.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>Success, or the failure.</returns>
+    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
+    }
+
+#pragma warning disable RS0026 // The overloads differ by the operation's shape (Action or Func), so the optional token cannot make a call ambiguous.
+
+    /// <summary>Runs a synchronous <paramref name="operation"/>, which returns nothing, through the pipeline (retry delays block the calling thread).</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation; timeouts can only stop it through the token it is given.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    public void Execute<TState>(Action<TState, CancellationToken> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        Execute(static (c, ct) => VoidOperation.Invoke(c, ct), new VoidOperation.Sync<TState>(operation, state), cancellationToken);
+    }
+
     /// <summary>Runs a synchronous <paramref name="operation"/> through the pipeline (retry delays block the calling thread).</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
@@ -78,4 +128,5 @@ public sealed class ResiliencePipeline
         ArgumentNullException.ThrowIfNull(operation);
         return SyncBridge.Run(_engine.ExecuteAsync(SyncBridge.Invoke<TState, TResult>, new SyncBridge.Call<TState, TResult>(operation, state), null, cancellationToken));
     }
+#pragma warning restore RS0026
 }

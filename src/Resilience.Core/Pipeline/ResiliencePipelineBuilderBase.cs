@@ -110,7 +110,7 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
         return (TBuilder)this;
     }
 
-    private protected PipelineEngine BuildEngine<TResult>(Func<TResult, bool>? isFailure)
+    private protected PipelineEngine BuildEngine<TResult>(Func<TResult, bool>? shouldHandleResult)
     {
         if (_totalTimeout is { } total && _attemptTimeout is { } attempt && attempt > total)
         {
@@ -123,7 +123,7 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
             Name,
             _limiter is null ? null : new RateLimiterStrategy(_limiter, Name, logger),
             _totalTimeout is { } t ? new TimeoutStrategy(new TimeoutOptions { Name = Name, Timeout = t, Kind = TimeoutKind.Total }, TimeProvider, logger) : null,
-            _retry is null ? null : new RetryStrategy(PipelineRetryOptions.For(_retry, Name, isFailure), TimeProvider, logger),
+            _retry is null ? null : new RetryStrategy(PipelineRetryOptions.For(_retry, Name, shouldHandleResult), TimeProvider, logger),
             _breaker ?? (_breakerOptions is null ? null : new CircuitBreaker(Name, _breakerOptions, TimeProvider, logger)),
             _attemptTimeout is { } a ? new TimeoutStrategy(new TimeoutOptions { Name = Name, Timeout = a, Kind = TimeoutKind.Attempt }, TimeProvider, logger) : null);
     }

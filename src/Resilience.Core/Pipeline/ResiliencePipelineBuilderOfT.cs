@@ -6,9 +6,9 @@ namespace Resilience;
 /// <typeparam name="TResult">The type of the operation's result.</typeparam>
 public sealed class ResiliencePipelineBuilder<TResult> : ResiliencePipelineBuilderBase<ResiliencePipelineBuilder<TResult>>
 {
-    private Func<TResult, bool>? _isFailure;
+    private Func<TResult, bool>? _shouldHandleResult;
     private CachedFallback<string, TResult>? _fallback;
-    private Func<Exception, bool>? _fallbackOn;
+    private Func<Exception, bool>? _fallbackShouldHandle;
 
     /// <summary>Creates a builder for a pipeline called <paramref name="name"/>.</summary>
     /// <param name="name">The pipeline's name, used in metrics, logs and exception messages.</param>
@@ -17,13 +17,13 @@ public sealed class ResiliencePipelineBuilder<TResult> : ResiliencePipelineBuild
     {
     }
 
-    /// <summary>Counts results for which <paramref name="isFailure"/> returns <see langword="true"/> as failures: the breaker records them, retry retries them, the fallback replaces them.</summary>
-    /// <param name="isFailure">Judges a result; use a static lambda.</param>
+    /// <summary>Counts results for which <paramref name="shouldHandleResult"/> returns <see langword="true"/> as failures: the breaker records them, retry retries them, the fallback replaces them.</summary>
+    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
     /// <returns>This builder.</returns>
-    public ResiliencePipelineBuilder<TResult> HandleResult(Func<TResult, bool> isFailure)
+    public ResiliencePipelineBuilder<TResult> ShouldHandleResult(Func<TResult, bool> shouldHandleResult)
     {
-        ArgumentNullException.ThrowIfNull(isFailure);
-        _isFailure = isFailure;
+        ArgumentNullException.ThrowIfNull(shouldHandleResult);
+        _shouldHandleResult = shouldHandleResult;
         return this;
     }
 
@@ -33,17 +33,17 @@ public sealed class ResiliencePipelineBuilder<TResult> : ResiliencePipelineBuild
     /// else the cache's static fallback, else the original failure.
     /// </summary>
     /// <param name="fallback">The cache; share one per dependency if several pipelines should see the same values.</param>
-    /// <param name="handles">Which exceptions the fallback may replace. Default: all but the caller's cancellation.</param>
+    /// <param name="shouldHandle">Which exceptions the fallback may replace. Default: all but the caller's cancellation.</param>
     /// <returns>This builder.</returns>
-    public ResiliencePipelineBuilder<TResult> AddFallback(CachedFallback<string, TResult> fallback, Func<Exception, bool>? handles = null)
+    public ResiliencePipelineBuilder<TResult> AddFallback(CachedFallback<string, TResult> fallback, Func<Exception, bool>? shouldHandle = null)
     {
         ArgumentNullException.ThrowIfNull(fallback);
         _fallback = fallback;
-        _fallbackOn = handles;
+        _fallbackShouldHandle = shouldHandle;
         return this;
     }
 
     /// <summary>Creates the pipeline; every option is validated here.</summary>
     /// <returns>The pipeline; thread-safe and meant to be shared.</returns>
-    public ResiliencePipeline<TResult> Build() => new(BuildEngine(_isFailure), _isFailure, _fallback, _fallbackOn);
+    public ResiliencePipeline<TResult> Build() => new(BuildEngine(_shouldHandleResult), _shouldHandleResult, _fallback, _fallbackShouldHandle);
 }

@@ -19,16 +19,16 @@ public sealed class ResiliencePipeline<TResult>
     private const string DefaultFallbackKey = "";
 
     private readonly PipelineEngine _engine;
-    private readonly Func<TResult, bool>? _isFailure;
+    private readonly Func<TResult, bool>? _shouldHandleResult;
     private readonly CachedFallback<string, TResult>? _fallback;
-    private readonly Func<Exception, bool>? _fallbackOn;
+    private readonly Func<Exception, bool>? _fallbackShouldHandle;
 
-    internal ResiliencePipeline(PipelineEngine engine, Func<TResult, bool>? isFailure, CachedFallback<string, TResult>? fallback, Func<Exception, bool>? fallbackOn)
+    internal ResiliencePipeline(PipelineEngine engine, Func<TResult, bool>? shouldHandleResult, CachedFallback<string, TResult>? fallback, Func<Exception, bool>? fallbackShouldHandle)
     {
         _engine = engine;
-        _isFailure = isFailure;
+        _shouldHandleResult = shouldHandleResult;
         _fallback = fallback;
-        _fallbackOn = fallbackOn;
+        _fallbackShouldHandle = fallbackShouldHandle;
     }
 
     /// <summary>Gets the pipeline's name.</summary>
@@ -74,7 +74,7 @@ public sealed class ResiliencePipeline<TResult>
     public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var pending = _engine.ExecuteAsync(operation, state, _isFailure, cancellationToken);
+        var pending = _engine.ExecuteAsync(operation, state, _shouldHandleResult, cancellationToken);
         if (_fallback is null)
         {
             return pending;
@@ -102,7 +102,7 @@ public sealed class ResiliencePipeline<TResult>
     {
         ArgumentNullException.ThrowIfNull(fallbackKey);
         ArgumentNullException.ThrowIfNull(operation);
-        var pending = _engine.ExecuteAsync(operation, state, _isFailure, cancellationToken);
+        var pending = _engine.ExecuteAsync(operation, state, _shouldHandleResult, cancellationToken);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
@@ -145,7 +145,7 @@ public sealed class ResiliencePipeline<TResult>
         if (!outcome.HasException)
         {
             var result = outcome.Result!;
-            if (_isFailure is null || !_isFailure(result))
+            if (_shouldHandleResult is null || !_shouldHandleResult(result))
             {
                 _fallback?.Store(key, result);
                 return new Resolution(outcome, new FallbackValue<TResult>(result, FallbackSource.Live, TimeSpan.Zero, default));
@@ -174,7 +174,7 @@ public sealed class ResiliencePipeline<TResult>
             return false;
         }
 
-        return exception is BrokenCircuitException || (_fallbackOn?.Invoke(exception) ?? true);
+        return exception is BrokenCircuitException || (_fallbackShouldHandle?.Invoke(exception) ?? true);
     }
 
     private readonly struct Resolution

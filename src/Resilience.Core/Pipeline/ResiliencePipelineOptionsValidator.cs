@@ -4,20 +4,28 @@ using Resilience.Retry;
 namespace Resilience;
 
 /// <summary>Validates one named pipeline's options, naming each bad key by its configuration path.</summary>
-internal sealed class ResiliencePipelineOptionsValidator : IValidateOptions<ResiliencePipelineOptions>
+public sealed class ResiliencePipelineOptionsValidator : IValidateOptions<ResiliencePipelineOptions>
 {
-    private readonly string _name;
+    private readonly string? _name;
     private readonly string _path;
 
-    public ResiliencePipelineOptionsValidator(string name, string path)
+    /// <summary>Initializes a new instance of the <see cref="ResiliencePipelineOptionsValidator"/> class that validates options of every name.</summary>
+    public ResiliencePipelineOptionsValidator()
+        : this(null, "Pipeline")
+    {
+    }
+
+    internal ResiliencePipelineOptionsValidator(string? name, string path)
     {
         _name = name;
         _path = path;
     }
 
+    /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, ResiliencePipelineOptions options)
     {
-        if (name != _name)
+        ArgumentNullException.ThrowIfNull(options);
+        if (_name is not null && name != _name)
         {
             return ValidateOptionsResult.Skip;
         }

@@ -11,8 +11,9 @@ namespace Resilience.RateLimiting;
 /// (<see cref="RateLimiter.AcquireAsync(int, CancellationToken)"/>, which may queue). A refusal is a
 /// <see cref="RateLimiterRejectedException"/> carrying the limiter's retry-after hint; the lease is always released,
 /// also when the operation fails or is cancelled. The strategy does not own the limiter and never disposes it.
+/// Internal: callers use the <see cref="RateLimiter"/> itself, or the pipeline's rate limiter slot.
 /// </remarks>
-public sealed class RateLimiterStrategy
+internal sealed class RateLimiterStrategy
 {
     private const string DefaultName = "rate-limiter";
     private readonly RateLimiter _limiter;

@@ -121,14 +121,4 @@ internal readonly struct RetrySchedule
 
         return TimeSpan.FromTicks((long)Math.Min(ticks, _maxTicks));
     }
-
-    public TimeSpan ApplyRetryAfter(TimeSpan hint)
-    {
-        if (hint <= TimeSpan.Zero)
-        {
-            return TimeSpan.Zero;
-        }
-
-        return hint > MaxDelay ? MaxDelay : hint;
-    }
 }

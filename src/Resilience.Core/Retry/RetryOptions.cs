@@ -31,7 +31,7 @@ public class RetryOptions
         Backoff = other.Backoff;
         BackoffFactor = other.BackoffFactor;
         Jitter = other.Jitter;
-        ShouldRetryException = other.ShouldRetryException;
+        ShouldHandle = other.ShouldHandle;
         Budget = other.Budget;
     }
 
@@ -73,9 +73,9 @@ public class RetryOptions
     /// </value>
     /// <remarks>
     /// Whatever the predicate says, nothing is retried once the caller's token is cancelled.
-    /// <see cref="RetryOptions{TResult}.ShouldRetry"/>, when set, replaces this predicate.
+    /// <see cref="RetryOptions{TResult}.ShouldHandleOutcome"/>, when set, replaces this predicate.
     /// </remarks>
-    public Func<Exception, bool>? ShouldRetryException { get; set; }
+    public Func<Exception, bool>? ShouldHandle { get; set; }
 
     /// <summary>Gets or sets the retry budget shared by all calls to one dependency.</summary>
     /// <value>Defaults to <see langword="null"/>: retries are limited only by <see cref="MaxRetries"/>.</value>
@@ -86,7 +86,10 @@ public class RetryOptions
     internal virtual Type? ResultType => null;
 
     /// <summary>Gets the typed callbacks, or nulls for untyped options.</summary>
-    internal virtual (Delegate? ShouldRetry, Delegate? RetryAfter, Delegate? OnRetry) GetTypedCallbacks() => (null, null, null);
+    internal virtual TypedCallbacks GetTypedCallbacks() => default;
+
+    /// <summary>The callbacks of <see cref="RetryOptions{TResult}"/>, stored untyped so the strategy itself is not generic.</summary>
+    internal readonly record struct TypedCallbacks(Delegate? ShouldHandleOutcome, Delegate? RetryAfter, Delegate? OnRetry, Delegate? OnRetriesStopped);
 }
 
 /// <summary>Retry options with typed callbacks over the outcome: retry on results, Retry-After hints, a retry callback.</summary>
@@ -110,24 +113,27 @@ public sealed class RetryOptions<TResult> : RetryOptions
     {
         if (other is RetryOptions<TResult> typed)
         {
-            ShouldRetry = typed.ShouldRetry;
+            ShouldHandleOutcome = typed.ShouldHandleOutcome;
             RetryAfter = typed.RetryAfter;
             OnRetry = typed.OnRetry;
+            OnRetriesStopped = typed.OnRetriesStopped;
         }
     }
 
     /// <summary>Gets or sets which outcomes (exceptions or results) are worth a retry.</summary>
     /// <value>
     /// Defaults to <see langword="null"/>: results are never retried and exceptions follow
-    /// <see cref="RetryOptions.ShouldRetryException"/>.
+    /// <see cref="RetryOptions.ShouldHandle"/>.
     /// </value>
     /// <remarks>Called for every outcome, including first-try successes, so keep it cheap.</remarks>
-    public Func<Outcome<TResult>, bool>? ShouldRetry { get; set; }
+    public Func<Outcome<TResult>, bool>? ShouldHandleOutcome { get; set; }
 
     /// <summary>Gets or sets a function reading a Retry-After hint from a failed outcome.</summary>
     /// <value>Defaults to <see langword="null"/>: the computed backoff delay is used.</value>
     /// <remarks>
-    /// A non-null hint replaces the computed delay, capped by <see cref="RetryOptions.MaxDelay"/>; negative hints count as zero.
+    /// The computed backoff is the floor: a hint shorter than it (zero and negative hints included) is ignored, and a
+    /// hint longer than <see cref="RetryOptions.MaxDelay"/> is capped; both are logged (event 1204). A hint whose delay
+    /// would end past the deadline stops the retries (see <see cref="OnRetriesStopped"/>).
     /// </remarks>
     public Func<Outcome<TResult>, TimeSpan?>? RetryAfter { get; set; }
 
@@ -135,7 +141,15 @@ public sealed class RetryOptions<TResult> : RetryOptions
     /// <value>Defaults to <see langword="null"/>.</value>
     public Action<RetryArguments<TResult>>? OnRetry { get; set; }
 
+    /// <summary>Gets or sets a callback invoked when a failure worth a retry is not retried: retries exhausted, budget empty, or deadline reached.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    /// <remarks>
+    /// The caller still receives the last failure itself; this callback is where to mark it, for example to tell the
+    /// caller that the server's Retry-After did not fit in the time left (<see cref="RetryStopReason.DeadlineReached"/>).
+    /// </remarks>
+    public Action<RetryStoppedArguments<TResult>>? OnRetriesStopped { get; set; }
+
     internal override Type? ResultType => typeof(TResult);
 
-    internal override (Delegate? ShouldRetry, Delegate? RetryAfter, Delegate? OnRetry) GetTypedCallbacks() => (ShouldRetry, RetryAfter, OnRetry);
+    internal override TypedCallbacks GetTypedCallbacks() => new(ShouldHandleOutcome, RetryAfter, OnRetry, OnRetriesStopped);
 }

@@ -9,6 +9,7 @@ public sealed class RetryStatistics
     private long _exhausted;
     private long _notRetried;
     private long _budgetRejections;
+    private long _deadlineStops;
     private long _retries;
 
     /// <summary>Returns a consistent-enough copy of the counters (each counter is read atomically).</summary>
@@ -19,7 +20,8 @@ public sealed class RetryStatistics
         Volatile.Read(ref _exhausted),
         Volatile.Read(ref _notRetried),
         Volatile.Read(ref _budgetRejections),
-        Volatile.Read(ref _retries));
+        Volatile.Read(ref _retries),
+        Volatile.Read(ref _deadlineStops));
 
     internal void RecordFirstTrySuccess() => Interlocked.Increment(ref _firstTrySuccesses);
 
@@ -32,12 +34,14 @@ public sealed class RetryStatistics
     internal void RecordBudgetRejection() => Interlocked.Increment(ref _budgetRejections);
 
     internal void RecordRetry() => Interlocked.Increment(ref _retries);
+
+    internal void RecordDeadlineStop() => Interlocked.Increment(ref _deadlineStops);
 }
 
 /// <summary>The counters of a <see cref="RetryStatistics"/> at one moment.</summary>
 public readonly record struct RetryStatisticsSnapshot
 {
-    internal RetryStatisticsSnapshot(long firstTrySuccesses, long retriedSuccesses, long exhausted, long notRetried, long budgetRejections, long retries)
+    internal RetryStatisticsSnapshot(long firstTrySuccesses, long retriedSuccesses, long exhausted, long notRetried, long budgetRejections, long retries, long deadlineStops)
     {
         FirstTrySuccesses = firstTrySuccesses;
         RetriedSuccesses = retriedSuccesses;
@@ -45,10 +49,11 @@ public readonly record struct RetryStatisticsSnapshot
         NotRetried = notRetried;
         BudgetRejections = budgetRejections;
         TotalRetries = retries;
+        DeadlineStops = deadlineStops;
     }
 
     /// <summary>Gets the number of completed calls (the sum of the five ways a call can end).</summary>
-    public long Calls => FirstTrySuccesses + RetriedSuccesses + Exhausted + NotRetried + BudgetRejections;
+    public long Calls => FirstTrySuccesses + RetriedSuccesses + Exhausted + NotRetried + BudgetRejections + DeadlineStops;
 
     /// <summary>Gets the number of calls that succeeded on the first attempt.</summary>
     public long FirstTrySuccesses { get; }
@@ -64,6 +69,9 @@ public readonly record struct RetryStatisticsSnapshot
 
     /// <summary>Gets the number of calls that failed because the retry budget had no token for a retry.</summary>
     public long BudgetRejections { get; }
+
+    /// <summary>Gets the number of calls whose last failure surfaced because the next delay would have ended past the deadline.</summary>
+    public long DeadlineStops { get; }
 
     /// <summary>Gets the number of retries performed (attempts after the first).</summary>
     public long TotalRetries { get; }

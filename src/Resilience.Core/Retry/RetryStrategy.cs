@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.Telemetry;
+using Resilience.Time;
+using Resilience.Timeouts;
 
 namespace Resilience.Retry;
 
@@ -16,6 +18,12 @@ namespace Resilience.Retry;
 /// <see cref="OperationCanceledException"/>. When retries are exhausted (or the budget is empty) the last failure
 /// surfaces: its exception, or its result when a result was retried.
 /// </para>
+/// <para>
+/// Retry knows the time left: the pipeline's total timeout and the <see cref="Deadline"/> the call runs under. A
+/// delay that would end past that deadline is never started: the last real failure surfaces at once, the
+/// <c>RetriesStoppedByDeadline</c> event (1203) is logged and <see cref="RetryOptions{TResult}.OnRetriesStopped"/> is
+/// told <see cref="RetryStopReason.DeadlineReached"/>.
+/// </para>
 /// <para>Thread-safe. The strategy copies the options when built; later changes to them have no effect.</para>
 /// </remarks>
 public sealed class RetryStrategy
@@ -23,12 +31,14 @@ public sealed class RetryStrategy
     private readonly RetrySchedule _schedule;
     private readonly int _maxRetries;
     private readonly Type? _resultType;
-    private readonly Func<Exception, bool>? _shouldRetryException;
-    private readonly Delegate? _shouldRetry;
+    private readonly Func<Exception, bool>? _shouldHandle;
+    private readonly Delegate? _shouldHandleOutcome;
     private readonly Delegate? _retryAfter;
     private readonly Delegate? _onRetry;
+    private readonly Delegate? _onRetriesStopped;
     private readonly RetryBudget? _budget;
     private readonly TimeProvider _timeProvider;
+    private readonly MonotonicClock _clock;
     private readonly Random _random;
     private readonly ILogger _logger;
 
@@ -54,10 +64,15 @@ public sealed class RetryStrategy
         _schedule = new RetrySchedule(options);
         _maxRetries = options.MaxRetries;
         _resultType = options.ResultType;
-        _shouldRetryException = options.ShouldRetryException;
+        _shouldHandle = options.ShouldHandle;
         _budget = options.Budget;
-        (_shouldRetry, _retryAfter, _onRetry) = options.GetTypedCallbacks();
+        var callbacks = options.GetTypedCallbacks();
+        _shouldHandleOutcome = callbacks.ShouldHandleOutcome;
+        _retryAfter = callbacks.RetryAfter;
+        _onRetry = callbacks.OnRetry;
+        _onRetriesStopped = callbacks.OnRetriesStopped;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _clock = new MonotonicClock(_timeProvider);
         _logger = logger ?? NullLogger.Instance;
         _random = random ?? Random.Shared;
         Statistics = statistics ?? new RetryStatistics();
@@ -66,6 +81,9 @@ public sealed class RetryStrategy
 
     /// <summary>Gets the name reported in metrics and logs.</summary>
     public string Name { get; }
+
+    /// <summary>No deadline known to the pipeline (the ambient <see cref="Deadline"/> still applies).</summary>
+    internal const long NoDeadline = long.MaxValue;
 
     /// <summary>Gets the counters of how calls through this strategy ended.</summary>
     public RetryStatistics Statistics { get; }
@@ -91,7 +109,6 @@ public sealed class RetryStrategy
     public ValueTask<TResult> ExecuteAsync<TResult>(
         Func<CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default) =>
         ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
-#pragma warning restore RS0026
 
     /// <summary>Runs <paramref name="operation"/>, retrying its failures, and returns the final outcome instead of throwing.</summary>
     /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
@@ -107,6 +124,7 @@ public sealed class RetryStrategy
         return ExecuteCoreAsync(
             static (s, ct) => OutcomeInvoker.InvokeOperation(s, ct),
             new OperationState<TState, TResult>(operation, state),
+            NoDeadline,
             cancellationToken);
     }
 
@@ -121,7 +139,7 @@ public sealed class RetryStrategy
         Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var shouldRetry = ShouldRetryFor<TResult>();
+        var shouldRetry = ShouldHandleOutcomeFor<TResult>();
         Outcome<TResult> outcome;
         try
         {
@@ -141,14 +159,62 @@ public sealed class RetryStrategy
         return ExecuteSyncSlow(outcome, operation, state, cancellationToken).GetResultOrThrow();
     }
 
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, retrying its failures; throws the last failure.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>A task that completes when an attempt succeeds.</returns>
+    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return VoidOperation.Discard(ExecuteAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, retrying its failures; throws the last failure.</summary>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>A task that completes when an attempt succeeds.</returns>
+    public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> operation, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, retrying its failures, and returns the final outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    /// <returns>Success, or the last failure.</returns>
+    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(
+        Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, synchronously, retrying its failures (blocking during delays); throws the last failure.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; a static lambda avoids a closure.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token, passed to each attempt and to the delays.</param>
+    public void Execute<TState>(Action<TState, CancellationToken> operation, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        Execute(static (c, ct) => VoidOperation.Invoke(c, ct), new VoidOperation.Sync<TState>(operation, state), cancellationToken);
+    }
+#pragma warning restore RS0026
+
     /// <summary>
     /// The pipeline's entry point: retries <paramref name="attempt"/>, which reports failures as outcomes.
     /// A synchronously completed first-try success allocates nothing.
     /// </summary>
+    /// <param name="attempt">One attempt.</param>
+    /// <param name="state">The state passed to <paramref name="attempt"/>.</param>
+    /// <param name="deadline">When the call must end, in <see cref="MonotonicClock"/> time of this strategy's provider; <see cref="NoDeadline"/> when unknown.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt, TState state, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt, TState state, long deadline, CancellationToken cancellationToken)
     {
-        var shouldRetry = ShouldRetryFor<TResult>();
+        var shouldRetry = ShouldHandleOutcomeFor<TResult>();
         ValueTask<Outcome<TResult>> task;
         try
         {
@@ -156,7 +222,7 @@ public sealed class RetryStrategy
         }
         catch (Exception ex)
         {
-            return RetryLoopAsync(new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex)), attempt, state, cancellationToken);
+            return RetryLoopAsync(new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex)), attempt, state, deadline, cancellationToken);
         }
 
         if (task.IsCompletedSuccessfully)
@@ -170,16 +236,17 @@ public sealed class RetryStrategy
                 return new ValueTask<Outcome<TResult>>(outcome);
             }
 
-            return RetryLoopAsync(new ValueTask<Outcome<TResult>>(outcome), attempt, state, cancellationToken);
+            return RetryLoopAsync(new ValueTask<Outcome<TResult>>(outcome), attempt, state, deadline, cancellationToken);
         }
 
-        return RetryLoopAsync(task, attempt, state, cancellationToken);
+        return RetryLoopAsync(task, attempt, state, deadline, cancellationToken);
     }
 
     private async ValueTask<Outcome<TResult>> RetryLoopAsync<TState, TResult>(
         ValueTask<Outcome<TResult>> pending,
         Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt,
         TState state,
+        long deadline,
         CancellationToken cancellationToken)
     {
         Outcome<TResult> outcome;
@@ -195,7 +262,7 @@ public sealed class RetryStrategy
         double jitterState = 0;
         for (int retries = 0; ; retries++)
         {
-            if (!TryScheduleRetry(outcome, retries, ref jitterState, cancellationToken, out var delay))
+            if (!TryScheduleRetry(outcome, retries, ref jitterState, deadline, cancellationToken, out var delay))
             {
                 return outcome;
             }
@@ -237,10 +304,11 @@ public sealed class RetryStrategy
     private Outcome<TResult> ExecuteSyncSlow<TState, TResult>(
         Outcome<TResult> outcome, Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken)
     {
+        const long deadline = NoDeadline;
         double jitterState = 0;
         for (int retries = 0; ; retries++)
         {
-            if (!TryScheduleRetry(outcome, retries, ref jitterState, cancellationToken, out var delay))
+            if (!TryScheduleRetry(outcome, retries, ref jitterState, deadline, cancellationToken, out var delay))
             {
                 return outcome;
             }
@@ -272,13 +340,13 @@ public sealed class RetryStrategy
 
     /// <summary>Decides whether <paramref name="outcome"/> gets another attempt; records how the call ended when not.</summary>
     private bool TryScheduleRetry<TResult>(
-        in Outcome<TResult> outcome, int retriesDone, ref double jitterState, CancellationToken cancellationToken, out TimeSpan delay)
+        in Outcome<TResult> outcome, int retriesDone, ref double jitterState, long deadline, CancellationToken cancellationToken, out TimeSpan delay)
     {
         delay = TimeSpan.Zero;
-        var shouldRetry = ShouldRetryFor<TResult>();
+        var shouldRetry = ShouldHandleOutcomeFor<TResult>();
         bool retryable = shouldRetry is not null
             ? shouldRetry(outcome)
-            : outcome.HasException && (_shouldRetryException?.Invoke(outcome.Exception!) ?? outcome.Exception is not OperationCanceledException);
+            : outcome.HasException && (_shouldHandle?.Invoke(outcome.Exception!) ?? outcome.Exception is not OperationCanceledException);
 
         if (!retryable)
         {
@@ -310,36 +378,96 @@ public sealed class RetryStrategy
         {
             RecordEnd(RetryTelemetry.Exhausted);
             RetryTelemetry.RetriesExhausted(_logger, Name, retriesDone, reason, outcome.Exception);
+            Stopped(outcome, retriesDone, RetryStopReason.Exhausted, TimeSpan.Zero, null, TimeLeft(deadline));
             return false;
         }
 
         int attempt = retriesDone + 1;
+        var retryAfter = _retryAfter is null ? null : Unsafe.As<Func<Outcome<TResult>, TimeSpan?>>(_retryAfter);
+        TimeSpan? hint = retryAfter?.Invoke(outcome);
+        delay = ApplyRetryAfter(hint, _schedule.Compute(attempt, ref jitterState, _random), attempt);
+
+        // A delay that ends past the deadline would only turn the real failure into a timeout: stop now and surface it.
+        var timeLeft = TimeLeft(deadline);
+        if (timeLeft != Timeout.InfiniteTimeSpan && delay >= timeLeft)
+        {
+            RecordEnd(RetryTelemetry.DeadlineReached);
+            RetryTelemetry.RetriesStoppedByDeadline(_logger, Name, attempt, delay.TotalMilliseconds, timeLeft.TotalMilliseconds, reason, outcome.Exception);
+            Stopped(outcome, retriesDone, RetryStopReason.DeadlineReached, delay, hint, timeLeft);
+            return false;
+        }
+
         if (_budget is not null && !_budget.TryWithdraw())
         {
             RecordEnd(RetryTelemetry.BudgetRejected);
             RetryTelemetry.RecordBudgetExhausted(Name);
             RetryTelemetry.RetryBudgetExhausted(_logger, Name, attempt, reason, outcome.Exception);
+            Stopped(outcome, retriesDone, RetryStopReason.BudgetExhausted, TimeSpan.Zero, hint, timeLeft);
             return false;
         }
-
-        var retryAfter = _retryAfter is null ? null : Unsafe.As<Func<Outcome<TResult>, TimeSpan?>>(_retryAfter);
-        TimeSpan? hint = retryAfter?.Invoke(outcome);
-        delay = hint.HasValue ? _schedule.ApplyRetryAfter(hint.GetValueOrDefault()) : _schedule.Compute(attempt, ref jitterState, _random);
 
         Statistics.RecordRetry();
         RetryTelemetry.RecordRetry(Name, attempt, reason, delay);
         RetryTelemetry.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception);
         if (_onRetry is not null)
         {
-            Unsafe.As<Action<RetryArguments<TResult>>>(_onRetry)(new RetryArguments<TResult>(attempt, delay, outcome));
+            Unsafe.As<Action<RetryArguments<TResult>>>(_onRetry)(new RetryArguments<TResult>(attempt, delay, outcome, hint, timeLeft));
         }
 
         return true;
     }
 
+    /// <summary>The delay of a retry given the server's hint: the computed backoff is the floor, <see cref="RetryOptions.MaxDelay"/> the cap.</summary>
+    private TimeSpan ApplyRetryAfter(TimeSpan? hint, TimeSpan computed, int attempt)
+    {
+        if (hint is not { } requested)
+        {
+            return computed;
+        }
+
+        if (requested > _schedule.MaxDelay)
+        {
+            RetryTelemetry.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, _schedule.MaxDelay.TotalMilliseconds, RetryTelemetry.HintCapped);
+            return _schedule.MaxDelay;
+        }
+
+        if (requested < computed)
+        {
+            // Zero, negative or merely short hints would make back-to-back retries: the backoff still applies.
+            RetryTelemetry.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, computed.TotalMilliseconds, RetryTelemetry.HintBelowBackoff);
+            return computed;
+        }
+
+        return requested;
+    }
+
+    /// <summary>The time left before <paramref name="deadline"/> or the ambient <see cref="Deadline"/>, whichever is sooner.</summary>
+    private TimeSpan TimeLeft(long deadline)
+    {
+        var left = AmbientDeadline.TimeLeft();
+        if (deadline != NoDeadline)
+        {
+            var own = TimeSpan.FromTicks(Math.Max(0, deadline - _clock.Now));
+            if (left == Timeout.InfiniteTimeSpan || own < left)
+            {
+                left = own;
+            }
+        }
+
+        return left;
+    }
+
+    private void Stopped<TResult>(in Outcome<TResult> outcome, int retries, RetryStopReason reason, TimeSpan delay, TimeSpan? hint, TimeSpan timeLeft)
+    {
+        if (_onRetriesStopped is not null)
+        {
+            Unsafe.As<Action<RetryStoppedArguments<TResult>>>(_onRetriesStopped)(new RetryStoppedArguments<TResult>(retries, reason, delay, hint, timeLeft, outcome));
+        }
+    }
+
     /// <summary>The typed outcome predicate, after checking the options were made for <typeparamref name="TResult"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Func<Outcome<TResult>, bool>? ShouldRetryFor<TResult>()
+    private Func<Outcome<TResult>, bool>? ShouldHandleOutcomeFor<TResult>()
     {
         if (_resultType is null)
         {
@@ -351,7 +479,7 @@ public sealed class RetryStrategy
             ThrowResultTypeMismatch(typeof(TResult));
         }
 
-        return _shouldRetry is null ? null : Unsafe.As<Func<Outcome<TResult>, bool>>(_shouldRetry);
+        return _shouldHandleOutcome is null ? null : Unsafe.As<Func<Outcome<TResult>, bool>>(_shouldHandleOutcome);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -377,6 +505,9 @@ public sealed class RetryStrategy
                 break;
             case RetryTelemetry.BudgetRejected:
                 Statistics.RecordBudgetRejection();
+                break;
+            case RetryTelemetry.DeadlineReached:
+                Statistics.RecordDeadlineStop();
                 break;
             default:
                 Statistics.RecordNotRetried();

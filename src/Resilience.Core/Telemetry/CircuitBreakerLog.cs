@@ -41,6 +41,10 @@ internal static partial class CircuitBreakerLog
         Message = "Circuit '{BreakerName}' isolated from {FromState}; calls are rejected until it is reset.")]
     private static partial void Isolated(ILogger logger, string breakerName, CircuitState fromState);
 
+    [LoggerMessage(EventId = ResilienceEventIds.CircuitProbeAbandoned, EventName = "CircuitProbeAbandoned", Level = LogLevel.Warning,
+        Message = "Circuit '{BreakerName}': {Probes} probe(s) did not report within {ProbeTimeout}; they are abandoned and new probes admitted.")]
+    public static partial void ProbeAbandoned(ILogger logger, string breakerName, int probes, TimeSpan probeTimeout);
+
     [LoggerMessage(EventId = ResilienceEventIds.CircuitStateChangedCallbackFailed, EventName = "CircuitStateChangedCallbackFailed", Level = LogLevel.Error,
         Message = "The state-change callback of circuit '{BreakerName}' threw; the state change stands.")]
     public static partial void StateChangedCallbackFailed(ILogger logger, Exception exception, string breakerName);

@@ -13,6 +13,9 @@ internal static class CircuitBreakerTelemetry
     private static readonly Counter<long> Rejections = ResilienceTelemetry.Meter.CreateCounter<long>(
         "resilience.circuit_breaker.rejections", "{call}", "Calls rejected by an open, isolated or probing circuit.");
 
+    private static readonly Counter<long> AbandonedProbes = ResilienceTelemetry.Meter.CreateCounter<long>(
+        "resilience.circuit_breaker.abandoned_probes", "{probe}", "Probe calls of half-open circuits that did not report within the probe timeout.");
+
     private static readonly Lock RegistriesLock = new();
     private static readonly List<WeakReference<CircuitBreakerRegistry>> Registries = [];
 
@@ -32,6 +35,14 @@ internal static class CircuitBreakerTelemetry
         if (Rejections.Enabled)
         {
             Rejections.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
+        }
+    }
+
+    public static void RecordAbandonedProbes(string name, int probes)
+    {
+        if (AbandonedProbes.Enabled)
+        {
+            AbandonedProbes.Add(probes, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
         }
     }
 

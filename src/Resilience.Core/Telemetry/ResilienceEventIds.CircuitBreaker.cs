@@ -18,6 +18,9 @@ public static partial class ResilienceEventIds
     /// <summary>A state-change callback threw; the exception was logged and ignored.</summary>
     public const int CircuitStateChangedCallbackFailed = 1004;
 
+    /// <summary>A half-open circuit's probes did not report within the probe timeout; new probes are admitted (Warning).</summary>
+    public const int CircuitProbeAbandoned = 1005;
+
     /// <summary>A cached (stale) value was served instead of a failed call.</summary>
     public const int FallbackStaleServed = 1100;
 

@@ -12,6 +12,12 @@ public static partial class ResilienceEventIds
     /// <summary>A retry was refused because the retry budget was empty (Warning).</summary>
     public const int RetryBudgetExhausted = 1202;
 
+    /// <summary>Retries stopped because the next delay would end past the deadline; the last failure surfaced (Warning).</summary>
+    public const int RetriesStoppedByDeadline = 1203;
+
+    /// <summary>A Retry-After hint was shorter than the backoff (zero and negative included) or longer than the maximum delay, so it was not used as is (Information).</summary>
+    public const int RetryAfterAdjusted = 1204;
+
     /// <summary>An attempt or total timeout fired (Warning).</summary>
     public const int TimeoutOccurred = 1300;
 

@@ -18,6 +18,11 @@ internal static partial class RetryTelemetry
     public const string Exhausted = "exhausted";
     public const string NotRetried = "not_retried";
     public const string BudgetRejected = "budget_rejected";
+    public const string DeadlineReached = "deadline_reached";
+
+    /// <summary>How a Retry-After hint was adjusted: shorter than the backoff (zero and negative included), or longer than the maximum delay.</summary>
+    public const string HintBelowBackoff = "below-backoff";
+    public const string HintCapped = "above-max-delay";
 
     public static readonly Counter<long> Retries = ResilienceTelemetry.Meter.CreateCounter<long>(
         "resilience.retry.attempts", "{retry}", "Retries performed, by retry number and reason.");
@@ -99,6 +104,14 @@ internal static partial class RetryTelemetry
     [LoggerMessage(EventId = ResilienceEventIds.RetryBudgetExhausted, EventName = "RetryBudgetExhausted", Level = LogLevel.Warning,
         Message = "Retry budget of '{Name}' is empty: the failure ({Reason}) surfaces without retry {Attempt}")]
     public static partial void RetryBudgetExhausted(ILogger logger, string name, int attempt, string reason, Exception? exception);
+
+    [LoggerMessage(EventId = ResilienceEventIds.RetriesStoppedByDeadline, EventName = "RetriesStoppedByDeadline", Level = LogLevel.Warning,
+        Message = "'{Name}' stopped before retry {Attempt}: its {DelayMs} ms delay would end past the deadline ({TimeLeftMs} ms left); the last failure ({Reason}) surfaces")]
+    public static partial void RetriesStoppedByDeadline(ILogger logger, string name, int attempt, double delayMs, double timeLeftMs, string reason, Exception? exception);
+
+    [LoggerMessage(EventId = ResilienceEventIds.RetryAfterAdjusted, EventName = "RetryAfterAdjusted", Level = LogLevel.Information,
+        Message = "Retry {Attempt} of '{Name}': Retry-After hint of {HintMs} ms not used as is ({Adjustment}); waiting {DelayMs} ms")]
+    public static partial void RetryAfterAdjusted(ILogger logger, string name, int attempt, double hintMs, double delayMs, string adjustment);
 
     [LoggerMessage(EventId = ResilienceEventIds.TimeoutOccurred, EventName = "TimeoutOccurred", Level = LogLevel.Warning,
         Message = "The {Kind} timeout of '{Name}' ({TimeoutMs} ms) fired")]

@@ -91,6 +91,9 @@ public static class Deadline
         using var deadline = new CancellationTokenSource(options.Limit, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
 
+        // Retries inside the work see the deadline and never start a delay that would end after it.
+        AmbientDeadline.Set(timeProvider, options.Limit);
+
         Task<TResult> task;
         try
         {

@@ -10,10 +10,17 @@ namespace Resilience.Timeouts;
 /// <para>
 /// The operation receives a token that is cancelled when the timeout elapses or when the caller's token is
 /// cancelled. The caller's cancellation surfaces as <see cref="OperationCanceledException"/>; our timeout as
-/// <see cref="OperationTimeoutException"/> naming its kind and duration. Timeouts are cooperative: an operation
-/// that ignores its token runs to completion and its result is returned.
+/// <see cref="OperationTimeoutException"/> naming its kind and duration. The timer is armed before the
+/// operation is invoked, so an operation that watches its token is cancelled at the limit whether it runs
+/// synchronously or asynchronously. Once the timeout fired, whatever the operation throws is reported as the timeout
+/// (its exception kept as the inner one). Timeouts are cooperative: an operation that ignores its token runs to
+/// completion and its result is returned.
 /// </para>
-/// <para>The token sources are pooled and reset, so a call that completes in time allocates nothing for the timeout.</para>
+/// <para>
+/// The token sources are pooled and reset, so a call that completes in time allocates nothing for the timeout. On the
+/// system clock, limits of a second or more are armed on a shared coarse timer (cancelled up to 15 ms late) instead of
+/// the runtime's timer queue, which costs two locked updates per call.
+/// </para>
 /// </remarks>
 public sealed class TimeoutStrategy
 {
@@ -21,6 +28,7 @@ public sealed class TimeoutStrategy
     private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
     private readonly string _kindTag;
+    private readonly bool _coarse;
 
     /// <summary>Initializes a new instance of the <see cref="TimeoutStrategy"/> class.</summary>
     /// <param name="options">The timeout; validated here.</param>
@@ -36,6 +44,7 @@ public sealed class TimeoutStrategy
         Name = options.Name ?? TimeoutConstants.DefaultName;
         _kindTag = TimeoutConstants.TagOf(Kind);
         _pool = new CancellationTokenSourcePool(timeProvider ?? TimeProvider.System);
+        _coarse = (timeProvider ?? TimeProvider.System) == TimeProvider.System;
         _clock = new MonotonicClock(timeProvider ?? TimeProvider.System);
         _logger = logger ?? NullLogger.Instance;
     }
@@ -50,6 +59,9 @@ public sealed class TimeoutStrategy
     public string Name { get; }
 
     internal CancellationTokenSourcePool Pool => _pool;
+
+    /// <summary>When a call starting now reaches this timeout, in <see cref="MonotonicClock"/> time (for the retry inside it).</summary>
+    internal long DeadlineFromNow() => _clock.Now + Timeout.Ticks;
 
     /// <summary>Runs <paramref name="operation"/> with the timeout; throws <see cref="OperationTimeoutException"/> when it fires.</summary>
     /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
@@ -79,16 +91,51 @@ public sealed class TimeoutStrategy
             cancellationToken);
     }
 
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, with the timeout; throws <see cref="OperationTimeoutException"/> when it fires.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it receives.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>A task that completes when the operation does.</returns>
+    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken) =>
+        VoidOperation.Discard(ExecuteAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken));
+
+    /// <summary>Runs <paramref name="operation"/>, which returns nothing, with the timeout and returns its outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
+    /// <param name="operation">The operation; it must observe the token it receives.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>Success, or the failure (<see cref="OperationTimeoutException"/> when the timeout fired).</returns>
+    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
+    }
+
     /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under the timeout.</summary>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken) =>
+        ExecuteCoreAsync(next, state, null, 0, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="next"/> under this timeout and, when <paramref name="outer"/> is given, also under the outer
+    /// timeout ending at <paramref name="outerDeadline"/>: one timer, armed for whichever ends first, reported as that one.
+    /// </summary>
+    /// <remarks>
+    /// The pipeline's attempt timeout takes over the total timeout this way, so an attempt arms one timer instead of two;
+    /// the retry between attempts knows the deadline and never waits past it, so nothing else needs the total's timer.
+    /// </remarks>
+    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, TimeoutStrategy? outer, long outerDeadline, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(new OperationCanceledException(cancellationToken)));
         }
 
-        var scope = Enter(cancellationToken);
+        // The timer is armed before the operation runs: an operation that blocks before its first await (or never
+        // awaits) is still cancelled at the limit, as long as it watches its token.
+        var scope = Enter(cancellationToken, outer, outerDeadline);
         ValueTask<Outcome<TResult>> task;
         try
         {
@@ -104,9 +151,6 @@ public sealed class TimeoutStrategy
             return new ValueTask<Outcome<TResult>>(Exit(scope, task.Result, cancellationToken));
         }
 
-        // Only an operation that did not finish synchronously can be cut short, so only then is the timer armed:
-        // the success path of fast operations never touches a timer.
-        Arm(in scope);
         return AwaitAsync(task, scope, cancellationToken);
     }
 
@@ -126,30 +170,46 @@ public sealed class TimeoutStrategy
     }
 
     /// <summary>
-    /// Starts the timeout: rents a pooled source, links it to the caller's token without allocating and notes the start;
-    /// <see cref="Arm"/> starts its timer if the operation goes asynchronous. Pair every call with <see cref="Exit{TResult}"/>.
+    /// Starts the timeout: rents a pooled source, links it to the caller's token without allocating and arms its timer.
+    /// Pair every call with <see cref="Exit{TResult}"/>, which disarms the timer and returns the source to the pool.
     /// </summary>
-    internal TimeoutScope Enter(CancellationToken cancellationToken)
+    internal TimeoutScope Enter(CancellationToken cancellationToken, TimeoutStrategy? outer = null, long outerDeadline = 0)
     {
         var cts = _pool.Rent();
         var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), cts)
             : default;
-        return new TimeoutScope(cts, registration, _clock.Now);
-    }
+        var limit = Timeout;
+        var firing = this;
+        if (outer is not null)
+        {
+            var outerLeft = TimeSpan.FromTicks(outerDeadline - _clock.Now);
+            if (outerLeft < limit)
+            {
+                limit = outerLeft;
+                firing = outer;
+            }
+        }
 
-    /// <summary>Starts the timer for what is left of the timeout once the operation has gone asynchronous.</summary>
-    internal void Arm(in TimeoutScope scope)
-    {
-        var left = Timeout.Ticks - (_clock.Now - scope.StartedAt);
-        if (left <= 0)
+        CoarseTimer.Registration coarse = default;
+        if (_coarse && limit >= CoarseTimer.MinimumLimit)
         {
-            scope.Source.Cancel();
+            coarse = CoarseTimer.Shared.TryArm(cts, limit);
         }
-        else
+
+        if (!coarse.IsArmed)
         {
-            scope.Source.CancelAfter(TimeSpan.FromTicks(left));
+            if (limit > TimeSpan.Zero)
+            {
+                cts.CancelAfter(limit);
+            }
+            else
+            {
+                cts.Cancel();
+            }
         }
+
+        return new TimeoutScope(cts, registration, firing, coarse);
     }
 
     internal Outcome<TResult> Exit<TResult>(in TimeoutScope scope, in Outcome<TResult> outcome, CancellationToken cancellationToken)
@@ -158,32 +218,52 @@ public sealed class TimeoutStrategy
 
         // Unregister first: after Dispose the caller's callback can no longer cancel a source that went back to the pool.
         scope.Registration.Dispose();
-        bool timedOut = cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
-        _pool.Return(cts);
 
-        if (timedOut && outcome.Exception is OperationCanceledException cancelled)
+        // A source whose coarse timer is already firing belongs to the scanner now: it may be cancelled at any moment,
+        // so it never goes back to the pool (nor is it disposed under the scanner's feet).
+        bool reusable = !scope.Coarse.IsArmed || CoarseTimer.Shared.TryDisarm(scope.Coarse);
+        bool timedOut = cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+        if (reusable)
         {
-            RetryTelemetry.RecordTimeout(Name, _kindTag);
-            RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
-            return Outcome.FromException<TResult>(new OperationTimeoutException(Kind, Timeout, Name, cancelled));
+            _pool.Return(cts);
+        }
+
+        // Whatever the operation threw once its token was cancelled by us (a cancellation, or e.g. the I/O error of a
+        // closed socket) is the timeout's doing: it is reported as the timeout, with the operation's exception inside.
+        // An inner timeout that fired first stays the reported one; a result that beat the limit stands.
+        if (timedOut && outcome.Exception is { } failure && failure is not OperationTimeoutException)
+        {
+            return Outcome.FromException<TResult>(scope.Firing.TimedOut(failure));
         }
 
         return outcome;
+    }
+
+    /// <summary>Reports that this timeout fired (metric and log event) and returns the exception that says so.</summary>
+    private OperationTimeoutException TimedOut(Exception inner)
+    {
+        RetryTelemetry.RecordTimeout(Name, _kindTag);
+        RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
+        return new OperationTimeoutException(Kind, Timeout, Name, inner);
     }
 }
 
 /// <summary>One armed timeout: the pooled source whose token the operation observes, and its link to the caller's token.</summary>
 internal readonly struct TimeoutScope
 {
-    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration, long startedAt)
+    public TimeoutScope(CancellationTokenSource source, CancellationTokenRegistration registration, TimeoutStrategy firing, CoarseTimer.Registration coarse)
     {
         Source = source;
         Registration = registration;
-        StartedAt = startedAt;
+        Firing = firing;
+        Coarse = coarse;
     }
 
-    /// <summary>When the operation started, in <see cref="MonotonicClock"/> time.</summary>
-    public long StartedAt { get; }
+    /// <summary>The coarse timer's slot, when the limit was armed there rather than with <c>CancelAfter</c>.</summary>
+    public CoarseTimer.Registration Coarse { get; }
+
+    /// <summary>The timeout the timer was armed for: this strategy, or the outer one when it ends first.</summary>
+    public TimeoutStrategy Firing { get; }
 
     public CancellationTokenSource Source { get; }
 

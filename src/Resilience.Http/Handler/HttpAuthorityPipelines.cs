@@ -49,7 +49,7 @@ internal sealed class HttpAuthorityPipelines
                 Backoff = RetryBackoff.Exponential,
                 Jitter = RetryJitter.Decorrelated,
                 Budget = Budget,
-                ShouldRetry = ShouldRetry,
+                ShouldHandleOutcome = ShouldRetry,
                 RetryAfter = RetryAfter,
                 OnRetry = OnRetry,
             });
@@ -80,7 +80,7 @@ internal sealed class HttpAuthorityPipelines
         builder.AddTotalTimeout(_engine.TotalTimeout)
             .AddCircuitBreaker(Breaker)
             .AddAttemptTimeout(_engine.AttemptTimeout)
-            .HandleResult(IsFailedResponse);
+            .ShouldHandleResult(IsFailedResponse);
         if (retry is not null)
         {
             builder.AddRetry(retry);
@@ -124,34 +124,35 @@ internal sealed class HttpAuthorityPipelines
             return true;
         }
 
+        var decisions = call.Retry;
         if (IsOpen)
         {
-            call.StoppedBecause = HttpResilienceOutcome.RetriesStoppedByOpenCircuit;
+            decisions.StoppedBecause = HttpResilienceOutcome.RetriesStoppedByOpenCircuit;
             return false;
         }
 
         TimeSpan? hint = _engine.TryGetRetryAfter(response, out var serverHint) ? serverHint : null;
-        var computed = hint is null ? RetryDelay.Compute(_delays, call.Attempts, ref call.JitterState, Random.Shared) : TimeSpan.Zero;
+        var computed = hint is null ? RetryDelay.Compute(_delays, call.Attempts, ref decisions.JitterState, Random.Shared) : TimeSpan.Zero;
         var timeLeft = _engine.TotalTimeout - _engine.TimeProvider.GetElapsedTime(call.StartTimestamp);
         var decision = RetryAfterPolicy.Decide(hint, computed, _engine.MaxDelay, timeLeft);
         switch (decision.Kind)
         {
             case RetryDelayDecisionKind.FailNowWithHint:
-                call.StoppedBecause = HttpResilienceOutcome.RetryAfterExceedsDeadline;
-                call.FailNowHint = decision.ServerHint;
+                decisions.StoppedBecause = HttpResilienceOutcome.RetryAfterExceedsDeadline;
+                decisions.FailNowHint = decision.ServerHint;
                 return false;
             case RetryDelayDecisionKind.FailNowNoTimeLeft:
-                call.StoppedBecause = HttpResilienceOutcome.TimedOut;
+                decisions.StoppedBecause = HttpResilienceOutcome.TimedOut;
                 return false;
             default:
-                call.NextDelay = decision.Delay;
+                decisions.NextDelay = decision.Delay;
                 return true;
         }
     }
 
     /// <summary>The delay <see cref="ShouldRetry"/> chose for a response; for an exception, none (the retry strategy computes it).</summary>
     private static TimeSpan? RetryAfter(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Result is { } response && HttpRequestCall.Of(response) is { } call ? call.NextDelay : null;
+        outcome.Result is { } response && HttpRequestCall.Of(response) is { } call ? call.Retry.NextDelay : null;
 
     private void OnRetry(RetryArguments<HttpResponseMessage> arguments)
     {

@@ -12,6 +12,7 @@ internal sealed class HttpRequestCall
     public static readonly HttpRequestOptionsKey<HttpRequestCall> Key = new("Resilience.Http.Call");
 
     private readonly RequestContentReplay _replay;
+    private HttpRetryDecisions? _retry;
 
     public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission, CancellationToken deadline)
     {
@@ -38,17 +39,14 @@ internal sealed class HttpRequestCall
     /// <summary>Gets how many attempts were sent.</summary>
     public int Attempts { get; private set; }
 
-    /// <summary>Gets or sets why the retries stopped, when the retry predicate stopped them (hint, deadline, open circuit).</summary>
-    public HttpResilienceOutcome? StoppedBecause { get; set; }
+    /// <summary>Gets the retry decisions of this request, created when a response is first judged for a retry (a healthy request never needs it).</summary>
+    public HttpRetryDecisions Retry => _retry ??= new HttpRetryDecisions();
 
-    /// <summary>Gets or sets the server's <c>Retry-After</c> that did not fit the maximum delay or the time left, when retries stopped for it.</summary>
-    public TimeSpan? FailNowHint { get; set; }
+    /// <summary>Gets why the retries stopped, when the retry predicate stopped them (hint, deadline, open circuit).</summary>
+    public HttpResilienceOutcome? StoppedBecause => _retry?.StoppedBecause;
 
-    /// <summary>Gets or sets the delay the retry predicate chose for the retry it allowed (the hint, or the computed backoff).</summary>
-    public TimeSpan NextDelay { get; set; }
-
-    /// <summary>The decorrelated jitter's state across this request's retries.</summary>
-    public double JitterState;
+    /// <summary>Gets the server's <c>Retry-After</c> that did not fit, when retries stopped for it.</summary>
+    public TimeSpan? FailNowHint => _retry?.FailNowHint;
 
     /// <summary>Gets the status of the last attempt's response, if it had one (still known after the response is discarded).</summary>
     public HttpStatusCode? LastStatus { get; private set; }
@@ -82,4 +80,20 @@ internal sealed class HttpRequestCall
         LastError = null;
         return response;
     }
+}
+
+/// <summary>What the retry predicate decided for one request's responses: the next delay, or why the retries stopped.</summary>
+internal sealed class HttpRetryDecisions
+{
+    /// <summary>The decorrelated jitter's state across this request's retries.</summary>
+    public double JitterState;
+
+    /// <summary>Gets or sets why the retries stopped (hint, deadline, open circuit).</summary>
+    public HttpResilienceOutcome? StoppedBecause { get; set; }
+
+    /// <summary>Gets or sets the server's <c>Retry-After</c> that did not fit the maximum delay or the time left.</summary>
+    public TimeSpan? FailNowHint { get; set; }
+
+    /// <summary>Gets or sets the delay chosen for the retry that was allowed (the hint, or the computed backoff).</summary>
+    public TimeSpan NextDelay { get; set; }
 }

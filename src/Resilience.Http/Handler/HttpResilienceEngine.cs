@@ -196,7 +196,7 @@ internal sealed class HttpResilienceEngine : IDisposable
         var pipeline = retries ? pipelines.Retrying : pipelines.SendOnce;
         var pending = pipeline.ExecuteOutcomeAsync(static (c, ct) => c.SendAttemptAsync(ct), call, deadline.CanBeCanceled ? deadline : cancellationToken);
         return pending.IsCompletedSuccessfully
-            ? Complete(call, pipelines, retries, replay, pending.Result, cancellationToken)
+            ? Complete(call, pipelines, retries, replay, pending.Result, cancellationToken).AsTask()
             : CompleteAsync(call, pipelines, retries, replay, pending, cancellationToken);
     }
 
@@ -207,7 +207,7 @@ internal sealed class HttpResilienceEngine : IDisposable
         return await Complete(call, pipelines, retries, replay, outcome, cancellationToken).ConfigureAwait(false);
     }
 
-    private Task<HttpResponseMessage> Complete(
+    private ValueTask<HttpResponseMessage> Complete(
         HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
     {
         replay.Restore(call.Request);
@@ -225,13 +225,13 @@ internal sealed class HttpResilienceEngine : IDisposable
         }
     }
 
-    private Task<HttpResponseMessage> OnException(HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
+    private ValueTask<HttpResponseMessage> OnException(HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
     {
         var exception = outcome.Exception!;
         if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             // The caller's own cancellation: never retried, never replaced, never counted.
-            return Task.FromException<HttpResponseMessage>(exception);
+            return ValueTask.FromException<HttpResponseMessage>(exception);
         }
 
         if (exception is BrokenCircuitException)
@@ -258,13 +258,13 @@ internal sealed class HttpResilienceEngine : IDisposable
 
         if (!IsTransient(outcome))
         {
-            return Task.FromException<HttpResponseMessage>(exception);
+            return ValueTask.FromException<HttpResponseMessage>(exception);
         }
 
         if (cancellationToken.IsCancellationRequested)
         {
             // The caller cancelled while the failure came in: the answer is the caller's own cancellation.
-            return Task.FromCanceled<HttpResponseMessage>(cancellationToken);
+            return ValueTask.FromCanceled<HttpResponseMessage>(cancellationToken);
         }
 
         var reason = HttpLog.ReasonOf(outcome);
@@ -273,20 +273,20 @@ internal sealed class HttpResilienceEngine : IDisposable
         return GiveUp(call, pipelines, gaveUp, OpenBreakOrNull(pipelines.Breaker), exception, null, reason);
     }
 
-    private Task<HttpResponseMessage> OnResponse(HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, HttpResponseMessage response, CancellationToken cancellationToken)
+    private ValueTask<HttpResponseMessage> OnResponse(HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var outcome = Outcome.FromResult(response);
         if (!IsTransient(outcome))
         {
             return _cache is not null && response.IsSuccessStatusCode
                 ? StoreAsync(call.Request, response, cancellationToken)
-                : Task.FromResult(response);
+                : new ValueTask<HttpResponseMessage>(response);
         }
 
         if (cancellationToken.IsCancellationRequested)
         {
             response.Dispose();
-            return Task.FromCanceled<HttpResponseMessage>(cancellationToken);
+            return ValueTask.FromCanceled<HttpResponseMessage>(cancellationToken);
         }
 
         var reason = HttpLog.ReasonOf(outcome);
@@ -297,7 +297,7 @@ internal sealed class HttpResilienceEngine : IDisposable
         if (TryServeStale(call, pipelines, reason, out var stale))
         {
             response.Dispose();
-            return Task.FromResult(stale);
+            return new ValueTask<HttpResponseMessage>(stale);
         }
 
         HttpMetrics.RecordHandled(ClientName, pipelines.Authority, gaveUp);
@@ -306,14 +306,14 @@ internal sealed class HttpResilienceEngine : IDisposable
             var retryAfter = TryGetRetryAfter(response, out var hint) ? hint : OpenBreakOrNull(pipelines.Breaker);
             var status = response.StatusCode;
             response.Dispose();
-            return Task.FromException<HttpResponseMessage>(new HttpResilienceException(gaveUp, pipelines.Authority, retryAfter, call.Attempts, status));
+            return ValueTask.FromException<HttpResponseMessage>(new HttpResilienceException(gaveUp, pipelines.Authority, retryAfter, call.Attempts, status));
         }
 
         OutcomeMarker.Mark(call.Request, response, gaveUp, call.Attempts);
-        return Task.FromResult(response);
+        return new ValueTask<HttpResponseMessage>(response);
     }
 
-    private async Task<HttpResponseMessage> StoreAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> StoreAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
@@ -338,25 +338,25 @@ internal sealed class HttpResilienceEngine : IDisposable
         : HttpResilienceOutcome.RetryBudgetExhausted);
 
     /// <summary>Gives up when no upstream response is left to return: a stored response, else a synthesized one or the exception.</summary>
-    private Task<HttpResponseMessage> GiveUp(
+    private ValueTask<HttpResponseMessage> GiveUp(
         HttpRequestCall call, HttpAuthorityPipelines pipelines, HttpResilienceOutcome outcome, TimeSpan? retryAfter, Exception? lastError, HttpStatusCode? lastStatus, string reason)
     {
         if (TryServeStale(call, pipelines, reason, out var stale))
         {
-            return Task.FromResult(stale);
+            return new ValueTask<HttpResponseMessage>(stale);
         }
 
         HttpMetrics.RecordHandled(ClientName, pipelines.Authority, outcome);
         if (FailureSurface == HttpFailureSurface.Exception)
         {
-            return Task.FromException<HttpResponseMessage>(new HttpResilienceException(outcome, pipelines.Authority, retryAfter, call.Attempts, lastStatus, lastError));
+            return ValueTask.FromException<HttpResponseMessage>(new HttpResilienceException(outcome, pipelines.Authority, retryAfter, call.Attempts, lastStatus, lastError));
         }
 
         var response = outcome == HttpResilienceOutcome.TimedOut
             ? SyntheticResponses.Create504(call.Request)
             : SyntheticResponses.Create503(call.Request, retryAfter);
         OutcomeMarker.Mark(call.Request, response, outcome, call.Attempts);
-        return Task.FromResult(response);
+        return new ValueTask<HttpResponseMessage>(response);
     }
 
     private bool TryServeStale(HttpRequestCall call, HttpAuthorityPipelines pipelines, string reason, out HttpResponseMessage stale)
@@ -369,6 +369,8 @@ internal sealed class HttpResilienceEngine : IDisposable
                 HttpLog.StaleResponseServed(Logger, ClientName, LogSafeUri.Render(call.Request.RequestUri), (long)age.TotalSeconds, reason);
             }
 
+            // Marked with what the failed request sent (the stored snapshot does not know).
+            OutcomeMarker.Mark(call.Request, response!, HttpResilienceOutcome.Stale, call.Attempts);
             stale = response!;
             return true;
         }

@@ -15,15 +15,17 @@ namespace Resilience.Http;
 /// state; share one instance (one <see cref="HttpClient"/>) per upstream client.
 /// </para>
 /// <para>
-/// When it gives up (open circuit, exhausted retries, empty budget, a <c>Retry-After</c> beyond the deadline, total
-/// timeout) the caller gets what <see cref="HttpResilienceOptions.FailureSurface"/> says: a synthesized response with
-/// a marker (<see cref="HttpResilienceResponse.GetOutcome(HttpResponseMessage)"/>) or an <see cref="HttpResilienceException"/>.
+/// When a request ends in a failure the handler handles (open circuit, exhausted retries, empty budget, a
+/// <c>Retry-After</c> beyond the deadline, total timeout, a failure not retried) the caller gets what
+/// <see cref="HttpResilienceOptions.FailureSurface"/> says: the upstream's own last response with a marker (synthesized
+/// only when there is none; <see cref="HttpResilienceResponse.GetOutcome(HttpResponseMessage)"/>) or an
+/// <see cref="HttpResilienceException"/>. Only <see cref="HttpResilienceOutcome.CircuitOpen"/> means nothing was sent.
 /// The caller's cancellation always propagates as <see cref="OperationCanceledException"/> and is never retried.
 /// </para>
 /// <para>
 /// Set <see cref="HttpClient.Timeout"/> to <see cref="Timeout.InfiniteTimeSpan"/> (or at least
 /// <see cref="HttpResilienceOptions.TotalTimeout"/>): a shorter client timeout cancels the request as if the caller had,
-/// so it is neither retried nor reported by this handler. <c>AddResilienceHttpHandler</c> does this for you.
+/// so it is neither retried nor reported by this handler. <c>AddResilienceHttpHandler</c> checks it at start-up.
 /// </para>
 /// </remarks>
 public sealed class ResilienceHttpHandler : DelegatingHandler

@@ -137,7 +137,7 @@ public sealed class HttpResilienceOptions
     [ValidateObjectMembers]
     public HttpCachedFallbackOptions CachedFallback { get; } = new();
 
-    /// <summary>Gets or sets how a request the handler gave up on is reported.</summary>
+    /// <summary>Gets or sets how a request that ends in a failure the handler handles is reported: a marked response, or an exception.</summary>
     /// <value>Defaults to <see cref="HttpFailureSurface.Response503"/>.</value>
     [EnumDataType(typeof(HttpFailureSurface))]
     public HttpFailureSurface FailureSurface { get; set; } = HttpFailureSurface.Response503;

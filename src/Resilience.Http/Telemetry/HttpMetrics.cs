@@ -12,7 +12,7 @@ internal static class HttpMetrics
 
     private static readonly Counter<long> Retries = Meter.CreateCounter<long>(HttpResilienceTelemetry.RetriesInstrument, "{retry}", "Retries of HTTP requests.");
 
-    private static readonly Counter<long> Handled = Meter.CreateCounter<long>(HttpResilienceTelemetry.HandledInstrument, "{response}", "Requests the resilience handler answered itself.");
+    private static readonly Counter<long> Handled = Meter.CreateCounter<long>(HttpResilienceTelemetry.HandledInstrument, "{response}", "Requests that ended in a failure the resilience handler handled, by outcome.");
 
     private static readonly Counter<long> OpenBreakersForgotten = Meter.CreateCounter<long>(
         HttpResilienceTelemetry.OpenBreakersForgottenInstrument, "{breaker}", "Authorities forgotten while their circuit was not closed.");

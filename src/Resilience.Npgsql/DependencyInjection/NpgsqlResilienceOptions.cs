@@ -29,7 +29,7 @@ public sealed class NpgsqlResilienceOptions
     /// Defaults to <see cref="RetryPresets.Database"/> with 5 retries instead of 3: 100 ms base delay, 2 s cap, exponential backoff with
     /// decorrelated jitter (median delays 0.1, 0.2, 0.4, 0.8, 1.6 s), so a call rides out a restart of about three seconds.
     /// </value>
-    /// <remarks><see cref="RetryOptions.ShouldRetryException"/>, when set, can only narrow the retries, never add unsafe ones.</remarks>
+    /// <remarks><see cref="RetryOptions.ShouldHandle"/>, when set, can only narrow the retries, never add unsafe ones.</remarks>
     public RetryOptions Retry { get; } = NpgsqlResilienceConstants.CreateDefaultRetry();
 
     /// <summary>Gets the circuit breaker settings of the database.</summary>

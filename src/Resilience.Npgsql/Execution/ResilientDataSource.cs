@@ -73,10 +73,10 @@ public sealed class ResilientDataSource
             builder.AddTotalTimeout(total);
         }
 
-        var narrowing = options.Retry.ShouldRetryException;
+        var narrowing = options.Retry.ShouldHandle;
         builder.AddRetry(new RetryOptions(options.Retry)
         {
-            ShouldRetryException = narrowing is null ? IsSafeToRetry : e => IsSafeToRetry(e) && narrowing(e),
+            ShouldHandle = narrowing is null ? IsSafeToRetry : e => IsSafeToRetry(e) && narrowing(e),
         });
         builder.AddCircuitBreaker(circuitBreaker ?? new CircuitBreaker(
             options.Name,

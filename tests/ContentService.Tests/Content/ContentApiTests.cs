@@ -84,6 +84,19 @@ public sealed class ContentApiTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UploadImage_OverTheImageLimit_Returns413_WithinIt_IsAcceptedAboveTheJsonLimit()
+    {
+        var contentId = await PublishAsync("Big pictures");
+        using var client = _service.CreateWriter();
+
+        using var tooBig = await UploadAsync(client, contentId, new byte[(2 * 1024 * 1024) + 1], "image/png");
+        using var large = await UploadAsync(client, contentId, new byte[512 * 1024], "image/png");
+
+        await Problem.AssertAsync(tooBig, HttpStatusCode.RequestEntityTooLarge, "ERR_PAYLOAD_TOO_LARGE");
+        Assert.Equal(HttpStatusCode.OK, large.StatusCode);
+    }
+
+    [Fact]
     public async Task UploadImage_CmsDown_Returns503UpstreamUnavailable_ContentKeepsItsImage()
     {
         var contentId = await PublishAsync("CMS outage upload");

@@ -75,8 +75,10 @@ internal static partial class SecretScanner
 
     private static bool SaysItIsFake(string value) => SelfDeclaredFakes.Any(f => value.Contains(f, StringComparison.OrdinalIgnoreCase));
 
+    // A value built at run time (shell command or variable substitution) is not a literal secret.
     private static bool IsPlaceholder(string value) =>
-        value.Length == 0 || value[0] is '$' or '{' or '<' or '%' or '*' or '…' || value is "..." or "xxx";
+        value.Length == 0 || value[0] is '$' or '{' or '<' or '%' or '*' or '…' || value is "..." or "xxx"
+        || value.Contains("$(", StringComparison.Ordinal) || value.Contains("${", StringComparison.Ordinal);
 
     private static bool IsLoopback(string line) =>
         LoopbackHosts.Any(h => line.Contains(h, StringComparison.OrdinalIgnoreCase)) || ReservedTestHost().IsMatch(line);

@@ -22,6 +22,7 @@ public sealed class CircuitBreakerOptionsCopyTests
             PermittedProbes = 3,
             BreakDurationFactor = 1.5,
             MaxBreakDuration = TimeSpan.FromMinutes(3),
+            ProbeTimeout = TimeSpan.FromSeconds(4),
             ShouldHandle = handle,
             OnStateChanged = changed,
         };

@@ -40,6 +40,37 @@ public sealed class CircuitBreakerRegistryTests
     }
 
     [Fact]
+    public void GetOrAdd_ExistingNameWithOtherOptions_ThrowsNamingTheSettings()
+    {
+        using var registry = new CircuitBreakerRegistry(timeProvider: _time);
+        var first = registry.GetOrAdd("db", new CircuitBreakerOptions { FailureThreshold = 3 });
+
+        var ex = Assert.Throws<InvalidOperationException>(() =>
+            registry.GetOrAdd("db", new CircuitBreakerOptions { FailureThreshold = 10, BreakDuration = TimeSpan.FromSeconds(5) }));
+
+        Assert.Contains("'db'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("FailureThreshold, BreakDuration", ex.Message, StringComparison.Ordinal);
+        Assert.True(registry.TryGet("db", out var existing));
+        Assert.Same(first, existing);
+    }
+
+    [Fact]
+    public void GetOrAdd_ExistingNameWithEqualOptions_ReturnsTheSameBreaker()
+    {
+        using var registry = new CircuitBreakerRegistry(timeProvider: _time);
+        var first = registry.GetOrAdd("db", new CircuitBreakerOptions { FailureThreshold = 3, ShouldHandle = new Classifier(1).Handles });
+
+        var second = registry.GetOrAdd("db", new CircuitBreakerOptions { FailureThreshold = 3, ShouldHandle = new Classifier(2).Handles });
+
+        Assert.Same(first, second);
+    }
+
+    private sealed class Classifier(int id)
+    {
+        public bool Handles(Exception exception) => exception.HResult != id;
+    }
+
+    [Fact]
     public void GetOrAdd_Factory_CalledOnceAndRemoveForgets()
     {
         using var registry = new CircuitBreakerRegistry(timeProvider: _time);

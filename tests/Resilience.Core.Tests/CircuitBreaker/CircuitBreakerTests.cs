@@ -99,7 +99,7 @@ public sealed class CircuitBreakerTests
         Assert.True(probe.IsProbe);
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
         Assert.False(breaker.TryAcquire(out var second));
-        Assert.Equal(TimeSpan.Zero, second.RemainingBreak);
+        Assert.Equal(TimeSpan.FromSeconds(10), second.RemainingBreak);
 
         probe.Succeeded();
 

@@ -79,7 +79,7 @@ public sealed class PipelineRegistrationTests
             "status",
             Configuration(new() { ["Resilience:Pipelines:status:Retry:MaxRetries"] = "1", ["Resilience:Pipelines:status:Retry:BaseDelay"] = "00:00:00" })
                 .GetSection("Resilience:Pipelines:status"),
-            static (pipeline, _) => pipeline.HandleResult(static code => code >= 500));
+            static (pipeline, _) => pipeline.ShouldHandleResult(static code => code >= 500));
         await using var provider = services.BuildServiceProvider();
         var pipeline = provider.GetRequiredKeyedService<ResiliencePipeline<int>>("status");
         var codes = new Queue<int>([503, 200]);

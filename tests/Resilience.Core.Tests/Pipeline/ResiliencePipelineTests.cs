@@ -34,16 +34,16 @@ public sealed class ResiliencePipelineTests
     }
 
     [Fact]
-    public async Task TotalTimeout_StopsRetries_WithTotalTimeoutError()
+    public async Task TotalTimeout_FiresDuringAttempt_WithTotalTimeoutError()
     {
         var pipeline = new ResiliencePipelineBuilder<int>("api") { TimeProvider = _time }
             .AddTotalTimeout(TimeSpan.FromSeconds(5))
-            .AddRetry(new RetryOptions { MaxRetries = 5, BaseDelay = TimeSpan.FromSeconds(10), Backoff = RetryBackoff.Constant, Jitter = RetryJitter.None })
+            .AddRetry(new RetryOptions { MaxRetries = 5, BaseDelay = TimeSpan.FromSeconds(1), Backoff = RetryBackoff.Constant, Jitter = RetryJitter.None })
             .Build();
         var calls = new Counter();
 
         var outcome = await TimeDriver.RunAsync(
-            _time, pipeline.ExecuteOutcomeAsync(static (c, _) => c.FailAsync(), calls, CancellationToken.None), TimeSpan.FromSeconds(1));
+            _time, pipeline.ExecuteOutcomeAsync(static (c, ct) => c.HangAsync(ct), calls, CancellationToken.None), TimeSpan.FromSeconds(1));
 
         var timeout = Assert.IsType<OperationTimeoutException>(outcome.Exception);
         Assert.Equal(TimeoutKind.Total, timeout.Kind);
@@ -95,11 +95,11 @@ public sealed class ResiliencePipelineTests
     }
 
     [Fact]
-    public async Task HandleResult_FailedResultsAreRetried_AndReplacedByFallback()
+    public async Task ShouldHandleResult_FailedResultsAreRetried_AndReplacedByFallback()
     {
         var cache = new CachedFallback<string, int>("status", new CachedFallbackOptions(), timeProvider: _time);
         var pipeline = new ResiliencePipelineBuilder<int>("status") { TimeProvider = _time }
-            .HandleResult(static status => status >= 500)
+            .ShouldHandleResult(static status => status >= 500)
             .AddFallback(cache)
             .AddRetry(new RetryOptions { MaxRetries = 2, BaseDelay = TimeSpan.Zero })
             .Build();

@@ -56,7 +56,7 @@ public sealed class RetryAllocationTests
     [Fact]
     public void Execute_SyncFirstTrySuccess_AllocatesNothing()
     {
-        var options = new RetryOptions<int> { ShouldRetry = static o => o.HasException };
+        var options = new RetryOptions<int> { ShouldHandleOutcome = static o => o.HasException };
         var strategy = new RetryStrategy(options);
         for (int i = 0; i < Calls; i++)
         {

@@ -121,9 +121,9 @@ public sealed class RetryOptionsTests
     [Fact]
     public void TypedCopyConstructor_CopiesPresetSettings()
     {
-        var typed = new RetryOptions<int>(RetryPresets.HttpApi) { ShouldRetry = static o => o.HasException };
+        var typed = new RetryOptions<int>(RetryPresets.HttpApi) { ShouldHandleOutcome = static o => o.HasException };
         Assert.Equal("http-api", typed.Name);
         Assert.Equal(TimeSpan.FromSeconds(10), typed.MaxDelay);
-        Assert.NotNull(new RetryOptions<int>(typed).ShouldRetry);
+        Assert.NotNull(new RetryOptions<int>(typed).ShouldHandleOutcome);
     }
 }

@@ -66,7 +66,7 @@ public sealed class RetryStrategyTests
     public async Task ExecuteAsync_ExceptionPredicateFalse_DoesNotRetry()
     {
         var options = NoDelay();
-        options.ShouldRetryException = static ex => ex is TimeoutException;
+        options.ShouldHandle = static ex => ex is TimeoutException;
         var strategy = new RetryStrategy(options, _time);
         var flaky = new Flaky(5, () => new ArgumentException("bad input"));
 
@@ -79,7 +79,7 @@ public sealed class RetryStrategyTests
     [Fact]
     public async Task ExecuteOutcomeAsync_TypedResultPredicate_RetriesResultsAndSurfacesLastResult()
     {
-        var options = new RetryOptions<int>(NoDelay(2)) { ShouldRetry = static o => o.HasException || o.Result >= 500 };
+        var options = new RetryOptions<int>(NoDelay(2)) { ShouldHandleOutcome = static o => o.HasException || o.Result >= 500 };
         var strategy = new RetryStrategy(options, _time);
         int calls = 0;
 
@@ -99,7 +99,7 @@ public sealed class RetryStrategyTests
     public async Task ExecuteAsync_OperationCanceledByCaller_IsNotRetried()
     {
         var options = NoDelay();
-        options.ShouldRetryException = static _ => true;
+        options.ShouldHandle = static _ => true;
         var strategy = new RetryStrategy(options, _time);
         using var cts = new CancellationTokenSource();
         int calls = 0;
@@ -285,7 +285,7 @@ public sealed class RetryStrategyTests
     public async Task Statistics_MixedCalls_SnapshotAddsUp()
     {
         var options = NoDelay(1);
-        options.ShouldRetryException = static ex => ex is TimeoutException;
+        options.ShouldHandle = static ex => ex is TimeoutException;
         var strategy = new RetryStrategy(options, _time);
 
         await strategy.ExecuteAsync(static _ => new ValueTask<int>(1));

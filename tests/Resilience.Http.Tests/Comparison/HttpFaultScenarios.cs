@@ -30,24 +30,25 @@ public static class HttpFaultScenarios
     }
 
     /// <summary>The upstream answers 503 with <c>Retry-After</c> beyond the total timeout: how long the caller waits and what it gets.</summary>
-    public static async Task<ScenarioResult> RetryAfterBeyondDeadlineAsync(HttpContenderRun run, FaultServer server, int retryAfterSeconds)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        ArgumentNullException.ThrowIfNull(server);
-        server.Reset();
-        server.Default = FaultResponse.Status(503, "busy", headers: ("Retry-After", retryAfterSeconds.ToString(CultureInfo.InvariantCulture)));
-        var result = await run.SendAsync(new HttpRequestMessage(HttpMethod.Get, "busy")).ConfigureAwait(false);
-        return new ScenarioResult(server.RequestCount, result.ToString(), result.VirtualElapsed);
-    }
+    public static Task<ScenarioResult> RetryAfterBeyondDeadlineAsync(HttpContenderRun run, FaultServer server, int retryAfterSeconds) =>
+        OneCallAsync(
+            run,
+            server,
+            FaultResponse.Status(503, "busy", headers: ("Retry-After", retryAfterSeconds.ToString(CultureInfo.InvariantCulture))),
+            new HttpRequestMessage(HttpMethod.Get, "busy"));
 
     /// <summary>A <c>POST</c> without an idempotency key meets a 503: how many times the write reaches the server.</summary>
-    public static async Task<ScenarioResult> PostSafetyAsync(HttpContenderRun run, FaultServer server)
+    public static Task<ScenarioResult> PostSafetyAsync(HttpContenderRun run, FaultServer server) =>
+        OneCallAsync(run, server, FaultResponse.Status(503, "down"), new HttpRequestMessage(HttpMethod.Post, "orders") { Content = new StringContent("{\"order\":1}") });
+
+    /// <summary>One request against an upstream that always answers <paramref name="answer"/>.</summary>
+    public static async Task<ScenarioResult> OneCallAsync(HttpContenderRun run, FaultServer server, FaultResponse answer, HttpRequestMessage request)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(server);
         server.Reset();
-        server.Default = FaultResponse.Status(503, "down");
-        var result = await run.SendAsync(new HttpRequestMessage(HttpMethod.Post, "orders") { Content = new StringContent("{\"order\":1}") }).ConfigureAwait(false);
+        server.Default = answer;
+        var result = await run.SendAsync(request).ConfigureAwait(false);
         return new ScenarioResult(server.RequestCount, result.ToString(), result.VirtualElapsed);
     }
 

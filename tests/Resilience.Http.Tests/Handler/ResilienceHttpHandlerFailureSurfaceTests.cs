@@ -75,6 +75,32 @@ public sealed class ResilienceHttpHandlerFailureSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_AnotherRequestOpensCircuitDuringRetryDelay_Synthesized503SaysOneAttemptSent()
+    {
+        using var fixture = new HandlerFixture(new HttpResilienceOptions { FailureThreshold = 2 });
+        _server.Script("/a", FaultResponse.RetryAfterSeconds(503, 5));
+        _server.Script("/b", FaultResponse.Status(500));
+
+        var first = fixture.Client.GetAsync(_server.Url("/a"));
+        while (fixture.Time.Delays.Count == 0 && !first.IsCompleted)
+        {
+            await Task.Yield();
+        }
+
+        var second = new HttpRequestMessage(HttpMethod.Get, _server.Url("/b"));
+        second.Options.Set(HttpResilienceRequestOptions.AllowRetry, false);
+        (await fixture.Client.SendAsync(second)).Dispose();
+        fixture.Time.Advance(TimeSpan.FromSeconds(5));
+        using var response = await first;
+
+        Assert.Equal(2, _server.RequestCount);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(HttpResilienceOutcome.RetriesStoppedByOpenCircuit, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(1, HttpResilienceResponse.GetAttempts(response));
+        Assert.Equal(TimeSpan.FromSeconds(25), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
     public async Task Get_CircuitAlreadyOpen_NotSentZeroAttempts()
     {
         using var fixture = new HandlerFixture(HandlerFixture.Immediate(o => o.FailureSurface = HttpFailureSurface.Exception));

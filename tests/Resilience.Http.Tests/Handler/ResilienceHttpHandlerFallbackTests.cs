@@ -34,6 +34,7 @@ public sealed class ResilienceHttpHandlerFallbackTests : IAsyncLifetime
         Assert.Equal("v1", await response.Content.ReadAsStringAsync());
         Assert.Equal(HttpResilienceOutcome.Stale, HttpResilienceResponse.GetOutcome(response));
         Assert.Equal(TimeSpan.FromSeconds(90), response.Headers.Age);
+        Assert.Equal(2, HttpResilienceResponse.GetAttempts(response));
         Assert.Equal(3, _server.RequestCount);
         Assert.Equal(0, fixture.Tracking.Undisposed);
     }

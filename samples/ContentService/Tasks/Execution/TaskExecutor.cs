@@ -100,8 +100,9 @@ internal sealed partial class TaskExecutor(
             await Deadline.RunAsync(static (s, ct) => s.pipeline.RunAsync(s.task, ct), (pipeline, task), _options.Deadline, time, logger, cancel.Token);
             LogCompleted(logger, task.Id, task.Task.Attempts);
         }
-        catch (OperationTimeoutException)
+        catch (OperationTimeoutException e) when (e.Kind == TimeoutKind.Deadline)
         {
+            // The task's own deadline (a timeout inside a step is an ordinary failed attempt, handled below).
             LogDeadline(logger, task.Id, _options.Deadline.Limit);
             await EndAsync(task, static (s, t, ct) => s.FailAsync(t, ServiceErrorIds.Timeout, "The task did not finish within its deadline; its work was cancelled.", ct));
         }

@@ -1,0 +1,265 @@
+'use strict';
+// The status page: fetches /status/data and redraws. Plain DOM (textContent only: names come from configuration
+// and URLs, so nothing is parsed as HTML), an inline SVG chart, no libraries, no build step.
+(() => {
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const STATE_LABELS = { closed: 'closed', open: 'open', half_open: 'half-open', isolated: 'isolated' };
+  let refreshMs = 2000;
+  let lastSuccess = null;
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    applyProps(node, props);
+    node.append(...children.filter((c) => c !== null && c !== undefined));
+    return node;
+  }
+
+  function svgEl(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === 'text') node.textContent = value; else node.setAttribute(key, String(value));
+    }
+    node.append(...children);
+    return node;
+  }
+
+  function applyProps(node, props) {
+    for (const [key, value] of Object.entries(props || {})) {
+      if (key === 'text') node.textContent = value;
+      else if (key === 'className') node.className = value;
+      else if (key === 'data') Object.assign(node.dataset, value);
+      else node.setAttribute(key, String(value));
+    }
+  }
+
+  const pad = (n) => String(n).padStart(2, '0');
+  function clock(iso) {
+    const d = new Date(iso);
+    return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+
+  function duration(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return `${s} s`;
+    const m = Math.floor(s / 60);
+    return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
+  }
+
+  const number = (n) => Number(n).toLocaleString('en-US');
+  const usd = (n) => '$' + Number(n).toLocaleString('en-US', { minimumFractionDigits: 4, maximumFractionDigits: 6 });
+  const stateBadge = (state) => el('span', { className: `badge ${state}`, text: STATE_LABELS[state] || state });
+
+  function definitionList(pairs) {
+    const dl = el('dl');
+    for (const [term, value] of pairs) {
+      if (value === null || value === undefined) continue;
+      dl.append(el('dt', { text: term }), el('dd', { text: String(value) }));
+    }
+    return dl;
+  }
+
+  function renderOverall(data) {
+    const states = data.breakers.map((b) => b.state);
+    const pool = data.pool ? data.pool.status : 'Unknown';
+    let level = 'ok';
+    let text = 'All systems normal';
+    if (states.includes('half_open') || pool === 'Degraded') { level = 'warn'; text = 'Degraded'; }
+    if (states.includes('open') || states.includes('isolated') || pool === 'Critical') {
+      level = 'bad';
+      const open = states.filter((s) => s === 'open' || s === 'isolated').length;
+      text = open > 0 ? `${open} circuit${open === 1 ? '' : 's'} open` : 'Database pool critical';
+    }
+    const badge = document.getElementById('overall');
+    badge.className = `badge ${level}`;
+    badge.textContent = text;
+  }
+
+  function renderBreakers(data) {
+    const now = Date.parse(data.generatedAt);
+    const cards = data.breakers.map((b) => {
+      const pairs = [
+        ['failures', number(b.failures)],
+        ['rejected calls', number(b.rejections)],
+        ['transitions', number(b.transitions)],
+      ];
+      if (b.openedAt) pairs.push(['opened', `${clock(b.openedAt)} (${duration(now - Date.parse(b.openedAt))} ago)`]);
+      if (b.nextProbeAt) {
+        // The breaker turns half-open lazily: past this time, the next call through it is the probe.
+        const wait = Date.parse(b.nextProbeAt) - now;
+        pairs.push(['next probe', wait > 0 ? `in ${duration(wait)}` : 'due: the next call is the probe']);
+      }
+      const history = b.history.length === 0
+        ? el('div', { className: 'empty', text: 'no transitions since start-up' })
+        : el('ol', { className: 'history' }, ...b.history.slice().reverse().map((t) => el('li', {},
+          el('time', { datetime: t.at, text: clock(t.at) }),
+          stateBadge(t.from), el('span', { className: 'arrow', text: '→' }), stateBadge(t.to),
+          el('span', { className: 'muted', text: t.reason }))));
+      return el('article', { className: `card ${b.state}`, data: { breaker: b.name, state: b.state } },
+        el('h3', {}, el('span', { text: b.name }), stateBadge(b.state)),
+        definitionList(pairs),
+        history);
+    });
+    const container = document.getElementById('breakers');
+    if (cards.length === 0) container.replaceChildren(el('div', { className: 'empty', text: 'No circuit breakers yet: they appear with the first call to each dependency.' }));
+    else container.replaceChildren(...cards);
+  }
+
+  function poolChart(samples) {
+    const width = 640, height = 180, left = 38, right = 46, top = 10, bottom = 22;
+    const plotW = width - left - right, plotH = height - top - bottom;
+    const chart = svgEl('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Pool utilization and acquire wait over time' });
+    if (samples.length < 2) {
+      chart.append(svgEl('text', { x: left, y: top + plotH / 2, class: 'axis', text: 'collecting samples…' }));
+      return chart;
+    }
+    const t0 = Date.parse(samples[0].at), t1 = Date.parse(samples[samples.length - 1].at);
+    const span = Math.max(1, t1 - t0);
+    const x = (s) => left + ((Date.parse(s.at) - t0) / span) * plotW;
+    const yUtil = (u) => top + plotH - Math.min(1, Math.max(0, u)) * plotH;
+    const maxWait = Math.max(10, ...samples.map((s) => s.p99AcquireWaitMs || 0));
+    const yWait = (ms) => top + plotH - (Math.min(ms, maxWait) / maxWait) * plotH;
+    const maxWaiters = Math.max(1, ...samples.map((s) => s.waiters));
+
+    for (const fraction of [0, 0.5, 1]) {
+      const y = yUtil(fraction);
+      chart.append(svgEl('line', { x1: left, x2: left + plotW, y1: y, y2: y, class: 'grid' }));
+      chart.append(svgEl('text', { x: left - 4, y: y + 3, 'text-anchor': 'end', class: 'axis', text: `${fraction * 100}%` }));
+    }
+    chart.append(svgEl('text', { x: left + plotW + 4, y: top + 8, class: 'axis', text: `${Math.round(maxWait)} ms` }));
+    chart.append(svgEl('text', { x: left + plotW + 4, y: top + plotH, class: 'axis', text: '0 ms' }));
+    chart.append(svgEl('text', { x: left, y: height - 6, class: 'axis', text: `−${duration(span)}` }));
+    chart.append(svgEl('text', { x: left + plotW, y: height - 6, 'text-anchor': 'end', class: 'axis', text: 'now' }));
+
+    const barWidth = Math.max(1, plotW / samples.length - 1);
+    for (const s of samples) {
+      if (s.waiters <= 0) continue;
+      const h = (s.waiters / maxWaiters) * plotH * 0.4;
+      chart.append(svgEl('rect', { x: x(s) - barWidth / 2, y: top + plotH - h, width: barWidth, height: h, class: 'waiters' },
+        svgEl('title', { text: `${clock(s.at)}: ${s.waiters} waiting` })));
+    }
+    const utilPoints = samples.map((s) => `${x(s).toFixed(1)},${yUtil(s.utilization).toFixed(1)}`);
+    chart.append(svgEl('polygon', { class: 'util-area', points: `${left},${top + plotH} ${utilPoints.join(' ')} ${left + plotW},${top + plotH}` }));
+    chart.append(svgEl('polyline', { class: 'util', points: utilPoints.join(' ') }));
+    const waits = samples.filter((s) => s.p99AcquireWaitMs !== null && s.p99AcquireWaitMs !== undefined);
+    if (waits.length > 1) {
+      chart.append(svgEl('polyline', { class: 'wait', points: waits.map((s) => `${x(s).toFixed(1)},${yWait(s.p99AcquireWaitMs).toFixed(1)}`).join(' ') }));
+    }
+    return chart;
+  }
+
+  function renderPool(data) {
+    const container = document.getElementById('pool');
+    const p = data.pool;
+    if (!p) {
+      container.replaceChildren(el('div', { className: 'empty', text: 'No pool monitor registered.' }));
+      return;
+    }
+    const summary = el('div', { className: 'card', data: { poolStatus: p.status } },
+      el('h3', {}, el('span', { text: p.name }), el('span', { className: `badge ${p.status}`, text: p.status })),
+      el('p', { className: 'muted', text: p.reason || '' }),
+      definitionList([
+        ['busy / idle / max', `${p.busy} / ${p.idle} / ${p.maxSize}`],
+        ['waiting for a connection', number(p.waiters)],
+        ['acquire timeouts', number(p.acquireTimeouts)],
+        ['ping', p.pingMs === null ? 'failed or not yet' : `${p.pingMs.toFixed(1)} ms`],
+        ['p99 acquire wait', p.p99AcquireWaitMs === null ? '—' : `${p.p99AcquireWaitMs.toFixed(1)} ms`],
+        ['checked', p.checkedAt ? clock(p.checkedAt) : 'not yet'],
+      ]));
+    const chartCard = el('div', { className: 'card' },
+      el('h3', {}, el('span', { text: 'Utilization and acquire wait' })),
+      poolChart(p.samples),
+      el('div', { className: 'legend' },
+        el('span', { className: 'l-util', text: 'busy share of the pool' }),
+        el('span', { className: 'l-wait', text: 'p99 acquire wait (right axis)' }),
+        el('span', { className: 'l-waiters', text: 'callers waiting' })));
+    container.replaceChildren(el('div', { className: 'pool-grid' }, summary, chartCard));
+  }
+
+  function renderCounters(data) {
+    const container = document.getElementById('counters');
+    const parts = [];
+    if (data.databaseRetries) {
+      const r = data.databaseRetries;
+      parts.push(el('div', { className: 'card' },
+        el('h3', {}, el('span', { text: 'Database calls' })),
+        definitionList([
+          ['calls', number(r.calls)],
+          ['first-try successes', number(r.firstTrySuccesses)],
+          ['successes after a retry', number(r.retriedSuccesses)],
+          ['gave up after retries', number(r.exhausted)],
+          ['retries', number(r.totalRetries)],
+          ['success rate', r.calls === 0 ? '—' : `${(r.successRate * 100).toFixed(1)}%`],
+        ])));
+    }
+    if (data.counters.length === 0) {
+      parts.push(el('div', { className: 'empty', text: 'No retries, fallbacks, rejections or timeouts yet.' }));
+    } else {
+      const rows = data.counters.map((c) => el('tr', { data: { metric: c.metric, name: c.name } },
+        el('td', { text: c.metric }), el('td', { text: c.name }), el('td', { className: 'muted', text: c.detail }),
+        el('td', { className: 'num', text: number(c.count) })));
+      parts.push(el('table', {},
+        el('thead', {}, el('tr', {}, el('th', { text: 'what' }), el('th', { text: 'dependency' }), el('th', { text: 'detail' }), el('th', { className: 'num', text: 'count' }))),
+        el('tbody', {}, ...rows)));
+    }
+    container.replaceChildren(...parts);
+  }
+
+  function renderCosts(data) {
+    const c = data.costs;
+    const container = document.getElementById('costs');
+    const parts = [];
+    if (c.errorId) parts.push(el('div', { className: 'notice bad', text: `${c.message} (${c.errorId})` }));
+    else if (c.isStale) parts.push(el('div', { className: 'notice warn', text: `${c.message} Read at ${clock(c.readAt)}.` }));
+    if (c.providers.length === 0 && !c.errorId) {
+      parts.push(el('div', { className: 'empty', text: 'No provider calls in the last 30 days.' }));
+    } else if (c.providers.length > 0) {
+      const max = Math.max(...c.providers.map((p) => Number(p.costUsd)), 0.000001);
+      const rows = c.providers.map((p) => {
+        const bar = el('div', { className: 'bar' });
+        bar.style.width = `${(Number(p.costUsd) / max) * 100}%`;
+        return el('tr', { data: { provider: p.provider } },
+          el('td', { text: p.provider }), el('td', { className: 'num', text: number(p.calls) }),
+          el('td', { className: 'num', text: number(p.tokens) }), el('td', { className: 'num', text: usd(p.costUsd) }),
+          el('td', {}, bar));
+      });
+      parts.push(el('table', {},
+        el('thead', {}, el('tr', {}, el('th', { text: 'provider' }), el('th', { className: 'num', text: 'calls' }),
+          el('th', { className: 'num', text: 'tokens' }), el('th', { className: 'num', text: 'cost' }), el('th', { text: '' }))),
+        el('tbody', {}, ...rows)));
+    }
+    container.replaceChildren(...parts);
+  }
+
+  function render(data) {
+    renderOverall(data);
+    renderBreakers(data);
+    renderPool(data);
+    renderCounters(data);
+    renderCosts(data);
+  }
+
+  async function refresh() {
+    const updated = document.getElementById('updated');
+    try {
+      const response = await fetch('/status/data', { cache: 'no-store', headers: { Accept: 'application/json' } });
+      if (!response.ok) throw new Error(`the service answered ${response.status}`);
+      const data = await response.json();
+      render(data);
+      refreshMs = data.refreshMs || refreshMs;
+      lastSuccess = Date.now();
+      updated.textContent = `updated ${clock(data.generatedAt)} · every ${duration(refreshMs)}`;
+      updated.className = 'muted';
+      document.body.dataset.loaded = 'true';
+    } catch (error) {
+      // Shown on the page rather than thrown: an unreachable service is a state to display, not a script error.
+      updated.textContent = lastSuccess === null
+        ? `cannot reach the service (${error.message}); retrying`
+        : `connection lost ${duration(Date.now() - lastSuccess)} ago (${error.message}); showing the last data`;
+      updated.className = 'badge bad';
+    } finally {
+      setTimeout(refresh, refreshMs);
+    }
+  }
+
+  refresh();
+})();

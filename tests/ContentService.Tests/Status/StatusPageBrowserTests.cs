@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Json;
+using ContentService.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Support.UI;
+using Resilience.CircuitBreaking;
+using Resilience.Testing;
+
+namespace ContentService.Tests.Status;
+
+/// <summary>The status page in a real headless Chromium, against the service on Kestrel, a real database and the real fake providers.</summary>
+[Collection(PostgresTests.Name)]
+public sealed class StatusPageBrowserTests(PostgresFixture postgres)
+{
+    [BrowserFact]
+    public async Task StatusPage_CheapestProviderFaulted_ShowsItsBreakerOpenAndTheNextProviderCosting_NoConsoleErrors()
+    {
+        await using var providers = FakeProvidersServer.Start();
+        var database = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        await using var service = new ContentServiceFactory(database, providers.BaseAddress, new Dictionary<string, string?>
+        {
+            ["StatusPage:RefreshInterval"] = "00:00:00.250",
+            ["StatusPage:SampleInterval"] = "00:00:00.250",
+            ["Metrics:CacheDuration"] = "00:00:00",
+        });
+        service.UseKestrel(static o => o.Listen(IPAddress.Loopback, 0));
+        service.StartServer();
+        var baseAddress = new Uri(service.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var browser = HeadlessChromium.Start();
+        var wait = new WebDriverWait(browser.Driver, TimeSpan.FromSeconds(60)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+
+        // The page redraws every refresh, so elements are read in one script call each (no stale references).
+        browser.Driver.Navigate().GoToUrl(new Uri(baseAddress, "/status"));
+        wait.Until(d => Texts(d, "body[data-loaded='true']").Count > 0);
+        Assert.Single(Texts(browser.Driver, "[data-breaker='content-db'][data-state='closed']"));
+        Assert.Empty(Texts(browser.Driver, "[data-breaker][data-state='open']"));
+        Assert.DoesNotContain("circuit", Assert.Single(Texts(browser.Driver, "#overall")), StringComparison.Ordinal); // the pool may say "Degraded" on a busy machine
+
+        // The cheapest provider fails every call: a low-complexity task tries it first, its breaker opens, budget takes over.
+        await providers.SetFaultAsync("local", """{"errorRate":1,"errorStatus":503}""");
+        using var writer = service.CreateWriter();
+        using var created = await writer.PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { topic = "status page in a browser", complexity = "low" });
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+
+        var breaker = "llm-local:" + providers.BaseAddress.GetLeftPart(UriPartial.Authority);
+        var history = wait.Until(d => Texts(d, $"[data-breaker='{breaker}'][data-state='open'] ol.history") is [var h] ? h : null);
+        Assert.Contains("ConsecutiveFailures", history, StringComparison.Ordinal);
+        Assert.Equal(CircuitState.Open, service.Services.GetRequiredService<CircuitBreakerRegistry>().GetOrAdd(breaker).State);
+        wait.Until(d => Texts(d, "#costs tr[data-provider='budget']").Count > 0);
+        Assert.Empty(Texts(browser.Driver, "#costs tr[data-provider='local']"));
+        Assert.StartsWith("1 circuit", Assert.Single(Texts(browser.Driver, "#overall")), StringComparison.Ordinal);
+
+        // One row per dependency: the handler's retries are counted once, under the breaker's name.
+        Assert.Single(Texts(browser.Driver, "#counters tr[data-metric='retries']"), static row => row.Contains("llm-local", StringComparison.Ordinal));
+        Assert.NotEmpty(Texts(browser.Driver, "#pool svg.chart polyline.util"));
+        Assert.Empty(browser.ConsoleErrors());
+    }
+
+    /// <summary>The text of every element matching <paramref name="css"/>, read at one instant.</summary>
+    private static List<string> Texts(IWebDriver driver, string css) =>
+        ((IReadOnlyCollection<object>)((IJavaScriptExecutor)driver).ExecuteScript(
+            "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent);", css)!)
+        .Select(static o => (string)o).ToList();
+}
