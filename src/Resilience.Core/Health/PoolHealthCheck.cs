@@ -6,8 +6,9 @@ namespace Resilience.Health;
 /// <summary>Exposes a <see cref="PoolHealthMonitor"/> as an ASP.NET Core health check.</summary>
 /// <remarks>
 /// Healthy → <see cref="HealthStatus.Healthy"/>, degraded → <see cref="HealthStatus.Degraded"/>, critical → the registration's
-/// failure status (<see cref="HealthStatus.Unhealthy"/> by default). The latest report is returned without I/O; only before the
-/// monitor's first check does the health check run one. The report's figures are the result's data.
+/// failure status (<see cref="HealthStatus.Unhealthy"/> by default). The latest report is returned without I/O while it is
+/// younger than <see cref="PoolHealthOptions.MaxReportAge"/>; an older one (or none yet) makes the health check run a check
+/// now, so it never serves a stale report. The report's figures are the result's data.
 /// </remarks>
 public sealed class PoolHealthCheck : IHealthCheck
 {
@@ -25,7 +26,7 @@ public sealed class PoolHealthCheck : IHealthCheck
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var report = _monitor.Current ?? await _monitor.CheckNowAsync(cancellationToken).ConfigureAwait(false);
+        var report = await _monitor.GetFreshReportAsync(cancellationToken).ConfigureAwait(false);
         var data = ToData(report);
         return report.Status switch
         {

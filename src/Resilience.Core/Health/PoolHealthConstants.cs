@@ -14,6 +14,8 @@ internal static class PoolHealthConstants
     public static readonly TimeSpan DefaultWaitersSustainedFor = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan DefaultAcquireWaitBudget = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan DefaultAcquireTimeoutWindow = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan DefaultMaxReportAge = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MaxMaxReportAge = TimeSpan.FromHours(1);
 
     public const int DefaultCriticalAfterPingFailures = 3;
     public const int MaxCriticalAfterPingFailures = 100;

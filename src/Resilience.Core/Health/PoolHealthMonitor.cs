@@ -7,8 +7,9 @@ namespace Resilience.Health;
 /// <summary>Checks a connection pool periodically through an <see cref="IPoolProbe"/> and keeps the latest <see cref="PoolHealthReport"/>.</summary>
 /// <remarks>
 /// <para>Status policy (thresholds in <see cref="PoolHealthOptions"/>): <b>critical</b> when the acquire-timeout counter rose
-/// within <see cref="PoolHealthOptions.AcquireTimeoutWindow"/> or <see cref="PoolHealthOptions.CriticalAfterPingFailures"/>
-/// pings failed in a row; <b>degraded</b> when a ping failed or was slower than <see cref="PoolHealthOptions.SlowPingThreshold"/>,
+/// since the previous check (or rose within <see cref="PoolHealthOptions.AcquireTimeoutWindow"/> and callers still wait) or
+/// <see cref="PoolHealthOptions.CriticalAfterPingFailures"/> pings failed in a row; <b>degraded</b> when acquire timeouts were
+/// seen within the window but the pool has recovered, a ping failed or was slower than <see cref="PoolHealthOptions.SlowPingThreshold"/>,
 /// callers have waited for connections for <see cref="PoolHealthOptions.WaitersSustainedFor"/>, or the p99 acquire wait exceeds
 /// <see cref="PoolHealthOptions.AcquireWaitBudget"/>; otherwise <b>healthy</b>. Utilization alone never degrades a pool.</para>
 /// <para>Checks run on a <see cref="TimeProvider"/> timer between <see cref="StartAsync"/> and <see cref="StopAsync"/>, one at a
@@ -35,6 +36,7 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
     private long _lastAcquireTimeouts;
     private long? _acquireTimeoutsRoseAt;
     private long? _waitersSince;
+    private bool _acquireTimeoutsRoseNow;
 
     /// <summary>Creates a monitor; it does not check until <see cref="StartAsync"/> or <see cref="CheckNowAsync"/>.</summary>
     /// <param name="probe">Reads the pool and pings its server.</param>
@@ -172,6 +174,17 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
         PoolHealthTelemetry.Unregister(this);
     }
 
+    /// <summary>The latest report when it is younger than <see cref="PoolHealthOptions.MaxReportAge"/>; otherwise a check now.</summary>
+    internal async Task<PoolHealthReport> GetFreshReportAsync(CancellationToken cancellationToken)
+    {
+        if (Current is { } report && _timeProvider.GetUtcNow() - report.CheckedAt <= _options.MaxReportAge)
+        {
+            return report;
+        }
+
+        return await CheckNowAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private void OnTimer()
     {
         lock (_lifecycle)
@@ -250,11 +263,13 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
 
         var now = _timeProvider.GetTimestamp();
         _consecutivePingFailures = pingError is null ? 0 : _consecutivePingFailures + 1;
+        _acquireTimeoutsRoseNow = false;
         if (snapshotError is null)
         {
             if (snapshot.AcquireTimeouts > _lastAcquireTimeouts)
             {
                 _acquireTimeoutsRoseAt = now;
+                _acquireTimeoutsRoseNow = true;
             }
 
             // A counter that went down means the probe restarted counting: take it as the new baseline.
@@ -284,7 +299,8 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
                 "{0} consecutive pings failed (last: {1})", _consecutivePingFailures, Describe(pingError!)));
         }
 
-        if (_acquireTimeoutsRoseAt is { } roseAt && _timeProvider.GetElapsedTime(roseAt, now) < _options.AcquireTimeoutWindow)
+        var recentTimeouts = _acquireTimeoutsRoseAt is { } roseAt && _timeProvider.GetElapsedTime(roseAt, now) < _options.AcquireTimeoutWindow;
+        if (recentTimeouts && (_acquireTimeoutsRoseNow || snapshot.Waiters > 0))
         {
             return (PoolHealthStatus.Critical, string.Format(culture,
                 "connection acquire timeouts within the last {0:0} s (total {1})", _options.AcquireTimeoutWindow.TotalSeconds, _lastAcquireTimeouts));
@@ -317,6 +333,12 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
         {
             return (PoolHealthStatus.Degraded, string.Format(culture,
                 "p99 acquire wait {0:0} ms above budget {1:0} ms", snapshot.P99AcquireWait.Value.TotalMilliseconds, _options.AcquireWaitBudget.TotalMilliseconds));
+        }
+
+        if (recentTimeouts)
+        {
+            return (PoolHealthStatus.Degraded, string.Format(culture,
+                "recovered; connection acquire timeouts within the last {0:0} s (total {1})", _options.AcquireTimeoutWindow.TotalSeconds, _lastAcquireTimeouts));
         }
 
         return (PoolHealthStatus.Healthy, snapshot.Waiters > 0

@@ -30,9 +30,18 @@ public sealed class PoolHealthOptions
     /// <value>Defaults to 1 second; must be positive. Ignored when the probe does not know acquire waits.</value>
     public TimeSpan AcquireWaitBudget { get; set; } = PoolHealthConstants.DefaultAcquireWaitBudget;
 
-    /// <summary>Gets or sets how long the pool stays critical after a check saw the acquire-timeout counter increase.</summary>
+    /// <summary>Gets or sets how long the pool stays degraded after a check saw the acquire-timeout counter increase.</summary>
     /// <value>Defaults to 2 minutes; must be positive.</value>
+    /// <remarks>
+    /// The pool is critical only at the check that saw the counter rise, or while callers still wait for connections; once it
+    /// has recovered it is degraded (not critical) for the rest of the window, so one timeout never keeps readiness red.
+    /// </remarks>
     public TimeSpan AcquireTimeoutWindow { get; set; } = PoolHealthConstants.DefaultAcquireTimeoutWindow;
+
+    /// <summary>Gets or sets how old a report the health check may serve; an older one makes it check now.</summary>
+    /// <value>Defaults to 5 seconds; between 0 (always check) and 1 hour.</value>
+    /// <remarks>So a long <see cref="CheckInterval"/> never serves a stale "Healthy" through an exhaustion.</remarks>
+    public TimeSpan MaxReportAge { get; set; } = PoolHealthConstants.DefaultMaxReportAge;
 
     /// <summary>Gets or sets how many consecutive failed pings make the pool critical (fewer make it degraded).</summary>
     /// <value>Defaults to 3; between 1 and 100.</value>

@@ -47,6 +47,11 @@ public sealed class PoolHealthOptionsValidator : IValidateOptions<PoolHealthOpti
             Add(ref failures, $"{nameof(PoolHealthOptions.AcquireWaitBudget)} must be positive (was {options.AcquireWaitBudget}).");
         }
 
+        if (options.MaxReportAge < TimeSpan.Zero || options.MaxReportAge > PoolHealthConstants.MaxMaxReportAge)
+        {
+            Add(ref failures, $"{nameof(PoolHealthOptions.MaxReportAge)} must be between 0 and {PoolHealthConstants.MaxMaxReportAge} (was {options.MaxReportAge}).");
+        }
+
         if (options.AcquireTimeoutWindow <= TimeSpan.Zero)
         {
             Add(ref failures, $"{nameof(PoolHealthOptions.AcquireTimeoutWindow)} must be positive (was {options.AcquireTimeoutWindow}).");

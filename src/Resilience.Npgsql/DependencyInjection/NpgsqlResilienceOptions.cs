@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Resilience.CircuitBreaking;
 using Resilience.Health;
 using Resilience.Retry;
@@ -6,7 +7,7 @@ namespace Resilience.Npgsql;
 
 /// <summary>Settings of the PostgreSQL adapter registered by <c>AddNpgsqlResilience</c>, bound from one configuration section.</summary>
 /// <remarks>
-/// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
+/// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>DriverLogLevel</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
 /// <c>Retry:*</c> (<see cref="RetryOptions"/>), <c>CircuitBreaker:*</c> (<see cref="CircuitBreakerOptions"/>) and
 /// <c>PoolHealth:*</c> (<see cref="PoolHealthOptions"/>). Validated as a whole; every broken rule is reported with its key.
 /// </remarks>
@@ -45,6 +46,10 @@ public sealed class NpgsqlResilienceOptions
     /// <see cref="CircuitBreakerMode.ConsecutiveFailures"/> and <see cref="CircuitBreakerOptions.BreakDuration"/> to 60 s.
     /// </remarks>
     public CircuitBreakerOptions CircuitBreaker { get; } = NpgsqlResilienceConstants.CreateDefaultBreaker();
+
+    /// <summary>Gets or sets the lowest level of Npgsql's own log events passed to the application's loggers.</summary>
+    /// <value>Defaults to <see cref="LogLevel.Warning"/>: Npgsql logs connection events at Information and every command at Debug.</value>
+    public LogLevel DriverLogLevel { get; set; } = LogLevel.Warning;
 
     /// <summary>Gets the pool health thresholds and check interval.</summary>
     public PoolHealthOptions PoolHealth { get; } = new();

@@ -44,10 +44,68 @@ public static class NpgsqlResilienceServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(ResilientDataSource) && !descriptor.IsKeyedService)
+            {
+                throw new InvalidOperationException(
+                    "AddNpgsqlResilience was already called: a second database would silently share the first one's data source. " +
+                    "Register each further database by name with AddKeyedNpgsqlResilience.");
+            }
+        }
 
+        Register(services, key: null, connectionString, configuration, configure);
+        return services;
+    }
+
+    /// <summary>
+    /// Registers one more database under <paramref name="name"/>: keyed services (<c>[FromKeyedServices(name)]</c>)
+    /// <see cref="NpgsqlDataSource"/>, <see cref="ResilientDataSource"/>, <see cref="NpgsqlPoolProbe"/> and
+    /// <see cref="PoolHealthMonitor"/>, the monitor started with the host, and a health check named <c>postgres-pool-{name}</c>
+    /// tagged <c>ready</c> and <c>database</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The database's name: the service key, the named options, and the default <see cref="NpgsqlResilienceOptions.Name"/>.</param>
+    /// <param name="connectionString">The database's connection string.</param>
+    /// <param name="configuration">The section to bind <see cref="NpgsqlResilienceOptions"/> from (same keys as <see cref="AddNpgsqlResilience"/>); optional.</param>
+    /// <param name="configure">Adjusts the options after binding; optional.</param>
+    /// <returns>The service collection.</returns>
+    /// <remarks>Each name has its own data source, breaker, pool probe, monitor and health check. The options are the named
+    /// options <paramref name="name"/> (<c>IOptionsMonitor&lt;NpgsqlResilienceOptions&gt;.Get(name)</c>), validated at start-up.</remarks>
+    /// <exception cref="InvalidOperationException"><paramref name="name"/> is already registered.</exception>
+    public static IServiceCollection AddKeyedNpgsqlResilience(
+        this IServiceCollection services,
+        string name,
+        string connectionString,
+        IConfiguration? configuration = null,
+        Action<NpgsqlResilienceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(ResilientDataSource) && descriptor.IsKeyedService && Equals(descriptor.ServiceKey, name))
+            {
+                throw new InvalidOperationException($"A database named '{name}' is already registered.");
+            }
+        }
+
+        Register(services, name, connectionString, configuration, configure);
+        return services;
+    }
+
+    private static void Register(IServiceCollection services, string? key, string connectionString, IConfiguration? configuration, Action<NpgsqlResilienceOptions>? configure)
+    {
         // Core's breaker registry, so the database breaker appears in the application's status report.
         services.AddResilience();
-        var options = services.AddOptions<NpgsqlResilienceOptions>();
+        var optionsName = key ?? Microsoft.Extensions.Options.Options.DefaultName;
+        var options = services.AddOptions<NpgsqlResilienceOptions>(optionsName);
+        if (key is not null)
+        {
+            options.Configure(o => o.Name = key);
+        }
+
         if (configuration is not null)
         {
             options.Configure(o =>
@@ -67,6 +125,16 @@ public static class NpgsqlResilienceServiceCollectionExtensions
                             [$"{(configuration is IConfigurationSection s ? s.Path + ":" : string.Empty)}TotalTimeout: '{total}' is not a duration; write it as \"hh:mm:ss\"."]);
                 }
 
+                if (configuration["DriverLogLevel"] is { Length: > 0 } level)
+                {
+                    o.DriverLogLevel = Enum.TryParse<LogLevel>(level, ignoreCase: true, out var parsedLevel)
+                        ? parsedLevel
+                        : throw new OptionsValidationException(
+                            Microsoft.Extensions.Options.Options.DefaultName,
+                            typeof(NpgsqlResilienceOptions),
+                            [$"{(configuration is IConfigurationSection s ? s.Path + ":" : string.Empty)}DriverLogLevel: '{level}' is not a log level (Trace, Debug, Information, Warning, Error, Critical, None)."]);
+                }
+
                 configuration.GetSection("QueryTimeouts").Bind(o.QueryTimeouts);
                 configuration.GetSection("Retry").Bind(o.Retry);
                 configuration.GetSection("CircuitBreaker").Bind(o.CircuitBreaker);
@@ -83,54 +151,68 @@ public static class NpgsqlResilienceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NpgsqlResilienceOptions>, NpgsqlResilienceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
-        services.TryAddSingleton(sp =>
-        {
-            var settings = sp.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
-            var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = settings.Name };
-            if (builder.ConnectionStringBuilder.CancellationTimeout == 0)
-            {
-                builder.ConnectionStringBuilder.CancellationTimeout = QueryTimeoutConstants.BoundedCancellationTimeoutMilliseconds;
-            }
+        NpgsqlResilienceOptions SettingsOf(IServiceProvider sp) => sp.GetRequiredService<IOptionsMonitor<NpgsqlResilienceOptions>>().Get(optionsName);
+        T Get<T>(IServiceProvider sp)
+            where T : notnull => key is null ? sp.GetRequiredService<T>() : sp.GetRequiredKeyedService<T>(key);
 
-            if (sp.GetService<ILoggerFactory>() is { } loggerFactory)
-            {
-                builder.UseLoggerFactory(loggerFactory);
-            }
-
-            return builder.Build();
-        });
-        services.TryAddSingleton(static sp =>
+        Add(services, key, sp => CreateDataSource(sp, SettingsOf(sp), connectionString));
+        Add(services, key, sp => CreateResilientDataSource(sp, SettingsOf(sp), Get<NpgsqlDataSource>(sp)));
+        Add(services, key, sp =>
         {
-            var settings = sp.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
-
-            // A registry in DI owns the breaker, so its state shows in the registry's status report and gauge.
-            var breaker = sp.GetService<CircuitBreakerRegistry>()?.GetOrAdd(settings.Name, ResilientDataSource.CreateBreakerOptions(settings.CircuitBreaker));
-            return new ResilientDataSource(
-                sp.GetRequiredService<NpgsqlDataSource>(),
-                settings,
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILoggerFactory>(),
-                breaker);
+            var settings = SettingsOf(sp);
+            return new NpgsqlPoolProbe(settings.Name, connectionString, settings.PoolHealth.PingTimeout, Get<ResilientDataSource>(sp), sp.GetRequiredService<TimeProvider>());
         });
-        services.TryAddSingleton(sp =>
+        Add<IPoolProbe>(services, key, sp => Get<NpgsqlPoolProbe>(sp));
+        Add(services, key, sp =>
         {
-            var settings = sp.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
-            return new NpgsqlPoolProbe(settings.Name, connectionString, settings.PoolHealth.PingTimeout,
-                sp.GetRequiredService<ResilientDataSource>(), sp.GetRequiredService<TimeProvider>());
-        });
-        services.TryAddSingleton<IPoolProbe>(static sp => sp.GetRequiredService<NpgsqlPoolProbe>());
-        services.TryAddSingleton(static sp =>
-        {
-            var settings = sp.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
+            var settings = SettingsOf(sp);
             var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<PoolHealthMonitor>();
-            return new PoolHealthMonitor(sp.GetRequiredService<IPoolProbe>(), settings.PoolHealth, sp.GetRequiredService<TimeProvider>(), logger, settings.Name);
+            var thresholds = PoolHealthThresholds.ForPool(settings.PoolHealth, connectionString);
+            return new PoolHealthMonitor(Get<IPoolProbe>(sp), thresholds, sp.GetRequiredService<TimeProvider>(), logger, settings.Name);
         });
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PoolHealthMonitorHostedService>());
+        services.AddSingleton<IHostedService>(sp => new PoolHealthMonitorHostedService(Get<PoolHealthMonitor>(sp)));
         services.AddHealthChecks().Add(new HealthCheckRegistration(
-            "postgres-pool",
-            static sp => new PoolHealthCheck(sp.GetRequiredService<PoolHealthMonitor>()),
+            key is null ? "postgres-pool" : "postgres-pool-" + key,
+            sp => new PoolHealthCheck(Get<PoolHealthMonitor>(sp)),
             failureStatus: null,
             HealthCheckTags));
-        return services;
+    }
+
+    private static void Add<T>(IServiceCollection services, string? key, Func<IServiceProvider, T> factory)
+        where T : class
+    {
+        if (key is null)
+        {
+            services.TryAddSingleton(factory);
+        }
+        else
+        {
+            services.AddKeyedSingleton(key, (sp, _) => factory(sp));
+        }
+    }
+
+    private static NpgsqlDataSource CreateDataSource(IServiceProvider sp, NpgsqlResilienceOptions settings, string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = settings.Name };
+        if (builder.ConnectionStringBuilder.CancellationTimeout == 0)
+        {
+            builder.ConnectionStringBuilder.CancellationTimeout = QueryTimeoutConstants.BoundedCancellationTimeoutMilliseconds;
+        }
+
+        // The default limits travel with each physical connection, so a call under them costs no extra round trip.
+        builder.UseQueryTimeouts(settings.QueryTimeouts);
+        if (sp.GetService<ILoggerFactory>() is { } loggerFactory && settings.DriverLogLevel != LogLevel.None)
+        {
+            builder.UseLoggerFactory(new MinimumLevelLoggerFactory(loggerFactory, settings.DriverLogLevel));
+        }
+
+        return builder.Build();
+    }
+
+    private static ResilientDataSource CreateResilientDataSource(IServiceProvider sp, NpgsqlResilienceOptions settings, NpgsqlDataSource dataSource)
+    {
+        // A registry in DI owns the breaker, so its state shows in the registry's status report and gauge.
+        var breaker = sp.GetService<CircuitBreakerRegistry>()?.GetOrAdd(settings.Name, ResilientDataSource.CreateBreakerOptions(settings.CircuitBreaker));
+        return new ResilientDataSource(dataSource, settings, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), breaker);
     }
 }

@@ -12,16 +12,22 @@ namespace Resilience.Npgsql;
 
 /// <summary>Runs database calls on an <see cref="NpgsqlDataSource"/> through a retry, a circuit breaker and query timeouts that stop the query on the server.</summary>
 /// <remarks>
-/// <para>Each attempt gets a pooled connection and a transaction in which <c>statement_timeout</c> and <c>lock_timeout</c> are
-/// set local to it; the operation receives an <see cref="NpgsqlCommand"/> bound to that transaction, sets its text and
-/// parameters (it may reuse the command for several statements) and must consume any reader before returning. The
-/// transaction commits when the operation returns; the operation must not commit itself.</para>
+/// <para>Each attempt gets a pooled connection. When the data source starts its connections with the default limits
+/// (<see cref="NpgsqlDataSourceTimeoutExtensions.UseQueryTimeouts"/>, as <c>AddNpgsqlResilience</c> does), a call marked
+/// <see cref="DbCallOptions.IsIdempotent"/> runs without a transaction of ours, each statement committing by itself: one round trip
+/// for one statement, like bare Npgsql. Any other call runs in a transaction of its own; <c>statement_timeout</c> and
+/// <c>lock_timeout</c> are set local to it only when the connection does not already carry the call's limits. The operation
+/// receives an <see cref="NpgsqlCommand"/> (bound to that transaction, if any), sets its text and parameters (it may reuse the
+/// command for several statements) and must consume any reader before returning. The transaction commits when the operation
+/// returns; the operation must not commit itself.</para>
 /// <para><b>What is retried.</b> An attempt is retried (with backoff, up to <see cref="NpgsqlResilienceOptions.Retry"/>) only
 /// when that cannot duplicate a write: it failed before the command was sent; or the server rolled the transaction back
 /// (serialization failure 40001, deadlock 40P01, lock timeout 55P03, or a connection lost before <c>COMMIT</c> was sent: an
 /// uncommitted transaction never takes effect); or the connection failed while <c>COMMIT</c> was in flight and the call is
-/// marked <see cref="DbCallOptions.IsIdempotent"/>. The same failure on a call not marked idempotent is reported as
-/// <see cref="FailureKind.UnknownOutcome"/> (<c>ERR_UNKNOWN_OUTCOME</c>) and never retried. Timeouts are never retried
+/// marked <see cref="DbCallOptions.IsIdempotent"/>. A call not marked idempotent learns its transaction id with <c>BEGIN</c>; when
+/// its <c>COMMIT</c> fails without an ERROR from the server, the asynchronous API asks the server (<c>pg_xact_status</c>, on a new
+/// connection, for up to about 3 s): committed → the call succeeds; aborted → retried like any rollback; otherwise, and always in
+/// the synchronous API, it is reported as <see cref="FailureKind.UnknownOutcome"/> (<c>ERR_UNKNOWN_OUTCOME</c>) and never retried. Timeouts are never retried
 /// (the same slow query would run again), nor is an exhausted pool (it already waited one acquire timeout; retrying
 /// would multiply the caller's wait), nor the caller's own faults. The operation may therefore run more than once: keep it
 /// free of effects outside the transaction.</para>
@@ -37,6 +43,7 @@ namespace Resilience.Npgsql;
 public sealed class ResilientDataSource
 {
     private readonly QueryTimeoutOptions _timeouts;
+    private readonly bool _limitsOnConnection;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
@@ -63,6 +70,7 @@ public sealed class ResilientDataSource
         NpgsqlResilienceOptionsValidator.ThrowIfInvalid(options);
         DataSource = dataSource;
         _timeouts = options.QueryTimeouts.Clone();
+        _limitsOnConnection = ServerTimeoutDefaults.AreAppliedTo(dataSource.ConnectionString, _timeouts);
         _timeProvider = timeProvider ?? TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
 
@@ -94,6 +102,7 @@ public sealed class ResilientDataSource
 
     internal AcquireWaitRecorder AcquireWaits { get; } = new();
 
+#pragma warning disable RS0026, RS0027 // See the stateless overloads below.
     /// <summary>Runs <paramref name="operation"/> (typically one statement) in a transaction of its own, retried only when safe.</summary>
     /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
     /// <typeparam name="TResult">The result type.</typeparam>
@@ -112,20 +121,88 @@ public sealed class ResilientDataSource
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return RunAsync(new Call<TState, TResult>(this, operation, null, state, TimeoutsOf(options), IsolationLevel.Unspecified, options.IsIdempotent), cancellationToken);
+        var timeouts = TimeoutsOf(options);
+        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false)), cancellationToken);
     }
+#pragma warning restore RS0026, RS0027
 
-    /// <summary>Runs <paramref name="operation"/> in a transaction of its own under the default time limits, as a call that is not idempotent.</summary>
+#pragma warning disable RS0026, RS0027 // The overloads differ by the operation's shape (with or without state), so optional arguments cannot make a call ambiguous.
+
+    /// <summary>Runs <paramref name="operation"/> under the default time limits, as a call that is not idempotent.</summary>
     /// <typeparam name="TResult">The result type.</typeparam>
     /// <param name="operation">Sets up and executes the command; must materialize its result; may run more than once.</param>
     /// <param name="cancellationToken">The caller's overall deadline.</param>
     /// <returns>The operation's result.</returns>
     /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ValueTask<TResult> ExecuteAsync<TResult>(Func<NpgsqlCommand, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken)
+    public ValueTask<TResult> ExecuteAsync<TResult>(Func<NpgsqlCommand, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
         return ExecuteAsync(static (command, op, ct) => op(command, ct), operation, default, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> with per-call <paramref name="options"/> and no state.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="operation">Sets up and executes the command; must materialize its result; may run more than once.</param>
+    /// <param name="options">Whether the call is idempotent, runs without a transaction, and its time limits (validated).</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OptionsValidationException"><see cref="DbCallOptions.Timeouts"/> is invalid.</exception>
+    public ValueTask<TResult> ExecuteAsync<TResult>(Func<NpgsqlCommand, CancellationToken, ValueTask<TResult>> operation, DbCallOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return ExecuteAsync(static (command, op, ct) => op(command, ct), operation, options, cancellationToken);
+    }
+
+    /// <summary>Runs one statement with positional parameters (<c>$1</c>, <c>$2</c>, …) and returns the number of rows affected.</summary>
+    /// <param name="sql">The statement, e.g. <c>INSERT INTO tasks (id, title, status, cost) VALUES ($1, $2, $3, $4)</c>.</param>
+    /// <param name="parameters">The values of <c>$1</c>, <c>$2</c>, … in order (<see langword="null"/> is SQL NULL), e.g. <c>[id, title, status, cost]</c>.</param>
+    /// <param name="options">Whether the call is idempotent, runs without a transaction, and its time limits.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The number of rows affected.</returns>
+    /// <remarks>A convenience for the common case: the values are boxed; use the state-passing overloads on hot paths.</remarks>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<int> ExecuteNonQueryAsync(string sql, IReadOnlyList<object?> parameters, DbCallOptions options = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sql);
+        ArgumentNullException.ThrowIfNull(parameters);
+        return ExecuteAsync(static async (command, s, ct) => await Prepare(command, s.sql, s.parameters).ExecuteNonQueryAsync(ct).ConfigureAwait(false), (sql, parameters), options, cancellationToken);
+    }
+
+    /// <summary>Runs one query with positional parameters (<c>$1</c>, <c>$2</c>, …) and returns the first column of the first row.</summary>
+    /// <typeparam name="T">The type of the value.</typeparam>
+    /// <param name="sql">The query.</param>
+    /// <param name="parameters">The values of <c>$1</c>, <c>$2</c>, … in order (<see langword="null"/> is SQL NULL).</param>
+    /// <param name="options">Whether the call is idempotent (a read is: pass <see cref="DbCallOptions.Idempotent"/>), and its time limits.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The value, or <see langword="default"/> when there is no row or it is SQL NULL.</returns>
+    /// <remarks>A convenience for the common case: the values are boxed; use the state-passing overloads on hot paths.</remarks>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<T?> ExecuteScalarAsync<T>(string sql, IReadOnlyList<object?> parameters, DbCallOptions options = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sql);
+        ArgumentNullException.ThrowIfNull(parameters);
+        return ExecuteAsync(static async (command, s, ct) =>
+            await Prepare(command, s.sql, s.parameters).ExecuteScalarAsync(ct).ConfigureAwait(false) is T value ? value : default,
+            (sql, parameters), options, cancellationToken);
+    }
+
+#pragma warning restore RS0026, RS0027
+
+    private static NpgsqlCommand Prepare(NpgsqlCommand command, string sql, IReadOnlyList<object?> parameters)
+    {
+        command.CommandText = sql;
+        command.Parameters.Clear(); // a retried attempt gets a fresh command, but be explicit
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameters[i] ?? DBNull.Value });
+        }
+
+        return command;
     }
 
     /// <summary>Runs several statements in one transaction at <paramref name="isolationLevel"/>, re-running the whole transaction on 40001, 40P01 and 55P03.</summary>
@@ -151,7 +228,63 @@ public sealed class ResilientDataSource
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return RunAsync(new Call<TState, TResult>(this, operation, null, state, TimeoutsOf(options), isolationLevel, options.IsIdempotent), cancellationToken);
+        var timeouts = TimeoutsOf(options);
+        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true)), cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> on the caller's open <paramref name="connection"/>: through the circuit breaker, translated, never retried by us.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="connection">An open connection the caller owns (and disposes).</param>
+    /// <param name="operation">Sets up and executes the command (bound to no transaction of ours); must materialize its result.</param>
+    /// <param name="state">Passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The operation's result.</returns>
+    /// <remarks>
+    /// What it gives up: no retry (the caller owns the unit of work and knows whether repeating it is safe); no per-call
+    /// server-side limits (the connection's own apply: those of <see cref="NpgsqlDataSourceTimeoutExtensions.UseQueryTimeouts"/>
+    /// when it came from such a data source); the client command timeout of the default limits still applies. The breaker counts
+    /// infrastructure failures and rejects calls while open; failures are translated <see cref="DatabaseException"/>s.
+    /// </remarks>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<TResult> ExecuteOnAsync<TState, TResult>(
+        NpgsqlConnection connection,
+        Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>> operation,
+        TState state,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(operation);
+        return RunOnCallersAsync(connection, null, operation, state, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> inside the caller's <paramref name="transaction"/>: through the circuit breaker, translated, never retried by us.</summary>
+    /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="transaction">The caller's transaction; the caller commits or rolls it back.</param>
+    /// <param name="operation">Sets up and executes the command, bound to <paramref name="transaction"/>; must materialize its result.</param>
+    /// <param name="state">Passed to <paramref name="operation"/>.</param>
+    /// <param name="cancellationToken">The caller's overall deadline.</param>
+    /// <returns>The operation's result.</returns>
+    /// <remarks>
+    /// What it gives up: no retry (a failed statement aborts the caller's transaction: only the caller can run it again from the
+    /// start); no per-call server-side limits (setting them local would last to the end of the caller's transaction); no
+    /// commit-phase handling (the caller commits). The breaker and error translation work as in the other overloads.
+    /// </remarks>
+    /// <exception cref="DatabaseException">The call failed (translated, sanitized), or the circuit is open.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentException"><paramref name="transaction"/> has already completed.</exception>
+    public ValueTask<TResult> ExecuteOnAsync<TState, TResult>(
+        NpgsqlTransaction transaction,
+        Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>> operation,
+        TState state,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(operation);
+        var connection = transaction.Connection ?? throw new ArgumentException("The transaction has already completed.", nameof(transaction));
+        return RunOnCallersAsync(connection, transaction, operation, state, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> synchronously in a transaction of its own, retried only when safe (retry delays block the thread).</summary>
@@ -172,7 +305,8 @@ public sealed class ResilientDataSource
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return Run(new Call<TState, TResult>(this, null, operation, state, TimeoutsOf(options), IsolationLevel.Unspecified, options.IsIdempotent), cancellationToken);
+        var timeouts = TimeoutsOf(options);
+        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false)), cancellationToken);
     }
 
     /// <summary>Runs several statements synchronously in one transaction at <paramref name="isolationLevel"/>, re-running it on 40001, 40P01 and 55P03.</summary>
@@ -195,7 +329,8 @@ public sealed class ResilientDataSource
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return Run(new Call<TState, TResult>(this, null, operation, state, TimeoutsOf(options), isolationLevel, options.IsIdempotent), cancellationToken);
+        var timeouts = TimeoutsOf(options);
+        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true)), cancellationToken);
     }
 
     /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>
@@ -214,6 +349,34 @@ public sealed class ResilientDataSource
         && failure.SqlState is not ("53100" or "53200")
         && !(failure.InnerException is { } inner && PostgresFailureClassifier.IsPoolExhausted(inner));
 
+    /// <summary>
+    /// The cheapest safe shape of an attempt: an idempotent single call under limits the connection already carries needs no
+    /// transaction of ours (its statements are the only round trips); a call that may not be repeated keeps its transaction, so
+    /// a failure before <c>COMMIT</c> is known to have rolled back; limits the connection does not carry are set per call.
+    /// </summary>
+    private QueryExecutor.CallShape ShapeOf(QueryTimeoutOptions timeouts, in DbCallOptions options, bool ownTransaction)
+    {
+        if (ownTransaction && options.WithoutTransaction)
+        {
+            throw new ArgumentException($"{nameof(DbCallOptions.WithoutTransaction)} applies to ExecuteAsync and Execute; InTransactionAsync always runs a transaction.", nameof(options));
+        }
+
+        var idempotent = options.IsIdempotent;
+        var limitsOnConnection = _limitsOnConnection && (ReferenceEquals(timeouts, _timeouts)
+            || (timeouts.StatementTimeout == _timeouts.StatementTimeout && timeouts.EffectiveLockTimeout == _timeouts.EffectiveLockTimeout));
+        if (options.WithoutTransaction)
+        {
+            return limitsOnConnection ? QueryExecutor.CallShape.Autocommit : QueryExecutor.CallShape.AutocommitWithLimits;
+        }
+
+        if (!limitsOnConnection)
+        {
+            return QueryExecutor.CallShape.TransactionWithLimits;
+        }
+
+        return idempotent && !ownTransaction ? QueryExecutor.CallShape.Autocommit : QueryExecutor.CallShape.Transaction;
+    }
+
     private QueryTimeoutOptions TimeoutsOf(in DbCallOptions options)
     {
         if (options.Timeouts is null)
@@ -224,6 +387,51 @@ public sealed class ResilientDataSource
         var timeouts = options.Timeouts.Clone();
         timeouts.Validate();
         return timeouts;
+    }
+
+    private async ValueTask<TResult> RunOnCallersAsync<TState, TResult>(
+        NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>> operation,
+        TState state,
+        CancellationToken cancellationToken)
+    {
+        // A refused or absent breaker leaves a refused permit, whose verdicts are ignored.
+        CircuitPermit permit = default;
+        if (Pipeline.CircuitBreaker is { } breaker && !breaker.TryAcquire(out permit))
+        {
+            throw Rejected(new BrokenCircuitException(breaker.Name, breaker.State, permit.RemainingBreak));
+        }
+
+        var command = new NpgsqlCommand(null, connection, transaction) { CommandTimeout = _timeouts.CommandTimeoutSeconds };
+        await using (command.ConfigureAwait(false))
+        {
+            try
+            {
+                var result = await operation(command, state, cancellationToken).ConfigureAwait(false);
+                permit.Succeeded();
+                return result;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                permit.Release();
+                throw;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var translated = PostgresErrorTranslator.Translate(ex, _timeouts, duringOpen: false);
+                if (PostgresFailureClassifier.IsInfrastructureFailure(translated))
+                {
+                    permit.Failed(translated);
+                }
+                else
+                {
+                    permit.Succeeded();
+                }
+
+                throw translated;
+            }
+        }
     }
 
     private async ValueTask<TResult> RunAsync<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
@@ -313,6 +521,7 @@ public sealed class ResilientDataSource
         private readonly QueryTimeoutOptions _timeouts;
         private readonly IsolationLevel _isolationLevel;
         private readonly bool _idempotent;
+        private readonly QueryExecutor.CallShape _shape;
 
         public Call(
             ResilientDataSource source,
@@ -321,7 +530,8 @@ public sealed class ResilientDataSource
             TState state,
             QueryTimeoutOptions timeouts,
             IsolationLevel isolationLevel,
-            bool idempotent)
+            bool idempotent,
+            QueryExecutor.CallShape shape)
         {
             _source = source;
             _asyncOperation = asyncOperation;
@@ -330,12 +540,13 @@ public sealed class ResilientDataSource
             _timeouts = timeouts;
             _isolationLevel = isolationLevel;
             _idempotent = idempotent;
+            _shape = shape;
         }
 
         public ValueTask<TResult> RunOnceAsync(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnceAsync(
-            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent);
+            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);
 
         public TResult RunOnce(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnce(
-            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _syncOperation!, _state, cancellationToken, _isolationLevel, _idempotent);
+            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _syncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);
     }
 }

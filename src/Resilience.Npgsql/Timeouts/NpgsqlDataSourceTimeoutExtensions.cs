@@ -5,6 +5,27 @@ namespace Resilience.Npgsql;
 /// <summary>Runs a command on an <see cref="NpgsqlDataSource"/> with query timeouts that stop the query on the server.</summary>
 public static class NpgsqlDataSourceTimeoutExtensions
 {
+    /// <summary>Starts every physical connection of the data source with <c>statement_timeout</c> and <c>lock_timeout</c> set to <paramref name="timeouts"/>.</summary>
+    /// <param name="builder">The builder of the data source to pass to <see cref="ResilientDataSource"/>.</param>
+    /// <param name="timeouts">The limits; the defaults (5 s statement timeout, half of it for locks) when <see langword="null"/>.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>
+    /// The limits become the session defaults (start-up <c>Options</c>), so they survive the pool's reset of a returned
+    /// connection and cost no round trip. A <see cref="ResilientDataSource"/> whose data source carries its default limits
+    /// this way runs an idempotent call as the caller's statement alone, and any other call without the extra
+    /// <c>set_config</c> round trip. They apply to every command of the data source, also those not run through the adapter.
+    /// <c>AddNpgsqlResilience</c> does this itself.
+    /// </remarks>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException"><paramref name="timeouts"/> is invalid.</exception>
+    public static NpgsqlDataSourceBuilder UseQueryTimeouts(this NpgsqlDataSourceBuilder builder, QueryTimeoutOptions? timeouts = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        timeouts ??= new QueryTimeoutOptions();
+        timeouts.Validate();
+        ServerTimeoutDefaults.Apply(builder.ConnectionStringBuilder, timeouts);
+        return builder;
+    }
+
     /// <summary>Runs <paramref name="operation"/> once with server-side <c>statement_timeout</c>/<c>lock_timeout</c> and a client command timeout.</summary>
     /// <typeparam name="TState">The type of the state passed to the operation (avoids a closure).</typeparam>
     /// <typeparam name="TResult">The result type.</typeparam>

@@ -14,13 +14,34 @@ namespace Resilience.Npgsql;
 /// </remarks>
 internal static class QueryExecutor
 {
+    // Each returns the transaction id last (pg_current_xact_id assigns one), so one scalar read serves both.
     private const string SetTimeoutsSql = "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
+    private const string SetTimeoutsWithIdSql = "SELECT pg_current_xact_id()::text::bigint, set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)";
+    private const string SessionLimitsSql = "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)";
+    private const string ResetSessionLimitsSql = "RESET statement_timeout; RESET lock_timeout";
+    private const string TransactionIdSql = "SELECT pg_current_xact_id()::text::bigint";
 
     internal enum Phase
     {
         Setup,
         Operation,
         Commit,
+    }
+
+    /// <summary>How an attempt talks to the server, from the cheapest.</summary>
+    internal enum CallShape
+    {
+        /// <summary>No transaction of ours: the connection starts with the call's limits; each statement commits by itself.</summary>
+        Autocommit,
+
+        /// <summary>No transaction of ours, the call's limits set for the session first and reset afterwards.</summary>
+        AutocommitWithLimits,
+
+        /// <summary>A transaction of its own; the connection starts with the call's limits.</summary>
+        Transaction,
+
+        /// <summary>A transaction of its own that first sets the call's limits local to it (one more round trip).</summary>
+        TransactionWithLimits,
     }
 
     /// <summary>
@@ -40,7 +61,8 @@ internal static class QueryExecutor
         TState state,
         CancellationToken cancellationToken,
         IsolationLevel isolationLevel = IsolationLevel.Unspecified,
-        bool idempotent = false)
+        bool idempotent = false,
+        CallShape shape = CallShape.TransactionWithLimits)
     {
         NpgsqlConnection connection;
         var started = timeProvider.GetTimestamp();
@@ -50,6 +72,7 @@ internal static class QueryExecutor
         }
         catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
         {
+            RecordFailedAcquire(acquireWaits, ex, timeProvider.GetElapsedTime(started));
             throw Translate(ex, timeouts, Phase.Setup, idempotent);
         }
 
@@ -59,14 +82,57 @@ internal static class QueryExecutor
         {
             try
             {
+                if (shape is CallShape.Autocommit or CallShape.AutocommitWithLimits)
+                {
+                    var withLimits = shape == CallShape.AutocommitWithLimits;
+                    if (withLimits)
+                    {
+                        var set = CreateSessionLimits(connection, timeouts);
+                        await using (set.ConfigureAwait(false))
+                        {
+                            await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
+                    // Each statement commits by itself: once sent, a write not marked idempotent may have taken effect.
+                    phase = idempotent ? Phase.Operation : Phase.Commit;
+                    var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+                    await using (autocommit.ConfigureAwait(false))
+                    {
+                        try
+                        {
+                            return await operation(autocommit, state, cancellationToken).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (withLimits && connection.FullState == ConnectionState.Open)
+                            {
+                                var reset = new NpgsqlCommand(ResetSessionLimitsSql, connection);
+                                await using (reset.ConfigureAwait(false))
+                                {
+                                    await reset.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                                }
+                            }
+                        }
+                    }
+                }
+
+                // BEGIN is sent with the first statement (Npgsql pipelines it): no round trip of its own.
                 var transaction = await connection.BeginTransactionAsync(isolationLevel, cancellationToken).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
                     var commandTimeout = timeouts.CommandTimeoutSeconds;
-                    var setup = CreateSetup(connection, transaction, timeouts);
-                    await using (setup.ConfigureAwait(false))
+                    long? transactionId = null;
+                    if (shape == CallShape.TransactionWithLimits || !idempotent)
                     {
-                        await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        // A write that may not be repeated learns its transaction id (pipelined with BEGIN and the limits), so a
+                        // failure while COMMIT is in flight can be resolved by asking the server (pg_xact_status).
+                        var setup = CreateSetup(connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, withTransactionId: !idempotent);
+                        await using (setup.ConfigureAwait(false))
+                        {
+                            var id = await setup.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                            transactionId = idempotent ? null : Convert.ToInt64(id, CultureInfo.InvariantCulture);
+                        }
                     }
 
                     phase = Phase.Operation;
@@ -81,7 +147,26 @@ internal static class QueryExecutor
                     // caller's impatience into an unknown outcome. It is bounded by the connection's command timeout.
                     cancellationToken.ThrowIfCancellationRequested();
                     phase = Phase.Commit;
-                    await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                    try
+                    {
+                        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (!idempotent && transactionId is { } xid
+                        && IsCommitOutcomeUncertain(ex, PostgresFailureClassifier.Classify(ex)))
+                    {
+                        // Ask the server what became of the transaction instead of reporting an unknown outcome.
+                        switch (await TransactionStatusAsync(dataSource, xid, timeProvider).ConfigureAwait(false))
+                        {
+                            case "committed":
+                                return result;
+                            case "aborted":
+                                phase = Phase.Operation; // rolled back: as safe to retry as a failure before COMMIT
+                                break;
+                        }
+
+                        throw;
+                    }
+
                     return result;
                 }
             }
@@ -105,7 +190,8 @@ internal static class QueryExecutor
         TState state,
         CancellationToken cancellationToken,
         IsolationLevel isolationLevel = IsolationLevel.Unspecified,
-        bool idempotent = false)
+        bool idempotent = false,
+        CallShape shape = CallShape.TransactionWithLimits)
     {
         cancellationToken.ThrowIfCancellationRequested();
         NpgsqlConnection connection;
@@ -116,6 +202,7 @@ internal static class QueryExecutor
         }
         catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
         {
+            RecordFailedAcquire(acquireWaits, ex, timeProvider.GetElapsedTime(started));
             throw Translate(ex, timeouts, Phase.Setup, idempotent);
         }
 
@@ -125,9 +212,35 @@ internal static class QueryExecutor
         {
             try
             {
-                using var transaction = connection.BeginTransaction(isolationLevel);
-                using (var setup = CreateSetup(connection, transaction, timeouts))
+                if (shape is CallShape.Autocommit or CallShape.AutocommitWithLimits)
                 {
+                    var withLimits = shape == CallShape.AutocommitWithLimits;
+                    if (withLimits)
+                    {
+                        using var set = CreateSessionLimits(connection, timeouts);
+                        set.ExecuteNonQuery();
+                    }
+
+                    phase = idempotent ? Phase.Operation : Phase.Commit;
+                    using var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+                    try
+                    {
+                        return operation(autocommit, state);
+                    }
+                    finally
+                    {
+                        if (withLimits && connection.FullState == ConnectionState.Open)
+                        {
+                            using var reset = new NpgsqlCommand(ResetSessionLimitsSql, connection);
+                            reset.ExecuteNonQuery();
+                        }
+                    }
+                }
+
+                using var transaction = connection.BeginTransaction(isolationLevel);
+                if (shape == CallShape.TransactionWithLimits)
+                {
+                    using var setup = CreateSetup(connection, transaction, timeouts, withLimits: true, withTransactionId: false);
                     setup.ExecuteNonQuery();
                 }
 
@@ -190,12 +303,64 @@ internal static class QueryExecutor
         _ => kind is FailureKind.Transient or FailureKind.Unavailable or FailureKind.Timeout or FailureKind.UnknownOutcome,
     };
 
-    private static NpgsqlCommand CreateSetup(NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts)
+    /// <summary>What the server says became of transaction <paramref name="xid"/>: committed, aborted, in progress, or <see langword="null"/> when it cannot be asked.</summary>
+    private static async ValueTask<string?> TransactionStatusAsync(NpgsqlDataSource dataSource, long xid, TimeProvider timeProvider)
     {
-        var setup = new NpgsqlCommand(SetTimeoutsSql, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
-        setup.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.StatementTimeout) });
-        setup.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.EffectiveLockTimeout) });
+        // A restarting server answers within a few seconds; asked that long, then the outcome stays unknown.
+        for (var attempt = 0; attempt < StatusAttempts; attempt++)
+        {
+            try
+            {
+                var check = dataSource.CreateCommand("SELECT pg_xact_status($1::text::xid8)");
+                await using (check.ConfigureAwait(false))
+                {
+                    check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = xid.ToString(CultureInfo.InvariantCulture) });
+                    return await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
+                }
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), timeProvider, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        return null;
+    }
+
+    private const int StatusAttempts = 5;
+
+    private static NpgsqlCommand CreateSessionLimits(NpgsqlConnection connection, QueryTimeoutOptions timeouts)
+    {
+        var set = new NpgsqlCommand(SessionLimitsSql, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+        AddLimits(set, timeouts);
+        return set;
+    }
+
+    private static void AddLimits(NpgsqlCommand command, QueryTimeoutOptions timeouts)
+    {
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.StatementTimeout) });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.EffectiveLockTimeout) });
+    }
+
+    private static NpgsqlCommand CreateSetup(NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts, bool withLimits, bool withTransactionId)
+    {
+        var sql = withLimits ? (withTransactionId ? SetTimeoutsWithIdSql : SetTimeoutsSql) : TransactionIdSql;
+        var setup = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+        if (withLimits)
+        {
+            AddLimits(setup, timeouts);
+        }
+
         return setup;
+    }
+
+    // A caller who waited the whole acquire timeout and got nothing waited longest of all: leaving it out would hide exhaustion.
+    private static void RecordFailedAcquire(AcquireWaitRecorder? acquireWaits, Exception exception, TimeSpan waited)
+    {
+        if (acquireWaits is not null && PostgresFailureClassifier.IsPoolExhausted(exception))
+        {
+            acquireWaits.Record(waited);
+        }
     }
 
     // The caller's own cancellation propagates untouched; everything else becomes a DatabaseException.

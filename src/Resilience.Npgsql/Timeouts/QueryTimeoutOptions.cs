@@ -4,9 +4,10 @@ namespace Resilience.Npgsql;
 
 /// <summary>Server- and client-side time limits for one database call.</summary>
 /// <remarks>
-/// The server's <c>statement_timeout</c> and <c>lock_timeout</c> are set with <c>set_config(..., is_local: true)</c> inside the
-/// call's transaction, so the query really stops on the server and the settings end with the transaction (they never leak to
-/// the next user of the pooled connection). The client's command timeout is the statement timeout plus
+/// The server's <c>statement_timeout</c> and <c>lock_timeout</c> stop the query on the server. The data source's defaults are
+/// start-up options of each physical connection (<see cref="NpgsqlDataSourceTimeoutExtensions.UseQueryTimeouts"/>); limits that
+/// differ are set with <c>set_config(..., is_local: true)</c> inside the call's transaction, so they end with it (they never
+/// leak to the next user of the pooled connection). The client's command timeout is the statement timeout plus
 /// <see cref="CommandTimeoutMargin"/>, so the server normally answers first and the connection stays usable.
 /// </remarks>
 public sealed class QueryTimeoutOptions

@@ -71,4 +71,18 @@ public sealed class PoolHealthCheckTests
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             Task.FromResult(HealthCheckResult.Healthy());
     }
+
+    [Fact]
+    public async Task CheckHealth_ReportOlderThanMaxReportAge_ChecksNowInsteadOfServingStaleHealthy()
+    {
+        await using var monitor = new PoolHealthMonitor(_probe, new PoolHealthOptions { CheckInterval = TimeSpan.FromSeconds(60) }, _time);
+        await monitor.CheckNowAsync();
+        _probe.Snapshot = new PoolSnapshot(3, 3, 0, waiters: 4, acquireTimeouts: 2);
+        _time.Advance(TimeSpan.FromSeconds(6));
+
+        var result = await new PoolHealthCheck(monitor).CheckHealthAsync(Context());
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Equal(2, _probe.PingCount);
+    }
 }

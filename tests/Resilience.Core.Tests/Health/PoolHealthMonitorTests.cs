@@ -190,23 +190,39 @@ public sealed class PoolHealthMonitorTests
     }
 
     [Fact]
-    public async Task CheckNow_AcquireTimeoutCounterRises_CriticalForTheWindowThenHealthy()
+    public async Task CheckNow_OneAcquireTimeoutThenRecovered_CriticalOnceThenDegradedForTheWindowThenHealthy()
     {
         await using var monitor = CreateMonitor(new PoolHealthOptions { AcquireTimeoutWindow = TimeSpan.FromMinutes(2) });
         var baseline = await monitor.CheckNowAsync();
 
         _probe.Snapshot = new PoolSnapshot(3, 3, 0, 0, acquireTimeouts: 2);
         var rose = await monitor.CheckNowAsync();
-        _time.Advance(TimeSpan.FromSeconds(119));
-        var within = await monitor.CheckNowAsync();
-        _time.Advance(TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _probe.Snapshot = new PoolSnapshot(3, 1, 2, 0, acquireTimeouts: 2);
+        var recovered = await monitor.CheckNowAsync();
+        _time.Advance(TimeSpan.FromSeconds(110));
         var after = await monitor.CheckNowAsync();
 
         Assert.Equal(PoolHealthStatus.Healthy, baseline.Status);
         Assert.Equal(PoolHealthStatus.Critical, rose.Status);
         Assert.Contains("acquire timeouts", rose.Reason, StringComparison.Ordinal);
-        Assert.Equal(PoolHealthStatus.Critical, within.Status);
+        Assert.Equal(PoolHealthStatus.Degraded, recovered.Status); // readiness is not kept red for two minutes
+        Assert.StartsWith("recovered", recovered.Reason, StringComparison.Ordinal);
         Assert.Equal(PoolHealthStatus.Healthy, after.Status);
+    }
+
+    [Fact]
+    public async Task CheckNow_AcquireTimeoutRoseAndCallersStillWait_StaysCritical()
+    {
+        await using var monitor = CreateMonitor();
+        await monitor.CheckNowAsync();
+
+        _probe.Snapshot = new PoolSnapshot(3, 3, 0, waiters: 2, acquireTimeouts: 1);
+        await monitor.CheckNowAsync();
+        _time.Advance(TimeSpan.FromSeconds(30));
+        var stillWaiting = await monitor.CheckNowAsync();
+
+        Assert.Equal(PoolHealthStatus.Critical, stillWaiting.Status);
     }
 
     [Fact]
@@ -452,6 +468,7 @@ public sealed class PoolHealthMonitorTests
         Assert.Equal(TimeSpan.FromSeconds(5), options.WaitersSustainedFor);
         Assert.Equal(TimeSpan.FromSeconds(1), options.AcquireWaitBudget);
         Assert.Equal(TimeSpan.FromMinutes(2), options.AcquireTimeoutWindow);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.MaxReportAge);
         Assert.Equal(3, options.CriticalAfterPingFailures);
         options.Validate();
     }

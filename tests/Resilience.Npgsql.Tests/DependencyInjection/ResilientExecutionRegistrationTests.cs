@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
 using Resilience.Retry;
@@ -117,5 +118,26 @@ public sealed class ResilientExecutionRegistrationTests(PostgresFixture postgres
         Assert.Equal(CircuitBreakerMode.ConsecutiveFailures, options.CircuitBreaker.Mode);
         Assert.Equal(5, options.CircuitBreaker.FailureThreshold);
         Assert.Equal(TimeSpan.FromSeconds(60), options.CircuitBreaker.BreakDuration);
+    }
+
+    [Fact]
+    public async Task AddNpgsqlResilience_ApplicationLogsAtTrace_NpgsqlChatterNotPassedOn()
+    {
+        var logs = new CapturingLogger();
+        var services = new ServiceCollection().AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddNpgsqlResilience(postgres.ConnectionString, configure: o => o.Name = "quiet-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var provider = services.BuildServiceProvider();
+        var db = provider.GetRequiredService<ResilientDataSource>();
+
+        for (var i = 0; i < 20; i++)
+        {
+            await db.ExecuteAsync(static async (command, _, ct) =>
+            {
+                command.CommandText = "SELECT 1";
+                return await command.ExecuteScalarAsync(ct);
+            }, 0, DbCallOptions.Idempotent);
+        }
+
+        Assert.DoesNotContain(logs.Entries, e => e.Level < LogLevel.Warning);
     }
 }

@@ -8,11 +8,10 @@ namespace Resilience.Npgsql.Tests.Execution;
 [Collection(PostgresTests.Name)]
 public sealed class CommitPhaseTests(PostgresFixture postgres)
 {
-    [Fact]
-    public async Task ExecuteAsync_BackendTerminatedDuringCommit_NonIdempotentIsUnknownOutcomeAndNotRetried()
+    private async Task<(NpgsqlDataSource Pool, string Table)> CreateDyingCommitTableAsync()
     {
         var table = "commit_fatal_" + Guid.NewGuid().ToString("N")[..10];
-        await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
+        var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
 
         // A deferred trigger runs inside COMMIT; it terminates its own backend, so the client gets FATAL 57P01 at COMMIT,
         // as it would from a backend terminated after a local commit while waiting for synchronous replication.
@@ -27,10 +26,45 @@ public sealed class CommitPhaseTests(PostgresFixture postgres)
             await create.ExecuteNonQueryAsync();
         }
 
+        return (pool, table);
+    }
+
+    private static ResilientDataSource Create(NpgsqlDataSource pool)
+    {
         var options = new NpgsqlResilienceOptions { Name = "commit-phase" };
         options.Retry.BaseDelay = TimeSpan.FromMilliseconds(1);
         options.Retry.MaxDelay = TimeSpan.FromMilliseconds(5);
-        var db = new ResilientDataSource(pool, options);
+        return new ResilientDataSource(pool, options);
+    }
+
+    [Fact]
+    public async Task Execute_SyncBackendTerminatedDuringCommit_NonIdempotentIsUnknownOutcomeAndNotRetried()
+    {
+        var (pool, table) = await CreateDyingCommitTableAsync();
+        await using var _ = pool;
+        var db = Create(pool);
+        var runs = new int[1];
+
+        var error = Assert.Throws<DatabaseException>(() => db.Execute(static (command, s) =>
+        {
+            Interlocked.Increment(ref s.runs[0]);
+            command.CommandText = $"INSERT INTO {s.table} DEFAULT VALUES";
+            return command.ExecuteNonQuery();
+        }, (table, runs)));
+
+        Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
+        Assert.Equal(ErrorIds.UnknownOutcome, error.ErrorId);
+        Assert.Equal("57P01", error.SqlState);
+        Assert.Equal(1, runs[0]);
+        Assert.Equal(0L, db.Pipeline.RetryStatistics!.GetSnapshot().TotalRetries);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_BackendTerminatedDuringCommit_ServerSaysAbortedSoRetriedWithoutDuplicate()
+    {
+        var (pool, table) = await CreateDyingCommitTableAsync();
+        await using var _ = pool;
+        var db = Create(pool);
         var runs = new int[1];
 
         var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(static async (command, s, ct) =>
@@ -39,12 +73,13 @@ public sealed class CommitPhaseTests(PostgresFixture postgres)
             command.CommandText = $"INSERT INTO {s.table} DEFAULT VALUES";
             return await command.ExecuteNonQueryAsync(ct);
         }, (table, runs)));
+        await using var count = pool.CreateCommand($"SELECT count(*) FROM {table}");
 
-        Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
-        Assert.Equal(ErrorIds.UnknownOutcome, error.ErrorId);
+        // pg_xact_status said "aborted" each time: a known rollback, retried until the retries ran out; nothing written.
+        Assert.Equal(FailureKind.Unavailable, error.FailureKind);
         Assert.Equal("57P01", error.SqlState);
-        Assert.Equal(1, runs[0]);
-        Assert.Equal(0L, db.Pipeline.RetryStatistics!.GetSnapshot().TotalRetries);
+        Assert.Equal(6, runs[0]);
+        Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);
     }
 
     [Theory]

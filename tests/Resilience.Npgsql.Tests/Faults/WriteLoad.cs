@@ -121,7 +121,7 @@ internal sealed record LoadResult(string Stack, IReadOnlyList<CallRecord> Calls,
     /// <summary>The most frequent failure messages, for the report (sanitized by the stacks themselves).</summary>
     public string TopFailures(int count = 3) => string.Join("; ", Calls
         .Where(c => c.Failure is not null)
-        .GroupBy(c => c.Failure!.GetType().Name + ": " + c.Failure!.Message)
+        .GroupBy(c => c.Failure!.GetType().Name + ": " + c.Failure!.Message + (c.Failure.InnerException is { } inner ? $" ({inner.GetType().Name}: {inner.Message})" : string.Empty))
         .OrderByDescending(g => g.Count())
         .Take(count)
         .Select(g => $"{g.Count()} × {g.Key}"));

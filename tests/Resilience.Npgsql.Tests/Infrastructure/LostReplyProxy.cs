@@ -1,7 +1,7 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Npgsql;
+using Resilience.Npgsql.Tests.Faults;
 
 namespace Resilience.Npgsql.Tests.Infrastructure;
 
@@ -13,37 +13,14 @@ namespace Resilience.Npgsql.Tests.Infrastructure;
 /// Arm it with <see cref="Commit"/> and the server commits the transaction while the client only sees the connection
 /// drop. Connections are plain text (the proxied connection string disables TLS) so the marker can be seen.
 /// </remarks>
-internal sealed class LostReplyProxy : IAsyncDisposable
+internal sealed class LostReplyProxy(string connectionString)
+    : LoopbackRelay(connectionString, static relayed => relayed.SslMode = SslMode.Disable)
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly string _upstreamHost;
-    private readonly int _upstreamPort;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
     private byte[]? _armedMarker;
     private int _lostReplies;
 
-    public LostReplyProxy(string connectionString)
-    {
-        var upstream = new NpgsqlConnectionStringBuilder(connectionString);
-        _upstreamHost = upstream.Host!;
-        _upstreamPort = upstream.Port;
-        _listener.Start();
-        var proxied = new NpgsqlConnectionStringBuilder(connectionString)
-        {
-            Host = "127.0.0.1",
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port,
-            SslMode = SslMode.Disable,
-        };
-        ConnectionString = proxied.ConnectionString;
-        _acceptLoop = AcceptAsync();
-    }
-
     /// <summary>The text of the simple-query message Npgsql sends to commit (with its terminator, so <c>READ COMMITTED</c> does not match).</summary>
     public const string Commit = "COMMIT\0";
-
-    /// <summary>Gets the connection string that goes through the proxy.</summary>
-    public string ConnectionString { get; }
 
     /// <summary>Gets how many replies were swallowed so far.</summary>
     public int LostReplies => Volatile.Read(ref _lostReplies);
@@ -51,39 +28,14 @@ internal sealed class LostReplyProxy : IAsyncDisposable
     /// <summary>Swallows the reply to the next client message containing <paramref name="marker"/> (once), then drops that connection.</summary>
     public void LoseNextReplyTo(string marker) => Volatile.Write(ref _armedMarker, Encoding.UTF8.GetBytes(marker));
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        try
-        {
-            await _acceptLoop;
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopping the listener ends the loop with one of these.
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            _ = Task.Run(() => RelayAsync(client));
-        }
-    }
-
-    private async Task RelayAsync(TcpClient client)
+    protected override async Task RelayAsync(TcpClient client)
     {
         using var server = new TcpClient();
         using (client)
         {
             try
             {
-                await server.ConnectAsync(_upstreamHost, _upstreamPort, _stop.Token);
+                await server.ConnectAsync(UpstreamHost, UpstreamPort, Stopping.Token);
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException)
             {
@@ -106,7 +58,7 @@ internal sealed class LostReplyProxy : IAsyncDisposable
         var to = session.Server.GetStream();
         while (true)
         {
-            var read = await from.ReadAsync(buffer, _stop.Token);
+            var read = await from.ReadAsync(buffer, Stopping.Token);
             if (read == 0)
             {
                 return;
@@ -120,7 +72,7 @@ internal sealed class LostReplyProxy : IAsyncDisposable
                 session.DropNextReply = true;
             }
 
-            await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            await to.WriteAsync(buffer.AsMemory(0, read), Stopping.Token);
         }
     }
 
@@ -131,7 +83,7 @@ internal sealed class LostReplyProxy : IAsyncDisposable
         var to = session.Client.GetStream();
         while (true)
         {
-            var read = await from.ReadAsync(buffer, _stop.Token);
+            var read = await from.ReadAsync(buffer, Stopping.Token);
             if (read == 0)
             {
                 return;
@@ -143,7 +95,7 @@ internal sealed class LostReplyProxy : IAsyncDisposable
                 return; // Swallowed: the caller closes both sides.
             }
 
-            await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            await to.WriteAsync(buffer.AsMemory(0, read), Stopping.Token);
         }
     }
 
