@@ -71,7 +71,7 @@ internal static class FaultRound
                 var c = contestants[i];
                 var verdict = await WriteCheck.VerifyAsync(counter, c.Table, results[i]);
                 var recovery = RecoveryTime.Compute(results[i].Calls.Select(static r => (r.Started + r.Latency, r.Acknowledged)), faultEnd[i], RecoveryBucket);
-                outcomes.Add(new RoundOutcome(fault, driver, c.Label, c.Keyed, c.Ours, results[i], verdict, recovery, context.Marks(i), c.Connections));
+                outcomes.Add(new RoundOutcome(fault, driver, c.Label, c.Keyed, c.Ours, results[i], verdict, recovery, context.Marks(i), c.Connections, c.LostReplies));
             }
 
             return outcomes;
@@ -139,7 +139,7 @@ internal sealed class Contestant : IAsyncDisposable
         _lostReplies = lostReplies;
         _counted = counted;
 
-        // The message whose reply, once lost, leaves the write's outcome unknown: ours commits explicitly, the usual stack autocommits its INSERT.
+        // The message whose reply, once lost, leaves the write's outcome unknown.
         LostReplyMarker = marker;
     }
 
@@ -170,7 +170,9 @@ internal sealed class Contestant : IAsyncDisposable
             (false, true) => new ResilientStack(through),
             (true, true) => new KeyedResilientStack(through),
         };
-        return new Contestant(stack, table, keyed, ours, lost, counted, ours ? LostReplyProxy.Commit : "INSERT INTO " + table);
+        // The message that commits: a non-idempotent write of ours runs in a transaction and commits explicitly; the usual stack
+        // and ours for an idempotent call (one round trip) autocommit the INSERT itself.
+        return new Contestant(stack, table, keyed, ours, lost, counted, ours && !keyed ? LostReplyProxy.Commit : "INSERT INTO " + table);
     }
 
     /// <summary>Arms this contestant's proxy to lose the reply to its next committing message.</summary>
@@ -204,7 +206,8 @@ internal sealed record RoundOutcome(
     WriteVerdict Verdict,
     TimeSpan? Recovery,
     IReadOnlyDictionary<string, (TimeSpan At, int Connections)> Marks,
-    int? Connections)
+    int? Connections,
+    int RepliesDropped)
 {
     /// <summary>Gets the failures reported as "the write may or may not have happened" (ours: <c>ERR_UNKNOWN_OUTCOME</c>).</summary>
     public int UnknownOutcomes => Load.Calls.Count(static c => c.Failure is DatabaseException { FailureKind: FailureKind.UnknownOutcome });
