@@ -54,7 +54,10 @@ for project in tests/*/*.csproj; do
     counters=$(grep -o '<Counters [^>]*>' "$trx")
     p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
     f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
-    s=$(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")
+    # xUnit's skipped tests are neither executed nor counted as notExecuted: they are the total minus the executed.
+    t=$(sed -E 's/.* total="([0-9]+)".*/\1/' <<<"$counters")
+    e=$(sed -E 's/.* executed="([0-9]+)".*/\1/' <<<"$counters")
+    s=$((t - e))
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     echo "   $name: $p passed, $f failed, $s skipped"
   else

@@ -30,10 +30,11 @@ public sealed class PoolExhaustionTests(PostgresFixture postgres, ITestOutputHel
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(3);
 
     private const string Issue11HealthSkip =
-        "Fails today; fixed by issue 11 (pool health that tells the truth): with a 2 s pool Timeout the status goes Healthy → " +
-        "Critical without Degraded (the 5 s 'sustained waiters' window outlasts each waiter), and stays Critical for the 120 s " +
-        "AcquireTimeoutWindow after release (measured: Critical at 2.2 s, not Healthy within 3 s of release). Figures in " +
-        "docs/RELIABILITY.md; remove this skip with issue 11.";
+        "Fails today; issue 11 (pool health that tells the truth): a monitor built with PoolHealthOptions' defaults over a pool " +
+        "with a 2 s Timeout goes Healthy → Critical without Degraded first (the 5 s 'sustained waiters' default outlasts each " +
+        "waiter; issue 11 caps it at half the pool's Timeout only in its DI registration), and after release it is Degraded " +
+        "for the acquire-timeout window instead of Healthy (measured with issue 11's fixes merged: Critical at 3.0 s, Degraded " +
+        "at 8.0 s, not Healthy within 3 s of release). Figures in docs/RELIABILITY.md; remove this skip with issue 11.";
 
     [Fact]
     public async Task PoolExhausted_OursAndBaselines_ClearErrorWithinAcquireTimeoutNoMultipliedWait()

@@ -94,6 +94,7 @@ internal sealed class FigureTable
     /// <summary>A duration as people read it in these tables: µs below a millisecond, ms below ten seconds, else s.</summary>
     public static string Milliseconds(TimeSpan t) => t.TotalMilliseconds switch
     {
+        0 => "0 ms",
         < 1 => (t.TotalMicroseconds).ToString("0.0", CultureInfo.InvariantCulture) + " µs",
         < 10_000 => t.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture) + " ms",
         _ => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
