@@ -105,7 +105,9 @@ public sealed class RetryBudget
             long windowSecond = current >>> 32;
             long used = current & 0xFFFF_FFFF;
             long next;
-            if (windowSecond != second)
+            // Only a later second opens a new window: a caller that read the clock before the window moved on
+            // counts against the newer window, so it can never rewind the floor and open a second twice.
+            if (windowSecond < second)
             {
                 next = (second << 32) | 1;
             }

@@ -60,12 +60,7 @@ public sealed class RetryBudgetContentionTests(ITestOutputHelper output)
         Assert.True(refused > 0 && granted > 0, "the bucket never ran dry or never granted: the round does not test contention");
     }
 
-    private const string StaleSecondDefect =
-        "Core defect found by this suite (no issue filed yet; reported to the lead): RetryBudget's per-second floor is rewound by a " +
-        "caller that read the clock before the second changed, so the new second's floor opens twice. Measured: 1,577 grants " +
-        "where 1,505 are allowed under contention; held deterministically, 10 grants in one second with a floor of 5. Remove this skip with the fix.";
-
-    [Fact(Skip = StaleSecondDefect)]
+    [Fact]
     public void BudgetFloor_ClockCrossesSecondsUnderCallers_GrantsAtMostFloorPerSecond()
     {
         const int Floor = 5;
@@ -114,7 +109,7 @@ public sealed class RetryBudgetContentionTests(ITestOutputHelper output)
         Assert.True(granted <= allowed, $"the floor granted {granted} retries over {secondsVisited} seconds, above {Floor}/s ({allowed})");
     }
 
-    [Fact(Skip = StaleSecondDefect)]
+    [Fact]
     public async Task TryWithdraw_CallerHeldStaleSecond_DoesNotReopenNewSecondsFloor()
     {
         const int Floor = 5;
