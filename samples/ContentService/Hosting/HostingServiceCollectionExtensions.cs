@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ContentService.Security;
 
 namespace ContentService.Hosting;
@@ -8,6 +9,10 @@ internal static class HostingServiceCollectionExtensions
     public static IServiceCollection AddServiceHosting(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOpenApi();
+
+        // A field the API does not define is an error, not silently dropped: a client that sends "status" or "isAdmin"
+        // must learn that it had no effect. The handler answers it 422 ERR_VALIDATION naming the field.
+        services.ConfigureHttpJsonOptions(static o => o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow);
 
         // Shutdown waits this long for requests and the executor to return in-flight tasks to pending.
         services.Configure<HostOptions>(configuration.GetSection("Shutdown"));

@@ -15,11 +15,6 @@ namespace Resilience.Chaos.Service;
 [Collection(PostgresTests.Name)]
 public sealed class ServiceBadInputTests(PostgresFixture postgres, ITestOutputHelper output)
 {
-    private const string ExtraFieldsSkip =
-        "Fails today; the service is issue 13's: a task body with fields the API does not define ({\"topic\": …, \"isAdmin\": true, " +
-        "\"status\": \"completed\"}) is accepted (202) and creates a task, where issue 14 requires a 4xx with an error ID for " +
-        "extra fields. Remove this skip when the service rejects unknown members.";
-
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Executor:Workers"] = "0",
@@ -68,7 +63,7 @@ public sealed class ServiceBadInputTests(PostgresFixture postgres, ITestOutputHe
         Assert.Empty(changed);
     }
 
-    [Fact(Skip = ExtraFieldsSkip)]
+    [Fact]
     public async Task CreateTask_ExtraFields_422WithErrorIdAndNoTask()
     {
         var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);

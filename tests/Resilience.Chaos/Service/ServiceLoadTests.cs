@@ -23,12 +23,6 @@ namespace Resilience.Chaos.Service;
 /// </summary>
 public sealed class ServiceLoadTests(ServiceLoadRun run, ITestOutputHelper output) : IClassFixture<ServiceLoadRun>
 {
-    private const string Issue13RecoverySkip =
-        "Fails today; fixed by issue 13 (the service's settings): samples/ContentService/appsettings.json pins the database breaker " +
-        "to the seeds' 5 failures / 60 s break, so a 3 s database outage under load keeps 90 % of requests answering 503 " +
-        "ERR_DB_UNAVAILABLE for the rest of the run (12 s after the database was back; the break is 60 s). Issue 11's defaults " +
-        "(5 s break) would bound it to one break. Remove this skip when the service recovers within one break of its own.";
-
     [Fact]
     public void Load_FaultsMidRun_EveryAcknowledgedTaskOnceErrorsWithIdsResourcesBounded()
     {
@@ -44,7 +38,7 @@ public sealed class ServiceLoadTests(ServiceLoadRun run, ITestOutputHelper outpu
         Assert.True(run.Samples.Max(static s => s.Threads) < 500, "thread count grew without bound");
     }
 
-    [Fact(Skip = Issue13RecoverySkip)]
+    [Fact]
     public void Load_DatabaseBack_ServiceRecoversWithinOneBreakOfItsDefaults()
     {
         Assert.True(run.RecoveryAfterDatabase is { } r && r <= TimeSpan.FromSeconds(6), $"recovered after {run.RecoveryAfterDatabase?.ToString() ?? "never"}");
