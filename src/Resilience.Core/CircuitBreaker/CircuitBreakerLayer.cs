@@ -3,12 +3,23 @@ namespace Resilience.CircuitBreaking;
 /// <summary>The pipeline's circuit breaker: asked by every attempt, outside the attempt timeout so a timed-out attempt is a failure.</summary>
 internal sealed class CircuitBreakerLayer : PipelineLayer
 {
-    private CircuitBreakerLayer(CircuitBreaker breaker) => Breaker = breaker;
+    private CircuitBreakerLayer(CircuitBreaker breaker)
+        : base(Describe(LayerPosition.CircuitBreaker, Options(breaker.Name, breaker.Settings))) => Breaker = breaker;
 
     public CircuitBreaker Breaker { get; }
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
         Breaker.ExecuteCoreAsync(static (c, ct) => c.NextAsync(ct), call, call.ShouldHandleResult, cancellationToken);
+
+    private static FormattableString Options(string name, CircuitBreakerOptions o)
+    {
+        if (o.Mode == CircuitBreakerMode.ConsecutiveFailures)
+        {
+            return $"Name={name}, Mode={o.Mode}, FailureThreshold={o.FailureThreshold}, BreakDuration={o.BreakDuration}, MaxBreakDuration={o.MaxBreakDuration}, PermittedProbes={o.PermittedProbes}";
+        }
+
+        return $"Name={name}, Mode={o.Mode}, FailureRatio={o.FailureRatio}, SamplingDuration={o.SamplingDuration}, MinimumThroughput={o.MinimumThroughput}, SlowCallThreshold={o.SlowCallThreshold}, BreakDuration={o.BreakDuration}, MaxBreakDuration={o.MaxBreakDuration}, PermittedProbes={o.PermittedProbes}";
+    }
 
     /// <summary>The builder's configuration: a shared breaker, or options for one of the pipeline's own.</summary>
     internal sealed class Spec : PipelineLayerSpec

@@ -94,6 +94,7 @@ public static class PipelineResilienceBuilderExtensions
         var options = services.GetRequiredService<IOptionsMonitor<ResiliencePipelineOptions>>().Get(name);
         pipeline.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
         pipeline.LoggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        pipeline.Random = services.GetService<ResilienceRandom>()?.Random ?? Random.Shared;
         if (options.ConcurrencyLimit is { } limit)
         {
             pipeline.AddRateLimiter(new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = limit, QueueLimit = options.QueueLimit }));

@@ -35,6 +35,24 @@ internal sealed class PipelineEngine
 
     public RetryStrategy? Retry { get; }
 
+    /// <summary>Lists the layers outermost first, after <paramref name="outer"/> (the typed pipeline's fallback) when given.</summary>
+    public IReadOnlyList<PipelineLayerDescription> Describe(PipelineLayerDescription? outer)
+    {
+        var offset = outer is null ? 0 : 1;
+        var descriptions = new PipelineLayerDescription[_layers.Length + offset];
+        if (outer is not null)
+        {
+            descriptions[0] = outer;
+        }
+
+        for (var i = 0; i < _layers.Length; i++)
+        {
+            descriptions[i + offset] = _layers[i].Description;
+        }
+
+        return descriptions;
+    }
+
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) =>
         Next(new PipelineCall<TState, TResult>(_layers, operation, state, shouldHandleResult), cancellationToken);

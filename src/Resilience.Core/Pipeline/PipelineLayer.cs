@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace Resilience;
@@ -24,11 +25,20 @@ internal abstract class PipelineLayer
     /// <summary>The number of positions, i.e. the most layers a pipeline can have.</summary>
     public const int PositionCount = (int)LayerPosition.AttemptTimeout + 1;
 
+    protected PipelineLayer(PipelineLayerDescription description) => Description = description;
+
+    /// <summary>Gets what <see cref="ResiliencePipeline.Describe"/> lists for this layer.</summary>
+    public PipelineLayerDescription Description { get; }
+
     /// <summary>Lets a layer adapt to its neighbours once all are built (e.g. two timeouts sharing one timer).</summary>
     /// <param name="layers">Every layer of the pipeline, outermost first.</param>
     public virtual void Bind(PipelineLayer[] layers)
     {
     }
+
+    /// <summary>Describes a layer of kind <paramref name="position"/>, its options formatted culture-invariantly.</summary>
+    protected static PipelineLayerDescription Describe(LayerPosition position, FormattableString options) =>
+        new(position.ToString(), options.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Finds the layer of type <typeparamref name="TLayer"/> among <paramref name="layers"/>.</summary>
     public static TLayer? Find<TLayer>(PipelineLayer[] layers)
@@ -62,10 +72,11 @@ internal sealed class LayerContext<TResult>
 {
     private readonly PipelineLayerSpec?[] _specs;
 
-    public LayerContext(string name, TimeProvider timeProvider, ILogger logger, Func<TResult, bool>? shouldHandleResult, PipelineLayerSpec?[] specs)
+    public LayerContext(string name, TimeProvider timeProvider, Random random, ILogger logger, Func<TResult, bool>? shouldHandleResult, PipelineLayerSpec?[] specs)
     {
         Name = name;
         TimeProvider = timeProvider;
+        Random = random;
         Logger = logger;
         ShouldHandleResult = shouldHandleResult;
         _specs = specs;
@@ -74,6 +85,9 @@ internal sealed class LayerContext<TResult>
     public string Name { get; }
 
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>Gets the random source of jitter and injected faults.</summary>
+    public Random Random { get; }
 
     public ILogger Logger { get; }
 

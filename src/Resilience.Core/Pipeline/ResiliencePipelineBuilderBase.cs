@@ -15,6 +15,7 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
     where TBuilder : ResiliencePipelineBuilderBase<TBuilder>
 {
     private readonly PipelineLayerSpec?[] _layers = new PipelineLayerSpec?[PipelineLayer.PositionCount];
+    private Random _random = Random.Shared;
 
     private protected ResiliencePipelineBuilderBase(string name)
     {
@@ -28,6 +29,18 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
     /// <summary>Gets or sets the clock of every strategy the builder creates.</summary>
     /// <value>Default: <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets the random source of every strategy the builder creates (retry jitter, fault injection).</summary>
+    /// <remarks>
+    /// Set a seeded <c>new Random(seed)</c> in a test to pin the schedule: the same seed gives the same jitter. The
+    /// strategies draw from a source other than <see cref="Random.Shared"/> under a lock, so it is safe under concurrent calls.
+    /// </remarks>
+    /// <value>Default: <see cref="Random.Shared"/>.</value>
+    public Random Random
+    {
+        get => _random;
+        set => _random = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>Gets or sets where the strategies log.</summary>
     /// <value>Default: <see cref="NullLoggerFactory.Instance"/> (no logging).</value>
@@ -44,7 +57,7 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
 
     private protected PipelineEngine BuildEngine<TResult>(Func<TResult, bool>? shouldHandleResult)
     {
-        var context = new LayerContext<TResult>(Name, TimeProvider, LoggerFactory.CreateLogger("Resilience.Pipeline." + Name), shouldHandleResult, _layers);
+        var context = new LayerContext<TResult>(Name, TimeProvider, Random, LoggerFactory.CreateLogger("Resilience.Pipeline." + Name), shouldHandleResult, _layers);
         var count = 0;
         foreach (var spec in _layers)
         {

@@ -7,7 +7,8 @@ internal sealed class RateLimiterLayer : PipelineLayer
 {
     private readonly RateLimiterStrategy _strategy;
 
-    private RateLimiterLayer(RateLimiterStrategy strategy) => _strategy = strategy;
+    private RateLimiterLayer(RateLimiterStrategy strategy, RateLimiter limiter)
+        : base(Describe(LayerPosition.RateLimiter, $"Limiter={limiter.GetType().Name}")) => _strategy = strategy;
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
         _strategy.ExecuteCoreAsync(static (c, ct) => c.NextAsync(ct), call, cancellationToken);
@@ -18,6 +19,6 @@ internal sealed class RateLimiterLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.RateLimiter;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new RateLimiterLayer(new RateLimiterStrategy(limiter, context.Name, context.Logger));
+            new RateLimiterLayer(new RateLimiterStrategy(limiter, context.Name, context.Logger), limiter);
     }
 }

@@ -3,7 +3,11 @@ namespace Resilience.Retry;
 /// <summary>The pipeline's retry: inside the total timeout (whose deadline it respects), outside the breaker (asked on every attempt).</summary>
 internal sealed class RetryLayer : PipelineLayer
 {
-    private RetryLayer(RetryStrategy strategy) => Strategy = strategy;
+    private RetryLayer(RetryStrategy strategy, RetryOptions options)
+        : base(Describe(
+            LayerPosition.Retry,
+            $"MaxRetries={options.MaxRetries}, Backoff={options.Backoff}, BaseDelay={options.BaseDelay}, MaxDelay={options.MaxDelay}, BackoffFactor={options.BackoffFactor}, Jitter={options.Jitter}, Budget={options.Budget is not null}")) =>
+        Strategy = strategy;
 
     public RetryStrategy Strategy { get; }
 
@@ -16,6 +20,6 @@ internal sealed class RetryLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.Retry;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new RetryLayer(new RetryStrategy(PipelineRetryOptions.For(options, context.Name, context.ShouldHandleResult), context.TimeProvider, context.Logger));
+            new RetryLayer(new RetryStrategy(PipelineRetryOptions.For(options, context.Name, context.ShouldHandleResult), context.TimeProvider, context.Logger, context.Random), options);
     }
 }

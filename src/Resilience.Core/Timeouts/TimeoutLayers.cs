@@ -6,7 +6,8 @@ internal sealed class TotalTimeoutLayer : PipelineLayer
     private bool _attemptTimeoutTakesOver;
     private bool _retryNeedsDeadline;
 
-    private TotalTimeoutLayer(TimeoutStrategy strategy) => Strategy = strategy;
+    private TotalTimeoutLayer(TimeoutStrategy strategy, TimeSpan timeout)
+        : base(Describe(LayerPosition.TotalTimeout, $"Timeout={timeout}")) => Strategy = strategy;
 
     public TimeoutStrategy Strategy { get; }
 
@@ -45,7 +46,7 @@ internal sealed class TotalTimeoutLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.TotalTimeout;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new TotalTimeoutLayer(new TimeoutStrategy(new TimeoutOptions { Name = context.Name, Timeout = timeout, Kind = TimeoutKind.Total }, context.TimeProvider, context.Logger));
+            new TotalTimeoutLayer(new TimeoutStrategy(new TimeoutOptions { Name = context.Name, Timeout = timeout, Kind = TimeoutKind.Total }, context.TimeProvider, context.Logger), timeout);
     }
 }
 
@@ -55,7 +56,8 @@ internal sealed class AttemptTimeoutLayer : PipelineLayer
     private readonly TimeoutStrategy _strategy;
     private TimeoutStrategy? _total;
 
-    private AttemptTimeoutLayer(TimeoutStrategy strategy) => _strategy = strategy;
+    private AttemptTimeoutLayer(TimeoutStrategy strategy, TimeSpan timeout)
+        : base(Describe(LayerPosition.AttemptTimeout, $"Timeout={timeout}")) => _strategy = strategy;
 
     public override void Bind(PipelineLayer[] layers) => _total = Find<TotalTimeoutLayer>(layers)?.Strategy;
 
@@ -75,7 +77,7 @@ internal sealed class AttemptTimeoutLayer : PipelineLayer
                     $"Pipeline '{context.Name}': the attempt timeout ({timeout}) must not exceed the total timeout ({total.Timeout}).");
             }
 
-            return new AttemptTimeoutLayer(new TimeoutStrategy(new TimeoutOptions { Name = context.Name, Timeout = timeout, Kind = TimeoutKind.Attempt }, context.TimeProvider, context.Logger));
+            return new AttemptTimeoutLayer(new TimeoutStrategy(new TimeoutOptions { Name = context.Name, Timeout = timeout, Kind = TimeoutKind.Attempt }, context.TimeProvider, context.Logger), timeout);
         }
     }
 }
