@@ -121,5 +121,10 @@ public static class PipelineResilienceBuilderExtensions
         {
             pipeline.AddAttemptTimeout(attempt);
         }
+
+        foreach (var layer in services.GetKeyedServices<PipelineLayerRegistration>(name))
+        {
+            pipeline.SetLayer(layer.Create(services, name));
+        }
     }
 }

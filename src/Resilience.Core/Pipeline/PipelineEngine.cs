@@ -79,6 +79,7 @@ internal sealed class PipelineEngine
             RetryLayer layer => layer.ExecuteAsync(inner, cancellationToken),
             CircuitBreakerLayer layer => layer.ExecuteAsync(inner, cancellationToken),
             AttemptTimeoutLayer layer => layer.ExecuteAsync(inner, cancellationToken),
+            FaultInjection.FaultInjectionLayer layer => layer.ExecuteAsync(inner, cancellationToken),
             var layer => throw new UnreachableException($"Layer {layer.GetType().Name} has no case in the dispatch."),
         };
     }

@@ -7,7 +7,8 @@ namespace Resilience;
 /// Where a kind of layer sits in every pipeline, outermost first. The position belongs to the kind, not to the caller:
 /// a rate limiter outside the total timeout so queueing is not billed to the call, the total timeout outside retry so it
 /// bounds the retries and their delays, retry outside the breaker so each attempt asks the breaker, the attempt timeout
-/// inside the breaker so a timed-out attempt counts as a failure.
+/// inside the breaker so a timed-out attempt counts as a failure, fault injection innermost so an injected fault meets
+/// every strategy a real one would.
 /// </summary>
 /// <remarks>A new kind adds its value here and its case in <see cref="PipelineEngine"/>'s dispatch: its registration.</remarks>
 internal enum LayerPosition
@@ -17,13 +18,14 @@ internal enum LayerPosition
     Retry,
     CircuitBreaker,
     AttemptTimeout,
+    FaultInjection,
 }
 
 /// <summary>One strategy of a built pipeline. Layers are immutable and shared by every call.</summary>
 internal abstract class PipelineLayer
 {
     /// <summary>The number of positions, i.e. the most layers a pipeline can have.</summary>
-    public const int PositionCount = (int)LayerPosition.AttemptTimeout + 1;
+    public static readonly int PositionCount = Enum.GetValues<LayerPosition>().Length;
 
     protected PipelineLayer(PipelineLayerDescription description) => Description = description;
 
