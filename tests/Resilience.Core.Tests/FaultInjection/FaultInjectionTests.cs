@@ -174,17 +174,12 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task AddFaultInjection_FromConfiguration_InjectsIntoTheNamedPipeline_AndItsInjectorSwitchesItOff()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        await using var provider = Container(new()
         {
             ["Resilience:Pipelines:db:TotalTimeout"] = "00:00:30",
             ["Resilience:FaultInjection:db:Enabled"] = "true",
             ["Resilience:FaultInjection:db:ExceptionRate"] = "1",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddResilience()
-            .AddPipeline("db", configuration.GetSection("Resilience:Pipelines:db"))
-            .AddFaultInjection("db", configuration.GetSection("Resilience:FaultInjection:db"));
-        await using var provider = services.BuildServiceProvider();
+        });
         var pipeline = provider.GetRequiredKeyedService<ResiliencePipeline>("db");
 
         Assert.Equal(["TotalTimeout", "FaultInjection"], pipeline.Describe().Select(l => l.Kind));
@@ -197,18 +192,20 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task AddFaultInjection_RateOutOfRangeInConfiguration_FailsAtResolution()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Resilience:FaultInjection:db:ExceptionRate"] = "2",
-        }).Build();
+        await using var provider = Container(new() { ["Resilience:FaultInjection:db:ExceptionRate"] = "2" });
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredKeyedService<ResiliencePipeline>("db"));
+        Assert.Contains("ExceptionRate", error.Message, StringComparison.Ordinal);
+    }
+
+    private static ServiceProvider Container(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddResilience()
             .AddPipeline("db", configuration.GetSection("Resilience:Pipelines:db"))
             .AddFaultInjection("db", configuration.GetSection("Resilience:FaultInjection:db"));
-        await using var provider = services.BuildServiceProvider();
-
-        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredKeyedService<ResiliencePipeline>("db"));
-        Assert.Contains("ExceptionRate", error.Message, StringComparison.Ordinal);
+        return services.BuildServiceProvider();
     }
 
     private static async Task<List<bool>> SequenceAsync(Random random)
