@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Resilience.CircuitBreaking;
 using Resilience.Fallback;
+using Resilience.FaultInjection;
 using Resilience.Retry;
 
 namespace Resilience.Core.Tests.Pipeline;
@@ -10,10 +11,11 @@ namespace Resilience.Core.Tests.Pipeline;
 public sealed class PipelineDescribeTests
 {
     [Fact]
-    public void Describe_LayersAddedInAnyOrder_ListsThemInTheFixedOrder()
+    public void Describe_EveryKindAddedInAnyOrder_ListsThemInTheFixedOrder()
     {
         using var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 4 });
         var pipeline = new ResiliencePipelineBuilder("orders")
+            .AddFaultInjection(new FaultInjector(new FaultInjectionOptions()))
             .AddAttemptTimeout(TimeSpan.FromSeconds(1))
             .AddCircuitBreaker(new CircuitBreakerOptions { FailureThreshold = 3 })
             .AddRetry(new RetryOptions { MaxRetries = 2, BaseDelay = TimeSpan.FromMilliseconds(100) })
@@ -23,7 +25,7 @@ public sealed class PipelineDescribeTests
 
         var layers = pipeline.Describe();
 
-        Assert.Equal(["RateLimiter", "TotalTimeout", "Retry", "CircuitBreaker", "AttemptTimeout"], layers.Select(l => l.Kind));
+        Assert.Equal(["RateLimiter", "TotalTimeout", "Retry", "CircuitBreaker", "AttemptTimeout", "FaultInjection"], layers.Select(l => l.Kind));
         Assert.Equal("RateLimiter(Limiter=ConcurrencyLimiter)", layers[0].ToString());
         Assert.Equal("TotalTimeout(Timeout=00:00:05)", layers[1].ToString());
         Assert.StartsWith("MaxRetries=2, Backoff=Exponential, BaseDelay=00:00:00.1000000,", layers[2].Options, StringComparison.Ordinal);
