@@ -10,8 +10,9 @@ internal sealed class FaultInjectionLayer : PipelineLayer
     private readonly FaultInjectionOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly Random _random;
+    private readonly string _name;
 
-    private FaultInjectionLayer(FaultInjector injector, TimeProvider timeProvider, Random random)
+    private FaultInjectionLayer(string name, FaultInjector injector, TimeProvider timeProvider, Random random)
         : base(Describe(
             LayerPosition.FaultInjection,
             $"ExceptionRate={injector.Options.ExceptionRate}, LatencyRate={injector.Options.LatencyRate}, Latency={injector.Options.Latency}, ResultRate={injector.Options.InjectedResultRate}"))
@@ -20,6 +21,7 @@ internal sealed class FaultInjectionLayer : PipelineLayer
         _options = injector.Options;
         _timeProvider = timeProvider;
         _random = random;
+        _name = name;
     }
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
@@ -38,12 +40,14 @@ internal sealed class FaultInjectionLayer : PipelineLayer
     {
         if (Roll(_options.ExceptionRate))
         {
+            FaultInjectionTelemetry.RecordInjected(_name, "exception");
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(_options.Exception?.Invoke() ?? new InjectedFaultException()));
         }
 
         // The result is typed by the options, not the call: a pipeline whose result type differs never gets one.
         if (_options.InjectedResult is Func<TResult> result && Roll(_options.InjectedResultRate))
         {
+            FaultInjectionTelemetry.RecordInjected(_name, "result");
             return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result()));
         }
 
@@ -52,6 +56,7 @@ internal sealed class FaultInjectionLayer : PipelineLayer
 
     private async ValueTask<Outcome<TResult>> DelayThenInjectAsync<TState, TResult>(PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
     {
+        FaultInjectionTelemetry.RecordInjected(_name, "latency");
         try
         {
             await Task.Delay(_options.Latency, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -94,6 +99,6 @@ internal sealed class FaultInjectionLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.FaultInjection;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new FaultInjectionLayer(injector, context.TimeProvider, context.Random);
+            new FaultInjectionLayer(context.Name, injector, context.TimeProvider, context.Random);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -5,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Resilience.CircuitBreaking;
 using Resilience.FaultInjection;
 using Resilience.Retry;
+using Resilience.Telemetry;
 using Resilience.Timeouts;
 
 namespace Resilience.Core.Tests.FaultInjection;
@@ -137,6 +139,51 @@ public sealed class FaultInjectionTests
         Assert.Equal(first, second);
         var injected = first.Count(static f => f);
         Assert.InRange(injected, 30, 70);
+    }
+
+    [Fact]
+    public async Task InjectedFaults_AreCountedPerPipelineAndKind()
+    {
+        var counts = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ResilienceTelemetry.MeterName && instrument.Name == "resilience.fault_injection.injected")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? name = null, fault = null;
+            foreach (var tag in tags)
+            {
+                name = tag.Key == ResilienceTelemetry.NameTag ? (string?)tag.Value : name;
+                fault = tag.Key == "resilience.fault" ? (string?)tag.Value : fault;
+            }
+
+            if (name == "chaos-metrics")
+            {
+                lock (counts)
+                {
+                    counts[fault!] = counts.GetValueOrDefault(fault!) + value;
+                }
+            }
+        });
+        listener.Start();
+        var time = new FakeTimeProvider();
+        var injector = new FaultInjector(new FaultInjectionOptions { Enabled = true, ExceptionRate = 1, LatencyRate = 1, Latency = TimeSpan.FromSeconds(1) });
+        var pipeline = new ResiliencePipelineBuilder("chaos-metrics") { TimeProvider = time }.AddFaultInjection(injector).Build();
+
+        var task = pipeline.ExecuteOutcomeAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None).AsTask();
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.IsType<InjectedFaultException>((await task).Exception);
+
+        lock (counts)
+        {
+            Assert.Equal(1, counts["latency"]);
+            Assert.Equal(1, counts["exception"]);
+        }
     }
 
     [Fact]
