@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Resilience.Telemetry;
 
 namespace Resilience.CircuitBreaking;
 

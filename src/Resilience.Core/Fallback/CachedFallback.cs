@@ -3,7 +3,6 @@ using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.CircuitBreaking;
-using Resilience.Telemetry;
 
 using Resilience.Time;
 
