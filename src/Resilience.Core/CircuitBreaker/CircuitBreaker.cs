@@ -62,13 +62,8 @@ public sealed partial class CircuitBreaker
     private volatile ExceptionDispatchInfo? _probingRejection;
     private ExceptionDispatchInfo? _isolatedRejection;
 
-    // The generation whose break a one-shot timer has ended, so rejecting an open circuit need not read the clock.
-    // A generation, not a flag: a late callback of an earlier opening can never end the current break.
-    private int _elapsedGeneration = -1;
-
     // When the probes of the current half-open period are overdue (a probe that never reports must not wedge the breaker).
     private long _probeDeadline;
-    private ITimer? _breakTimer;
 
     private long _rejections;
     private long _transitions;
@@ -393,22 +388,6 @@ public sealed partial class CircuitBreaker
         Array.Clear(_probeSlots);
     }
 
-    /// <summary>
-    /// Counts a fast rejection; one in 64 also consults the clock, so the break still ends on time when the timer is late
-    /// (a starved thread pool during the very outage that opened the circuit).
-    /// </summary>
-    private bool ShouldCheckClock()
-    {
-        if ((Interlocked.Increment(ref _rejections) & 63) != 0 || _clock.Now < Volatile.Read(ref _breakUntil))
-        {
-            return false;
-        }
-
-        // The slow path counts this call itself.
-        Interlocked.Decrement(ref _rejections);
-        return true;
-    }
-
     private bool CountRejection()
     {
         Interlocked.Increment(ref _rejections);
@@ -418,18 +397,6 @@ public sealed partial class CircuitBreaker
 
     /// <summary>The break left until <paramref name="breakUntil"/> (a <see cref="MonotonicClock"/> time).</summary>
     internal TimeSpan RemainingUntil(long breakUntil) => ToTimeSpan(breakUntil - _clock.Now);
-
-    private void StartBreakTimerLocked(TimeSpan breakDuration)
-    {
-        StopBreakTimerLocked();
-        _breakTimer = _time.CreateTimer(static s => ((BreakTimerState)s!).Elapsed(), new BreakTimerState(this, _generation), breakDuration, Timeout.InfiniteTimeSpan);
-    }
-
-    private void StopBreakTimerLocked()
-    {
-        _breakTimer?.Dispose();
-        _breakTimer = null;
-    }
 
     private void TripFromClosed(int generation, CircuitTransitionReason reason, Exception? exception)
     {
@@ -552,13 +519,4 @@ public sealed partial class CircuitBreaker
     private static long ToTimestampTicks(TimeSpan duration) => duration.Ticks;
 
     private static TimeSpan ToTimeSpan(long ticks) => TimeSpan.FromTicks(Math.Max(0, ticks));
-
-    /// <summary>What the break timer needs: the breaker, and which opening it belongs to (an old timer must not end a new break).</summary>
-    private sealed class BreakTimerState(CircuitBreaker breaker, int generation)
-    {
-        public void Elapsed()
-        {
-            Volatile.Write(ref breaker._elapsedGeneration, generation);
-        }
-    }
 }
