@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Resilience.Telemetry;
 
 using Resilience.Time;
 
@@ -18,7 +17,7 @@ namespace Resilience.CircuitBreaking;
 /// they are never boxed; exceptions by <see cref="CircuitBreakerOptions.ShouldHandle"/>. Cancellation requested by the
 /// caller's token never counts as a failure.</para>
 /// </remarks>
-public sealed class CircuitBreaker
+public sealed partial class CircuitBreaker
 {
     private const int StateClosed = (int)CircuitState.Closed;
     private const int StateOpen = (int)CircuitState.Open;
@@ -63,13 +62,8 @@ public sealed class CircuitBreaker
     private volatile ExceptionDispatchInfo? _probingRejection;
     private ExceptionDispatchInfo? _isolatedRejection;
 
-    // The generation whose break a one-shot timer has ended, so rejecting an open circuit need not read the clock.
-    // A generation, not a flag: a late callback of an earlier opening can never end the current break.
-    private int _elapsedGeneration = -1;
-
     // When the probes of the current half-open period are overdue (a probe that never reports must not wedge the breaker).
     private long _probeDeadline;
-    private ITimer? _breakTimer;
 
     private long _rejections;
     private long _transitions;
@@ -145,177 +139,6 @@ public sealed class CircuitBreaker
         }
 
         return TryAcquireSlow(out permit);
-    }
-
-    /// <summary>Runs <paramref name="operation"/> through the breaker, passing <paramref name="state"/> so the delegate can be static.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
-    /// <returns>The operation's result.</returns>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteCoreAsync(operation, state, null, cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/> through the breaker; results for which <paramref name="shouldHandleResult"/> returns <see langword="true"/> count as failures (and are still returned).</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
-    /// <returns>The operation's result.</returns>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> shouldHandleResult, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(shouldHandleResult);
-        return ExecuteCoreAsync(operation, state, shouldHandleResult, cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/> through the breaker (convenience overload; a capturing lambda allocates).</summary>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
-    /// <returns>The operation's result.</returns>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public ValueTask<TResult> ExecuteAsync<TResult>(Func<CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteCoreAsync(static (op, ct) => op(ct), operation, null, cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/> through the breaker and returns its outcome instead of throwing.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
-    /// <returns>
-    /// The result, the operation's exception, or — when rejected — a <see cref="BrokenCircuitException"/> cached per
-    /// opening (no allocation per rejection; its <see cref="BrokenCircuitException.RemainingBreak"/> is as of the opening).
-    /// </returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteOutcomeCoreAsync(operation, state, null, cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/> through the breaker, judging results with <paramref name="shouldHandleResult"/>, and returns its outcome instead of throwing.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
-    /// <returns>The result, the operation's exception, or a cached <see cref="BrokenCircuitException"/> when rejected.</returns>
-    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool> shouldHandleResult, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(shouldHandleResult);
-        return ExecuteOutcomeCoreAsync(operation, state, shouldHandleResult, cancellationToken);
-    }
-
-    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, passing <paramref name="state"/>.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <returns>The operation's result.</returns>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    /// <remarks>Without a token to tell who canceled, an <see cref="OperationCanceledException"/> is never counted.</remarks>
-    public TResult Execute<TState, TResult>(Func<TState, TResult> operation, TState state)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteCore(operation, state, null);
-    }
-
-    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker, judging results with <paramref name="shouldHandleResult"/>.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="shouldHandleResult">Judges a result; use a static lambda.</param>
-    /// <returns>The operation's result.</returns>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public TResult Execute<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool> shouldHandleResult)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(shouldHandleResult);
-        return ExecuteCore(operation, state, shouldHandleResult);
-    }
-
-    /// <summary>Runs a synchronous <paramref name="operation"/> through the breaker (convenience overload).</summary>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <returns>The operation's result.</returns>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public TResult Execute<TResult>(Func<TResult> operation)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteCore(static op => op(), operation, null);
-    }
-
-    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
-    /// <returns>A task that completes when the operation does.</returns>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return VoidOperation.Discard(ExecuteCoreAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), null, cancellationToken));
-    }
-
-    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker (convenience overload; a capturing lambda allocates).</summary>
-    /// <param name="operation">The operation.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
-    /// <returns>A task that completes when the operation does.</returns>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> operation, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the breaker and returns its outcome instead of throwing.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation never counts as a failure.</param>
-    /// <returns>Success, the operation's exception, or a cached <see cref="BrokenCircuitException"/> when rejected.</returns>
-    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteOutcomeCoreAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), null, cancellationToken);
-    }
-
-    /// <summary>Runs a synchronous <paramref name="operation"/>, which returns nothing, through the breaker.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    /// <remarks>Without a token to tell who canceled, an <see cref="OperationCanceledException"/> is never counted.</remarks>
-    public void Execute<TState>(Action<TState> operation, TState state)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        ExecuteCore(static c => { c.Operation(c.State); return default(VoidResult); }, (Operation: operation, State: state), null);
-    }
-
-    /// <summary>Runs a synchronous <paramref name="operation"/>, which returns nothing, through the breaker (convenience overload).</summary>
-    /// <param name="operation">The operation.</param>
-    /// <exception cref="BrokenCircuitException">The circuit rejected the call.</exception>
-    public void Execute(Action operation)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        ExecuteCore(static op => { op(); return default(VoidResult); }, operation, null);
     }
 
     /// <summary>Holds the circuit open, rejecting every call, until <see cref="Reset"/> is called.</summary>
@@ -565,22 +388,6 @@ public sealed class CircuitBreaker
         Array.Clear(_probeSlots);
     }
 
-    /// <summary>
-    /// Counts a fast rejection; one in 64 also consults the clock, so the break still ends on time when the timer is late
-    /// (a starved thread pool during the very outage that opened the circuit).
-    /// </summary>
-    private bool ShouldCheckClock()
-    {
-        if ((Interlocked.Increment(ref _rejections) & 63) != 0 || _clock.Now < Volatile.Read(ref _breakUntil))
-        {
-            return false;
-        }
-
-        // The slow path counts this call itself.
-        Interlocked.Decrement(ref _rejections);
-        return true;
-    }
-
     private bool CountRejection()
     {
         Interlocked.Increment(ref _rejections);
@@ -590,18 +397,6 @@ public sealed class CircuitBreaker
 
     /// <summary>The break left until <paramref name="breakUntil"/> (a <see cref="MonotonicClock"/> time).</summary>
     internal TimeSpan RemainingUntil(long breakUntil) => ToTimeSpan(breakUntil - _clock.Now);
-
-    private void StartBreakTimerLocked(TimeSpan breakDuration)
-    {
-        StopBreakTimerLocked();
-        _breakTimer = _time.CreateTimer(static s => ((BreakTimerState)s!).Elapsed(), new BreakTimerState(this, _generation), breakDuration, Timeout.InfiniteTimeSpan);
-    }
-
-    private void StopBreakTimerLocked()
-    {
-        _breakTimer?.Dispose();
-        _breakTimer = null;
-    }
 
     private void TripFromClosed(int generation, CircuitTransitionReason reason, Exception? exception)
     {
@@ -721,217 +516,7 @@ public sealed class CircuitBreaker
 
     internal BrokenCircuitException CreateRejection(in CircuitPermit refused) => new(Name, refused.RefusedBy, refused.RemainingBreak);
 
-    private ValueTask<TResult> ExecuteCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        if (!TryAcquire(out var permit))
-        {
-            return ValueTask.FromException<TResult>(CreateRejection(in permit));
-        }
-
-        ValueTask<TResult> pending;
-        try
-        {
-            pending = operation(state, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
-            return ValueTask.FromException<TResult>(e);
-        }
-
-        if (pending.IsCompletedSuccessfully)
-        {
-            var result = pending.Result;
-            RecordResult(in permit, result, shouldHandleResult);
-            return new ValueTask<TResult>(result);
-        }
-
-        return AwaitAsync(pending, permit, shouldHandleResult, cancellationToken);
-    }
-
-    private async ValueTask<TResult> AwaitAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        TResult result;
-        try
-        {
-            result = await pending.ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
-            throw;
-        }
-
-        RecordResult(in permit, result, shouldHandleResult);
-        return result;
-    }
-
-    // Inlined so an open circuit's non-throwing rejection costs about what TryAcquire does; the call itself is not.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) =>
-        TryAcquire(out var permit)
-            ? RunOutcomeAsync(permit, operation, state, shouldHandleResult, cancellationToken)
-            : new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
-
-    private ValueTask<Outcome<TResult>> RunOutcomeAsync<TState, TResult>(CircuitPermit permit, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        ValueTask<TResult> pending;
-        try
-        {
-            pending = operation(state, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
-            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
-        }
-
-        if (pending.IsCompletedSuccessfully)
-        {
-            var result = pending.Result;
-            RecordResult(in permit, result, shouldHandleResult);
-            return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result));
-        }
-
-        return AwaitOutcomeAsync(pending, permit, shouldHandleResult, cancellationToken);
-    }
-
-    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync<TResult>(ValueTask<TResult> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        TResult result;
-        try
-        {
-            result = await pending.ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
-            return Outcome.FromException<TResult>(e);
-        }
-
-        RecordResult(in permit, result, shouldHandleResult);
-        return Outcome.FromResult(result);
-    }
-
-    private TResult ExecuteCore<TState, TResult>(Func<TState, TResult> operation, TState state, Func<TResult, bool>? shouldHandleResult)
-    {
-        if (!TryAcquire(out var permit))
-        {
-            throw CreateRejection(in permit);
-        }
-
-        TResult result;
-        try
-        {
-            result = operation(state);
-        }
-        catch (Exception e)
-        {
-            RecordException(in permit, e, tokenKnown: false, CancellationToken.None);
-            throw;
-        }
-
-        RecordResult(in permit, result, shouldHandleResult);
-        return result;
-    }
-
-    /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under a permit.</summary>
-    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        if (!TryAcquire(out var permit))
-        {
-            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
-        }
-
-        ValueTask<Outcome<TResult>> pending;
-        try
-        {
-            pending = next(state, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
-            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
-        }
-
-        if (pending.IsCompletedSuccessfully)
-        {
-            var outcome = pending.Result;
-            RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
-            return new ValueTask<Outcome<TResult>>(outcome);
-        }
-
-        return AwaitCoreAsync(pending, permit, shouldHandleResult, cancellationToken);
-    }
-
-    private async ValueTask<Outcome<TResult>> AwaitCoreAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        Outcome<TResult> outcome;
-        try
-        {
-            outcome = await pending.ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            outcome = Outcome.FromException<TResult>(e);
-        }
-
-        RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
-        return outcome;
-    }
-
-    private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        if (outcome.HasException)
-        {
-            RecordException(in permit, outcome.Exception!, tokenKnown: true, cancellationToken);
-        }
-        else
-        {
-            RecordResult(in permit, outcome.Result!, shouldHandleResult);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RecordResult<TResult>(in CircuitPermit permit, TResult result, Func<TResult, bool>? shouldHandleResult)
-    {
-        if (shouldHandleResult is not null && shouldHandleResult(result))
-        {
-            permit.Failed();
-        }
-        else
-        {
-            permit.Succeeded();
-        }
-    }
-
-    private void RecordException(in CircuitPermit permit, Exception exception, bool tokenKnown, CancellationToken cancellationToken)
-    {
-        if (exception is OperationCanceledException && (!tokenKnown || cancellationToken.IsCancellationRequested))
-        {
-            permit.Release();
-        }
-        else if (_shouldHandle is null || _shouldHandle(exception))
-        {
-            permit.Failed(exception);
-        }
-        else
-        {
-            permit.Succeeded();
-        }
-    }
-
     private static long ToTimestampTicks(TimeSpan duration) => duration.Ticks;
 
     private static TimeSpan ToTimeSpan(long ticks) => TimeSpan.FromTicks(Math.Max(0, ticks));
-
-    /// <summary>What the break timer needs: the breaker, and which opening it belongs to (an old timer must not end a new break).</summary>
-    private sealed class BreakTimerState(CircuitBreaker breaker, int generation)
-    {
-        public void Elapsed()
-        {
-            Volatile.Write(ref breaker._elapsedGeneration, generation);
-        }
-    }
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
-using Resilience.Telemetry;
 
 namespace Resilience.CircuitBreaking;
 

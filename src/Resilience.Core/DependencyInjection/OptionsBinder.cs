@@ -140,7 +140,7 @@ internal static class OptionsBinder
         return fallback;
     }
 
-    private static void ThrowIfAny(List<string> errors, string name, Type type)
+    internal static void ThrowIfAny(List<string> errors, string name, Type type)
     {
         if (errors.Count != 0)
         {
@@ -159,7 +159,7 @@ internal static class OptionsBinder
         return fallback;
     }
 
-    private static double ParseDouble(IConfigurationSection child, List<string> errors, double fallback)
+    internal static double ParseDouble(IConfigurationSection child, List<string> errors, double fallback)
     {
         if (double.TryParse(child.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
         {
@@ -170,7 +170,7 @@ internal static class OptionsBinder
         return fallback;
     }
 
-    private static TimeSpan ParseTimeSpan(IConfigurationSection child, List<string> errors, TimeSpan fallback)
+    internal static TimeSpan ParseTimeSpan(IConfigurationSection child, List<string> errors, TimeSpan fallback)
     {
         if (TimeSpan.TryParse(child.Value, CultureInfo.InvariantCulture, out var parsed))
         {
@@ -178,6 +178,17 @@ internal static class OptionsBinder
         }
 
         errors.Add($"{child.Path}: '{child.Value}' is not a duration; write it as \"hh:mm:ss\" (e.g. \"00:01:00\").");
+        return fallback;
+    }
+
+    internal static bool ParseBool(IConfigurationSection child, List<string> errors, bool fallback)
+    {
+        if (bool.TryParse(child.Value, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add($"{child.Path}: '{child.Value}' is not true or false.");
         return fallback;
     }
 }

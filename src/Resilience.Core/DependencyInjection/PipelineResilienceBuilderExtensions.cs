@@ -94,6 +94,7 @@ public static class PipelineResilienceBuilderExtensions
         var options = services.GetRequiredService<IOptionsMonitor<ResiliencePipelineOptions>>().Get(name);
         pipeline.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
         pipeline.LoggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        pipeline.Random = services.GetService<ResilienceRandom>()?.Random ?? Random.Shared;
         if (options.ConcurrencyLimit is { } limit)
         {
             pipeline.AddRateLimiter(new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = limit, QueueLimit = options.QueueLimit }));
@@ -119,6 +120,11 @@ public static class PipelineResilienceBuilderExtensions
         if (options.AttemptTimeout is { } attempt)
         {
             pipeline.AddAttemptTimeout(attempt);
+        }
+
+        foreach (var layer in services.GetKeyedServices<PipelineLayerRegistration>(name))
+        {
+            pipeline.SetLayer(layer.Create(services, name));
         }
     }
 }

@@ -3,7 +3,6 @@ using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.CircuitBreaking;
-using Resilience.Telemetry;
 
 using Resilience.Time;
 
@@ -62,6 +61,10 @@ public sealed class CachedFallback<TKey, TValue>
 
     /// <summary>Gets the name.</summary>
     public string Name { get; }
+
+    /// <summary>Gets the cache's options as a pipeline's description lists them.</summary>
+    internal FormattableString DescribeOptions() =>
+        $"Name={Name}, MaxEntries={_slots.Length}, MaxStaleness={TimeSpan.FromTicks(_maxStalenessTicks)}, StaticFallback={_staticFallback is not null}";
 
     /// <summary>Gets the number of cached keys.</summary>
     public int Count => Volatile.Read(ref _usedSlots) - _freeSlotsCount;

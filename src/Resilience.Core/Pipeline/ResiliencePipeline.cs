@@ -26,6 +26,11 @@ public sealed class ResiliencePipeline
     /// <summary>Gets the retry statistics, if the pipeline retries.</summary>
     public RetryStatistics? RetryStatistics => _engine.Retry?.Statistics;
 
+    /// <summary>Lists the pipeline's layers in the order a call passes them, outermost first, with their options.</summary>
+    /// <returns>One entry per layer the pipeline has; empty when it has none.</returns>
+    /// <example><c>Assert.Equal(["TotalTimeout", "Retry"], pipeline.Describe().Select(l => l.Kind));</c></example>
+    public IReadOnlyList<PipelineLayerDescription> Describe() => _engine.Describe(null);
+
     /// <summary>Runs <paramref name="operation"/> through the pipeline, passing <paramref name="state"/> so the delegate can be static.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>

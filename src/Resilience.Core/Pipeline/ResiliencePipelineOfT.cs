@@ -43,6 +43,11 @@ public sealed class ResiliencePipeline<TResult>
     /// <summary>Gets the cached fallback, if the pipeline has one.</summary>
     public CachedFallback<string, TResult>? Fallback => _fallback;
 
+    /// <summary>Lists the pipeline's layers in the order a call passes them, outermost first (the fallback, when present), with their options.</summary>
+    /// <returns>One entry per layer the pipeline has; empty when it has none.</returns>
+    public IReadOnlyList<PipelineLayerDescription> Describe() =>
+        _engine.Describe(_fallback is null ? null : new PipelineLayerDescription("Fallback", _fallback.DescribeOptions().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
     /// <summary>Runs <paramref name="operation"/> through the pipeline, passing <paramref name="state"/> so the delegate can be static.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <param name="operation">The operation; it must observe the token it is given (the timeouts cancel it).</param>

@@ -48,7 +48,7 @@ public sealed class RetryStrategy
     /// <param name="logger">Receives retry log events; none when <see langword="null"/>.</param>
     /// <param name="random">
     /// The jitter's random source; <see cref="Random.Shared"/> when <see langword="null"/>. A seeded <see cref="Random"/>
-    /// is not thread-safe: use one only where calls do not overlap (tests).
+    /// (to pin the schedule in a test) is drawn from under a lock, as it is not thread-safe.
     /// </param>
     /// <param name="statistics">Counters to update, for example shared per dependency; a new instance when <see langword="null"/>.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
@@ -242,6 +242,20 @@ public sealed class RetryStrategy
         return RetryLoopAsync(task, attempt, state, deadline, cancellationToken);
     }
 
+    /// <summary>The computed delay before retry <paramref name="attempt"/>; a caller's seeded source is not thread-safe, so it is used under a lock.</summary>
+    private TimeSpan ComputeDelay(int attempt, ref double jitterState)
+    {
+        if (ReferenceEquals(_random, Random.Shared))
+        {
+            return _schedule.Compute(attempt, ref jitterState, _random);
+        }
+
+        lock (_random)
+        {
+            return _schedule.Compute(attempt, ref jitterState, _random);
+        }
+    }
+
     private async ValueTask<Outcome<TResult>> RetryLoopAsync<TState, TResult>(
         ValueTask<Outcome<TResult>> pending,
         Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt,
@@ -385,7 +399,7 @@ public sealed class RetryStrategy
         int attempt = retriesDone + 1;
         var retryAfter = _retryAfter is null ? null : Unsafe.As<Func<Outcome<TResult>, TimeSpan?>>(_retryAfter);
         TimeSpan? hint = retryAfter?.Invoke(outcome);
-        delay = ApplyRetryAfter(hint, _schedule.Compute(attempt, ref jitterState, _random), attempt);
+        delay = ApplyRetryAfter(hint, ComputeDelay(attempt, ref jitterState), attempt);
 
         // A delay that ends past the deadline would only turn the real failure into a timeout: stop now and surface it.
         var timeLeft = TimeLeft(deadline);

@@ -28,6 +28,19 @@ public sealed class ResiliencePipelineAllocationTests
             return pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
         });
 
+    [Fact]
+    public void FaultInjectionPipeline_Disabled_FirstTrySuccess_DoesNotAllocate() =>
+        AssertNoAllocation(
+            new ResiliencePipelineBuilder("chaos")
+                .AddRetry(RetryPresets.Database)
+                .AddFaultInjection(new Resilience.FaultInjection.FaultInjector(new Resilience.FaultInjection.FaultInjectionOptions { ExceptionRate = 1 }))
+                .Build(),
+            static p =>
+            {
+                var pending = p.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+                return pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
+            });
+
     private static void AssertNoAllocation<TPipeline>(TPipeline pipeline, Func<TPipeline, int> call)
     {
         Run(pipeline, call, 100);

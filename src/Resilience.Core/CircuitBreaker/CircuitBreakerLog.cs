@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
-using Resilience.CircuitBreaking;
+using Resilience.Telemetry;
 
-namespace Resilience.Telemetry;
+namespace Resilience.CircuitBreaking;
 
 /// <summary>Source-generated log events of the circuit breaker (IDs 1000–1099).</summary>
 internal static partial class CircuitBreakerLog

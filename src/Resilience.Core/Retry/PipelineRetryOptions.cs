@@ -1,7 +1,6 @@
 using Resilience.CircuitBreaking;
-using Resilience.Retry;
 
-namespace Resilience;
+namespace Resilience.Retry;
 
 /// <summary>Adapts the caller's retry options to the pipeline: an open circuit is never retried, and failed results are.</summary>
 internal static class PipelineRetryOptions

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Resilience.Telemetry;
 
-namespace Resilience.Telemetry;
+namespace Resilience.Fallback;
 
 /// <summary>Source-generated log events of the fallback (IDs 1100–1199).</summary>
 internal static partial class FallbackLog

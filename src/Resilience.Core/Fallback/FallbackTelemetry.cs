@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Resilience.Telemetry;
 
-namespace Resilience.Telemetry;
+namespace Resilience.Fallback;
 
 /// <summary>The fallback's instrument: fallbacks served, tagged stale or static.</summary>
 internal static class FallbackTelemetry

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Resilience.CircuitBreaking;
+using Resilience.Telemetry;
 
-namespace Resilience.Telemetry;
+namespace Resilience.CircuitBreaking;
 
 /// <summary>The circuit breaker's instruments: transitions and rejections counters, and a state gauge per registered breaker.</summary>
 internal static class CircuitBreakerTelemetry

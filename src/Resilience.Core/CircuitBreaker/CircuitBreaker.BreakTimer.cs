@@ -1,0 +1,50 @@
+namespace Resilience.CircuitBreaking;
+
+/// <content>
+/// The break timer: a one-shot timer marks the end of a break so an open circuit rejects without reading the clock,
+/// and one rejection in 64 reads it anyway in case the timer is late.
+/// </content>
+public sealed partial class CircuitBreaker
+{
+    // The generation whose break a one-shot timer has ended, so rejecting an open circuit need not read the clock.
+    // A generation, not a flag: a late callback of an earlier opening can never end the current break.
+    private int _elapsedGeneration = -1;
+    private ITimer? _breakTimer;
+
+    /// <summary>
+    /// Counts a fast rejection; one in 64 also consults the clock, so the break still ends on time when the timer is late
+    /// (a starved thread pool during the very outage that opened the circuit).
+    /// </summary>
+    private bool ShouldCheckClock()
+    {
+        if ((Interlocked.Increment(ref _rejections) & 63) != 0 || _clock.Now < Volatile.Read(ref _breakUntil))
+        {
+            return false;
+        }
+
+        // The slow path counts this call itself.
+        Interlocked.Decrement(ref _rejections);
+        return true;
+    }
+
+    private void StartBreakTimerLocked(TimeSpan breakDuration)
+    {
+        StopBreakTimerLocked();
+        _breakTimer = _time.CreateTimer(static s => ((BreakTimerState)s!).Elapsed(), new BreakTimerState(this, _generation), breakDuration, Timeout.InfiniteTimeSpan);
+    }
+
+    private void StopBreakTimerLocked()
+    {
+        _breakTimer?.Dispose();
+        _breakTimer = null;
+    }
+
+    /// <summary>What the break timer needs: the breaker, and which opening it belongs to (an old timer must not end a new break).</summary>
+    private sealed class BreakTimerState(CircuitBreaker breaker, int generation)
+    {
+        public void Elapsed()
+        {
+            Volatile.Write(ref breaker._elapsedGeneration, generation);
+        }
+    }
+}

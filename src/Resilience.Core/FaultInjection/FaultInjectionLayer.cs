@@ -1,0 +1,104 @@
+namespace Resilience.FaultInjection;
+
+/// <summary>
+/// Injects faults in place of the operation. Innermost, so everything the pipeline does about a real fault happens to an
+/// injected one: the attempt timeout cuts injected latency, the breaker counts injected failures, retry retries them.
+/// </summary>
+internal sealed class FaultInjectionLayer : PipelineLayer
+{
+    private readonly FaultInjector _injector;
+    private readonly FaultInjectionOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly Random _random;
+    private readonly string _name;
+
+    private FaultInjectionLayer(string name, FaultInjector injector, TimeProvider timeProvider, Random random)
+        : base(Describe(
+            LayerPosition.FaultInjection,
+            $"ExceptionRate={injector.Options.ExceptionRate}, LatencyRate={injector.Options.LatencyRate}, Latency={injector.Options.Latency}, ResultRate={injector.Options.InjectedResultRate}"))
+    {
+        _injector = injector;
+        _options = injector.Options;
+        _timeProvider = timeProvider;
+        _random = random;
+        _name = name;
+    }
+
+    public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        if (!_injector.Enabled)
+        {
+            return call.NextAsync(cancellationToken);
+        }
+
+        return Roll(_options.LatencyRate) && _options.Latency > TimeSpan.Zero
+            ? DelayThenInjectAsync(call, cancellationToken)
+            : Inject(in call, cancellationToken);
+    }
+
+    private ValueTask<Outcome<TResult>> Inject<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        if (Roll(_options.ExceptionRate))
+        {
+            FaultInjectionTelemetry.RecordInjected(_name, "exception");
+            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(_options.Exception?.Invoke() ?? new InjectedFaultException()));
+        }
+
+        // The result is typed by the options, not the call: a pipeline whose result type differs never gets one.
+        if (_options.InjectedResult is Func<TResult> result && Roll(_options.InjectedResultRate))
+        {
+            FaultInjectionTelemetry.RecordInjected(_name, "result");
+            return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result()));
+        }
+
+        return call.NextAsync(cancellationToken);
+    }
+
+    private async ValueTask<Outcome<TResult>> DelayThenInjectAsync<TState, TResult>(PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        FaultInjectionTelemetry.RecordInjected(_name, "latency");
+        try
+        {
+            await Task.Delay(_options.Latency, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            return Outcome.FromException<TResult>(e);
+        }
+
+        return await Inject(in call, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool Roll(double rate)
+    {
+        if (rate <= 0)
+        {
+            return false;
+        }
+
+        if (rate >= 1)
+        {
+            return true;
+        }
+
+        if (ReferenceEquals(_random, Random.Shared))
+        {
+            return _random.NextDouble() < rate;
+        }
+
+        // A caller's seeded source is not thread-safe.
+        lock (_random)
+        {
+            return _random.NextDouble() < rate;
+        }
+    }
+
+    /// <summary>The builder's configuration: the caller's injector, kept for switching at run time.</summary>
+    internal sealed class Spec(FaultInjector injector) : PipelineLayerSpec
+    {
+        public override LayerPosition Position => LayerPosition.FaultInjection;
+
+        public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
+            new FaultInjectionLayer(context.Name, injector, context.TimeProvider, context.Random);
+    }
+}
