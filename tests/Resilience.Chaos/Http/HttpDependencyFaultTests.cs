@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Resilience.Chaos.Reporting;
 using Resilience.Http;
 using Resilience.Http.Testing;
-using Resilience.Http.Tests.Comparison;
+using Resilience.Chaos.Http.Comparison;
 using Xunit.Abstractions;
 
 namespace Resilience.Chaos.Http;

@@ -1,10 +1,11 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Polly.CircuitBreaker;
+using Resilience.Http;
 using Resilience.Http.Testing;
 using Xunit.Abstractions;
 
-namespace Resilience.Http.Tests.Comparison;
+namespace Resilience.Chaos.Http.Comparison;
 
 /// <summary>
 /// Resilience.Http against Microsoft.Extensions.Http.Resilience's standard handler, both with their defaults, on the same
