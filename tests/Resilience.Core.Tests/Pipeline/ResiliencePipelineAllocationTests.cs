@@ -4,8 +4,13 @@ using Resilience.Retry;
 
 namespace Resilience.Core.Tests.Pipeline;
 
+// The timeouts rent from a process-wide source pool and coarse-timer table; test classes running in parallel can empty
+// them for a moment, and the fallback (a new source, CancelAfter) would be counted here. Measured alone, as a caller is.
+[Collection(ResiliencePipelineAllocationTests.Isolated)]
 public sealed class ResiliencePipelineAllocationTests
 {
+    public const string Isolated = "Allocation, not run in parallel";
+
     private const int Iterations = 10_000;
 
     [Fact]
@@ -78,3 +83,6 @@ public sealed class ResiliencePipelineAllocationTests
             .Build();
     }
 }
+
+[CollectionDefinition(ResiliencePipelineAllocationTests.Isolated, DisableParallelization = true)]
+public sealed class IsolatedAllocationTests;
