@@ -205,12 +205,30 @@ public sealed partial class CircuitBreaker
                 _openedAt,
                 nextProbe,
                 _currentBreak,
-                Interlocked.Read(ref _rejections),
+                Interlocked.Read(ref _rejections) + Volatile.Read(ref _fastRejections),
                 Interlocked.Read(ref _transitions));
         }
     }
 
-    internal void OnSuccess(in CircuitPermit permit)
+    /// <summary>Counts a success; the permit's fields come by value so the caller's permit can stay in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void OnSuccess(long startTimestamp, int generation, byte kind, ushort slot)
+    {
+        // The closed consecutive breaker's success: a read, and a write only when a failure is pending.
+        if (kind == CircuitPermit.KindNormal && _ring is null && _slowCallTicks == 0)
+        {
+            if (_consecutiveFailures != 0 && generation == Volatile.Read(ref _generation))
+            {
+                Volatile.Write(ref _consecutiveFailures, 0);
+            }
+
+            return;
+        }
+
+        OnSuccessSlow(new CircuitPermit(this, startTimestamp, generation, kind, slot));
+    }
+
+    private void OnSuccessSlow(in CircuitPermit permit)
     {
         long now = 0;
         if (_slowCallTicks != 0)

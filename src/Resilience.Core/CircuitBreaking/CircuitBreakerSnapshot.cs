@@ -34,6 +34,11 @@ public readonly struct CircuitBreakerSnapshot
     public TimeSpan BreakDuration { get; }
 
     /// <summary>Gets how many calls were rejected since the breaker was created.</summary>
+    /// <remarks>
+    /// An open circuit counts its rejections without atomic operations, to keep a rejection to a few nanoseconds, so
+    /// under concurrent rejections this figure may fall short; it never over-counts. The
+    /// <c>resilience.circuit_breaker.rejections</c> metric counts every one.
+    /// </remarks>
     public long Rejections { get; }
 
     /// <summary>Gets how many state changes happened since the breaker was created.</summary>

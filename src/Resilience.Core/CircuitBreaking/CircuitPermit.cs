@@ -80,7 +80,7 @@ public struct CircuitPermit
         if (_kind != KindRefused && !_completed)
         {
             _completed = true;
-            _breaker!.OnSuccess(in this);
+            _breaker!.OnSuccess(_value, _generation, _kind, _slot);
         }
     }
 

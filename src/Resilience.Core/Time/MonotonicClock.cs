@@ -2,9 +2,10 @@ namespace Resilience.Time;
 
 /// <summary>
 /// Monotonic time in <see cref="TimeSpan"/> ticks for the hot paths. With <see cref="TimeProvider.System"/> it reads
-/// <see cref="Environment.TickCount64"/>: coarse (a few milliseconds) but several times cheaper than a high-resolution
-/// timestamp on virtual machines, and precise enough for break durations, sampling buckets, staleness and slow-call
-/// thresholds. Any other provider (e.g. FakeTimeProvider in tests) is read through its own timestamp, exactly.
+/// <see cref="CoarseClock"/> (<see cref="Environment.TickCount64"/> kept in a field): coarse (a millisecond or a few)
+/// but a memory read instead of a system call, and precise enough for break durations, sampling buckets, staleness,
+/// deadlines and slow-call thresholds. Any other provider (e.g. FakeTimeProvider in tests) is read through its own
+/// timestamp, exactly.
 /// </summary>
 internal readonly struct MonotonicClock
 {
@@ -19,7 +20,7 @@ internal readonly struct MonotonicClock
 
     /// <summary>Gets the current time in <see cref="TimeSpan"/> ticks since an arbitrary origin.</summary>
     public long Now => _custom is null
-        ? Environment.TickCount64 * TimeSpan.TicksPerMillisecond
+        ? CoarseClock.Shared.Milliseconds * TimeSpan.TicksPerMillisecond
         : ToTicks(_custom.GetTimestamp());
 
     // Integer arithmetic: timestamps can exceed a double's 53-bit precision (FakeTimeProvider counts ticks since year 1).

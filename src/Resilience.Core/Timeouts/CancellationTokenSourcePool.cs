@@ -2,7 +2,7 @@ namespace Resilience.Timeouts;
 
 /// <summary>
 /// A small lock-free pool of <see cref="CancellationTokenSource"/> bound to one <see cref="TimeProvider"/>, so a
-/// timeout on the success path allocates nothing.
+/// timeout on the success path allocates nothing; on the system clock each thread also keeps one source of its own.
 /// </summary>
 /// <remarks>
 /// Sources are created with <c>new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider)</c> so that
@@ -14,6 +14,11 @@ namespace Resilience.Timeouts;
 /// </remarks>
 internal sealed class CancellationTokenSourcePool
 {
+    // One reset source per thread, shared by every pool on the system clock (their sources are interchangeable): a call
+    // that completes on the thread it started on rents and returns without an interlocked operation.
+    [ThreadStatic]
+    private static CancellationTokenSource? t_cached;
+
     private readonly CancellationTokenSource?[] _slots;
     private readonly TimeProvider _timeProvider;
     private readonly bool _poolable;
@@ -25,12 +30,12 @@ internal sealed class CancellationTokenSourcePool
         _slots = new CancellationTokenSource?[capacity > 0 ? capacity : Math.Max(4, Environment.ProcessorCount * 2)];
     }
 
-    /// <summary>Gets how many sources the pool holds now (for tests).</summary>
+    /// <summary>Gets how many sources a rent on this thread could reuse now: the pool's, and the thread's own (for tests).</summary>
     internal int Count
     {
         get
         {
-            int count = 0;
+            int count = _poolable && t_cached is not null ? 1 : 0;
             for (int i = 0; i < _slots.Length; i++)
             {
                 if (Volatile.Read(ref _slots[i]) is not null)
@@ -45,6 +50,12 @@ internal sealed class CancellationTokenSourcePool
 
     public CancellationTokenSource Rent()
     {
+        if (_poolable && t_cached is { } cached)
+        {
+            t_cached = null;
+            return cached;
+        }
+
         var slots = _slots;
         for (int i = 0; i < slots.Length; i++)
         {
@@ -67,6 +78,12 @@ internal sealed class CancellationTokenSourcePool
     {
         if (_poolable && cts.TryReset())
         {
+            if (t_cached is null)
+            {
+                t_cached = cts;
+                return true;
+            }
+
             var slots = _slots;
             for (int i = 0; i < slots.Length; i++)
             {

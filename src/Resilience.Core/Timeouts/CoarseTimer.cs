@@ -7,7 +7,8 @@ namespace Resilience.Timeouts;
 /// <remarks>
 /// <para>
 /// A fixed table of slots, each a state word (a version and Free, Claimed, Armed or Firing), the source and its due time
-/// in <see cref="Environment.TickCount64"/> milliseconds. One periodic timer scans the table every
+/// in <see cref="Time.CoarseClock"/> milliseconds (arming and scanning read the same clock, so a lagging clock delays
+/// a timeout, never advances it). One periodic timer scans the table every
 /// <see cref="Period"/> and cancels the sources that are due; it stops itself after a while without armed slots and is
 /// restarted by the next registration. Used only for limits of at least <see cref="MinimumLimit"/>, where firing up to one
 /// period late is noise; shorter limits, a full table and other time providers use <c>CancelAfter</c>.
@@ -59,7 +60,7 @@ internal sealed class CoarseTimer
     /// <returns>The registration to pass to <see cref="TryDisarm"/>, or <see langword="default"/> when the table is full.</returns>
     public Registration TryArm(CancellationTokenSource source, TimeSpan limit)
     {
-        long due = Environment.TickCount64 + (long)limit.TotalMilliseconds;
+        long due = Time.CoarseClock.Shared.Milliseconds + (long)limit.TotalMilliseconds;
         int start = (Thread.GetCurrentProcessorId() * Probes) & (SlotCount - 1);
         for (int i = 0; i < Probes; i++)
         {
@@ -109,7 +110,7 @@ internal sealed class CoarseTimer
 
     private void Scan()
     {
-        long now = Environment.TickCount64;
+        long now = Time.CoarseClock.Shared.Milliseconds;
         bool anyArmed = false;
         for (int index = 0; index < SlotCount; index++)
         {

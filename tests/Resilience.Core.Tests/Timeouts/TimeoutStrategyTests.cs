@@ -150,15 +150,21 @@ public sealed class TimeoutStrategyTests
     [Fact]
     public void Pool_RentAfterReturn_GivesSameInstance_AndOverflowIsDisposed()
     {
+        // One slot, and the thread's own source: the third return overflows.
         var pool = new CancellationTokenSourcePool(TimeProvider.System, capacity: 1);
         var a = pool.Rent();
         a.CancelAfter(TimeSpan.FromMinutes(5));
         var b = pool.Rent();
+        var c = pool.Rent();
         Assert.NotSame(a, b);
+        Assert.NotSame(b, c);
 
         Assert.True(pool.Return(a));
-        Assert.False(pool.Return(b));
+        Assert.True(pool.Return(b));
+        Assert.False(pool.Return(c));
+        Assert.Throws<ObjectDisposedException>(() => c.CancelAfter(1));
         Assert.Same(a, pool.Rent());
+        Assert.Same(b, pool.Rent());
     }
 
     [Fact]
