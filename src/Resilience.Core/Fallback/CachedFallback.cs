@@ -32,6 +32,7 @@ public sealed class CachedFallback<TKey, TValue>
     private readonly long _maxStalenessTicks;
     private readonly Func<TKey, TValue>? _staticFallback;
     private readonly Func<Exception, bool>? _shouldHandle;
+    private Entry? _lastWritten;
     private int _usedSlots;
     private int _hand;
     private long _staleServed;
@@ -85,8 +86,17 @@ public sealed class CachedFallback<TKey, TValue>
     {
         ArgumentNullException.ThrowIfNull(key);
         var now = _clock.Now;
+
+        // A pipeline stores every success under one key (its default, or a hot one): the entry written last is tried
+        // before the dictionary, whose look-up costs more than the write.
+        if (Volatile.Read(ref _lastWritten) is { } last && EqualityComparer<TKey>.Default.Equals(last.Key, key) && last.TryWrite(value, now))
+        {
+            return;
+        }
+
         if (_entries.TryGetValue(key, out var entry) && entry.TryWrite(value, now))
         {
+            Volatile.Write(ref _lastWritten, entry);
             return;
         }
 

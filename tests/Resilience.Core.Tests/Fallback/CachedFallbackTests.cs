@@ -159,6 +159,24 @@ public sealed class CachedFallbackTests
     }
 
     [Fact]
+    public void Store_SameKeyAfterRemoveOrEviction_IsStoredAgainNotLostInTheOldEntry()
+    {
+        var fallback = Create(maxEntries: 1);
+        fallback.Store("k", "1");
+        fallback.Store("k", "2"); // written through the remembered entry
+        Assert.True(fallback.Remove("k"));
+        fallback.Store("k", "3");
+        Assert.True(fallback.TryGetFallback("k", out var afterRemove));
+        Assert.Equal("3", afterRemove.Value);
+
+        fallback.Store("other", "x"); // evicts "k"
+        fallback.Store("k", "4");
+        Assert.True(fallback.TryGetFallback("k", out var afterEviction));
+        Assert.Equal("4", afterEviction.Value);
+        Assert.Equal(1, fallback.Count);
+    }
+
+    [Fact]
     public void StoreAndTryGet_ExistingKeyReferenceValue_DoNotAllocate()
     {
         var fallback = Create();
