@@ -37,6 +37,7 @@ internal sealed class CoarseClock
     private int _read;
     private int _idleTicks;
     private Thread? _thread;
+    private ITickListener? _listener;
 
     /// <param name="source">The clock to cache.</param>
     /// <param name="startsTicker">Whether a read of the parked clock starts the ticker thread; tests call <see cref="Tick"/> themselves.</param>
@@ -74,12 +75,29 @@ internal sealed class CoarseClock
         }
     }
 
+    /// <summary>Restarts a parked ticker, after work for its listener was published.</summary>
+    internal void EnsureRunning()
+    {
+        if (Volatile.Read(ref _state) != Running)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="listener"/> run on every tick, on the ticker thread, which stays awake while it reports
+    /// work pending (the coarse timer's armed slots).
+    /// </summary>
+    internal void Listen(ITickListener listener) => Volatile.Write(ref _listener, listener);
+
     /// <summary>One tick of the ticker: refresh the field, and park once nobody has read it for a while.</summary>
     /// <returns><see langword="false"/> when the ticker should park.</returns>
     internal bool Tick()
     {
-        Volatile.Write(ref _milliseconds, _source());
-        if (Volatile.Read(ref _read) != 0)
+        long now = _source();
+        Volatile.Write(ref _milliseconds, now);
+        bool busy = Volatile.Read(ref _listener)?.OnTick(now) ?? false;
+        if (Volatile.Read(ref _read) != 0 || busy)
         {
             Volatile.Write(ref _read, 0);
             _idleTicks = 0;
@@ -93,8 +111,15 @@ internal sealed class CoarseClock
 
         _idleTicks = 0;
 
-        // Readers that still see Running get a value at most a tick old; the next one restarts the ticker.
-        Volatile.Write(ref _state, Parked);
+        // Readers that still see Running get a value at most a tick old; the next one restarts the ticker. Work
+        // published just before the park (a timer armed by a caller that read the clock a second ago and was then
+        // descheduled) is looked for once more after it, behind the interlocked write's fence.
+        Interlocked.Exchange(ref _state, Parked);
+        if (Volatile.Read(ref _listener)?.HasWork() == true && Interlocked.CompareExchange(ref _state, Running, Parked) == Parked)
+        {
+            return true;
+        }
+
         return false;
     }
 
@@ -149,4 +174,17 @@ internal sealed class CoarseClock
             }
         }
     }
+}
+
+/// <summary>Work done on the clock's ticker thread every tick.</summary>
+internal interface ITickListener
+{
+    /// <summary>Runs one tick.</summary>
+    /// <param name="nowMilliseconds">The clock's new value.</param>
+    /// <returns><see langword="true"/> while work is pending, which keeps the ticker from parking.</returns>
+    bool OnTick(long nowMilliseconds);
+
+    /// <summary>Looks for pending work without doing any (the last look before the ticker parks).</summary>
+    /// <returns><see langword="true"/> when work is pending.</returns>
+    bool HasWork();
 }

@@ -1,25 +1,29 @@
+using Resilience.Time;
+
 namespace Resilience.Timeouts;
 
 /// <summary>
 /// Cancels pooled token sources at coarse deadlines (system clock only) without touching the runtime's timer queue:
-/// arming and disarming cost three interlocked operations instead of two locked timer-queue updates per call.
+/// arming is a few plain writes to a slot the thread owns, disarming one interlocked operation, where the timer queue
+/// costs two locked updates per call.
 /// </summary>
 /// <remarks>
 /// <para>
 /// A fixed table of slots, each a state word (a version and Free, Claimed, Armed or Firing), the source and its due time
-/// in <see cref="Time.CoarseClock"/> milliseconds (arming and scanning read the same clock, so a lagging clock delays
-/// a timeout, never advances it). One periodic timer scans the table every
-/// <see cref="Period"/> and cancels the sources that are due; it stops itself after a while without armed slots and is
-/// restarted by the next registration. Used only for limits of at least <see cref="MinimumLimit"/>, where firing up to one
-/// period late is noise; shorter limits, a full table and other time providers use <c>CancelAfter</c>.
+/// in <see cref="CoarseClock"/> milliseconds (arming and scanning read the same clock, so a lagging clock delays a
+/// timeout, never advances it). The first half of the table is handed out one slot per thread, which arms it without
+/// claiming it; a thread whose slot is still armed (its call went asynchronous) or that came too late for one claims a
+/// slot of the second half with a compare-and-swap. The clock's ticker thread scans the table every
+/// <see cref="Period"/> and cancels the sources that are due; it never parks while a slot is armed, and a thread pool
+/// starved during an outage cannot delay it. Used only for limits of at least <see cref="MinimumLimit"/>, where firing up
+/// to one period late is noise; shorter limits, a full table and other time providers use <c>CancelAfter</c>.
 /// </para>
 /// <para>
 /// A disarm that loses the race to the scanner (the slot is already firing) tells the caller so: that source may be
 /// cancelled at any moment and must never go back to the pool.
 /// </para>
 /// </remarks>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "One process-wide instance; its timer lives as long as the process.")]
-internal sealed class CoarseTimer
+internal sealed class CoarseTimer : ITickListener
 {
     /// <summary>How often due slots are looked for.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(15);
@@ -27,7 +31,7 @@ internal sealed class CoarseTimer
     /// <summary>The shortest limit armed here: a period late is at most 1.5 % of it.</summary>
     public static readonly TimeSpan MinimumLimit = TimeSpan.FromSeconds(1);
 
-    public static readonly CoarseTimer Shared = new();
+    public static readonly CoarseTimer Shared = new(CoarseClock.Shared);
 
     private const long Free = 0;
     private const long Claimed = 1;
@@ -35,60 +39,69 @@ internal sealed class CoarseTimer
     private const long Firing = 3;
     private const long KindMask = 3;
     private const int SlotCount = 512;
+    private const int OwnedSlots = SlotCount / 2;
+    private const int SharedSlots = SlotCount - OwnedSlots;
     private const int Probes = 16;
 
-    // Idle scans (about 1 s) before the scanner stops.
-    private const int IdleScansBeforeStop = 64;
+    private const int NoOwnedSlot = -1;
 
+    // The slot this thread arms without claiming: its index + 1, 0 before the first arm, NoOwnedSlot once none was left.
+    // Handed out process-wide, so the index is this thread's alone in every table.
+    [ThreadStatic]
+    private static int t_ownedSlot;
+    private static int s_ownedHandedOut;
+
+    private readonly CoarseClock _clock;
+    private readonly long _periodMilliseconds = (long)Period.TotalMilliseconds;
     private readonly long[] _states = new long[SlotCount];
     private readonly CancellationTokenSource?[] _sources = new CancellationTokenSource?[SlotCount];
     private readonly long[] _due = new long[SlotCount];
-    private readonly Timer _scanner;
-    private int _running;
-    private int _idleScans;
+    private long _nextScan;
+    private bool _anyArmed;
 
-    private CoarseTimer()
+    internal CoarseTimer(CoarseClock clock)
     {
-        // The scanner does not keep the process alive, and captures no execution context.
-        using (ExecutionContext.SuppressFlow())
-        {
-            _scanner = new Timer(static s => ((CoarseTimer)s!).Scan(), this, Timeout.Infinite, Timeout.Infinite);
-        }
+        _clock = clock;
+        clock.Listen(this);
     }
 
     /// <summary>Arms <paramref name="source"/> to be cancelled after <paramref name="limit"/>.</summary>
     /// <returns>The registration to pass to <see cref="TryDisarm"/>, or <see langword="default"/> when the table is full.</returns>
     public Registration TryArm(CancellationTokenSource source, TimeSpan limit)
     {
-        long due = Time.CoarseClock.Shared.Milliseconds + (long)limit.TotalMilliseconds;
-        int start = (Thread.GetCurrentProcessorId() * Probes) & (SlotCount - 1);
+        long due = _clock.Milliseconds + (long)limit.TotalMilliseconds;
+        int owned = t_ownedSlot;
+        if (owned == 0)
+        {
+            owned = t_ownedSlot = HandOutSlot();
+        }
+
+        if (owned > 0)
+        {
+            int index = owned - 1;
+            long word = Volatile.Read(ref _states[index]);
+            if ((word & KindMask) == Free)
+            {
+                // Only this thread arms its slot; the scanner and a disarm on another thread only move it out of Armed.
+                return Publish(index, word, source, due);
+            }
+        }
+
+        int start = OwnedSlots + ((Thread.GetCurrentProcessorId() * Probes) & (SharedSlots - 1));
         for (int i = 0; i < Probes; i++)
         {
-            int index = (start + i) & (SlotCount - 1);
+            int index = OwnedSlots + ((start + i) & (SharedSlots - 1));
             long word = Volatile.Read(ref _states[index]);
             if ((word & KindMask) != Free)
             {
                 continue;
             }
 
-            long version = (word >> 2) + 1;
-            if (Interlocked.CompareExchange(ref _states[index], (version << 2) | Claimed, word) != word)
+            long claimed = (word & ~KindMask) | Claimed;
+            if (Interlocked.CompareExchange(ref _states[index], claimed, word) == word)
             {
-                continue;
+                return Publish(index, claimed, source, due);
             }
-
-            _sources[index] = source;
-            Volatile.Write(ref _due[index], due);
-            long armed = (version << 2) | Armed;
-
-            // A full fence between publishing the slot and reading whether the scanner runs (see Scan's stop).
-            Interlocked.Exchange(ref _states[index], armed);
-            if (Volatile.Read(ref _running) == 0)
-            {
-                Start();
-            }
-
-            return new Registration(index, armed);
         }
 
         return default;
@@ -99,18 +112,57 @@ internal sealed class CoarseTimer
     public bool TryDisarm(in Registration registration) =>
         Interlocked.CompareExchange(ref _states[registration.Index], registration.Armed & ~KindMask, registration.Armed) == registration.Armed;
 
-    private void Start()
+    /// <summary>Scans every <see cref="Period"/>, on the clock's ticker thread.</summary>
+    /// <returns><see langword="true"/> while a slot is armed, so the ticker does not park.</returns>
+    bool ITickListener.OnTick(long nowMilliseconds)
     {
-        if (Interlocked.Exchange(ref _running, 1) == 0)
+        if (nowMilliseconds >= _nextScan)
         {
-            Volatile.Write(ref _idleScans, 0);
-            _scanner.Change(Period, Period);
+            _nextScan = nowMilliseconds + _periodMilliseconds;
+            _anyArmed = Scan(nowMilliseconds);
         }
+
+        return _anyArmed;
     }
 
-    private void Scan()
+    /// <summary>Looks for an armed or claimed slot.</summary>
+    /// <returns><see langword="true"/> when one is.</returns>
+    bool ITickListener.HasWork()
     {
-        long now = Time.CoarseClock.Shared.Milliseconds;
+        for (int index = 0; index < SlotCount; index++)
+        {
+            long kind = Volatile.Read(ref _states[index]) & KindMask;
+            if (kind == Armed || kind == Claimed)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private Registration Publish(int index, long word, CancellationTokenSource source, long due)
+    {
+        long armed = (((word >> 2) + 1) << 2) | Armed;
+        _sources[index] = source;
+        _due[index] = due;
+
+        // A release write: the scanner that sees Armed sees this source and due time.
+        Volatile.Write(ref _states[index], armed);
+
+        // The clock read above kept the ticker awake for a second; this covers a thread descheduled for longer.
+        _clock.EnsureRunning();
+        return new Registration(index, armed);
+    }
+
+    private static int HandOutSlot()
+    {
+        int handedOut = Interlocked.Increment(ref s_ownedHandedOut);
+        return handedOut <= OwnedSlots ? handedOut : NoOwnedSlot;
+    }
+
+    private bool Scan(long now)
+    {
         bool anyArmed = false;
         for (int index = 0; index < SlotCount; index++)
         {
@@ -142,44 +194,22 @@ internal sealed class CoarseTimer
 
             try
             {
-                _sources[index]!.Cancel();
+                // The token is cancelled at once; its callbacks (a driver's cancel request, say) run on the thread pool,
+                // so a slow one cannot stall the clock this thread keeps.
+                _ = _sources[index]!.CancelAsync();
             }
             catch (Exception)
             {
-                // A callback registered on the token threw (or the source was disposed by its owner after losing the
-                // race): the cancellation itself happened; a failing callback is the registrant's concern.
+                // The source was disposed by its owner after losing the race: the cancellation is moot.
             }
             finally
             {
+                _sources[index] = null;
                 Volatile.Write(ref _states[index], word & ~KindMask);
             }
         }
 
-        if (anyArmed)
-        {
-            Volatile.Write(ref _idleScans, 0);
-        }
-        else if (Interlocked.Increment(ref _idleScans) >= IdleScansBeforeStop)
-        {
-            Stop();
-        }
-    }
-
-    private void Stop()
-    {
-        _scanner.Change(Timeout.Infinite, Timeout.Infinite);
-        Interlocked.Exchange(ref _running, 0);
-
-        // A registration that read "running" just before the stop is armed now, and would never fire: look again.
-        for (int index = 0; index < SlotCount; index++)
-        {
-            long kind = Volatile.Read(ref _states[index]) & KindMask;
-            if (kind == Armed || kind == Claimed)
-            {
-                Start();
-                return;
-            }
-        }
+        return anyArmed;
     }
 
     /// <summary>An armed slot: its index and the state word it was armed with.</summary>
