@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -307,6 +308,11 @@ public sealed class CachedFallback<TKey, TValue>
 
     private sealed class Entry
     {
+        // A reference or a primitive no wider than a pointer is written and read whole, so such values need no lock: a
+        // reader may pair a value with the timestamp of the write just before or after it, an age off by that write.
+        private static readonly bool WholeWrites =
+            !typeof(TValue).IsValueType || ((typeof(TValue).IsPrimitive || typeof(TValue).IsEnum) && Unsafe.SizeOf<TValue>() <= IntPtr.Size);
+
         private readonly Lock _gate = new();
         private TValue _value;
         private long _storedTimestamp;
@@ -327,6 +333,21 @@ public sealed class CachedFallback<TKey, TValue>
 
         public bool TryWrite(TValue value, long timestamp)
         {
+            if (WholeWrites)
+            {
+                _value = value;
+                Volatile.Write(ref _storedTimestamp, timestamp);
+
+                // Evicted meanwhile: the write raced a removal and lost; the caller inserts the value anew.
+                if (Volatile.Read(ref _evicted))
+                {
+                    return false;
+                }
+
+                Touch();
+                return true;
+            }
+
             lock (_gate)
             {
                 if (_evicted)
@@ -344,6 +365,14 @@ public sealed class CachedFallback<TKey, TValue>
 
         public bool TryRead(out TValue value, out long storedTimestamp)
         {
+            if (WholeWrites)
+            {
+                storedTimestamp = Volatile.Read(ref _storedTimestamp);
+                value = _value;
+                Touch();
+                return true;
+            }
+
             lock (_gate)
             {
                 value = _value;
@@ -358,7 +387,7 @@ public sealed class CachedFallback<TKey, TValue>
         {
             lock (_gate)
             {
-                _evicted = true;
+                Volatile.Write(ref _evicted, true);
             }
         }
 
