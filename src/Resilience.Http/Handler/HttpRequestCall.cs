@@ -1,4 +1,5 @@
 using System.Net;
+using Resilience.Hedging;
 
 namespace Resilience.Http;
 
@@ -58,9 +59,13 @@ internal sealed class HttpRequestCall
     public static HttpRequestCall? Of(HttpResponseMessage response) =>
         response.RequestMessage is { } request && request.Options.TryGetValue(Key, out var call) ? call : null;
 
-    public async ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken)
+    public ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken) =>
+        HedgingAttempt.Current == 0 ? SendFirstAttemptAsync(cancellationToken) : HttpHedging.SendCopyAsync(this, cancellationToken);
+
+    private async ValueTask<HttpResponseMessage> SendFirstAttemptAsync(CancellationToken cancellationToken)
     {
-        // Attempts never overlap: the pipeline starts the next one after the previous outcome.
+        // These attempts never overlap: retry starts the next one after the previous outcome. Hedged copies run beside
+        // them and touch none of this call's state (HttpHedging.SendCopyAsync).
         Attempts++;
         _replay.PrepareAttempt(Request);
         HttpResponseMessage response;
