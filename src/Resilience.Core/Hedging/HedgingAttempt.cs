@@ -5,6 +5,9 @@ namespace Resilience.Hedging;
 /// The operation's signature is the pipeline's (<c>(state, token)</c>), so the attempt number travels beside it, in the
 /// attempt's execution context, like <see cref="System.Diagnostics.Activity.Current"/>. Each attempt sees its own
 /// number; outside a hedging layer it is 0. <c>ExecuteHedgedAsync</c> reads it for you and passes the endpoint.
+/// Like any ambient value it flows into everything the attempt calls: a pipeline with its own hedging layer starts
+/// again from 0, but code run by a pipeline without one, inside another pipeline's hedged attempt, sees that attempt's
+/// number.
 /// </remarks>
 public static class HedgingAttempt
 {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Resilience.Time;
 using Resilience.Timeouts;
 
 namespace Resilience.Hedging;
@@ -25,6 +26,7 @@ internal sealed class HedgingLayer : PipelineLayer
     private readonly Delegate? _shouldHandleOutcome;
     private readonly Type? _resultType;
     private readonly TimeProvider _timeProvider;
+    private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
 
     // The first attempt's token source: not bound to the pipeline's clock (nothing here cancels after a time), so always poolable.
@@ -43,6 +45,7 @@ internal sealed class HedgingLayer : PipelineLayer
         _shouldHandleOutcome = options.ShouldHandleOutcomeDelegate;
         _resultType = options.ResultType;
         _timeProvider = timeProvider;
+        _clock = new MonotonicClock(timeProvider);
         _logger = logger;
     }
 
@@ -127,7 +130,9 @@ internal sealed class HedgingLayer : PipelineLayer
                     failedNow = true;
                 }
 
-                var mayStart = started <= _maxHedgedAttempts && !cancellationToken.IsCancellationRequested;
+                // Past the total timeout's deadline no attempt could finish: none starts.
+                var timeLeft = TimeLeft(call.Deadline);
+                var mayStart = started <= _maxHedgedAttempts && timeLeft > TimeSpan.Zero && !cancellationToken.IsCancellationRequested;
                 if (mayStart && failedNow)
                 {
                     running.Add(Start(call, started++, HedgingTelemetry.TriggerFailure, TimeSpan.Zero, cancellationToken));
@@ -143,6 +148,12 @@ internal sealed class HedgingLayer : PipelineLayer
                 }
 
                 var delay = mayStart ? DelayBefore(started) : Timeout.InfiniteTimeSpan;
+                if (delay >= timeLeft)
+                {
+                    // A hedge due after the deadline never starts; only a failure before it can start the next attempt.
+                    delay = Timeout.InfiniteTimeSpan;
+                }
+
                 if (delay == TimeSpan.Zero)
                 {
                     running.Add(Start(call, started++, HedgingTelemetry.TriggerDelay, delay, cancellationToken));
@@ -194,6 +205,10 @@ internal sealed class HedgingLayer : PipelineLayer
         var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), source);
         return new Attempt<TResult>(number, source, link, HedgingAttempt.RunAsync(call, number, source.Token));
     }
+
+    /// <summary>The time left before the total timeout's <paramref name="deadline"/>; <see cref="TimeSpan.MaxValue"/> without one.</summary>
+    private TimeSpan TimeLeft(long deadline) =>
+        deadline == Retry.RetryStrategy.NoDeadline ? TimeSpan.MaxValue : TimeSpan.FromTicks(deadline - _clock.Now);
 
     private TimeSpan DelayBefore(int attemptNumber)
     {

@@ -13,7 +13,7 @@ public static class HedgingPipelineExtensions
     /// <typeparam name="TEndpoint">The type of an endpoint, e.g. a client with its own circuit breaker.</typeparam>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="pipeline">The pipeline; without a hedging layer every attempt gets the first endpoint.</param>
+    /// <param name="pipeline">The pipeline; without a hedging layer every attempt gets the first endpoint (unless the call runs inside another pipeline's hedged attempt: see <see cref="HedgingAttempt.Current"/>).</param>
     /// <param name="endpoints">The endpoints, in the order to try them; not empty.</param>
     /// <param name="operation">The operation; a static lambda avoids a closure. It must observe the token: a losing attempt is cancelled through it.</param>
     /// <param name="state">The state passed to <paramref name="operation"/>.</param>
@@ -37,7 +37,7 @@ public static class HedgingPipelineExtensions
     /// <typeparam name="TEndpoint">The type of an endpoint, e.g. a client with its own circuit breaker.</typeparam>
     /// <typeparam name="TState">The type of the state.</typeparam>
     /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="pipeline">The pipeline; without a hedging layer every attempt gets the first endpoint.</param>
+    /// <param name="pipeline">The pipeline; without a hedging layer every attempt gets the first endpoint (unless the call runs inside another pipeline's hedged attempt: see <see cref="HedgingAttempt.Current"/>).</param>
     /// <param name="endpoints">The endpoints, in the order to try them; not empty.</param>
     /// <param name="operation">The operation; a static lambda avoids a closure. It must observe the token: a losing attempt is cancelled through it.</param>
     /// <param name="state">The state passed to <paramref name="operation"/>.</param>

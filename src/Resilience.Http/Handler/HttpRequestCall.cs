@@ -59,8 +59,13 @@ internal sealed class HttpRequestCall
     public static HttpRequestCall? Of(HttpResponseMessage response) =>
         response.RequestMessage is { } request && request.Options.TryGetValue(Key, out var call) ? call : null;
 
+    /// <summary>Gets a value indicating whether this request goes through a hedging pipeline (a bodiless <c>GET</c> or <c>HEAD</c>, hedging on).</summary>
+    public bool Hedged { get; init; }
+
+    // The attempt number is ambient: a request sent from inside another pipeline's hedged attempt sees that attempt's
+    // number, so only a request this handler hedges reads it.
     public ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken) =>
-        HedgingAttempt.Current == 0 ? SendFirstAttemptAsync(cancellationToken) : HttpHedging.SendCopyAsync(this, cancellationToken);
+        Hedged && HedgingAttempt.Current != 0 ? HttpHedging.SendCopyAsync(this, cancellationToken) : SendFirstAttemptAsync(cancellationToken);
 
     private async ValueTask<HttpResponseMessage> SendFirstAttemptAsync(CancellationToken cancellationToken)
     {

@@ -200,9 +200,9 @@ internal sealed class HttpResilienceEngine : IDisposable
         // Retried: safe to repeat, resendable, and retries configured. A failure of such a request is reported with why
         // the retries stopped; a failure of any other is reported as not retried.
         var retries = permission.IsAllowed() && replay.CanResend && MaxRetries > 0;
-        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline);
+        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission) };
         request.Options.Set(HttpRequestCall.Key, call);
-        var pipeline = HttpHedging.Applies(this, request, permission)
+        var pipeline = call.Hedged
             ? (retries ? pipelines.HedgedRetrying! : pipelines.HedgedSendOnce!)
             : (retries ? pipelines.Retrying : pipelines.SendOnce);
         var pending = pipeline.ExecuteOutcomeAsync(static (c, ct) => c.SendAttemptAsync(ct), call, deadline.CanBeCanceled ? deadline : cancellationToken);

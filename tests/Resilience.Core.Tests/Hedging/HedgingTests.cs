@@ -9,6 +9,7 @@ using Resilience.Hedging;
 using Resilience.Retry;
 using Resilience.Telemetry;
 using Resilience.Testing;
+using Resilience.Timeouts;
 using Breaker = Resilience.CircuitBreaking.CircuitBreaker;
 
 namespace Resilience.Core.Tests.Hedging;
@@ -313,6 +314,28 @@ public sealed class HedgingTests
 
         Assert.Equal(CircuitState.Closed, pipeline.CircuitBreaker!.State);
         Assert.Equal(0, pipeline.CircuitBreaker.GetSnapshot().Failures);
+    }
+
+    [Fact]
+    public async Task ExecuteOutcomeAsync_TotalTimeoutFires_NoFurtherAttemptStarts()
+    {
+        var time = new FakeTimeProvider();
+        var upstream = new Upstream();
+        var pipeline = new ResiliencePipelineBuilder("hedge") { TimeProvider = time }
+            .AddTotalTimeout(TimeSpan.FromSeconds(1))
+            .AddHedging(new HedgingOptions { Delay = TimeSpan.FromMilliseconds(600), MaxHedgedAttempts = 2 })
+            .AddAttemptTimeout(TimeSpan.FromSeconds(1))
+            .Build();
+
+        var call = pipeline.ExecuteOutcomeAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        await upstream[0].Started.Task.WaitAsync(Guard);
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        await upstream[1].Started.Task.WaitAsync(Guard);
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        var outcome = await call.WaitAsync(Guard);
+
+        Assert.Equal(TimeoutKind.Total, Assert.IsType<OperationTimeoutException>(outcome.Exception).Kind);
+        Assert.Equal(2, upstream.Started);
     }
 
     [Fact]

@@ -184,6 +184,32 @@ public sealed class HttpHedgingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Post_SentFromAnotherPipelinesHedgedAttempt_KeepsItsBody()
+    {
+        // Hedging off here, but the call runs in attempt 1 of an outer hedged pipeline: the ambient attempt number must
+        // not turn this POST into a bodiless copy.
+        using var fixture = new HandlerFixture(HandlerFixture.Immediate());
+        var outer = new ResiliencePipelineBuilder("outer").AddHedging(new Resilience.Hedging.HedgingOptions { Delay = TimeSpan.FromMinutes(1) }).Build();
+
+        var status = await outer.ExecuteAsync(
+            static async (s, ct) =>
+            {
+                if (Resilience.Hedging.HedgingAttempt.Current == 0)
+                {
+                    throw new HttpRequestException("first provider down");
+                }
+
+                using var response = await s.Fixture.Client.PostAsync(s.Url, new StringContent("payload"), ct);
+                return response.StatusCode;
+            },
+            (Fixture: fixture, Url: _server.Url("/orders")),
+            CancellationToken.None).AsTask().WaitAsync(Guard);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("payload", System.Text.Encoding.UTF8.GetString(Assert.Single(_server.RequestsTo("/orders")).Body));
+    }
+
+    [Fact]
     public void Options_HedgingBindsFromConfiguration_AndOutOfRangeValuesAreRejected()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
