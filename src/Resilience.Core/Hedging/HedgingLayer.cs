@@ -143,7 +143,11 @@ internal sealed class HedgingLayer : PipelineLayer
                 failedNow = false;
                 if (running.Count == 0)
                 {
-                    HedgingTelemetry.RecordExhausted(_logger, _name, started, lastFailure.Exception);
+                    if (started > 1)
+                    {
+                        HedgingTelemetry.RecordExhausted(_logger, _name, started, lastFailure.Exception);
+                    }
+
                     return lastFailure;
                 }
 
