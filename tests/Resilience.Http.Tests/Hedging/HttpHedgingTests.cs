@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
 using Resilience.Http.Testing;
 using Resilience.Http.Tests.Handler;
@@ -207,6 +209,46 @@ public sealed class HttpHedgingTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("payload", System.Text.Encoding.UTF8.GetString(Assert.Single(_server.RequestsTo("/orders")).Body));
+    }
+
+    [Fact]
+    public async Task AddResilienceHttpHandler_HedgingFromConfiguration_SendsACopyAfterA503()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Resilience:Http:catalog:MaxRetries"] = "0",
+            ["Resilience:Http:catalog:Hedging:Enabled"] = "true",
+            ["Resilience:Http:catalog:Hedging:Delay"] = "00:01:00",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(new DelayRecordingTimeProvider());
+        services.AddHttpClient("catalog", c => c.BaseAddress = _server.BaseAddress)
+            .AddResilienceHttpHandler(configuration.GetSection("Resilience:Http:catalog"));
+        await using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        _server.Script("/products", FaultResponse.Status(503), FaultResponse.Ok("products"));
+
+        using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
+        using var response = await client.GetAsync("products").WaitAsync(Guard);
+
+        Assert.Equal("products", await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, _server.RequestsTo("/products").Count);
+    }
+
+    [Fact]
+    public async Task AddResilienceHttpHandler_HedgingOutOfRangeInConfiguration_FailsAtStartUpNamingTheKey()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Resilience:Http:catalog:Hedging:MaxHedgedAttempts"] = "0",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddHttpClient("catalog").AddResilienceHttpHandler(configuration.GetSection("Resilience:Http:catalog"));
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(error.Failures, static f => f.Contains("MaxHedgedAttempts", StringComparison.Ordinal));
     }
 
     [Fact]
