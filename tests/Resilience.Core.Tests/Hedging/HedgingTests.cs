@@ -200,6 +200,32 @@ public sealed class HedgingTests
     }
 
     [Fact]
+    public async Task ExecuteAsync_ConcurrentCalls_EachGetsOneLiveResult_AndEveryOtherResultIsDisposed()
+    {
+        var ledger = new Ledger();
+        var pipeline = new ResiliencePipelineBuilder<Response>("hedge")
+            .AddHedging(new HedgingOptions { Delay = TimeSpan.Zero, MaxHedgedAttempts = 2 })
+            .Build();
+
+        // The three attempts of a call wait until all have started, then race to answer, ignoring their tokens: losers
+        // complete after the winner as often as before it.
+        var winners = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => pipeline.ExecuteAsync(
+            static async (call, _) =>
+            {
+                await call.AllStartedAsync();
+                await Task.Yield();
+                return call.Ledger.Create();
+            },
+            new RacingCall(ledger, attempts: 3),
+            CancellationToken.None).AsTask())).WaitAsync(Guard);
+
+        Assert.All(winners, static w => Assert.False(w.Disposed));
+        Assert.Equal(200, winners.Distinct().Count());
+        Assert.Equal(600, ledger.Created);
+        Assert.True(SpinWait.SpinUntil(() => ledger.Disposed == ledger.Created - 200, Guard), $"{ledger.Disposed} of {ledger.Created - 200} losers disposed");
+    }
+
+    [Fact]
     public async Task ExecuteAsync_CallerCancels_EveryAttemptIsCancelled_AndTheCancellationSurfaces()
     {
         var upstream = new Upstream();
@@ -494,7 +520,41 @@ public sealed class HedgingTests
 
     private sealed record Provider(string Name, Breaker Breaker);
 
-    private sealed class Response(int status) : IDisposable
+    private sealed class RacingCall(Ledger ledger, int attempts)
+    {
+        private readonly TaskCompletionSource _allStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _started;
+
+        public Ledger Ledger => ledger;
+
+        public Task AllStartedAsync()
+        {
+            if (Interlocked.Increment(ref _started) == attempts)
+            {
+                _allStarted.SetResult();
+            }
+
+            return _allStarted.Task;
+        }
+    }
+
+    private sealed class Ledger
+    {
+        private int _created;
+        private int _disposed;
+
+        public int Created => Volatile.Read(ref _created);
+
+        public int Disposed => Volatile.Read(ref _disposed);
+
+        public Response Create()
+        {
+            Interlocked.Increment(ref _created);
+            return new Response(200, () => Interlocked.Increment(ref _disposed));
+        }
+    }
+
+    private sealed class Response(int status, Action? onDisposed = null) : IDisposable
     {
         private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -504,6 +564,12 @@ public sealed class HedgingTests
 
         public Task WhenDisposed => _disposed.Task;
 
-        public void Dispose() => _disposed.TrySetResult();
+        public void Dispose()
+        {
+            if (_disposed.TrySetResult())
+            {
+                onDisposed?.Invoke();
+            }
+        }
     }
 }
