@@ -77,6 +77,7 @@ internal sealed class PipelineEngine
             RateLimiterLayer layer => layer.ExecuteAsync(inner, cancellationToken),
             TotalTimeoutLayer layer => layer.ExecuteAsync(inner, cancellationToken),
             RetryLayer layer => layer.ExecuteAsync(inner, cancellationToken),
+            Hedging.HedgingLayer layer => layer.ExecuteAsync(inner, cancellationToken),
             CircuitBreakerLayer layer => layer.ExecuteAsync(inner, cancellationToken),
             AttemptTimeoutLayer layer => layer.ExecuteAsync(inner, cancellationToken),
             FaultInjection.FaultInjectionLayer layer => layer.ExecuteAsync(inner, cancellationToken),

@@ -6,7 +6,9 @@ namespace Resilience;
 /// <summary>
 /// Where a kind of layer sits in every pipeline, outermost first. The position belongs to the kind, not to the caller:
 /// a rate limiter outside the total timeout so queueing is not billed to the call, the total timeout outside retry so it
-/// bounds the retries and their delays, retry outside the breaker so each attempt asks the breaker, the attempt timeout
+/// bounds the retries and their delays, retry outside hedging so a retry runs a whole hedged round (a backoff never
+/// swallows the hedge delay, and hedges never multiply retries), hedging outside the breaker so each hedged attempt asks
+/// the breaker (and its own endpoint's), retry outside the breaker so each attempt asks the breaker, the attempt timeout
 /// inside the breaker so a timed-out attempt counts as a failure, fault injection innermost so an injected fault meets
 /// every strategy a real one would.
 /// </summary>
@@ -16,6 +18,7 @@ internal enum LayerPosition
     RateLimiter,
     TotalTimeout,
     Retry,
+    Hedging,
     CircuitBreaker,
     AttemptTimeout,
     FaultInjection,

@@ -10,7 +10,7 @@ public sealed class PipelineLayerDescription
         Options = options;
     }
 
-    /// <summary>Gets the layer's kind: <c>Fallback</c>, <c>RateLimiter</c>, <c>TotalTimeout</c>, <c>Retry</c>, <c>CircuitBreaker</c>, <c>AttemptTimeout</c> or <c>FaultInjection</c>.</summary>
+    /// <summary>Gets the layer's kind: <c>Fallback</c>, <c>RateLimiter</c>, <c>TotalTimeout</c>, <c>Retry</c>, <c>Hedging</c>, <c>CircuitBreaker</c>, <c>AttemptTimeout</c> or <c>FaultInjection</c>.</summary>
     public string Kind { get; }
 
     /// <summary>Gets the layer's options as <c>Key=value</c> pairs separated by <c>", "</c>, formatted culture-invariantly (durations as <c>hh:mm:ss</c>).</summary>

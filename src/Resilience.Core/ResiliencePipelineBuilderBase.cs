@@ -8,7 +8,7 @@ namespace Resilience;
 /// <remarks>
 /// Each kind of layer is added at most once (again replaces it), in any order, by the kind's extension method
 /// (<c>AddRetry</c>, <c>AddCircuitBreaker</c>, …): the pipeline always composes them outermost first as
-/// fallback → rate limiter → total timeout → retry → circuit breaker → attempt timeout → operation.
+/// fallback → rate limiter → total timeout → retry → hedging → circuit breaker → attempt timeout → fault injection → operation.
 /// The order is not the caller's to get wrong.
 /// </remarks>
 public abstract class ResiliencePipelineBuilderBase<TBuilder>

@@ -148,7 +148,7 @@ internal static class OptionsBinder
         }
     }
 
-    private static int ParseInt(IConfigurationSection child, List<string> errors, int fallback)
+    internal static int ParseInt(IConfigurationSection child, List<string> errors, int fallback)
     {
         if (int.TryParse(child.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
         {

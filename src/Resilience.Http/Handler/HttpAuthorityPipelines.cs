@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Resilience.CircuitBreaking;
+using Resilience.Hedging;
 using Resilience.Retry;
 
 namespace Resilience.Http;
@@ -37,10 +38,14 @@ internal sealed class HttpAuthorityPipelines
             Jitter = RetryJitter.Decorrelated,
         };
         Budget = engine.BudgetOptions is { } budget ? new RetryBudget(budget, engine.TimeProvider) : null;
-        SendOnce = Build(null);
-        Retrying = engine.MaxRetries == 0
-            ? SendOnce
-            : Build(new RetryOptions<HttpResponseMessage>
+        var hedging = engine.Hedging is { } hedge
+            ? new HedgingOptions<HttpResponseMessage> { Delay = hedge.Delay, MaxHedgedAttempts = hedge.MaxHedgedAttempts, ShouldHandleOutcome = ShouldHedgeAtOnce }
+            : null;
+        SendOnce = Build(null, null);
+        HedgedSendOnce = hedging is null ? null : Build(null, hedging);
+        var retry = engine.MaxRetries == 0
+            ? null
+            : new RetryOptions<HttpResponseMessage>
             {
                 Name = BreakerName,
                 MaxRetries = engine.MaxRetries,
@@ -52,7 +57,9 @@ internal sealed class HttpAuthorityPipelines
                 ShouldHandleOutcome = ShouldRetry,
                 RetryAfter = RetryAfter,
                 OnRetry = OnRetry,
-            });
+            };
+        Retrying = retry is null ? SendOnce : Build(retry, null);
+        HedgedRetrying = retry is null || hedging is null ? HedgedSendOnce : Build(retry, hedging);
     }
 
     /// <summary>Gets the authority, <c>scheme://host:port</c>, or <c>*</c> in shared scope.</summary>
@@ -70,7 +77,13 @@ internal sealed class HttpAuthorityPipelines
     /// <summary>Gets the pipeline for requests sent at most once: total timeout → breaker → attempt timeout.</summary>
     public ResiliencePipeline<HttpResponseMessage> SendOnce { get; }
 
-    private ResiliencePipeline<HttpResponseMessage> Build(RetryOptions<HttpResponseMessage>? retry)
+    /// <summary>Gets the pipeline for hedged requests that may be repeated: total timeout → retry → hedging → breaker → attempt timeout; <see langword="null"/> without hedging.</summary>
+    public ResiliencePipeline<HttpResponseMessage>? HedgedRetrying { get; }
+
+    /// <summary>Gets the pipeline for hedged requests without retries: total timeout → hedging → breaker → attempt timeout; <see langword="null"/> without hedging.</summary>
+    public ResiliencePipeline<HttpResponseMessage>? HedgedSendOnce { get; }
+
+    private ResiliencePipeline<HttpResponseMessage> Build(RetryOptions<HttpResponseMessage>? retry, HedgingOptions<HttpResponseMessage>? hedging)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>(BreakerName)
         {
@@ -86,7 +99,30 @@ internal sealed class HttpAuthorityPipelines
             builder.AddRetry(retry);
         }
 
+        if (hedging is not null)
+        {
+            builder.AddHedging(hedging);
+        }
+
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Whether a hedged attempt's outcome sends the next copy at once: a transient failure, but not the caller's
+    /// cancellation, not an open circuit (the copy would go to the same authority) and not a server asking to slow down
+    /// (429, <c>Retry-After</c>), which the retries honour instead. Any other outcome wins.
+    /// </summary>
+    private bool ShouldHedgeAtOnce(Outcome<HttpResponseMessage> outcome)
+    {
+        if (outcome.Exception is { } exception)
+        {
+            return exception is not (OperationCanceledException or BrokenCircuitException) && _engine.IsTransient(outcome);
+        }
+
+        return outcome.Result is { } response
+            && response.StatusCode != System.Net.HttpStatusCode.TooManyRequests
+            && response.Headers.RetryAfter is null
+            && _engine.IsTransient(outcome);
     }
 
     private bool IsFailedResponse(HttpResponseMessage response) => _engine.IsTransient(Outcome.FromResult(response));

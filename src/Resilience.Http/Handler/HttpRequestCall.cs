@@ -1,4 +1,5 @@
 using System.Net;
+using Resilience.Hedging;
 
 namespace Resilience.Http;
 
@@ -58,9 +59,18 @@ internal sealed class HttpRequestCall
     public static HttpRequestCall? Of(HttpResponseMessage response) =>
         response.RequestMessage is { } request && request.Options.TryGetValue(Key, out var call) ? call : null;
 
-    public async ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken)
+    /// <summary>Gets a value indicating whether this request goes through a hedging pipeline (a bodiless <c>GET</c> or <c>HEAD</c>, hedging on).</summary>
+    public bool Hedged { get; init; }
+
+    // The attempt number is ambient: a request sent from inside another pipeline's hedged attempt sees that attempt's
+    // number, so only a request this handler hedges reads it.
+    public ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken) =>
+        Hedged && HedgingAttempt.Current != 0 ? HttpHedging.SendCopyAsync(this, cancellationToken) : SendFirstAttemptAsync(cancellationToken);
+
+    private async ValueTask<HttpResponseMessage> SendFirstAttemptAsync(CancellationToken cancellationToken)
     {
-        // Attempts never overlap: the pipeline starts the next one after the previous outcome.
+        // These attempts never overlap: retry starts the next one after the previous outcome. Hedged copies run beside
+        // them and touch none of this call's state (HttpHedging.SendCopyAsync).
         Attempts++;
         _replay.PrepareAttempt(Request);
         HttpResponseMessage response;

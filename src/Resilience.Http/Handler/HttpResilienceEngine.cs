@@ -12,7 +12,8 @@ namespace Resilience.Http;
 /// </summary>
 /// <remarks>
 /// Per authority there are two Core pipelines sharing one breaker: one retries (requests that are safe to repeat and
-/// whose body can be resent), one sends once. Both have the total and attempt timeouts, so every request is bounded
+/// whose body can be resent), one sends once; with hedging on, the same pair with a hedging layer serves bodiless
+/// <c>GET</c> and <c>HEAD</c> requests. All have the total and attempt timeouts, so every request is bounded
 /// and every attempt counts for the breaker. The cached fallback is the handler's own (<see cref="HttpResponseCache"/>),
 /// not Core's <c>CachedFallback</c>: a response is single-use, so it is stored as a snapshot and rebuilt per request.
 /// </remarks>
@@ -56,6 +57,11 @@ internal sealed class HttpResilienceEngine : IDisposable
                 DepositPerSuccess = options.RetryBudget.DepositPerSuccess,
                 MinRetriesPerSecond = options.RetryBudget.MinRetriesPerSecond,
             };
+        }
+
+        if (options.Hedging.Enabled)
+        {
+            Hedging = new HttpHedgingOptions { Enabled = true, Delay = options.Hedging.Delay, MaxHedgedAttempts = options.Hedging.MaxHedgedAttempts };
         }
 
         if (options.CachedFallback.Enabled)
@@ -112,6 +118,9 @@ internal sealed class HttpResilienceEngine : IDisposable
     public int MaxTrackedAuthorities { get; }
 
     public Retry.RetryBudgetOptions? BudgetOptions { get; }
+
+    /// <summary>Gets the hedging of <c>GET</c> and <c>HEAD</c> requests, or <see langword="null"/> when it is off.</summary>
+    public HttpHedgingOptions? Hedging { get; }
 
     public CircuitBreakerRegistry Breakers => _breakers;
 
@@ -191,9 +200,11 @@ internal sealed class HttpResilienceEngine : IDisposable
         // Retried: safe to repeat, resendable, and retries configured. A failure of such a request is reported with why
         // the retries stopped; a failure of any other is reported as not retried.
         var retries = permission.IsAllowed() && replay.CanResend && MaxRetries > 0;
-        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline);
+        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission) };
         request.Options.Set(HttpRequestCall.Key, call);
-        var pipeline = retries ? pipelines.Retrying : pipelines.SendOnce;
+        var pipeline = call.Hedged
+            ? (retries ? pipelines.HedgedRetrying! : pipelines.HedgedSendOnce!)
+            : (retries ? pipelines.Retrying : pipelines.SendOnce);
         var pending = pipeline.ExecuteOutcomeAsync(static (c, ct) => c.SendAttemptAsync(ct), call, deadline.CanBeCanceled ? deadline : cancellationToken);
         return pending.IsCompletedSuccessfully
             ? Complete(call, pipelines, retries, replay, pending.Result, cancellationToken).AsTask()

@@ -68,6 +68,11 @@ internal static class HttpResilienceDefaults
     public const int CachedFallbackMaxBodyBytes = 256 * 1024;
     public static readonly TimeSpan CachedFallbackMaxStaleness = TimeSpan.FromMinutes(5);
 
+    public const bool HedgingEnabled = false;
+    public const int MaxHedgedAttempts = 1;
+    public const int MaxHedgedAttemptsBound = 10;
+    public static readonly TimeSpan HedgingDelay = TimeSpan.FromSeconds(2);
+
     // Validation bounds (strings because DataAnnotations' RangeAttribute takes TimeSpan bounds as text).
     public const string MinTimeout = "00:00:00.001";
     public const string MaxTimeout = "1.00:00:00";

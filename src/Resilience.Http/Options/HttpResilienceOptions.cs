@@ -137,6 +137,11 @@ public sealed class HttpResilienceOptions
     [ValidateObjectMembers]
     public HttpCachedFallbackOptions CachedFallback { get; } = new();
 
+    /// <summary>Gets the options of hedged <c>GET</c> and <c>HEAD</c> requests.</summary>
+    /// <value>Disabled by default.</value>
+    [ValidateObjectMembers]
+    public HttpHedgingOptions Hedging { get; } = new();
+
     /// <summary>Gets or sets how a request that ends in a failure the handler handles is reported: a marked response, or an exception.</summary>
     /// <value>Defaults to <see cref="HttpFailureSurface.Response503"/>.</value>
     [EnumDataType(typeof(HttpFailureSurface))]

@@ -37,6 +37,7 @@ public sealed class OptionsValidatorsTests
         Assert.True(new ResiliencePipelineOptionsValidator().Validate(null, new ResiliencePipelineOptions { TotalTimeout = TimeSpan.Zero }).Failed);
         Assert.True(new RetryOptionsValidator().Validate(null, new RetryOptions { MaxRetries = -1 }).Failed);
         Assert.True(new RetryBudgetOptionsValidator().Validate(null, new RetryBudgetOptions { MaxTokens = -1 }).Failed);
+        Assert.True(new Resilience.Hedging.HedgingOptionsValidator().Validate(null, new Resilience.Hedging.HedgingOptions { MaxHedgedAttempts = 0 }).Failed);
         Assert.True(new TimeoutOptionsValidator().Validate(null, new TimeoutOptions { Timeout = TimeSpan.Zero }).Failed);
         Assert.True(new DeadlineOptionsValidator().Validate(null, new DeadlineOptions { Limit = TimeSpan.Zero }).Failed);
     }

@@ -13,6 +13,9 @@ public sealed class ResiliencePipelineAllocationTests
 
     private const int Iterations = 10_000;
 
+    // A cancellable caller token: hedging links each attempt's token to it.
+    private static readonly CancellationTokenSource Caller = new();
+
     [Fact]
     public void FullPipeline_FirstTrySuccess_CompletedValueTask_DoesNotAllocate() =>
         AssertNoAllocation(FullPipeline(), static p =>
@@ -43,6 +46,19 @@ public sealed class ResiliencePipelineAllocationTests
             static p =>
             {
                 var pending = p.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+                return pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
+            });
+
+    [Fact]
+    public void HedgingPipeline_FirstAttemptAcceptedSynchronously_DoesNotAllocate() =>
+        AssertNoAllocation(
+            new ResiliencePipelineBuilder("hedge")
+                .AddHedging(new Resilience.Hedging.HedgingOptions { Delay = TimeSpan.Zero, MaxHedgedAttempts = 2 })
+                .AddCircuitBreaker(new CircuitBreakerOptions())
+                .Build(),
+            static p =>
+            {
+                var pending = p.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, Caller.Token);
                 return pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
             });
 

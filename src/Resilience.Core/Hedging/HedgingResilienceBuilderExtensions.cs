@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Resilience;
+using Resilience.DependencyInjection;
+using Resilience.Hedging;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds hedging to a pipeline registered with <c>AddPipeline</c>.</summary>
+public static class HedgingResilienceBuilderExtensions
+{
+    /// <summary>
+    /// Adds hedging, configured from <paramref name="section"/> (<c>MaxHedgedAttempts</c>, <c>Delay</c>), to the
+    /// pipeline named <paramref name="pipelineName"/>; the options are validated at start-up.
+    /// </summary>
+    /// <param name="builder">The resilience builder.</param>
+    /// <param name="pipelineName">The name the pipeline is registered under.</param>
+    /// <param name="section">The options' section, conventionally <c>configuration.GetSection("Resilience:Hedging:llm")</c> (not inside the pipeline's own section).</param>
+    /// <returns>The builder.</returns>
+    public static ResilienceBuilder AddHedging(this ResilienceBuilder builder, string pipelineName, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pipelineName);
+        ArgumentNullException.ThrowIfNull(section);
+        builder.Services.AddSingleton<IValidateOptions<HedgingOptions>, HedgingOptionsValidator>();
+        builder.Services.AddOptions<HedgingOptions>(pipelineName).Configure(o => Bind(section, pipelineName, o)).ValidateOnStart();
+        builder.Services.AddKeyedSingleton(pipelineName, new PipelineLayerRegistration(
+            static (sp, name) => new HedgingLayer.Spec(sp.GetRequiredService<IOptionsMonitor<HedgingOptions>>().Get(name))));
+        return builder;
+    }
+
+    private static void Bind(IConfiguration section, string name, HedgingOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var child in section.GetChildren())
+        {
+            switch (child.Key.ToUpperInvariant())
+            {
+                case "MAXHEDGEDATTEMPTS": options.MaxHedgedAttempts = OptionsBinder.ParseInt(child, errors, options.MaxHedgedAttempts); break;
+                case "DELAY": options.Delay = OptionsBinder.ParseTimeSpan(child, errors, options.Delay); break;
+                default: errors.Add($"{child.Path}: unknown key; expected MaxHedgedAttempts or Delay."); break;
+            }
+        }
+
+        OptionsBinder.ThrowIfAny(errors, name, typeof(HedgingOptions));
+    }
+}
