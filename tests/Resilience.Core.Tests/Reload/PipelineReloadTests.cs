@@ -103,6 +103,23 @@ public sealed class PipelineReloadTests
         await AttemptsOfFailingCall(pipeline);
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(TimeSpan.FromMinutes(5), breaker.GetSnapshot().BreakDuration);
+        Assert.Contains("FailureThreshold=3, BreakDuration=00:05:00", pipeline.Describe()[0].Options, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReloadOnChange_ListenerThrows_IsLoggedAndTheNewOptionsStayInForce()
+    {
+        using var host = new ReloadHost(new() { [Prefix + "TotalTimeout"] = "00:00:10" });
+        var monitor = host.Services.GetRequiredService<IOptionsMonitor<ResiliencePipelineOptions>>();
+        _ = host.Pipeline;
+        using var subscription = monitor.OnChange((_, _) => throw new InvalidOperationException("listener bug"));
+
+        host.Reload((Prefix + "TotalTimeout", "00:00:20"));
+
+        Assert.Equal(TimeSpan.FromSeconds(20), monitor.Get("db").TotalTimeout);
+        Assert.Contains("Timeout=00:00:20", host.Pipeline.Describe()[0].Options, StringComparison.Ordinal);
+        var failure = Assert.Single(host.Log.Entries, e => e.EventId.Id == ResilienceEventIds.OptionsReloadListenerFailed);
+        Assert.Equal(LogLevel.Error, failure.Level);
     }
 
     [Fact]
