@@ -140,37 +140,16 @@ public sealed class PipelineReloadTests
     {
         using var host = new ReloadHost(new() { [Prefix + "Retry:MaxRetries"] = "1", [Prefix + "Retry:BaseDelay"] = "00:00:00" });
         var pipeline = host.Pipeline;
-        const int Workers = 4;
-        using var stop = new CancellationTokenSource();
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var running = 0;
-        var workers = new Task<List<int>>[Workers];
-        for (var w = 0; w < Workers; w++)
+
+        var calls = await ConcurrentCalls.RunWhileAsync(4, () => AttemptsOfFailingCall(pipeline), () =>
         {
-            workers[w] = Task.Run(async () =>
+            for (var i = 0; i < 200; i++)
             {
-                var attempts = new List<int>();
-                while (!stop.IsCancellationRequested)
-                {
-                    attempts.Add(await AttemptsOfFailingCall(pipeline));
-                    if (attempts.Count == 1 && Interlocked.Increment(ref running) == Workers)
-                    {
-                        started.TrySetResult();
-                    }
-                }
+                host.Reload((Prefix + "Retry:MaxRetries", i % 2 == 0 ? "3" : "1"));
+            }
 
-                return attempts;
-            });
-        }
-
-        await started.Task;
-        for (var i = 0; i < 200; i++)
-        {
-            host.Reload((Prefix + "Retry:MaxRetries", i % 2 == 0 ? "3" : "1"));
-        }
-
-        await stop.CancelAsync();
-        var calls = (await Task.WhenAll(workers)).SelectMany(a => a).ToList();
+            return Task.CompletedTask;
+        });
 
         // 1 retry (2 attempts) or 3 retries (4 attempts): never a mix, never a call lost to a swap.
         Assert.NotEmpty(calls);

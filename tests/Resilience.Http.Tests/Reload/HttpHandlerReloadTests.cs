@@ -94,39 +94,17 @@ public sealed class HttpHandlerReloadTests : IAsyncLifetime
         await using var host = new ReloadHost(_server, ("MaxRetries", "1"), ("FailureThreshold", "10000"), ("RetryBudget:Enabled", "false"));
         using var client = host.CreateClient();
         const int Workers = 4;
-        using var stop = new CancellationTokenSource();
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var running = 0;
-        var workers = new Task<List<int>>[Workers];
-        for (var w = 0; w < Workers; w++)
+
+        var requests = await ConcurrentCalls.RunWhileAsync(Workers, () => AttemptsOf(client), async () =>
         {
-            workers[w] = Task.Run(async () =>
+            for (var i = 0; i < 50; i++)
             {
-                var attempts = new List<int>();
-                while (!stop.IsCancellationRequested)
-                {
-                    attempts.Add(await AttemptsOf(client));
-                    if (attempts.Count == 1 && Interlocked.Increment(ref running) == Workers)
-                    {
-                        started.TrySetResult();
-                    }
-                }
+                host.Reload(("MaxRetries", i % 2 == 0 ? "3" : "1"));
 
-                return attempts;
-            });
-        }
-
-        await started.Task;
-        for (var i = 0; i < 50; i++)
-        {
-            host.Reload(("MaxRetries", i % 2 == 0 ? "3" : "1"));
-
-            // Let traffic run under each set of options before the next reload.
-            await _server.WaitForRequestsAsync(_server.RequestCount + Workers);
-        }
-
-        await stop.CancelAsync();
-        var requests = (await Task.WhenAll(workers)).SelectMany(a => a).ToList();
+                // Let traffic run under each set of options before the next reload.
+                await _server.WaitForRequestsAsync(_server.RequestCount + Workers);
+            }
+        });
 
         // 2 attempts (1 retry) or 4 (3 retries), never a mix; every request answered, and every attempt reached the server.
         Assert.All(requests, attempts => Assert.True(attempts is 2 or 4, $"A request made {attempts} attempts."));
