@@ -29,6 +29,9 @@ internal sealed class HttpResilienceClients : IDisposable
     /// <summary>Returns the client's engine in force.</summary>
     public HttpResilienceEngine Get(string clientName) => GetSlot(clientName).Current;
 
+    /// <summary>Returns whether the client's handler has been built (so <c>HttpClient</c> instances of it may exist).</summary>
+    public bool IsInUse(string clientName) => _engines.TryGetValue(clientName, out var slot) && slot.IsValueCreated;
+
     /// <summary>Returns where the client's engine in force is kept, for the handlers.</summary>
     public HttpEngineSlot GetSlot(string clientName) =>
         _engines.GetOrAdd(clientName, static (name, self) => new Lazy<HttpEngineSlot>(() => new HttpEngineSlot(self.Create(name, self._options.Get(name), null))), this).Value;
@@ -47,18 +50,19 @@ internal sealed class HttpResilienceClients : IDisposable
 
     private void OnOptionsChanged(HttpResilienceOptions options, string? clientName)
     {
-        if (clientName is null || !_engines.TryGetValue(clientName, out var slot) || !slot.IsValueCreated)
+        if (clientName is null || !IsInUse(clientName))
         {
             // Not built yet: it will be built from the options in force when first used.
             return;
         }
 
+        var slot = _engines[clientName].Value;
         lock (_reloading)
         {
-            var previous = slot.Value.Current;
+            var previous = slot.Current;
             try
             {
-                slot.Value.Replace(Create(clientName, options, previous));
+                slot.Replace(Create(clientName, options, previous));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -97,8 +97,8 @@ public static class ResilienceHttpClientBuilderExtensions
         // validator); HttpClient's own default is raised to Infinite only when the total timeout is longer than it.
         services.AddOptions<HttpClientFactoryOptions>(name)
             .PostConfigure<IOptionsMonitor<HttpResilienceOptions>>((factory, monitor) => HttpClientTimeoutGuard.Install(factory, name, monitor));
-        services.AddSingleton<IValidateOptions<HttpClientFactoryOptions>>(sp =>
-            new HttpClientTimeoutGuard(name, keyPrefix, sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
+        services.AddSingleton<IValidateOptions<HttpClientFactoryOptions>>(sp => new HttpClientTimeoutGuard(name, keyPrefix, sp));
+        services.AddSingleton<IValidateOptions<HttpResilienceOptions>>(sp => new HttpClientTimeoutGuard(name, keyPrefix, sp));
         services.AddOptions<HttpClientFactoryOptions>(name).ValidateOnStart();
 
         builder.AddHttpMessageHandler(sp => new ResilienceHttpHandler(sp.GetRequiredService<HttpResilienceClients>().GetSlot(name)));

@@ -88,6 +88,23 @@ public sealed class HttpHandlerReloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AddResilienceHttpHandler_ReloadRaisesTotalTimeoutAboveCreatedClientsTimeout_Rejected()
+    {
+        await using var host = new ReloadHost(_server, c => c.Timeout = TimeSpan.FromSeconds(40), ("TotalTimeout", "00:00:30"));
+        using var client = host.CreateClient();
+        await AttemptsOf(client);
+
+        host.Reload(("TotalTimeout", "00:01:00"));
+        var monitor = host.Services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>();
+        Assert.Equal(TimeSpan.FromSeconds(30), monitor.Get("llm").TotalTimeout);
+        var rejected = Assert.Single(host.Log.Entries, e => e.EventId.Id == ResilienceEventIds.OptionsReloadRejected);
+        Assert.Contains("HttpClient.Timeout (00:00:40)", rejected.Message, StringComparison.Ordinal);
+
+        host.Reload(("TotalTimeout", "00:00:35"));
+        Assert.Equal(TimeSpan.FromSeconds(35), monitor.Get("llm").TotalTimeout);
+    }
+
+    [Fact]
     public async Task AddResilienceHttpHandler_ReloadUnderConcurrentRequests_EveryRequestRunsUnderTheOldOrTheNewOptions()
     {
         // No retry budget: under a steady 503 it would (rightly) stop retries, and the count of attempts would say nothing.
@@ -127,6 +144,11 @@ public sealed class HttpHandlerReloadTests : IAsyncLifetime
         private readonly FaultServer _server;
 
         public ReloadHost(FaultServer server, params (string Key, string Value)[] values)
+            : this(server, null, values)
+        {
+        }
+
+        public ReloadHost(FaultServer server, Action<HttpClient>? configureClient, params (string Key, string Value)[] values)
         {
             _server = server;
             var all = new Dictionary<string, string?> { [Prefix + "BaseDelay"] = "00:00:00", [Prefix + "MaxDelay"] = "00:00:00" };
@@ -139,7 +161,11 @@ public sealed class HttpHandlerReloadTests : IAsyncLifetime
             var services = new ServiceCollection();
             services.AddSingleton<TimeProvider>(new DelayRecordingTimeProvider());
             services.AddLogging(b => b.AddProvider(Log).SetMinimumLevel(LogLevel.Trace));
-            services.AddHttpClient("llm", c => c.BaseAddress = server.BaseAddress)
+            services.AddHttpClient("llm", c =>
+                {
+                    c.BaseAddress = server.BaseAddress;
+                    configureClient?.Invoke(c);
+                })
                 .AddResilienceHttpHandler(_configuration.GetSection("Resilience:Http:llm"));
             _services = services.BuildServiceProvider();
             _services.GetRequiredService<IStartupValidator>().Validate();
