@@ -489,14 +489,15 @@ public sealed partial class CircuitBreaker
     {
         CircuitBreakerTelemetry.RecordTransition(in change);
         CircuitBreakerLog.Transition(_logger, in change);
-        if (_onStateChanged is null)
+        // Read once: UpdateOptions may replace it meanwhile.
+        if (_onStateChanged is not { } onStateChanged)
         {
             return;
         }
 
         try
         {
-            _onStateChanged(change);
+            onStateChanged(change);
         }
         catch (Exception e)
         {
