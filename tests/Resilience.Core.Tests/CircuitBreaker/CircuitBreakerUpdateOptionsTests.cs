@@ -16,20 +16,11 @@ public sealed class CircuitBreakerUpdateOptionsTests
     private CircuitBreaking.CircuitBreaker Create(int threshold, TimeSpan breakDuration) =>
         new("orders", new CircuitBreakerOptions { FailureThreshold = threshold, BreakDuration = breakDuration }, _time);
 
-    private static void Fail(CircuitBreaking.CircuitBreaker breaker, int times)
-    {
-        for (var i = 0; i < times; i++)
-        {
-            Assert.True(breaker.TryAcquire(out var permit));
-            permit.Failed(new InvalidOperationException("boom"));
-        }
-    }
-
     [Fact]
     public void UpdateOptions_WhileOpen_KeepsTheBreakEnd_NextBreakUsesTheNewDuration()
     {
         var breaker = Create(2, TimeSpan.FromMinutes(1));
-        Fail(breaker, 2);
+        CircuitBreakerTests.Fail(breaker, 2);
 
         breaker.UpdateOptions(new CircuitBreakerOptions { FailureThreshold = 2, BreakDuration = TimeSpan.FromMinutes(10) });
 
@@ -38,7 +29,7 @@ public sealed class CircuitBreakerUpdateOptionsTests
         Assert.True(breaker.TryAcquire(out var probe));
         probe.Succeeded();
         Assert.Equal(CircuitState.Closed, breaker.State);
-        Fail(breaker, 2);
+        CircuitBreakerTests.Fail(breaker, 2);
         Assert.Equal(TimeSpan.FromMinutes(10), breaker.GetSnapshot().BreakDuration);
     }
 
@@ -46,12 +37,12 @@ public sealed class CircuitBreakerUpdateOptionsTests
     public void UpdateOptions_LowerThresholdWhileClosed_KeepsCountedFailures()
     {
         var breaker = Create(5, TimeSpan.FromMinutes(1));
-        Fail(breaker, 3);
+        CircuitBreakerTests.Fail(breaker, 3);
 
         breaker.UpdateOptions(new CircuitBreakerOptions { FailureThreshold = 4 });
 
         Assert.Equal(3, breaker.GetSnapshot().Failures);
-        Fail(breaker, 1);
+        CircuitBreakerTests.Fail(breaker, 1);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -59,14 +50,14 @@ public sealed class CircuitBreakerUpdateOptionsTests
     public void UpdateOptions_ModeChanged_StartsAFreshCount_KeepsTheState()
     {
         var breaker = Create(5, TimeSpan.FromMinutes(1));
-        Fail(breaker, 3);
+        CircuitBreakerTests.Fail(breaker, 3);
 
         breaker.UpdateOptions(new CircuitBreakerOptions { Mode = CircuitBreakerMode.FailureRatio, FailureRatio = 0.5, MinimumThroughput = 2 });
 
         Assert.Equal(CircuitBreakerMode.FailureRatio, breaker.Mode);
         Assert.Equal(CircuitState.Closed, breaker.State);
         Assert.Equal(0, breaker.GetSnapshot().Failures);
-        Fail(breaker, 2);
+        CircuitBreakerTests.Fail(breaker, 2);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -74,7 +65,7 @@ public sealed class CircuitBreakerUpdateOptionsTests
     public void UpdateOptions_PermittedProbesChangedWhileHalfOpen_AppliesFromTheNextHalfOpenPeriod()
     {
         var breaker = Create(1, TimeSpan.FromMinutes(1));
-        Fail(breaker, 1);
+        CircuitBreakerTests.Fail(breaker, 1);
         _time.Advance(TimeSpan.FromMinutes(1));
         Assert.True(breaker.TryAcquire(out var probe));
 
@@ -86,7 +77,7 @@ public sealed class CircuitBreakerUpdateOptionsTests
         Assert.Equal(CircuitState.Closed, breaker.State);
 
         // The next period admits two, and needs both.
-        Fail(breaker, 1);
+        CircuitBreakerTests.Fail(breaker, 1);
         _time.Advance(TimeSpan.FromMinutes(1));
         Assert.True(breaker.TryAcquire(out var first));
         Assert.True(breaker.TryAcquire(out var second));
@@ -121,9 +112,9 @@ public sealed class CircuitBreakerUpdateOptionsTests
         var error = Assert.Throws<OptionsValidationException>(() => breaker.UpdateOptions(new CircuitBreakerOptions { FailureThreshold = 0 }));
 
         Assert.Contains(error.Failures, f => f.Contains("FailureThreshold", StringComparison.Ordinal));
-        Fail(breaker, 1);
+        CircuitBreakerTests.Fail(breaker, 1);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        Fail(breaker, 1);
+        CircuitBreakerTests.Fail(breaker, 1);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -142,7 +133,7 @@ public sealed class CircuitBreakerUpdateOptionsTests
         services.AddResilience().AddCircuitBreakers(configuration);
         using var provider = services.BuildServiceProvider();
         var breaker = provider.GetRequiredKeyedService<CircuitBreaking.CircuitBreaker>("orders");
-        Fail(breaker, 1);
+        CircuitBreakerTests.Fail(breaker, 1);
 
         configuration["Resilience:CircuitBreakers:orders:FailureThreshold"] = "0";
         configuration.Reload();
@@ -154,9 +145,9 @@ public sealed class CircuitBreakerUpdateOptionsTests
         _time.Advance(TimeSpan.FromMinutes(1));
         Assert.True(breaker.TryAcquire(out var probe));
         probe.Succeeded();
-        Fail(breaker, 2);
+        CircuitBreakerTests.Fail(breaker, 2);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        Fail(breaker, 1);
+        CircuitBreakerTests.Fail(breaker, 1);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 }
