@@ -33,7 +33,8 @@ internal abstract class PipelineLayer
     protected PipelineLayer(PipelineLayerDescription description) => Description = description;
 
     /// <summary>Gets what <see cref="ResiliencePipeline.Describe"/> lists for this layer.</summary>
-    public PipelineLayerDescription Description { get; }
+    /// <remarks>Virtual for a layer whose options can change after it was built (a shared breaker updated by a reload).</remarks>
+    public virtual PipelineLayerDescription Description { get; }
 
     /// <summary>Lets a layer adapt to its neighbours once all are built (e.g. two timeouts sharing one timer).</summary>
     /// <param name="layers">Every layer of the pipeline, outermost first.</param>

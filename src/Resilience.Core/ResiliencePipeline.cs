@@ -1,4 +1,5 @@
 using Resilience.CircuitBreaking;
+using Resilience.Reload;
 using Resilience.Retry;
 
 namespace Resilience;
@@ -11,25 +12,30 @@ namespace Resilience;
 /// A first-try success that completes synchronously allocates nothing. Failures travel as <see cref="Outcome{TResult}"/>
 /// between the strategies; the throwing methods throw once, at the end.
 /// </remarks>
-public sealed class ResiliencePipeline
+public sealed class ResiliencePipeline : IReloadablePipeline
 {
-    private readonly PipelineEngine _engine;
+    // Replaced by a configuration reload (DI-registered pipelines): read once per call, so a call runs on one engine.
+    private PipelineEngine _engine;
 
     internal ResiliencePipeline(PipelineEngine engine) => _engine = engine;
 
+    PipelineEngine IReloadablePipeline.Engine => Volatile.Read(ref _engine);
+
+    void IReloadablePipeline.Reload(PipelineEngine engine) => Volatile.Write(ref _engine, engine);
+
     /// <summary>Gets the pipeline's name.</summary>
-    public string Name => _engine.Name;
+    public string Name => Volatile.Read(ref _engine).Name;
 
     /// <summary>Gets the pipeline's circuit breaker, if it has one.</summary>
-    public CircuitBreaker? CircuitBreaker => _engine.CircuitBreaker;
+    public CircuitBreaker? CircuitBreaker => Volatile.Read(ref _engine).CircuitBreaker;
 
     /// <summary>Gets the retry statistics, if the pipeline retries.</summary>
-    public RetryStatistics? RetryStatistics => _engine.Retry?.Statistics;
+    public RetryStatistics? RetryStatistics => Volatile.Read(ref _engine).Retry?.Statistics;
 
     /// <summary>Lists the pipeline's layers in the order a call passes them, outermost first, with their options.</summary>
     /// <returns>One entry per layer the pipeline has; empty when it has none.</returns>
     /// <example><c>Assert.Equal(["TotalTimeout", "Retry"], pipeline.Describe().Select(l => l.Kind));</c></example>
-    public IReadOnlyList<PipelineLayerDescription> Describe() => _engine.Describe(null);
+    public IReadOnlyList<PipelineLayerDescription> Describe() => Volatile.Read(ref _engine).Describe(null);
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline, passing <paramref name="state"/> so the delegate can be static.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
@@ -44,7 +50,7 @@ public sealed class ResiliencePipeline
     public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return OutcomeInvoker.Unwrap(_engine.ExecuteAsync(operation, state, null, cancellationToken));
+        return OutcomeInvoker.Unwrap(Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, cancellationToken));
     }
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline.</summary>
@@ -68,7 +74,7 @@ public sealed class ResiliencePipeline
     public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return _engine.ExecuteAsync(operation, state, null, cancellationToken);
+        return Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the pipeline.</summary>
@@ -131,7 +137,7 @@ public sealed class ResiliencePipeline
     public TResult Execute<TState, TResult>(Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return SyncBridge.Run(_engine.ExecuteAsync(SyncBridge.Invoke<TState, TResult>, new SyncBridge.Call<TState, TResult>(operation, state), null, cancellationToken));
+        return SyncBridge.Run(Volatile.Read(ref _engine).ExecuteAsync(SyncBridge.Invoke<TState, TResult>, new SyncBridge.Call<TState, TResult>(operation, state), null, cancellationToken));
     }
 #pragma warning restore RS0026
 }

@@ -1,5 +1,6 @@
 using Resilience.CircuitBreaking;
 using Resilience.Fallback;
+using Resilience.Reload;
 using Resilience.Retry;
 
 namespace Resilience;
@@ -14,11 +15,12 @@ namespace Resilience;
 /// The cached fallback is keyed per call (<see cref="ExecuteWithFallbackAsync{TState}"/>); the other methods use one key for
 /// the whole pipeline, the empty string. A first-try success that completes synchronously allocates nothing.
 /// </remarks>
-public sealed class ResiliencePipeline<TResult>
+public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
 {
     private const string DefaultFallbackKey = "";
 
-    private readonly PipelineEngine _engine;
+    // Replaced by a configuration reload (DI-registered pipelines): read once per call, so a call runs on one engine.
+    private PipelineEngine _engine;
     private readonly Func<TResult, bool>? _shouldHandleResult;
     private readonly CachedFallback<string, TResult>? _fallback;
     private readonly Func<Exception, bool>? _fallbackShouldHandle;
@@ -31,14 +33,18 @@ public sealed class ResiliencePipeline<TResult>
         _fallbackShouldHandle = fallbackShouldHandle;
     }
 
+    PipelineEngine IReloadablePipeline.Engine => Volatile.Read(ref _engine);
+
+    void IReloadablePipeline.Reload(PipelineEngine engine) => Volatile.Write(ref _engine, engine);
+
     /// <summary>Gets the pipeline's name.</summary>
-    public string Name => _engine.Name;
+    public string Name => Volatile.Read(ref _engine).Name;
 
     /// <summary>Gets the pipeline's circuit breaker, if it has one.</summary>
-    public CircuitBreaker? CircuitBreaker => _engine.CircuitBreaker;
+    public CircuitBreaker? CircuitBreaker => Volatile.Read(ref _engine).CircuitBreaker;
 
     /// <summary>Gets the retry statistics, if the pipeline retries.</summary>
-    public RetryStatistics? RetryStatistics => _engine.Retry?.Statistics;
+    public RetryStatistics? RetryStatistics => Volatile.Read(ref _engine).Retry?.Statistics;
 
     /// <summary>Gets the cached fallback, if the pipeline has one.</summary>
     public CachedFallback<string, TResult>? Fallback => _fallback;
@@ -46,7 +52,7 @@ public sealed class ResiliencePipeline<TResult>
     /// <summary>Lists the pipeline's layers in the order a call passes them, outermost first (the fallback, when present), with their options.</summary>
     /// <returns>One entry per layer the pipeline has; empty when it has none.</returns>
     public IReadOnlyList<PipelineLayerDescription> Describe() =>
-        _engine.Describe(_fallback is null ? null : new PipelineLayerDescription("Fallback", _fallback.DescribeOptions().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Volatile.Read(ref _engine).Describe(_fallback is null ? null : new PipelineLayerDescription("Fallback", _fallback.DescribeOptions().ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline, passing <paramref name="state"/> so the delegate can be static.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
@@ -79,7 +85,7 @@ public sealed class ResiliencePipeline<TResult>
     public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var pending = _engine.ExecuteAsync(operation, state, _shouldHandleResult, cancellationToken);
+        var pending = Volatile.Read(ref _engine).ExecuteAsync(operation, state, _shouldHandleResult, cancellationToken);
         if (_fallback is null)
         {
             return pending;
@@ -107,7 +113,7 @@ public sealed class ResiliencePipeline<TResult>
     {
         ArgumentNullException.ThrowIfNull(fallbackKey);
         ArgumentNullException.ThrowIfNull(operation);
-        var pending = _engine.ExecuteAsync(operation, state, _shouldHandleResult, cancellationToken);
+        var pending = Volatile.Read(ref _engine).ExecuteAsync(operation, state, _shouldHandleResult, cancellationToken);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;

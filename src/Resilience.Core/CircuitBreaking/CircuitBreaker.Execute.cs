@@ -367,7 +367,7 @@ public sealed partial class CircuitBreaker
         {
             permit.Release();
         }
-        else if (_shouldHandle is null || _shouldHandle(exception))
+        else if (_shouldHandle is not { } shouldHandle || shouldHandle(exception))
         {
             permit.Failed(exception);
         }

@@ -31,19 +31,21 @@ public sealed partial class CircuitBreaker
     private readonly TimeProvider _time;
     private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
-    private readonly HealthRing? _ring;
-    private readonly int _failureThreshold;
-    private readonly double _failureRatio;
-    private readonly int _minimumThroughput;
-    private readonly long _slowCallTicks;
-    private readonly int _permittedProbes;
-    private readonly TimeSpan _baseBreak;
-    private readonly TimeSpan _maxBreak;
-    private readonly double _breakFactor;
-    private readonly TimeSpan _probeTimeout;
-    private readonly Func<Exception, bool>? _shouldHandle;
-    private readonly Action<CircuitStateChange>? _onStateChanged;
     private readonly Lock _lock = new();
+
+    // The tunables: written only under _lock (by the constructor and UpdateOptions), read lock-free, each on its own.
+    private HealthRing? _ring;
+    private int _failureThreshold;
+    private double _failureRatio;
+    private int _minimumThroughput;
+    private long _slowCallTicks;
+    private int _permittedProbes;
+    private TimeSpan _baseBreak;
+    private TimeSpan _maxBreak;
+    private double _breakFactor;
+    private TimeSpan _probeTimeout;
+    private Func<Exception, bool>? _shouldHandle;
+    private Action<CircuitStateChange>? _onStateChanged;
 
     private volatile int _state;
     private int _consecutiveFailures;
@@ -57,7 +59,7 @@ public sealed partial class CircuitBreaker
     private int _probeSuccesses;
 
     // One entry per permitted probe of the current half-open period, so each probe counts once however often it reports.
-    private readonly byte[] _probeSlots;
+    private byte[] _probeSlots;
     private volatile ExceptionDispatchInfo? _openRejection;
     private volatile ExceptionDispatchInfo? _probingRejection;
     private ExceptionDispatchInfo? _isolatedRejection;
@@ -81,38 +83,25 @@ public sealed partial class CircuitBreaker
         CircuitBreakerOptionsValidator.ThrowIfInvalid(name, options);
 
         Name = name;
-        Mode = options.Mode;
-        Settings = new CircuitBreakerOptions(options);
         _time = timeProvider ?? TimeProvider.System;
         _clock = new MonotonicClock(_time);
         _logger = logger ?? NullLogger.Instance;
-        _failureThreshold = options.FailureThreshold;
-        _failureRatio = options.FailureRatio;
-        _minimumThroughput = options.MinimumThroughput;
-        _permittedProbes = options.PermittedProbes;
-        _baseBreak = options.BreakDuration;
         _currentBreak = options.BreakDuration;
-        _maxBreak = options.BreakDurationFactor > 1.0 ? options.MaxBreakDuration : options.BreakDuration;
-        _breakFactor = options.BreakDurationFactor;
-        _probeTimeout = options.ProbeTimeout;
         _probeSlots = new byte[options.PermittedProbes];
-        _shouldHandle = options.ShouldHandle;
-        _onStateChanged = options.OnStateChanged;
-        _slowCallTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow) : 0;
-        if (options.Mode == CircuitBreakerMode.FailureRatio)
+        lock (_lock)
         {
-            _ring = new HealthRing(options.SamplingBuckets, ToTimestampTicks(options.SamplingDuration / options.SamplingBuckets));
+            ApplyLocked(options);
         }
     }
 
     /// <summary>Gets the breaker's name.</summary>
     public string Name { get; }
 
-    /// <summary>Gets a copy of the options the breaker was created with (for the registry's conflict check).</summary>
-    internal CircuitBreakerOptions Settings { get; }
+    /// <summary>Gets a copy of the options in force (for the registry's conflict check and the pipeline's description).</summary>
+    internal CircuitBreakerOptions Settings { get; private set; } = null!;
 
     /// <summary>Gets how the breaker decides to open.</summary>
-    public CircuitBreakerMode Mode { get; }
+    public CircuitBreakerMode Mode { get; private set; }
 
     /// <summary>Gets the current state (an open circuit whose break has elapsed reports <see cref="CircuitState.Open"/> until a call probes it).</summary>
     public CircuitState State => (CircuitState)_state;
@@ -188,13 +177,13 @@ public sealed partial class CircuitBreaker
         {
             var state = (CircuitState)_state;
             int failures, calls = 0;
-            if (_ring is null)
+            if (_ring is not { } ring)
             {
                 failures = Volatile.Read(ref _consecutiveFailures);
             }
             else
             {
-                (failures, calls) = _ring.Sum(_clock.Now);
+                (failures, calls) = ring.Sum(_clock.Now);
             }
 
             DateTimeOffset? nextProbe = state == CircuitState.Open ? _openedAt + _currentBreak : null;
@@ -231,10 +220,13 @@ public sealed partial class CircuitBreaker
     private void OnSuccessSlow(in CircuitPermit permit)
     {
         long now = 0;
-        if (_slowCallTicks != 0)
+        var slowCallTicks = _slowCallTicks;
+
+        // A start of 0 is a permit taken while no slow-call threshold was set (one set by UpdateOptions since then).
+        if (slowCallTicks != 0 && permit.StartTimestamp != 0)
         {
             now = _clock.Now;
-            if (now - permit.StartTimestamp >= _slowCallTicks)
+            if (now - permit.StartTimestamp >= slowCallTicks)
             {
                 OnFailure(in permit, null);
                 return;
@@ -253,7 +245,8 @@ public sealed partial class CircuitBreaker
             return;
         }
 
-        if (_ring is null)
+        // Read once: UpdateOptions may swap the ring (a new mode or window).
+        if (_ring is not { } ring)
         {
             // Write only when a failure is pending, so the common case stays a read.
             if (_consecutiveFailures != 0)
@@ -263,7 +256,7 @@ public sealed partial class CircuitBreaker
         }
         else
         {
-            _ring.Record(now != 0 ? now : _clock.Now, failure: false);
+            ring.Record(now != 0 ? now : _clock.Now, failure: false);
         }
     }
 
@@ -281,7 +274,7 @@ public sealed partial class CircuitBreaker
             return;
         }
 
-        if (_ring is null)
+        if (_ring is not { } ring)
         {
             if (Interlocked.Increment(ref _consecutiveFailures) >= _failureThreshold)
             {
@@ -291,8 +284,8 @@ public sealed partial class CircuitBreaker
         else
         {
             var now = _clock.Now;
-            _ring.Record(now, failure: true);
-            var (failures, calls) = _ring.Sum(now);
+            ring.Record(now, failure: true);
+            var (failures, calls) = ring.Sum(now);
             if (calls >= _minimumThroughput && failures >= _failureRatio * calls)
             {
                 TripFromClosed(permit.Generation, CircuitTransitionReason.FailureRatio, exception);
@@ -399,11 +392,20 @@ public sealed partial class CircuitBreaker
         return CountRejection();
     }
 
+    /// <summary>Starts a half-open period afresh; a probe count changed by <see cref="UpdateOptions"/> takes effect here, never mid-period.</summary>
     private void ClearProbesLocked()
     {
         _probesAdmitted = 0;
         _probeSuccesses = 0;
-        Array.Clear(_probeSlots);
+        _permittedProbes = Settings.PermittedProbes;
+        if (_probeSlots.Length != _permittedProbes)
+        {
+            _probeSlots = new byte[_permittedProbes];
+        }
+        else
+        {
+            Array.Clear(_probeSlots);
+        }
     }
 
     private bool CountRejection()
@@ -505,14 +507,15 @@ public sealed partial class CircuitBreaker
     {
         CircuitBreakerTelemetry.RecordTransition(in change);
         CircuitBreakerLog.Transition(_logger, in change);
-        if (_onStateChanged is null)
+        // Read once: UpdateOptions may replace it meanwhile.
+        if (_onStateChanged is not { } onStateChanged)
         {
             return;
         }
 
         try
         {
-            _onStateChanged(change);
+            onStateChanged(change);
         }
         catch (Exception e)
         {

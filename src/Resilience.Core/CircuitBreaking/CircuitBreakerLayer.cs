@@ -8,6 +8,10 @@ internal sealed class CircuitBreakerLayer : PipelineLayer
 
     public CircuitBreaker Breaker { get; }
 
+    /// <inheritdoc />
+    /// <remarks>Read from the breaker each time: its options may have been updated since (<see cref="CircuitBreaker.UpdateOptions"/>).</remarks>
+    public override PipelineLayerDescription Description => Describe(LayerPosition.CircuitBreaker, Options(Breaker.Name, Breaker.Settings));
+
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
         Breaker.ExecuteCoreAsync(static (c, ct) => c.NextAsync(ct), call, call.ShouldHandleResult, cancellationToken);
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Resilience.CircuitBreaking;
 
@@ -15,6 +16,7 @@ public sealed class CircuitBreakerRegistry : IDisposable
     private readonly Func<string, CircuitBreakerOptions>? _optionsProvider;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger? _logger;
+    private IDisposable? _optionsSubscription;
 
     /// <summary>Initializes a new instance of the <see cref="CircuitBreakerRegistry"/> class.</summary>
     /// <param name="optionsProvider">Gives the options of a name for <see cref="GetOrAdd(string)"/>; defaults when <see langword="null"/>.</param>
@@ -132,7 +134,24 @@ public sealed class CircuitBreakerRegistry : IDisposable
     }
 
     /// <summary>Stops reporting this registry's breakers on the state gauge.</summary>
-    public void Dispose() => CircuitBreakerTelemetry.Unregister(this);
+    public void Dispose()
+    {
+        _optionsSubscription?.Dispose();
+        CircuitBreakerTelemetry.Unregister(this);
+    }
+
+    /// <summary>
+    /// Applies options that change for a name (a configuration reload delivers only valid ones) to its live breaker,
+    /// keeping its state (see <see cref="CircuitBreaker.UpdateOptions"/>), until the registry is disposed.
+    /// </summary>
+    internal void FollowOptions(IOptionsMonitor<CircuitBreakerOptions> monitor) =>
+        _optionsSubscription = monitor.OnChange((options, name) =>
+        {
+            if (name is not null && _breakers.TryGetValue(name, out var breaker))
+            {
+                breaker.UpdateOptions(options);
+            }
+        });
 
     private CircuitBreaker Create(string name, CircuitBreakerOptions options) => new(name, options, _timeProvider, _logger);
 }

@@ -45,13 +45,17 @@ public static class CircuitBreakerResilienceBuilderExtensions
     /// <param name="name">The breaker's name.</param>
     /// <param name="section">The section holding the option keys (e.g. <c>Resilience:CircuitBreakers:orders</c>); unknown keys are errors.</param>
     /// <returns>The builder.</returns>
+    /// <remarks>
+    /// When the section changes, valid new options apply to the live breaker without resetting its state
+    /// (<see cref="CircuitBreaker.UpdateOptions"/>); invalid ones are logged (event 1600) and the old ones stay.
+    /// </remarks>
     public static ResilienceBuilder AddCircuitBreaker(this ResilienceBuilder builder, string name, IConfiguration section)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(section);
         var path = section is IConfigurationSection s ? s.Path : $"{ConfigurationSection}:{name}";
-        Register(builder.Services, name, path).Configure(o => OptionsBinder.Bind(section, name, o));
+        Register(builder.Services, name, path).Configure(o => OptionsBinder.Bind(section, name, o)).ReloadOnChange(section);
         return builder;
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Resilience;
 using Resilience.CircuitBreaking;
 using Resilience.DependencyInjection;
+using Resilience.Reload;
 using Resilience.Retry;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -15,6 +16,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// A pipeline is resolved as a keyed singleton under its name. Its options bind from the given section
 /// (conventionally <c>Resilience:Pipelines:{name}</c>) and are validated at start-up; its breaker joins the
 /// <see cref="CircuitBreakerRegistry"/> under the pipeline's name, so it appears in the status report.
+/// When the section changes, valid new options rebuild the pipeline's layers inside the one resolved instance (each call
+/// runs under the old or the new ones; the breaker keeps its state); invalid ones are logged (event 1600) and ignored.
 /// </remarks>
 public static class PipelineResilienceBuilderExtensions
 {
@@ -39,13 +42,14 @@ public static class PipelineResilienceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(configure);
         Register(builder, name, section);
-        builder.Services.AddKeyedSingleton(name, (sp, _) =>
+        builder.Services.AddKeyedSingleton(name, (sp, _) => new PipelineReload<ResiliencePipeline>(sp, name, (options, carry) =>
         {
             var pipeline = new ResiliencePipelineBuilder(name);
-            Apply(pipeline, sp, name);
+            Apply(pipeline, sp, name, options, carry);
             configure(pipeline, sp);
             return pipeline.Build();
-        });
+        }));
+        builder.Services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<PipelineReload<ResiliencePipeline>>(key).Pipeline);
         return builder;
     }
 
@@ -60,13 +64,14 @@ public static class PipelineResilienceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(configure);
         Register(builder, name, section);
-        builder.Services.AddKeyedSingleton(name, (sp, _) =>
+        builder.Services.AddKeyedSingleton(name, (sp, _) => new PipelineReload<ResiliencePipeline<TResult>>(sp, name, (options, carry) =>
         {
             var pipeline = new ResiliencePipelineBuilder<TResult>(name);
-            Apply(pipeline, sp, name);
+            Apply(pipeline, sp, name, options, carry);
             configure(pipeline, sp);
             return pipeline.Build();
-        });
+        }));
+        builder.Services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<PipelineReload<ResiliencePipeline<TResult>>>(key).Pipeline);
         return builder;
     }
 
@@ -85,19 +90,19 @@ public static class PipelineResilienceBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<ResiliencePipelineOptions>>(new ResiliencePipelineOptionsValidator(name, path));
         builder.Services.AddOptions<ResiliencePipelineOptions>(name)
             .Configure(o => OptionsBinder.Bind(section, name, o))
+            .ReloadOnChange(section)
             .ValidateOnStart();
     }
 
-    private static void Apply<TBuilder>(ResiliencePipelineBuilderBase<TBuilder> pipeline, IServiceProvider services, string name)
+    private static void Apply<TBuilder>(ResiliencePipelineBuilderBase<TBuilder> pipeline, IServiceProvider services, string name, ResiliencePipelineOptions options, PipelineCarry carry)
         where TBuilder : ResiliencePipelineBuilderBase<TBuilder>
     {
-        var options = services.GetRequiredService<IOptionsMonitor<ResiliencePipelineOptions>>().Get(name);
         pipeline.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
         pipeline.LoggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         pipeline.Random = services.GetService<ResilienceRandom>()?.Random ?? Random.Shared;
         if (options.ConcurrencyLimit is { } limit)
         {
-            pipeline.AddRateLimiter(new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = limit, QueueLimit = options.QueueLimit }));
+            pipeline.AddRateLimiter(carry.Limiter(limit, options.QueueLimit));
         }
 
         if (options.TotalTimeout is { } total)
@@ -107,9 +112,9 @@ public static class PipelineResilienceBuilderExtensions
 
         if (options.Retry is { } retry)
         {
-            pipeline.AddRetry(options.RetryBudget is { } budget
-                ? new RetryOptions(retry) { Budget = new RetryBudget(budget, pipeline.TimeProvider) }
-                : retry);
+            var withBudget = options.RetryBudget is { } budget ? new RetryOptions(retry) { Budget = carry.Budget(budget, pipeline.TimeProvider) } : retry;
+            RetryOptionsValidator.ThrowIfInvalid(withBudget);
+            pipeline.SetLayer(new RetryLayer.Spec(withBudget, carry.Statistics));
         }
 
         if (options.CircuitBreaker)

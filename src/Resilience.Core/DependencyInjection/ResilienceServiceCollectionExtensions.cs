@@ -22,6 +22,7 @@ public static class ResilienceServiceCollectionExtensions
         {
             var monitor = sp.GetRequiredService<IOptionsMonitor<CircuitBreakerOptions>>();
             var registry = new CircuitBreakerRegistry(monitor.Get, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>());
+            registry.FollowOptions(monitor);
             foreach (var registered in sp.GetServices<RegisteredCircuitBreaker>())
             {
                 registry.GetOrAdd(registered.Name);

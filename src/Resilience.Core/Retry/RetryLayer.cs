@@ -15,11 +15,13 @@ internal sealed class RetryLayer : PipelineLayer
         Strategy.ExecuteCoreAsync(static (c, ct) => c.NextAsync(ct), call, call.Deadline, cancellationToken);
 
     /// <summary>The builder's configuration: the caller's validated options.</summary>
-    internal sealed class Spec(RetryOptions options) : PipelineLayerSpec
+    /// <param name="options">The caller's validated options.</param>
+    /// <param name="statistics">Counters to update (a pipeline rebuilt by a reload keeps its counters); new ones when <see langword="null"/>.</param>
+    internal sealed class Spec(RetryOptions options, RetryStatistics? statistics = null) : PipelineLayerSpec
     {
         public override LayerPosition Position => LayerPosition.Retry;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new RetryLayer(new RetryStrategy(PipelineRetryOptions.For(options, context.Name, context.ShouldHandleResult), context.TimeProvider, context.Logger, context.Random), options);
+            new RetryLayer(new RetryStrategy(PipelineRetryOptions.For(options, context.Name, context.ShouldHandleResult), context.TimeProvider, context.Logger, context.Random, statistics), options);
     }
 }

@@ -73,6 +73,33 @@ internal sealed class HttpAuthorityRegistry<TState>
 
     public HttpCircuitBreakerScope Scope => _scope;
 
+    /// <summary>Gets the one state of shared scope; <see langword="null"/> per authority.</summary>
+    public TState? Shared => _shared?.State;
+
+    /// <summary>Lists the tracked authorities with their state, so a rebuilt client can take them over.</summary>
+    public List<(HttpAuthority Key, string Name, TState State)> GetTracked()
+    {
+        var tracked = new List<(HttpAuthority, string, TState)>();
+        if (_perAuthority is not null)
+        {
+            foreach (var (key, entry) in _perAuthority.GetEntries())
+            {
+                tracked.Add((key, entry.Name, entry.State));
+            }
+        }
+
+        return tracked;
+    }
+
+    /// <summary>Tracks <paramref name="state"/> for <paramref name="key"/> unless the authority is tracked already (per-authority scope only).</summary>
+    public void Adopt(HttpAuthority key, string name, TState state)
+    {
+        lock (_adding)
+        {
+            _perAuthority!.GetOrAdd(key, static (_, tracked) => tracked, new Tracked(name, state));
+        }
+    }
+
     private sealed class Tracked(string name, TState state)
     {
         public string Name { get; } = name;

@@ -91,6 +91,18 @@ internal sealed class BoundedLruMap<TKey, TValue>
         }
     }
 
+    /// <summary>Returns the entries, in no particular order, without touching their recency.</summary>
+    public List<KeyValuePair<TKey, TValue>> GetEntries()
+    {
+        var entries = new List<KeyValuePair<TKey, TValue>>(Count);
+        foreach (var pair in _entries)
+        {
+            entries.Add(new(pair.Key, pair.Value.Value));
+        }
+
+        return entries;
+    }
+
     public bool Remove(TKey key)
     {
         if (_entries.TryRemove(key, out _))

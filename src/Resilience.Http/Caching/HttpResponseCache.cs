@@ -29,6 +29,10 @@ internal sealed class HttpResponseCache
 
     public int Count => _entries.Count;
 
+    /// <summary>Returns whether the cache was built with these settings, so a reloaded client can keep its stored responses.</summary>
+    public bool HasSettings(HttpCachedFallbackOptions options) =>
+        options.MaxEntries == _options.MaxEntries && options.MaxBodyBytes == _options.MaxBodyBytes && options.MaxStaleness == _options.MaxStaleness;
+
     /// <summary>Returns whether a request can be answered from (or stored in) the cache: a <c>GET</c> to an absolute URI.</summary>
     public static bool IsEligible(HttpRequestMessage request) =>
         request.Method == HttpMethod.Get && request.RequestUri is { IsAbsoluteUri: true };

@@ -51,6 +51,11 @@ public static class ResilienceHttpClientBuilderExtensions
     /// <param name="section">The section holding the option keys; an unknown key or an unparsable value is a start-up error naming its path.</param>
     /// <param name="configure">Optional code applied after binding, e.g. to set <see cref="HttpResilienceOptions.ShouldHandleOutcome"/>.</param>
     /// <returns>The builder.</returns>
+    /// <remarks>
+    /// When the section changes, valid new options apply from the next request (a request runs under the old or the
+    /// new ones, never a mix) and the per-authority breakers keep their state; invalid ones are logged (event 1600)
+    /// and the old ones stay in force.
+    /// </remarks>
     public static IHttpClientBuilder AddResilienceHttpHandler(this IHttpClientBuilder builder, IConfiguration section, Action<HttpResilienceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -62,6 +67,8 @@ public static class ResilienceHttpClientBuilderExtensions
         {
             options.Configure(configure);
         }
+
+        options.ReloadOnChange(section);
 
         return builder;
     }
@@ -90,11 +97,11 @@ public static class ResilienceHttpClientBuilderExtensions
         // validator); HttpClient's own default is raised to Infinite only when the total timeout is longer than it.
         services.AddOptions<HttpClientFactoryOptions>(name)
             .PostConfigure<IOptionsMonitor<HttpResilienceOptions>>((factory, monitor) => HttpClientTimeoutGuard.Install(factory, name, monitor));
-        services.AddSingleton<IValidateOptions<HttpClientFactoryOptions>>(sp =>
-            new HttpClientTimeoutGuard(name, keyPrefix, sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>()));
+        services.AddSingleton<IValidateOptions<HttpClientFactoryOptions>>(sp => new HttpClientTimeoutGuard(name, keyPrefix, sp));
+        services.AddSingleton<IValidateOptions<HttpResilienceOptions>>(sp => new HttpClientTimeoutGuard(name, keyPrefix, sp));
         services.AddOptions<HttpClientFactoryOptions>(name).ValidateOnStart();
 
-        builder.AddHttpMessageHandler(sp => new ResilienceHttpHandler(sp.GetRequiredService<HttpResilienceClients>().Get(name)));
+        builder.AddHttpMessageHandler(sp => new ResilienceHttpHandler(sp.GetRequiredService<HttpResilienceClients>().GetSlot(name)));
         return services.AddOptions<HttpResilienceOptions>(name).ValidateOnStart();
     }
 }

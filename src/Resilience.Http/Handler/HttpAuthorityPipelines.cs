@@ -16,20 +16,34 @@ internal sealed class HttpAuthorityPipelines
     // The backoff schedule the retry predicate computes the next delay with, to check it against the deadline.
     private readonly RetryOptions _delays;
 
-    public HttpAuthorityPipelines(HttpResilienceEngine engine, string authority)
+    /// <param name="engine">The client's engine.</param>
+    /// <param name="authority">The authority, or <c>*</c> in shared scope.</param>
+    /// <param name="keptBudget">The budget of the pipelines these replace after a reload, when its settings did not change.</param>
+    public HttpAuthorityPipelines(HttpResilienceEngine engine, string authority, RetryBudget? keptBudget = null)
     {
         _engine = engine;
         Authority = authority;
 
         // The name carries client and authority, so Core's breaker, retry and timeout telemetry says which upstream it is about.
         BreakerName = engine.ClientName + ":" + authority;
-        Breaker = engine.Breakers.GetOrAdd(BreakerName, new CircuitBreakerOptions
+        var breakerOptions = new CircuitBreakerOptions
         {
             Mode = CircuitBreakerMode.ConsecutiveFailures,
             FailureThreshold = engine.FailureThreshold,
             BreakDuration = engine.BreakDuration,
             ShouldHandle = ShouldCountException,
-        });
+        };
+        if (engine.AdoptsBreakers && engine.Breakers.TryGet(BreakerName, out var existing))
+        {
+            // After a reload: the same breaker, state and all, under the new options.
+            existing.UpdateOptions(breakerOptions);
+            Breaker = existing;
+        }
+        else
+        {
+            Breaker = engine.Breakers.GetOrAdd(BreakerName, breakerOptions);
+        }
+
         _delays = new RetryOptions
         {
             BaseDelay = engine.BaseDelay,
@@ -37,7 +51,7 @@ internal sealed class HttpAuthorityPipelines
             Backoff = RetryBackoff.Exponential,
             Jitter = RetryJitter.Decorrelated,
         };
-        Budget = engine.BudgetOptions is { } budget ? new RetryBudget(budget, engine.TimeProvider) : null;
+        Budget = engine.BudgetOptions is { } budget ? keptBudget ?? new RetryBudget(budget, engine.TimeProvider) : null;
         var hedging = engine.Hedging is { } hedge
             ? new HedgingOptions<HttpResponseMessage> { Delay = hedge.Delay, MaxHedgedAttempts = hedge.MaxHedgedAttempts, ShouldHandleOutcome = ShouldHedgeAtOnce }
             : null;

@@ -25,7 +25,18 @@ internal sealed class HttpResilienceEngine : IDisposable
     private readonly HttpResponseCache? _cache;
     private readonly Func<Outcome<HttpResponseMessage>, bool>? _shouldHandleOutcome;
 
-    public HttpResilienceEngine(string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers)
+    /// <param name="clientName">The client's name.</param>
+    /// <param name="options">The options; validated here.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="loggerFactory">Where to log.</param>
+    /// <param name="breakers">The registry of the breakers; a private one when <see langword="null"/>.</param>
+    /// <param name="previous">
+    /// The engine these options replace (a configuration reload), whose state this one takes over: the authorities it
+    /// tracks with their breakers (same instances, given the new options) and, while their settings are unchanged, their
+    /// retry budgets and the response cache. Not referenced afterwards.
+    /// </param>
+    public HttpResilienceEngine(
+        string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers, HttpResilienceEngine? previous = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientName);
         ArgumentNullException.ThrowIfNull(options);
@@ -64,7 +75,11 @@ internal sealed class HttpResilienceEngine : IDisposable
             Hedging = new HttpHedgingOptions { Enabled = true, Delay = options.Hedging.Delay, MaxHedgedAttempts = options.Hedging.MaxHedgedAttempts };
         }
 
-        if (options.CachedFallback.Enabled)
+        if (options.CachedFallback.Enabled && previous?._cache is { } kept && kept.HasSettings(options.CachedFallback))
+        {
+            _cache = kept;
+        }
+        else if (options.CachedFallback.Enabled)
         {
             _cache = new HttpResponseCache(
                 new HttpCachedFallbackOptions
@@ -79,13 +94,34 @@ internal sealed class HttpResilienceEngine : IDisposable
 
         _ownsBreakers = breakers is null;
         _breakers = breakers ?? new CircuitBreakerRegistry(null, TimeProvider, LoggerFactory);
+        AdoptsBreakers = previous is not null;
+
+        // Only the budget is captured (not the previous engine): a chain of replaced engines must not stay reachable.
+        var sharedBudget = previous?._authorities.Shared is { } shared ? KeptBudget(previous, shared) : null;
         _authorities = new HttpAuthorityRegistry<HttpAuthorityPipelines>(
             options.BreakerScope,
             options.MaxTrackedAuthorities,
-            authority => new HttpAuthorityPipelines(this, authority),
+            authority => new HttpAuthorityPipelines(this, authority, authority == HttpAuthorityRegistry<HttpAuthorityPipelines>.SharedAuthority ? sharedBudget : null),
             OnAuthorityEvicted,
             static pipelines => pipelines.Breaker.State == CircuitState.Closed);
+        if (previous is not null && options.BreakerScope == HttpCircuitBreakerScope.PerAuthority)
+        {
+            foreach (var (key, authority, pipelines) in previous._authorities.GetTracked())
+            {
+                _authorities.Adopt(key, authority, new HttpAuthorityPipelines(this, authority, KeptBudget(previous, pipelines)));
+            }
+        }
     }
+
+    /// <summary>Gets a value indicating whether breakers of this client's names found in the registry are taken over (after a reload) rather than conflicting.</summary>
+    public bool AdoptsBreakers { get; }
+
+    /// <summary>The budget of <paramref name="pipelines"/> when the budget settings did not change, so its tokens carry over.</summary>
+    private Retry.RetryBudget? KeptBudget(HttpResilienceEngine previous, HttpAuthorityPipelines pipelines) =>
+        BudgetOptions is { } now && previous.BudgetOptions is { } before
+        && now.MaxTokens == before.MaxTokens && now.DepositPerSuccess == before.DepositPerSuccess && now.MinRetriesPerSecond == before.MinRetriesPerSecond
+            ? pipelines.Budget
+            : null;
 
     public string ClientName { get; }
 

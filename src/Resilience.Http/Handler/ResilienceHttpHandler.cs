@@ -30,7 +30,7 @@ namespace Resilience.Http;
 /// </remarks>
 public sealed class ResilienceHttpHandler : DelegatingHandler
 {
-    private readonly HttpResilienceEngine _engine;
+    private readonly HttpEngineSlot _engine;
     private readonly bool _ownsEngine;
 
     /// <summary>Initializes a new instance of the <see cref="ResilienceHttpHandler"/> class for one client.</summary>
@@ -47,20 +47,20 @@ public sealed class ResilienceHttpHandler : DelegatingHandler
         ILoggerFactory? loggerFactory = null,
         CircuitBreakerRegistry? breakerRegistry = null)
     {
-        _engine = new HttpResilienceEngine(clientName, options, timeProvider, loggerFactory, breakerRegistry);
+        _engine = new HttpEngineSlot(new HttpResilienceEngine(clientName, options, timeProvider, loggerFactory, breakerRegistry));
         _ownsEngine = true;
     }
 
-    internal ResilienceHttpHandler(HttpResilienceEngine engine)
+    internal ResilienceHttpHandler(HttpEngineSlot engine)
     {
         _engine = engine;
     }
 
-    internal HttpResilienceEngine Engine => _engine;
+    internal HttpResilienceEngine Engine => _engine.Current;
 
     /// <inheritdoc />
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        _engine.SendAsync(this, request, cancellationToken);
+        _engine.Current.SendAsync(this, request, cancellationToken);
 
     /// <inheritdoc />
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
@@ -71,7 +71,7 @@ public sealed class ResilienceHttpHandler : DelegatingHandler
     {
         if (disposing && _ownsEngine)
         {
-            _engine.Dispose();
+            _engine.Current.Dispose();
         }
 
         base.Dispose(disposing);

@@ -69,4 +69,8 @@ internal static partial class HttpLog
         408 => "408", 429 => "429", 500 => "500", 502 => "502", 503 => "503", 504 => "504",
         _ => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    [LoggerMessage(HttpResilienceEventIds.ReloadFailed, LogLevel.Warning,
+        "HTTP client {ClientName}: the handler could not be rebuilt from its reloaded options; the options in force stay")]
+    public static partial void ReloadFailed(ILogger logger, Exception exception, string clientName);
 }

@@ -45,4 +45,7 @@ public static class HttpResilienceEventIds
 
     /// <summary>An authority was forgotten while its circuit was not closed, because every tracked authority had such a circuit.</summary>
     public const int OpenBreakerForgotten = 3012;
+
+    /// <summary>A client's handler could not be rebuilt from its reloaded options; the options in force stay (Warning).</summary>
+    public const int ReloadFailed = 3013;
 }

@@ -16,7 +16,7 @@ public sealed class CircuitBreakerTests
         return new CircuitBreaking.CircuitBreaker("orders", options, _time);
     }
 
-    private static void Fail(CircuitBreaking.CircuitBreaker breaker, int times)
+    internal static void Fail(CircuitBreaking.CircuitBreaker breaker, int times)
     {
         for (var i = 0; i < times; i++)
         {
