@@ -1,11 +1,20 @@
 namespace Resilience.Npgsql;
 
-/// <summary>Keeps the last <see cref="Capacity"/> connection-acquire waits, lock-free, for a p99 on demand.</summary>
-internal sealed class AcquireWaitRecorder
+/// <summary>
+/// Keeps the last <see cref="Capacity"/> connection-acquire waits and the start of each acquire still waiting, lock-free, for
+/// a p99 on demand.
+/// </summary>
+internal sealed class AcquireWaitRecorder(TimeProvider timeProvider)
 {
     public const int Capacity = 256;
 
+    /// <summary>How many acquires in progress are tracked; more waiting at once are not, their elders already tell the age.</summary>
+    public const int PendingSlots = 64;
+
+    private const long Free = 0;
+
     private readonly long[] _ticks = new long[Capacity];
+    private readonly long[] _pendingSince = new long[PendingSlots];
     private long _count;
 
     public void Record(TimeSpan wait)
@@ -14,24 +23,81 @@ internal sealed class AcquireWaitRecorder
         Volatile.Write(ref _ticks[index % Capacity], wait.Ticks);
     }
 
+    /// <summary>Notes that an acquire started at <paramref name="startedAt"/> (a timestamp of the recorder's clock) is waiting.</summary>
+    /// <returns>The slot to pass to <see cref="EndWait"/>; -1 when every slot is taken.</returns>
+    public int BeginWait(long startedAt)
+    {
+        var stamp = startedAt == Free ? 1 : startedAt;
+        var first = Environment.CurrentManagedThreadId;
+        for (var i = 0; i < PendingSlots; i++)
+        {
+            var slot = (first + i) & (PendingSlots - 1);
+            if (Volatile.Read(ref _pendingSince[slot]) == Free && Interlocked.CompareExchange(ref _pendingSince[slot], stamp, Free) == Free)
+            {
+                return slot;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Notes that the acquire of <paramref name="slot"/> ended (acquired or failed).</summary>
+    public void EndWait(int slot)
+    {
+        if (slot >= 0)
+        {
+            Volatile.Write(ref _pendingSince[slot], Free);
+        }
+    }
+
     /// <summary>Returns the 99th percentile of the recorded waits, or <see langword="null"/> when none was recorded.</summary>
     public TimeSpan? GetP99()
     {
-        var count = (int)Math.Min(Volatile.Read(ref _count), Capacity);
-        if (count == 0)
+        long cursor = 0;
+        return P99Of(ref cursor, includePending: false);
+    }
+
+    /// <summary>
+    /// Returns the 99th percentile of the waits recorded since <paramref name="cursor"/> (then moves it to now), each caller still
+    /// waiting counted by how long it has waited so far; <see langword="null"/> when there was none.
+    /// </summary>
+    /// <remarks>A caller stuck for most of the pool's <c>Timeout</c> shows while it waits, not only once it gave up; a wait
+    /// that ended before the last check no longer shows after it.</remarks>
+    public TimeSpan? GetP99Since(ref long cursor) => P99Of(ref cursor, includePending: true);
+
+    private TimeSpan? P99Of(ref long cursor, bool includePending)
+    {
+        var count = Volatile.Read(ref _count);
+        var from = Math.Max(cursor, count - Capacity);
+        cursor = count;
+        Span<long> copy = stackalloc long[Capacity + PendingSlots];
+        var n = 0;
+        for (var i = from; i < count; i++)
+        {
+            copy[n++] = Volatile.Read(ref _ticks[i % Capacity]);
+        }
+
+        if (includePending)
+        {
+            var now = timeProvider.GetTimestamp();
+            for (var slot = 0; slot < PendingSlots; slot++)
+            {
+                var since = Volatile.Read(ref _pendingSince[slot]);
+                if (since != Free)
+                {
+                    copy[n++] = timeProvider.GetElapsedTime(since, now).Ticks;
+                }
+            }
+        }
+
+        if (n == 0)
         {
             return null;
         }
 
-        Span<long> copy = stackalloc long[Capacity];
-        copy = copy[..count];
-        for (var i = 0; i < count; i++)
-        {
-            copy[i] = Volatile.Read(ref _ticks[i]);
-        }
-
+        copy = copy[..n];
         copy.Sort();
-        var rank = (int)Math.Ceiling(count * 0.99) - 1;
+        var rank = (int)Math.Ceiling(n * 0.99) - 1;
         return TimeSpan.FromTicks(copy[rank]);
     }
 }
