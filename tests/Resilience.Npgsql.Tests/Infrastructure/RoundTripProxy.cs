@@ -44,17 +44,7 @@ internal sealed class RoundTripProxy(string connectionString)
             await server.ConnectAsync(UpstreamHost, UpstreamPort, Stopping.Token);
             var upstream = PumpAsync(client.GetStream(), server.GetStream(), fromClient: true);
             var downstream = PumpAsync(server.GetStream(), client.GetStream(), fromClient: false);
-            await Task.WhenAny(upstream, downstream);
-            client.Client.Close();
-            server.Client.Close();
-            try
-            {
-                await Task.WhenAll(upstream, downstream);
-            }
-            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                // One side closed; nothing left to relay.
-            }
+            await CloseWhenEitherEndsAsync(client, server, upstream, downstream);
         }
     }
 
