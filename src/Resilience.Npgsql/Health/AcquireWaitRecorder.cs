@@ -11,15 +11,20 @@ internal sealed class AcquireWaitRecorder(TimeProvider timeProvider)
     /// <summary>How many acquires in progress are tracked; more waiting at once are not, their elders already tell the age.</summary>
     public const int PendingSlots = 64;
 
+    /// <summary>How long a finished wait counts in the p99 a probe reports: recent enough to be the pool's state, not its history.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
+
     private const long Free = 0;
 
     private readonly long[] _ticks = new long[Capacity];
+    private readonly long[] _endedAt = new long[Capacity];
     private readonly long[] _pendingSince = new long[PendingSlots];
     private long _count;
 
     public void Record(TimeSpan wait)
     {
         var index = Interlocked.Increment(ref _count) - 1;
+        Volatile.Write(ref _endedAt[index % Capacity], timeProvider.GetTimestamp());
         Volatile.Write(ref _ticks[index % Capacity], wait.Ticks);
     }
 
@@ -50,36 +55,34 @@ internal sealed class AcquireWaitRecorder(TimeProvider timeProvider)
         }
     }
 
-    /// <summary>Returns the 99th percentile of the recorded waits, or <see langword="null"/> when none was recorded.</summary>
-    public TimeSpan? GetP99()
-    {
-        long cursor = 0;
-        return P99Of(ref cursor, includePending: false);
-    }
+    /// <summary>Returns the 99th percentile of the recorded waits (the last <see cref="Capacity"/>), or <see langword="null"/> when none was recorded.</summary>
+    public TimeSpan? GetP99() => P99Of(TimeSpan.MaxValue, includePending: false);
 
     /// <summary>
-    /// Returns the 99th percentile of the waits recorded since <paramref name="cursor"/> (then moves it to now), each caller still
-    /// waiting counted by how long it has waited so far; <see langword="null"/> when there was none.
+    /// Returns the 99th percentile of the waits that ended within <see cref="Window"/> (at most the last <see cref="Capacity"/>),
+    /// each caller still waiting counted by how long it has waited so far; <see langword="null"/> when there was none.
     /// </summary>
-    /// <remarks>A caller stuck for most of the pool's <c>Timeout</c> shows while it waits, not only once it gave up; a wait
-    /// that ended before the last check no longer shows after it.</remarks>
-    public TimeSpan? GetP99Since(ref long cursor) => P99Of(ref cursor, includePending: true);
+    /// <remarks>A caller stuck for most of the pool's <c>Timeout</c> shows while it waits, not only once it gave up; a slow
+    /// wait long past no longer shows. Any number of readers may ask: reading changes nothing.</remarks>
+    public TimeSpan? GetRecentP99() => P99Of(Window, includePending: true);
 
-    private TimeSpan? P99Of(ref long cursor, bool includePending)
+    private TimeSpan? P99Of(TimeSpan window, bool includePending)
     {
         var count = Volatile.Read(ref _count);
-        var from = Math.Max(cursor, count - Capacity);
-        cursor = count;
+        var now = timeProvider.GetTimestamp();
         Span<long> copy = stackalloc long[Capacity + PendingSlots];
         var n = 0;
-        for (var i = from; i < count; i++)
+        for (var i = Math.Max(0, count - Capacity); i < count; i++)
         {
-            copy[n++] = Volatile.Read(ref _ticks[i % Capacity]);
+            var slot = (int)(i % Capacity);
+            if (window == TimeSpan.MaxValue || timeProvider.GetElapsedTime(Volatile.Read(ref _endedAt[slot]), now) <= window)
+            {
+                copy[n++] = Volatile.Read(ref _ticks[slot]);
+            }
         }
 
         if (includePending)
         {
-            var now = timeProvider.GetTimestamp();
             for (var slot = 0; slot < PendingSlots; slot++)
             {
                 var since = Volatile.Read(ref _pendingSince[slot]);
