@@ -83,9 +83,10 @@ public class RetryOptions
     /// <remarks>
     /// When <see langword="true"/>, a refused attempt is retried while the circuit's current break is no longer than
     /// <see cref="MaxDelay"/>: it waits until one <see cref="BaseDelay"/> after the next probe is due (at least the usual
-    /// backoff), so a call spends one retry per probe, and the probe has answered when it tries again. The refused attempt never reached the dependency,
-    /// so waiting costs it nothing. Pair it with a short break that grows (<c>BreakDurationFactor</c>): once failed probes have
-    /// grown the break beyond <see cref="MaxDelay"/>, refusals fail at once. <see cref="ShouldHandle"/> is not asked about refusals.
+    /// backoff), so the probe has answered when it tries again. The refused attempt never reached the dependency, so it does
+    /// not use up <see cref="MaxRetries"/> (at most 16 refusals are waited out per call). Pair it with a short break that grows
+    /// (<c>BreakDurationFactor</c>): once failed probes have grown the break beyond <see cref="MaxDelay"/>, refusals fail at
+    /// once. <see cref="ShouldHandle"/> is not asked about refusals.
     /// </remarks>
     public bool WaitOutShortBreaks { get; set; }
 

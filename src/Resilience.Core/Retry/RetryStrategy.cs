@@ -37,6 +37,8 @@ public sealed class RetryStrategy
     private readonly Delegate? _onRetry;
     private readonly Delegate? _onRetriesStopped;
     private readonly RetryBudget? _budget;
+    private const int MaxRefusalsWaited = 16;
+
     private readonly bool _waitOutShortBreaks;
     private readonly TimeSpan _baseDelay;
     private readonly TimeProvider _timeProvider;
@@ -392,7 +394,12 @@ public sealed class RetryStrategy
         }
 
         string reason = RetryTelemetry.ReasonOf(outcome.Exception);
-        if (retriesDone >= _maxRetries)
+
+        // A refusal waited out never reached the dependency, so it does not use up MaxRetries: a call waits through the
+        // young outage while the break stays short (the growing break ends that), at most MaxRefusalsWaited extra times.
+        var waitingOutBreak = _waitOutShortBreaks && outcome.Exception is CircuitBreaking.BrokenCircuitException
+            && retriesDone < _maxRetries + MaxRefusalsWaited;
+        if (retriesDone >= _maxRetries && !waitingOutBreak)
         {
             RecordEnd(RetryTelemetry.Exhausted);
             RetryTelemetry.RetriesExhausted(_logger, Name, retriesDone, reason, outcome.Exception);

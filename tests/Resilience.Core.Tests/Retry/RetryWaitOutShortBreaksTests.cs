@@ -102,6 +102,34 @@ public sealed class RetryWaitOutShortBreaksTests
     }
 
     [Fact]
+    public async Task Execute_OneRetryLeftAndOutageOutlastsSeveralBreaks_RefusalsDoNotUseUpRetries()
+    {
+        var breaker = CreateBreaker();
+        var pipeline = new ResiliencePipelineBuilder("db") { TimeProvider = _time }
+            .AddRetry(new RetryOptions
+            {
+                MaxRetries = 1,
+                BaseDelay = TimeSpan.FromMilliseconds(100),
+                MaxDelay = TimeSpan.FromSeconds(2),
+                Jitter = RetryJitter.None,
+                WaitOutShortBreaks = true,
+            })
+            .AddCircuitBreaker(breaker)
+            .Build();
+        var dependency = new Dependency(failures: 1);
+
+        // Another caller's probe fails twice while this call waits: breaks of 250 ms, then 1 s.
+        var call = pipeline.ExecuteOutcomeAsync(static (d, _) => d.CallAsync(), dependency, CancellationToken.None).AsTask();
+        _time.Advance(TimeSpan.FromMilliseconds(250));
+        Assert.True(breaker.TryAcquire(out var probe));
+        probe.Failed(new InvalidOperationException("down"));
+        var outcome = await TimeDriver.RunAsync(_time, new ValueTask<VoidResult>(call.ContinueWith(static t => t.Result.HasException ? throw t.Result.Exception! : default(VoidResult), TaskScheduler.Default)), TimeSpan.FromMilliseconds(10));
+
+        Assert.Equal(default, outcome);
+        Assert.Equal(2, dependency.Calls); // the failure that opened the circuit, then success after the second break
+    }
+
+    [Fact]
     public void Copy_KeepsWaitOutShortBreaks()
     {
         Assert.True(new RetryOptions(new RetryOptions { WaitOutShortBreaks = true }).WaitOutShortBreaks);
