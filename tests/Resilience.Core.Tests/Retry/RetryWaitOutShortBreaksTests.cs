@@ -17,11 +17,11 @@ public sealed class RetryWaitOutShortBreaksTests
         MaxBreakDuration = TimeSpan.FromSeconds(5),
     }, _time);
 
-    private ResiliencePipeline CreatePipeline(CircuitBreaking.CircuitBreaker breaker, bool waitOut) =>
+    private ResiliencePipeline CreatePipeline(CircuitBreaking.CircuitBreaker breaker, bool waitOut, int maxRetries = 5) =>
         new ResiliencePipelineBuilder("db") { TimeProvider = _time }
             .AddRetry(new RetryOptions
             {
-                MaxRetries = 5,
+                MaxRetries = maxRetries,
                 BaseDelay = TimeSpan.FromMilliseconds(100),
                 MaxDelay = TimeSpan.FromSeconds(2),
                 Jitter = RetryJitter.None,
@@ -105,17 +105,7 @@ public sealed class RetryWaitOutShortBreaksTests
     public async Task Execute_OneRetryLeftAndOutageOutlastsSeveralBreaks_RefusalsDoNotUseUpRetries()
     {
         var breaker = CreateBreaker();
-        var pipeline = new ResiliencePipelineBuilder("db") { TimeProvider = _time }
-            .AddRetry(new RetryOptions
-            {
-                MaxRetries = 1,
-                BaseDelay = TimeSpan.FromMilliseconds(100),
-                MaxDelay = TimeSpan.FromSeconds(2),
-                Jitter = RetryJitter.None,
-                WaitOutShortBreaks = true,
-            })
-            .AddCircuitBreaker(breaker)
-            .Build();
+        var pipeline = CreatePipeline(breaker, waitOut: true, maxRetries: 1);
         var dependency = new Dependency(failures: 1);
 
         // Another caller's probe fails twice while this call waits: breaks of 250 ms, then 1 s.
