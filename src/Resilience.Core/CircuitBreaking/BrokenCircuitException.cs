@@ -78,7 +78,17 @@ public sealed class BrokenCircuitException : Exception
     /// <summary>For a shared instance: when the refusal ends, in the breaker's monotonic time.</summary>
     internal long SharedUntil { get; init; }
 
+    /// <summary>Whether the refusal is brief: the circuit (open, or half-open with its probe in flight) has a break of at most <paramref name="limit"/>.</summary>
+    /// <remarks>A copy made for throwing no longer knows its breaker; an open one's remaining break stands in for the break.</remarks>
+    internal bool IsShortBreak(TimeSpan limit) => State switch
+    {
+        CircuitState.Open or CircuitState.HalfOpen when SharedBy is { } breaker => breaker.CurrentBreak <= limit,
+        CircuitState.Open => _remainingBreak <= limit,
+        _ => false,
+    };
+
     /// <summary>Returns an exception that may be thrown: this one, or a fresh copy of a shared one with the time left now.</summary>
+
     internal Exception ForThrowing() => SharedBy is not null
         ? new BrokenCircuitException(BreakerName, State, RemainingBreak)
         : this;

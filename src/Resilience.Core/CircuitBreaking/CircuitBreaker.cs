@@ -415,6 +415,18 @@ public sealed partial class CircuitBreaker
         return false;
     }
 
+    /// <summary>Gets the break of the current opening (grown by failed probes).</summary>
+    internal TimeSpan CurrentBreak
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _currentBreak;
+            }
+        }
+    }
+
     /// <summary>The break left until <paramref name="breakUntil"/> (a <see cref="MonotonicClock"/> time).</summary>
     internal TimeSpan RemainingUntil(long breakUntil) => ToTimeSpan(breakUntil - _clock.Now);
 

@@ -299,7 +299,10 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
                 "{0} consecutive pings failed (last: {1})", _consecutivePingFailures, Describe(pingError!)));
         }
 
-        var recentTimeouts = _acquireTimeoutsRoseAt is { } roseAt && _timeProvider.GetElapsedTime(roseAt, now) < _options.AcquireTimeoutWindow;
+        // Nobody waiting and a connection idle: whatever happened since the last check, the pool serves callers now, so past
+        // timeouts and waits no longer hold readiness down (the pool is Healthy within one check of its release).
+        var servingNow = snapshotError is null && snapshot.Waiters == 0 && snapshot.Idle > 0;
+        var recentTimeouts = !servingNow && _acquireTimeoutsRoseAt is { } roseAt && _timeProvider.GetElapsedTime(roseAt, now) < _options.AcquireTimeoutWindow;
         if (recentTimeouts && (_acquireTimeoutsRoseNow || snapshot.Waiters > 0))
         {
             return (PoolHealthStatus.Critical, string.Format(culture,
@@ -329,7 +332,7 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
                 "{0} caller(s) waiting for a connection, sustained for {1:0.#} s", snapshot.Waiters, _timeProvider.GetElapsedTime(since, now).TotalSeconds));
         }
 
-        if (snapshot.P99AcquireWait > _options.AcquireWaitBudget)
+        if (!servingNow && snapshot.P99AcquireWait > _options.AcquireWaitBudget)
         {
             return (PoolHealthStatus.Degraded, string.Format(culture,
                 "p99 acquire wait {0:0} ms above budget {1:0} ms", snapshot.P99AcquireWait.Value.TotalMilliseconds, _options.AcquireWaitBudget.TotalMilliseconds));
@@ -341,8 +344,13 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
                 "recovered; connection acquire timeouts within the last {0:0} s (total {1})", _options.AcquireTimeoutWindow.TotalSeconds, _lastAcquireTimeouts));
         }
 
-        return (PoolHealthStatus.Healthy, snapshot.Waiters > 0
-            ? string.Format(culture, "ok ({0} caller(s) waiting, not sustained yet)", snapshot.Waiters)
+        if (snapshot.Waiters > 0)
+        {
+            return (PoolHealthStatus.Healthy, string.Format(culture, "ok ({0} caller(s) waiting, not sustained yet)", snapshot.Waiters));
+        }
+
+        return (PoolHealthStatus.Healthy, _acquireTimeoutsRoseNow
+            ? string.Format(culture, "ok (recovered: connections idle, nobody waiting; acquire timeouts since the last check, total {0})", _lastAcquireTimeouts)
             : "ok");
     }
 

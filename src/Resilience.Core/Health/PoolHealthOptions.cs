@@ -33,8 +33,9 @@ public sealed class PoolHealthOptions
     /// <summary>Gets or sets how long the pool stays degraded after a check saw the acquire-timeout counter increase.</summary>
     /// <value>Defaults to 2 minutes; must be positive.</value>
     /// <remarks>
-    /// The pool is critical only at the check that saw the counter rise, or while callers still wait for connections; once it
-    /// has recovered it is degraded (not critical) for the rest of the window, so one timeout never keeps readiness red.
+    /// The pool is critical at the check that saw the counter rise, or while callers still wait for connections; while it has
+    /// no idle connection it stays degraded (not critical) for the rest of the window. A check that finds a connection idle
+    /// and nobody waiting reports Healthy whatever the window holds, so one timeout never keeps readiness down.
     /// </remarks>
     public TimeSpan AcquireTimeoutWindow { get; set; } = PoolHealthConstants.DefaultAcquireTimeoutWindow;
 

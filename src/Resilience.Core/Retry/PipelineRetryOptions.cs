@@ -9,10 +9,22 @@ internal static class PipelineRetryOptions
     {
         var userException = options.ShouldHandle;
 
-        // Retrying into an open circuit only burns the budget: the rejection is the answer until the break ends.
-        Func<Exception, bool> shouldHandle = userException is null
-            ? static e => e is not BrokenCircuitException and not OperationCanceledException
-            : e => e is not BrokenCircuitException && userException(e);
+        // Retrying into an open circuit only burns the budget: the rejection is the answer until the break ends, unless the
+        // caller asked to wait out short breaks (a young outage the next probe may already find over).
+        Func<Exception, bool> shouldHandle;
+        if (options.WaitOutShortBreaks)
+        {
+            var limit = options.MaxDelay;
+            shouldHandle = userException is null
+                ? e => e is BrokenCircuitException broken ? broken.IsShortBreak(limit) : e is not OperationCanceledException
+                : e => e is BrokenCircuitException broken ? broken.IsShortBreak(limit) : userException(e);
+        }
+        else
+        {
+            shouldHandle = userException is null
+                ? static e => e is not BrokenCircuitException and not OperationCanceledException
+                : e => e is not BrokenCircuitException && userException(e);
+        }
 
         if (options is RetryOptions<TResult> typed)
         {
@@ -23,7 +35,7 @@ internal static class PipelineRetryOptions
                 ShouldHandle = shouldHandle,
                 ShouldHandleOutcome = userTyped is null
                     ? Default(shouldHandle, shouldHandleResult)
-                    : o => o.Exception is not BrokenCircuitException && userTyped(o),
+                    : o => o.Exception is BrokenCircuitException broken ? options.WaitOutShortBreaks && broken.IsShortBreak(options.MaxDelay) : userTyped(o),
             };
         }
 

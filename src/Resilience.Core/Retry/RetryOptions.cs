@@ -33,6 +33,7 @@ public class RetryOptions
         Jitter = other.Jitter;
         ShouldHandle = other.ShouldHandle;
         Budget = other.Budget;
+        WaitOutShortBreaks = other.WaitOutShortBreaks;
     }
 
     /// <summary>Gets or sets the name reported in metrics, logs and exceptions.</summary>
@@ -76,6 +77,18 @@ public class RetryOptions
     /// <see cref="RetryOptions{TResult}.ShouldHandleOutcome"/>, when set, replaces this predicate.
     /// </remarks>
     public Func<Exception, bool>? ShouldHandle { get; set; }
+
+    /// <summary>Gets or sets whether, in a pipeline, an attempt its circuit breaker refused is retried while the outage is young.</summary>
+    /// <value>Defaults to <see langword="false"/>: a refusal is the answer until the break ends.</value>
+    /// <remarks>
+    /// When <see langword="true"/>, a refused attempt is retried while the circuit's current break is no longer than
+    /// <see cref="MaxDelay"/>: it waits until one <see cref="BaseDelay"/> after the next probe is due (at least the usual
+    /// backoff), so the probe has answered when it tries again. The refused attempt never reached the dependency, so it does
+    /// not use up <see cref="MaxRetries"/> (at most 16 refusals are waited out per call). Pair it with a short break that grows
+    /// (<c>BreakDurationFactor</c>): once failed probes have grown the break beyond <see cref="MaxDelay"/>, refusals fail at
+    /// once. <see cref="ShouldHandle"/> is not asked about refusals.
+    /// </remarks>
+    public bool WaitOutShortBreaks { get; set; }
 
     /// <summary>Gets or sets the retry budget shared by all calls to one dependency.</summary>
     /// <value>Defaults to <see langword="null"/>: retries are limited only by <see cref="MaxRetries"/>.</value>

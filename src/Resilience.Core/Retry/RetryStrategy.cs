@@ -37,6 +37,10 @@ public sealed class RetryStrategy
     private readonly Delegate? _onRetry;
     private readonly Delegate? _onRetriesStopped;
     private readonly RetryBudget? _budget;
+    private const int MaxRefusalsWaited = 16;
+
+    private readonly bool _waitOutShortBreaks;
+    private readonly TimeSpan _baseDelay;
     private readonly TimeProvider _timeProvider;
     private readonly MonotonicClock _clock;
     private readonly Random _random;
@@ -63,6 +67,8 @@ public sealed class RetryStrategy
         RetryOptionsValidator.ThrowIfInvalid(options);
         _schedule = new RetrySchedule(options);
         _maxRetries = options.MaxRetries;
+        _waitOutShortBreaks = options.WaitOutShortBreaks;
+        _baseDelay = options.BaseDelay;
         _resultType = options.ResultType;
         _shouldHandle = options.ShouldHandle;
         _budget = options.Budget;
@@ -388,7 +394,12 @@ public sealed class RetryStrategy
         }
 
         string reason = RetryTelemetry.ReasonOf(outcome.Exception);
-        if (retriesDone >= _maxRetries)
+
+        // A refusal waited out never reached the dependency, so it does not use up MaxRetries: a call waits through the
+        // young outage while the break stays short (the growing break ends that), at most MaxRefusalsWaited extra times.
+        var waitingOutBreak = _waitOutShortBreaks && outcome.Exception is CircuitBreaking.BrokenCircuitException
+            && retriesDone < _maxRetries + MaxRefusalsWaited;
+        if (retriesDone >= _maxRetries && !waitingOutBreak)
         {
             RecordEnd(RetryTelemetry.Exhausted);
             RetryTelemetry.RetriesExhausted(_logger, Name, retriesDone, reason, outcome.Exception);
@@ -399,6 +410,14 @@ public sealed class RetryStrategy
         int attempt = retriesDone + 1;
         var retryAfter = _retryAfter is null ? null : Unsafe.As<Func<Outcome<TResult>, TimeSpan?>>(_retryAfter);
         TimeSpan? hint = retryAfter?.Invoke(outcome);
+
+        // A refused attempt waits until one base delay after the open circuit's next probe is due: the probe has answered by
+        // then, so the call spends one retry per probe, none on refusals in a row, and a call on its last retry does not wake
+        // with the probe still in flight (the backoff stays the floor, MaxDelay the cap).
+        if (hint is null && _waitOutShortBreaks && outcome.Exception is CircuitBreaking.BrokenCircuitException { State: CircuitBreaking.CircuitState.Open } refused)
+        {
+            hint = refused.RemainingBreak + _baseDelay;
+        }
         delay = ApplyRetryAfter(hint, ComputeDelay(attempt, ref jitterState), attempt);
 
         // A delay that ends past the deadline would only turn the real failure into a timeout: stop now and surface it.

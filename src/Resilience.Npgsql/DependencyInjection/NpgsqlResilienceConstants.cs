@@ -11,24 +11,30 @@ internal static class NpgsqlResilienceConstants
     public static readonly TimeSpan MaxTotalTimeout = TimeSpan.FromHours(1);
 
     // The database breaker opens on a sustained failure ratio, not on a burst: when a restart or terminated backends fail
-    // every in-flight call at once, the retries on fresh connections succeed and keep the ratio low. Only a server that
-    // keeps failing for seconds opens it, and then it probes every few seconds, so a blip never becomes a long outage.
+    // every in-flight call at once, the retries on fresh connections succeed and keep the ratio low. Once open it probes
+    // after a quarter of a second, and the break grows by half with each failed probe up to 5 s (0.25, 0.38, 0.56, … s):
+    // a server back within a second or two is found within a short break, one down for long sees a probe per 5 s.
     public const CircuitBreakerMode DefaultBreakerMode = CircuitBreakerMode.FailureRatio;
     public const double DefaultBreakerFailureRatio = 0.5;
     public static readonly TimeSpan DefaultBreakerSamplingDuration = TimeSpan.FromSeconds(5);
     public const int DefaultBreakerMinimumThroughput = 20;
-    public static readonly TimeSpan DefaultBreakDuration = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultBreakDuration = TimeSpan.FromMilliseconds(250);
+    public const double DefaultBreakDurationFactor = 1.5;
+    public static readonly TimeSpan DefaultMaxBreakDuration = TimeSpan.FromSeconds(5);
 
     // Five retries (medians 0.1, 0.2, 0.4, 0.8, 1.6 s): a call rides out a restart or a failover of about three seconds
     // instead of failing after the usual 0.7 s; the breaker, not the retry, stops the waiting when the server stays down.
+    // While the break is still short (at most the retry's 2 s MaxDelay) a refused attempt waits for the next probe instead of
+    // failing the call: the refusal never reached the server, and a blip is over before the call would have given up.
     public const int DefaultMaxRetries = 5;
 
-    /// <summary>Creates the default retry settings of a database: <see cref="RetryPresets.Database"/> with <see cref="DefaultMaxRetries"/>.</summary>
+    /// <summary>Creates the default retry settings of a database: <see cref="RetryPresets.Database"/> with <see cref="DefaultMaxRetries"/>, waiting out short breaks.</summary>
     /// <returns>New options.</returns>
     public static RetryOptions CreateDefaultRetry()
     {
         var retry = RetryPresets.Database;
         retry.MaxRetries = DefaultMaxRetries;
+        retry.WaitOutShortBreaks = true;
         return retry;
     }
 
@@ -41,5 +47,7 @@ internal static class NpgsqlResilienceConstants
         SamplingDuration = DefaultBreakerSamplingDuration,
         MinimumThroughput = DefaultBreakerMinimumThroughput,
         BreakDuration = DefaultBreakDuration,
+        BreakDurationFactor = DefaultBreakDurationFactor,
+        MaxBreakDuration = DefaultMaxBreakDuration,
     };
 }

@@ -48,7 +48,7 @@ internal sealed class NpgsqlResilienceOptionsValidator : IValidateOptions<Npgsql
         const string Probe = "validation";
         try
         {
-            _ = new CircuitBreaker(Probe, options);
+            _ = new CircuitBreaker(Probe, ResilientDataSource.CreateBreakerOptions(options));
         }
         catch (OptionsValidationException ex)
         {

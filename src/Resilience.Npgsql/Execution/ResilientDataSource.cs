@@ -74,6 +74,7 @@ public sealed class ResilientDataSource
         _limitsOnConnection = ServerTimeoutDefaults.AreAppliedTo(dataSource.ConnectionString, _timeouts);
         _onRetry = options.OnRetry;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        AcquireWaits = new AcquireWaitRecorder(_timeProvider);
         loggerFactory ??= NullLoggerFactory.Instance;
 
         _logger = loggerFactory.CreateLogger("Resilience.Npgsql");
@@ -83,16 +84,17 @@ public sealed class ResilientDataSource
             builder.AddTotalTimeout(total);
         }
 
+        var breaker = circuitBreaker ?? new CircuitBreaker(
+            options.Name,
+            CreateBreakerOptions(options.CircuitBreaker),
+            _timeProvider,
+            loggerFactory.CreateLogger("Resilience.CircuitBreaker"));
         var narrowing = options.Retry.ShouldHandle;
         builder.AddRetry(new RetryOptions(options.Retry)
         {
             ShouldHandle = narrowing is null ? IsSafeToRetry : e => IsSafeToRetry(e) && narrowing(e),
         });
-        builder.AddCircuitBreaker(circuitBreaker ?? new CircuitBreaker(
-            options.Name,
-            CreateBreakerOptions(options.CircuitBreaker),
-            _timeProvider,
-            loggerFactory.CreateLogger("Resilience.CircuitBreaker")));
+        builder.AddCircuitBreaker(breaker);
         Pipeline = builder.Build();
     }
 
@@ -102,7 +104,7 @@ public sealed class ResilientDataSource
     /// <summary>Gets the pipeline every call runs through: its <see cref="ResiliencePipeline.CircuitBreaker"/> and <see cref="ResiliencePipeline.RetryStatistics"/>.</summary>
     public ResiliencePipeline Pipeline { get; }
 
-    internal AcquireWaitRecorder AcquireWaits { get; } = new();
+    internal AcquireWaitRecorder AcquireWaits { get; }
 
 #pragma warning disable RS0026, RS0027 // See the stateless overloads below.
     /// <summary>Runs <paramref name="operation"/> (typically one statement) in a transaction of its own, retried only when safe.</summary>
@@ -171,7 +173,11 @@ public sealed class ResilientDataSource
     {
         ArgumentException.ThrowIfNullOrEmpty(sql);
         ArgumentNullException.ThrowIfNull(parameters);
-        return ExecuteAsync(static async (command, s, ct) => await Prepare(command, s.sql, s.parameters).ExecuteNonQueryAsync(ct).ConfigureAwait(false), (sql, parameters), options, cancellationToken);
+        return ExecuteStatementAsync(
+            new FoldedStatement<int>(sql, parameters, static (rows, _) => rows),
+            static async (command, s, ct) => await s.Prepare(command).ExecuteNonQueryAsync(ct).ConfigureAwait(false),
+            options,
+            cancellationToken);
     }
 
     /// <summary>Runs one query with positional parameters (<c>$1</c>, <c>$2</c>, …) and returns the first column of the first row.</summary>
@@ -188,23 +194,24 @@ public sealed class ResilientDataSource
     {
         ArgumentException.ThrowIfNullOrEmpty(sql);
         ArgumentNullException.ThrowIfNull(parameters);
-        return ExecuteAsync(static async (command, s, ct) =>
-            await Prepare(command, s.sql, s.parameters).ExecuteScalarAsync(ct).ConfigureAwait(false) is T value ? value : default,
-            (sql, parameters), options, cancellationToken);
+        return ExecuteStatementAsync(
+            new FoldedStatement<T?>(sql, parameters, static (_, value) => value is T typed ? typed : default),
+            static async (command, s, ct) => await s.Prepare(command).ExecuteScalarAsync(ct).ConfigureAwait(false) is T value ? value : default,
+            options,
+            cancellationToken);
     }
 
 #pragma warning restore RS0026, RS0027
 
-    private static NpgsqlCommand Prepare(NpgsqlCommand command, string sql, IReadOnlyList<object?> parameters)
+    // The operation serves the shapes that need no transaction id; a call not marked idempotent runs the statement folded.
+    private ValueTask<TResult> ExecuteStatementAsync<TResult>(
+        FoldedStatement<TResult> statement,
+        Func<NpgsqlCommand, FoldedStatement<TResult>, CancellationToken, ValueTask<TResult>> operation,
+        DbCallOptions options,
+        CancellationToken cancellationToken)
     {
-        command.CommandText = sql;
-        command.Parameters.Clear(); // a retried attempt gets a fresh command, but be explicit
-        for (var i = 0; i < parameters.Count; i++)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameters[i] ?? DBNull.Value });
-        }
-
-        return command;
+        var timeouts = TimeoutsOf(options);
+        return RunAsync(new Call<FoldedStatement<TResult>, TResult>(this, operation, null, statement, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf(), statement), cancellationToken);
     }
 
     /// <summary>Runs several statements in one transaction at <paramref name="isolationLevel"/>, re-running the whole transaction on 40001, 40P01 and 55P03.</summary>
@@ -336,9 +343,12 @@ public sealed class ResilientDataSource
     }
 
     /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>
-    /// <remarks>With slow-call detection on, a statement stopped by its <c>statement_timeout</c> counts too: the caller asked for slowness to count.</remarks>
+    /// <remarks>With slow-call detection on, a statement stopped by its <c>statement_timeout</c> counts too: the caller asked for
+    /// slowness to count. The cap of a growing break is never below the first break: a <c>BreakDuration</c> configured above
+    /// the default 5 s cap (the seeds' 60 s) is a constant break, not an invalid setting.</remarks>
     internal static CircuitBreakerOptions CreateBreakerOptions(CircuitBreakerOptions source) => new(source)
     {
+        MaxBreakDuration = source.MaxBreakDuration < source.BreakDuration ? source.BreakDuration : source.MaxBreakDuration,
         ShouldHandle = source.ShouldHandle ?? (source.SlowCallThreshold is null
             ? PostgresFailureClassifier.IsInfrastructureFailure
             : static e => PostgresFailureClassifier.IsInfrastructureFailure(e) || PostgresFailureClassifier.IsStatementTimeout(e)),
@@ -528,6 +538,7 @@ public sealed class ResilientDataSource
         private readonly bool _idempotent;
         private readonly QueryExecutor.CallShape _shape;
         private readonly RetryObserver? _observer;
+        private readonly FoldedStatement<TResult>? _statement;
 
         public Call(
             ResilientDataSource source,
@@ -538,7 +549,8 @@ public sealed class ResilientDataSource
             IsolationLevel isolationLevel,
             bool idempotent,
             QueryExecutor.CallShape shape,
-            RetryObserver? observer)
+            RetryObserver? observer,
+            FoldedStatement<TResult>? statement = null)
         {
             _source = source;
             _asyncOperation = asyncOperation;
@@ -549,6 +561,7 @@ public sealed class ResilientDataSource
             _idempotent = idempotent;
             _shape = shape;
             _observer = observer;
+            _statement = statement;
         }
 
         public ValueTask<TResult> RunOnceAsync(CancellationToken cancellationToken) =>
@@ -574,7 +587,7 @@ public sealed class ResilientDataSource
         }
 
         private ValueTask<TResult> AttemptAsync(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnceAsync(
-            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);
+            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape, _statement);
 
         private TResult Attempt(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnce(
             _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _syncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);

@@ -11,7 +11,8 @@ namespace Resilience.Npgsql;
 /// <c>db.client.connection.npgsql.pending_requests</c>/<c>db.client.connection.npgsql.timeouts</c> (8.x–9.x:
 /// <c>db.client.connections.pending_requests</c>/<c>db.client.connections.timeouts</c>), filtered by the pool-name tag. Waiters
 /// and timeouts are counted from the probe's creation on. The p99 acquire wait is known when a <see cref="ResilientDataSource"/>
-/// is given: it covers its last 256 connection opens.</para>
+/// is given: it covers its connection opens that ended in the last 30 s (at most the last 256), failed ones included, and
+/// counts each caller still waiting by how long it has waited so far, so a pool whose callers wait shows it before they give up.</para>
 /// <para>The ping runs <c>SELECT 1</c> on its own data source (maximum pool size 1), so a saturated pool still pings fine and a
 /// failed ping means the server itself is unreachable. The probe owns and disposes that ping data source.</para>
 /// </remarks>
@@ -91,7 +92,7 @@ public sealed class NpgsqlPoolProbe : IPoolProbe, IDisposable
 
         // Pending requests are an up-down counter of deltas: a listener started while someone waited may see an extra -1.
         var waiters = (int)Math.Clamp(Interlocked.Read(ref _pending), 0, int.MaxValue);
-        return new PoolSnapshot(max, busy, idle, waiters, Interlocked.Read(ref _timeouts), _acquireWaits?.GetP99());
+        return new PoolSnapshot(max, busy, idle, waiters, Interlocked.Read(ref _timeouts), _acquireWaits?.GetRecentP99());
     }
 
     /// <inheritdoc />

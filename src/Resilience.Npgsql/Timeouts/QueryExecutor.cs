@@ -62,10 +62,12 @@ internal static class QueryExecutor
         CancellationToken cancellationToken,
         IsolationLevel isolationLevel = IsolationLevel.Unspecified,
         bool idempotent = false,
-        CallShape shape = CallShape.TransactionWithLimits)
+        CallShape shape = CallShape.TransactionWithLimits,
+        FoldedStatement<TResult>? statement = null)
     {
         NpgsqlConnection connection;
         var started = timeProvider.GetTimestamp();
+        var waiting = acquireWaits?.BeginWait(started) ?? -1;
         try
         {
             connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -74,6 +76,10 @@ internal static class QueryExecutor
         {
             RecordFailedAcquire(acquireWaits, ex, timeProvider.GetElapsedTime(started));
             throw Translate(ex, timeouts, Phase.Setup, idempotent);
+        }
+        finally
+        {
+            acquireWaits?.EndWait(waiting);
         }
 
         acquireWaits?.Record(timeProvider.GetElapsedTime(started));
@@ -123,24 +129,33 @@ internal static class QueryExecutor
                 {
                     var commandTimeout = timeouts.CommandTimeoutSeconds;
                     long? transactionId = null;
-                    if (shape == CallShape.TransactionWithLimits || !idempotent)
-                    {
-                        // A write that may not be repeated learns its transaction id (pipelined with BEGIN and the limits), so a
-                        // failure while COMMIT is in flight can be resolved by asking the server (pg_xact_status).
-                        var setup = CreateSetup(connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, withTransactionId: !idempotent);
-                        await using (setup.ConfigureAwait(false))
-                        {
-                            var id = await setup.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                            transactionId = idempotent ? null : Convert.ToInt64(id, CultureInfo.InvariantCulture);
-                        }
-                    }
-
-                    phase = Phase.Operation;
                     TResult result;
-                    var command = new NpgsqlCommand(null, connection, transaction) { CommandTimeout = commandTimeout };
-                    await using (command.ConfigureAwait(false))
+                    if (statement is not null && !idempotent)
                     {
-                        result = await operation(command, state, cancellationToken).ConfigureAwait(false);
+                        // One round trip for BEGIN, the limits, the statement and its transaction id; COMMIT is the only other.
+                        phase = Phase.Operation;
+                        (result, transactionId) = await RunFoldedAsync(connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, statement, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        if (shape == CallShape.TransactionWithLimits || !idempotent)
+                        {
+                            // A write that may not be repeated learns its transaction id (pipelined with BEGIN and the limits), so a
+                            // failure while COMMIT is in flight can be resolved by asking the server (pg_xact_status).
+                            var setup = CreateSetup(connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, withTransactionId: !idempotent);
+                            await using (setup.ConfigureAwait(false))
+                            {
+                                var id = await setup.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                                transactionId = idempotent ? null : Convert.ToInt64(id, CultureInfo.InvariantCulture);
+                            }
+                        }
+
+                        phase = Phase.Operation;
+                        var command = new NpgsqlCommand(null, connection, transaction) { CommandTimeout = commandTimeout };
+                        await using (command.ConfigureAwait(false))
+                        {
+                            result = await operation(command, state, cancellationToken).ConfigureAwait(false);
+                        }
                     }
 
                     // Once COMMIT is on the wire we wait for its answer instead of abandoning it: cancelling it would turn a
@@ -179,6 +194,53 @@ internal static class QueryExecutor
         }
     }
 
+    /// <summary>Runs <paramref name="statement"/> and <c>SELECT pg_current_xact_id()</c> (after the limits, when set per call) as one batch.</summary>
+    /// <returns>The statement's result and the transaction id.</returns>
+    private static async ValueTask<(TResult Result, long TransactionId)> RunFoldedAsync<TResult>(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts, bool withLimits, FoldedStatement<TResult> statement, CancellationToken cancellationToken)
+    {
+        var batch = new NpgsqlBatch(connection, transaction) { Timeout = timeouts.CommandTimeoutSeconds };
+        await using (batch.ConfigureAwait(false))
+        {
+            if (withLimits)
+            {
+                var limits = new NpgsqlBatchCommand(SetTimeoutsSql);
+                AddLimits(limits.Parameters, timeouts);
+                batch.BatchCommands.Add(limits);
+            }
+
+            var user = statement.CreateBatchCommand();
+            batch.BatchCommands.Add(user);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(TransactionIdSql));
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                // The reader skips statements without a result set (an INSERT without RETURNING), so the sets are counted:
+                // the transaction id is the last; the statement's own set, when it has one, the one before.
+                var sets = 0;
+                object? previous = null;
+                object? last = null;
+                do
+                {
+                    object? value = null;
+                    if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0
+                        && !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false))
+                    {
+                        value = reader.GetValue(0);
+                    }
+
+                    (previous, last) = (last, value);
+                    sets++;
+                }
+                while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+
+                var first = sets == (withLimits ? 3 : 2) ? previous : null;
+                var rows = user.RecordsAffected > int.MaxValue ? int.MaxValue : (int)user.RecordsAffected;
+                return (statement.Project(rows, first), Convert.ToInt64(last, CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
     /// <summary>The synchronous twin of <see cref="ExecuteOnceAsync"/>, on Npgsql's synchronous I/O.</summary>
     /// <returns>The operation's result.</returns>
     public static TResult ExecuteOnce<TState, TResult>(
@@ -196,6 +258,7 @@ internal static class QueryExecutor
         cancellationToken.ThrowIfCancellationRequested();
         NpgsqlConnection connection;
         var started = timeProvider.GetTimestamp();
+        var waiting = acquireWaits?.BeginWait(started) ?? -1;
         try
         {
             connection = dataSource.OpenConnection();
@@ -204,6 +267,10 @@ internal static class QueryExecutor
         {
             RecordFailedAcquire(acquireWaits, ex, timeProvider.GetElapsedTime(started));
             throw Translate(ex, timeouts, Phase.Setup, idempotent);
+        }
+        finally
+        {
+            acquireWaits?.EndWait(waiting);
         }
 
         acquireWaits?.Record(timeProvider.GetElapsedTime(started));
@@ -306,8 +373,9 @@ internal static class QueryExecutor
     /// <summary>What the server says became of transaction <paramref name="xid"/>: committed, aborted, in progress, or <see langword="null"/> when it cannot be asked.</summary>
     private static async ValueTask<string?> TransactionStatusAsync(NpgsqlDataSource dataSource, long xid, TimeProvider timeProvider)
     {
-        // A restarting server answers within a few seconds; asked that long, then the outcome stays unknown.
-        for (var attempt = 0; attempt < StatusAttempts; attempt++)
+        // A restarting server answers within a few seconds: asked at once and after 0.1, 0.3, 0.7, 1.5 and 3.1 s (no wait
+        // after the last ask, which lands after a 2–3 s outage is over), then the outcome stays unknown.
+        for (var attempt = 0; ; attempt++)
         {
             try
             {
@@ -320,26 +388,29 @@ internal static class QueryExecutor
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
+                if (attempt + 1 == StatusAttempts)
+                {
+                    return null;
+                }
+
                 await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), timeProvider, CancellationToken.None).ConfigureAwait(false);
             }
         }
-
-        return null;
     }
 
-    private const int StatusAttempts = 5;
+    private const int StatusAttempts = 6;
 
     private static NpgsqlCommand CreateSessionLimits(NpgsqlConnection connection, QueryTimeoutOptions timeouts)
     {
         var set = new NpgsqlCommand(SessionLimitsSql, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
-        AddLimits(set, timeouts);
+        AddLimits(set.Parameters, timeouts);
         return set;
     }
 
-    private static void AddLimits(NpgsqlCommand command, QueryTimeoutOptions timeouts)
+    private static void AddLimits(NpgsqlParameterCollection parameters, QueryTimeoutOptions timeouts)
     {
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.StatementTimeout) });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.EffectiveLockTimeout) });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.StatementTimeout) });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = Milliseconds(timeouts.EffectiveLockTimeout) });
     }
 
     private static NpgsqlCommand CreateSetup(NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts, bool withLimits, bool withTransactionId)
@@ -348,7 +419,7 @@ internal static class QueryExecutor
         var setup = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
         if (withLimits)
         {
-            AddLimits(setup, timeouts);
+            AddLimits(setup.Parameters, timeouts);
         }
 
         return setup;

@@ -15,13 +15,6 @@ namespace Resilience.Chaos.Database;
 /// </summary>
 public sealed class DatabaseFaultTests(DatabaseFaultRuns runs, ITestOutputHelper output) : IClassFixture<DatabaseFaultRuns>
 {
-    private const string Issue11OpenLoopSkip =
-        "Fails today; fixed by issue 11 (never worse than plain Npgsql): with its defaults (failure-ratio breaker, 5 s break) ours " +
-        "fails more calls than the usual stack when calls arrive at a fixed rate (open loop, 200 writes/s: pg_ctl restart 1,110 vs 0 " +
-        "of 1,556; 2 s outage 1,145 vs 401 of 2,076) and, once open, keeps refusing after the database is back until its probe " +
-        "(recovery to > 99 %: 5.0 s vs 0 s after a restart, 3.0–3.5 s vs 0 s after a 2 s outage). Figures in docs/RELIABILITY.md; " +
-        "remove this skip with issue 11.";
-
     [Fact]
     public void ShortFaults_Ours_LosesNoAcknowledgedWriteAndDuplicatesNone()
     {
@@ -45,7 +38,7 @@ public sealed class DatabaseFaultTests(DatabaseFaultRuns runs, ITestOutputHelper
         }
     }
 
-    [Fact(Skip = Issue11OpenLoopSkip)]
+    [Fact]
     public void ShortFaults_Ours_FailsNoMoreThanUsualStackAndRecoversAsFast()
     {
         foreach (var group in runs.ShortFaults.GroupBy(static o => (o.Fault, o.Driver, o.Keyed)))
@@ -128,7 +121,7 @@ public sealed class DatabaseFaultRuns : IAsyncLifetime
     public static readonly TimeSpan LongOutageLength = TimeSpan.FromSeconds(20);
     public static readonly TimeSpan RecoveryBucket = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Ours, defaults: a failure-ratio breaker with a 5 s break.</summary>
+    /// <summary>Ours, defaults: a failure-ratio breaker whose break grows from 0.25 s to at most 5 s.</summary>
     public static readonly TimeSpan OursBreak = TimeSpan.FromSeconds(5);
 
     private const int Warm = 200;

@@ -29,13 +29,6 @@ public sealed class PoolExhaustionTests(PostgresFixture postgres, ITestOutputHel
     private static readonly TimeSpan ExhaustedFor = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(3);
 
-    private const string Issue11HealthSkip =
-        "Fails today; issue 11 (pool health that tells the truth): a monitor built with PoolHealthOptions' defaults over a pool " +
-        "with a 2 s Timeout goes Healthy → Critical without Degraded first (the 5 s 'sustained waiters' default outlasts each " +
-        "waiter; issue 11 caps it at half the pool's Timeout only in its DI registration), and after release it is Degraded " +
-        "for the acquire-timeout window instead of Healthy (measured with issue 11's fixes merged: Critical at 3.0 s, Degraded " +
-        "at 8.0 s, not Healthy within 3 s of release). Figures in docs/RELIABILITY.md; remove this skip with issue 11.";
-
     [Fact]
     public async Task PoolExhausted_OursAndBaselines_ClearErrorWithinAcquireTimeoutNoMultipliedWait()
     {
@@ -53,7 +46,7 @@ public sealed class PoolExhaustionTests(PostgresFixture postgres, ITestOutputHel
         Assert.Equal(0, ours.Retries);
     }
 
-    [Fact(Skip = Issue11HealthSkip)]
+    [Fact]
     public async Task PoolExhausted_Health_DegradedThenCriticalThenHealthyWithinOneCheckOfRelease()
     {
         var ours = await MeasureOursAsync();

@@ -92,16 +92,21 @@ public sealed class PoolHealthMonitorTests
         Assert.Equal(PoolHealthStatus.Degraded, (await monitor.CheckNowAsync()).Status);
     }
 
-    [Fact]
-    public async Task CheckNow_P99AcquireWaitAboveBudget_IsDegraded()
+    [Theory]
+    [InlineData(0, PoolHealthStatus.Degraded)] // every connection busy: the slow acquires are the pool's state now
+    [InlineData(6, PoolHealthStatus.Healthy)] // connections idle and nobody waiting: the slow acquires are over
+    public async Task CheckNow_P99AcquireWaitAboveBudget_DegradedUnlessConnectionsIdleNow(int idle, PoolHealthStatus expected)
     {
-        _probe.Snapshot = new PoolSnapshot(10, 4, 6, 0, 0, p99AcquireWait: TimeSpan.FromMilliseconds(1500));
+        _probe.Snapshot = new PoolSnapshot(10, 10 - idle, idle, 0, 0, p99AcquireWait: TimeSpan.FromMilliseconds(1500));
         await using var monitor = CreateMonitor(new PoolHealthOptions { AcquireWaitBudget = TimeSpan.FromSeconds(1) });
 
         var report = await monitor.CheckNowAsync();
 
-        Assert.Equal(PoolHealthStatus.Degraded, report.Status);
-        Assert.Contains("p99 acquire wait 1500 ms", report.Reason, StringComparison.Ordinal);
+        Assert.Equal(expected, report.Status);
+        if (expected == PoolHealthStatus.Degraded)
+        {
+            Assert.Contains("p99 acquire wait 1500 ms", report.Reason, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -190,7 +195,7 @@ public sealed class PoolHealthMonitorTests
     }
 
     [Fact]
-    public async Task CheckNow_OneAcquireTimeoutThenRecovered_CriticalOnceThenDegradedForTheWindowThenHealthy()
+    public async Task CheckNow_OneAcquireTimeoutThenBusyWithoutIdle_CriticalOnceThenDegradedForTheWindowThenHealthy()
     {
         await using var monitor = CreateMonitor(new PoolHealthOptions { AcquireTimeoutWindow = TimeSpan.FromMinutes(2) });
         var baseline = await monitor.CheckNowAsync();
@@ -198,17 +203,49 @@ public sealed class PoolHealthMonitorTests
         _probe.Snapshot = new PoolSnapshot(3, 3, 0, 0, acquireTimeouts: 2);
         var rose = await monitor.CheckNowAsync();
         _time.Advance(TimeSpan.FromSeconds(10));
-        _probe.Snapshot = new PoolSnapshot(3, 1, 2, 0, acquireTimeouts: 2);
-        var recovered = await monitor.CheckNowAsync();
+        var stillFull = await monitor.CheckNowAsync();
         _time.Advance(TimeSpan.FromSeconds(110));
         var after = await monitor.CheckNowAsync();
 
         Assert.Equal(PoolHealthStatus.Healthy, baseline.Status);
         Assert.Equal(PoolHealthStatus.Critical, rose.Status);
         Assert.Contains("acquire timeouts", rose.Reason, StringComparison.Ordinal);
-        Assert.Equal(PoolHealthStatus.Degraded, recovered.Status); // readiness is not kept red for two minutes
-        Assert.StartsWith("recovered", recovered.Reason, StringComparison.Ordinal);
+        Assert.Equal(PoolHealthStatus.Degraded, stillFull.Status); // every connection busy: not red, not green either
+        Assert.StartsWith("recovered", stillFull.Reason, StringComparison.Ordinal);
         Assert.Equal(PoolHealthStatus.Healthy, after.Status);
+    }
+
+    [Fact]
+    public async Task CheckNow_AcquireTimeoutsThenConnectionsReleased_HealthyAtTheNextCheck()
+    {
+        await using var monitor = CreateMonitor(new PoolHealthOptions { AcquireTimeoutWindow = TimeSpan.FromMinutes(2) });
+        _probe.Snapshot = new PoolSnapshot(4, 4, 0, waiters: 6, acquireTimeouts: 6, p99AcquireWait: TimeSpan.FromSeconds(2));
+        var exhausted = await monitor.CheckNowAsync();
+
+        // Between the checks more callers timed out, then every connection was released.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _probe.Snapshot = new PoolSnapshot(4, 0, 4, waiters: 0, acquireTimeouts: 9, p99AcquireWait: TimeSpan.FromSeconds(2));
+        var released = await monitor.CheckNowAsync();
+
+        Assert.Equal(PoolHealthStatus.Critical, exhausted.Status);
+        Assert.Equal(PoolHealthStatus.Healthy, released.Status);
+        Assert.Contains("recovered", released.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckNow_CallerWaitingLongerThanBudgetBeforeAnyTimeout_DegradedThenCritical()
+    {
+        // Defaults: a caller waiting past the 1 s budget (half a 2 s pool Timeout) degrades the pool before any acquire times out.
+        await using var monitor = CreateMonitor();
+        _probe.Snapshot = new PoolSnapshot(4, 4, 0, waiters: 6, acquireTimeouts: 0, p99AcquireWait: TimeSpan.FromMilliseconds(1_200));
+        var waiting = await monitor.CheckNowAsync();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _probe.Snapshot = new PoolSnapshot(4, 4, 0, waiters: 6, acquireTimeouts: 6, p99AcquireWait: TimeSpan.FromSeconds(2));
+        var timedOut = await monitor.CheckNowAsync();
+
+        Assert.Equal(PoolHealthStatus.Degraded, waiting.Status);
+        Assert.Contains("p99 acquire wait", waiting.Reason, StringComparison.Ordinal);
+        Assert.Equal(PoolHealthStatus.Critical, timedOut.Status);
     }
 
     [Fact]

@@ -43,6 +43,7 @@ public sealed class ResilientExecutionRegistrationTests(PostgresFixture postgres
         Assert.Equal(1, one);
         Assert.Equal(TimeSpan.FromSeconds(20), options.TotalTimeout);
         Assert.Equal(5, options.Retry.MaxRetries);
+        Assert.True(options.Retry.WaitOutShortBreaks);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.Retry.BaseDelay);
         Assert.Equal(TimeSpan.FromSeconds(4), options.Retry.MaxDelay);
         Assert.Equal(7, options.CircuitBreaker.FailureThreshold);
@@ -94,13 +95,16 @@ public sealed class ResilientExecutionRegistrationTests(PostgresFixture postgres
         var preset = RetryPresets.Database;
 
         Assert.Equal(5, options.Retry.MaxRetries);
+        Assert.True(options.Retry.WaitOutShortBreaks);
         Assert.Equal(preset.BaseDelay, options.Retry.BaseDelay);
         Assert.Equal(preset.MaxDelay, options.Retry.MaxDelay);
         Assert.Equal(CircuitBreakerMode.FailureRatio, options.CircuitBreaker.Mode);
         Assert.Equal(0.5, options.CircuitBreaker.FailureRatio);
         Assert.Equal(TimeSpan.FromSeconds(5), options.CircuitBreaker.SamplingDuration);
         Assert.Equal(20, options.CircuitBreaker.MinimumThroughput);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.CircuitBreaker.BreakDuration);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.CircuitBreaker.BreakDuration);
+        Assert.Equal(1.5, options.CircuitBreaker.BreakDurationFactor);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.CircuitBreaker.MaxBreakDuration);
         Assert.Null(options.TotalTimeout);
     }
 

@@ -57,4 +57,16 @@ public sealed class CircuitBreakerTests
         Assert.Equal(CircuitState.Closed, breaker.State);
         Assert.Equal(2L, breaker.GetSnapshot().Rejections);
     }
+
+    [Fact]
+    public void CreateBreakerOptions_BreakAboveDefaultCap_IsConstantBreak()
+    {
+        var seeds = new NpgsqlResilienceOptions();
+        seeds.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(60);
+
+        var effective = ResilientDataSource.CreateBreakerOptions(seeds.CircuitBreaker);
+
+        Assert.Equal(TimeSpan.FromSeconds(60), effective.MaxBreakDuration);
+        Assert.Equal(TimeSpan.FromSeconds(5), seeds.CircuitBreaker.MaxBreakDuration);
+    }
 }

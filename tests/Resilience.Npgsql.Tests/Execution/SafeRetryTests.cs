@@ -161,6 +161,27 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task ExecuteNonQueryAsync_LostCommitReply_TransactionIdFoldedIntoStatementStillResolvesAsCommitted()
+    {
+        var table = Unique("events");
+        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
+        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
+        var db = new ResilientDataSource(proxied, FastRetries());
+
+        proxy.LoseNextReplyTo(LostReplyProxy.Commit);
+        var inserted = await db.ExecuteNonQueryAsync($"INSERT INTO {table} (payload) VALUES ($1)", ["once"]);
+        var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
+        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+
+        // The transaction id came back with the INSERT (one batch), before COMMIT was sent: the server is asked, not guessed.
+        Assert.Equal(1, proxy.LostReplies);
+        Assert.Equal(1, inserted);
+        Assert.Equal(1L, rows);
+        Assert.Equal(0L, stats.TotalRetries);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_LostCommitReply_LogsUnknownOutcomeWarning()
     {
         var table = Unique("events");

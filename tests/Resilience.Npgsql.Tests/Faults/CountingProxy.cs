@@ -32,17 +32,7 @@ internal sealed class CountingProxy(string connectionString) : LoopbackRelay(con
 
             var upstream = client.GetStream().CopyToAsync(server.GetStream(), Stopping.Token);
             var downstream = server.GetStream().CopyToAsync(client.GetStream(), Stopping.Token);
-            await Task.WhenAny(upstream, downstream);
-            client.Client.Close();
-            server.Client.Close();
-            try
-            {
-                await Task.WhenAll(upstream, downstream);
-            }
-            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                // One side closed; nothing left to relay.
-            }
+            await CloseWhenEitherEndsAsync(client, server, upstream, downstream);
         }
     }
 }

@@ -51,6 +51,23 @@ internal abstract class LoopbackRelay : IAsyncDisposable
         Stopping.Dispose();
     }
 
+    /// <summary>Waits until either pump ends, then closes both sides and lets the other pump end quietly.</summary>
+    /// <returns>A task that completes when both pumps are done.</returns>
+    protected static async Task CloseWhenEitherEndsAsync(TcpClient client, TcpClient server, Task upstream, Task downstream)
+    {
+        await Task.WhenAny(upstream, downstream);
+        client.Client.Close();
+        server.Client.Close();
+        try
+        {
+            await Task.WhenAll(upstream, downstream);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // One side closed; nothing left to relay.
+        }
+    }
+
     /// <summary>Serves one accepted client until either side closes.</summary>
     /// <returns>A task that completes when the client is done.</returns>
     protected abstract Task RelayAsync(TcpClient client);

@@ -162,7 +162,7 @@
         ['waiting for a connection', number(p.waiters)],
         ['acquire timeouts', number(p.acquireTimeouts)],
         ['ping', p.pingMs === null ? 'failed or not yet' : `${p.pingMs.toFixed(1)} ms`],
-        ['p99 acquire wait', p.p99AcquireWaitMs === null ? '—' : `${p.p99AcquireWaitMs.toFixed(1)} ms`],
+        ['p99 acquire wait', p.p99AcquireWaitMs == null ? '—' : `${p.p99AcquireWaitMs.toFixed(1)} ms`],
         ['checked', p.checkedAt ? clock(p.checkedAt) : 'not yet'],
       ]));
     const chartCard = el('div', { className: 'card' },
