@@ -1,7 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Resilience.Telemetry;
 
 namespace Resilience.RateLimiting;
 
@@ -133,8 +132,8 @@ internal sealed class RateLimiterStrategy
         {
             TimeSpan? retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan hint) ? hint : null;
             lease.Dispose();
-            RetryTelemetry.RecordRateLimiterRejection(Name);
-            RetryTelemetry.RateLimiterRejected(_logger, Name, retryAfter);
+            RateLimiterTelemetry.RecordRejection(Name);
+            RateLimiterLog.RateLimiterRejected(_logger, Name, retryAfter);
             return Outcome.FromException<TResult>(new RateLimiterRejectedException(Name, retryAfter));
         }
 

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Resilience.Telemetry;
 using Resilience.Time;
 using Resilience.Timeouts;
 
@@ -391,7 +390,7 @@ public sealed class RetryStrategy
         if (retriesDone >= _maxRetries)
         {
             RecordEnd(RetryTelemetry.Exhausted);
-            RetryTelemetry.RetriesExhausted(_logger, Name, retriesDone, reason, outcome.Exception);
+            RetryLog.RetriesExhausted(_logger, Name, retriesDone, reason, outcome.Exception);
             Stopped(outcome, retriesDone, RetryStopReason.Exhausted, TimeSpan.Zero, null, TimeLeft(deadline));
             return false;
         }
@@ -406,7 +405,7 @@ public sealed class RetryStrategy
         if (timeLeft != Timeout.InfiniteTimeSpan && delay >= timeLeft)
         {
             RecordEnd(RetryTelemetry.DeadlineReached);
-            RetryTelemetry.RetriesStoppedByDeadline(_logger, Name, attempt, delay.TotalMilliseconds, timeLeft.TotalMilliseconds, reason, outcome.Exception);
+            RetryLog.RetriesStoppedByDeadline(_logger, Name, attempt, delay.TotalMilliseconds, timeLeft.TotalMilliseconds, reason, outcome.Exception);
             Stopped(outcome, retriesDone, RetryStopReason.DeadlineReached, delay, hint, timeLeft);
             return false;
         }
@@ -415,14 +414,14 @@ public sealed class RetryStrategy
         {
             RecordEnd(RetryTelemetry.BudgetRejected);
             RetryTelemetry.RecordBudgetExhausted(Name);
-            RetryTelemetry.RetryBudgetExhausted(_logger, Name, attempt, reason, outcome.Exception);
+            RetryLog.RetryBudgetExhausted(_logger, Name, attempt, reason, outcome.Exception);
             Stopped(outcome, retriesDone, RetryStopReason.BudgetExhausted, TimeSpan.Zero, hint, timeLeft);
             return false;
         }
 
         Statistics.RecordRetry();
         RetryTelemetry.RecordRetry(Name, attempt, reason, delay);
-        RetryTelemetry.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception);
+        RetryLog.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception);
         if (_onRetry is not null)
         {
             Unsafe.As<Action<RetryArguments<TResult>>>(_onRetry)(new RetryArguments<TResult>(attempt, delay, outcome, hint, timeLeft));
@@ -441,14 +440,14 @@ public sealed class RetryStrategy
 
         if (requested > _schedule.MaxDelay)
         {
-            RetryTelemetry.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, _schedule.MaxDelay.TotalMilliseconds, RetryTelemetry.HintCapped);
+            RetryLog.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, _schedule.MaxDelay.TotalMilliseconds, RetryTelemetry.HintCapped);
             return _schedule.MaxDelay;
         }
 
         if (requested < computed)
         {
             // Zero, negative or merely short hints would make back-to-back retries: the backoff still applies.
-            RetryTelemetry.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, computed.TotalMilliseconds, RetryTelemetry.HintBelowBackoff);
+            RetryLog.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, computed.TotalMilliseconds, RetryTelemetry.HintBelowBackoff);
             return computed;
         }
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Resilience.Telemetry;
 
 namespace Resilience.Timeouts;
 
@@ -119,13 +118,13 @@ public static class Deadline
             bool stopped = await WaitForStopAsync(task, options.GracePeriod, timeProvider).ConfigureAwait(false);
             if (!stopped)
             {
-                RetryTelemetry.DeadlineWorkDidNotStop(logger, name, options.GracePeriod);
+                TimeoutLog.DeadlineWorkDidNotStop(logger, name, options.GracePeriod);
                 ObserveLater(task);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            RetryTelemetry.RecordTimeout(name, TimeoutConstants.DeadlineTag);
-            RetryTelemetry.DeadlineExceeded(logger, name, options.Limit);
+            TimeoutTelemetry.RecordTimeout(name, TimeoutConstants.DeadlineTag);
+            TimeoutLog.DeadlineExceeded(logger, name, options.Limit);
             throw new OperationTimeoutException(TimeoutKind.Deadline, options.Limit, name, task.Exception?.InnerException);
         }
     }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Resilience.Telemetry;
 using Resilience.Time;
 
 namespace Resilience.Timeouts;
@@ -242,8 +241,8 @@ public sealed class TimeoutStrategy
     /// <summary>Reports that this timeout fired (metric and log event) and returns the exception that says so.</summary>
     private OperationTimeoutException TimedOut(Exception inner)
     {
-        RetryTelemetry.RecordTimeout(Name, _kindTag);
-        RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
+        TimeoutTelemetry.RecordTimeout(Name, _kindTag);
+        TimeoutLog.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
         return new OperationTimeoutException(Kind, Timeout, Name, inner);
     }
 }
