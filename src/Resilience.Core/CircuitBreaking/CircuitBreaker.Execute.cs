@@ -299,41 +299,18 @@ public sealed partial class CircuitBreaker
             return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
         }
 
-        ValueTask<Outcome<TResult>> pending;
-        try
-        {
-            pending = next(state, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
-            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
-        }
-
-        if (pending.IsCompletedSuccessfully)
-        {
-            var outcome = pending.Result;
-            RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
-            return new ValueTask<Outcome<TResult>>(outcome);
-        }
-
-        return AwaitCoreAsync(pending, permit, shouldHandleResult, cancellationToken);
+        return OutcomeInvoker.InvokeAsync(next, state, new Recording<TResult>(this, permit, shouldHandleResult, cancellationToken), cancellationToken);
     }
 
-    private async ValueTask<Outcome<TResult>> AwaitCoreAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    /// <summary>Reports the outcome of a call the breaker admitted to its permit.</summary>
+    private readonly struct Recording<TResult>(CircuitBreaker breaker, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+        : IOutcomeCompletion<TResult>
     {
-        Outcome<TResult> outcome;
-        try
+        public Outcome<TResult> Complete(in Outcome<TResult> outcome)
         {
-            outcome = await pending.ConfigureAwait(false);
+            breaker.RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
+            return outcome;
         }
-        catch (Exception e)
-        {
-            outcome = Outcome.FromException<TResult>(e);
-        }
-
-        RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
-        return outcome;
     }
 
     private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)

@@ -214,16 +214,7 @@ public sealed class RetryStrategy
         Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt, TState state, long deadline, CancellationToken cancellationToken)
     {
         var shouldRetry = ShouldHandleOutcomeFor<TResult>();
-        ValueTask<Outcome<TResult>> task;
-        try
-        {
-            task = attempt(state, cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            return RetryLoopAsync(new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex)), attempt, state, deadline, cancellationToken);
-        }
-
+        var task = OutcomeInvoker.Start(attempt, state, cancellationToken);
         if (task.IsCompletedSuccessfully)
         {
             var outcome = task.Result;
@@ -262,19 +253,19 @@ public sealed class RetryStrategy
         long deadline,
         CancellationToken cancellationToken)
     {
-        Outcome<TResult> outcome;
-        try
-        {
-            outcome = await pending.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            outcome = Outcome.FromException<TResult>(ex);
-        }
-
         double jitterState = 0;
         for (int retries = 0; ; retries++)
         {
+            Outcome<TResult> outcome;
+            try
+            {
+                outcome = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                outcome = Outcome.FromException<TResult>(ex);
+            }
+
             if (!TryScheduleRetry(outcome, retries, ref jitterState, deadline, cancellationToken, out var delay))
             {
                 return outcome;
@@ -293,24 +284,7 @@ public sealed class RetryStrategy
                 }
             }
 
-            ValueTask<Outcome<TResult>> next;
-            try
-            {
-                next = attempt(state, cancellationToken);
-            }
-            catch (Exception ex)
-            {
-                next = new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex));
-            }
-
-            try
-            {
-                outcome = await next.ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                outcome = Outcome.FromException<TResult>(ex);
-            }
+            pending = OutcomeInvoker.Start(attempt, state, cancellationToken);
         }
     }
 
