@@ -4,16 +4,23 @@ using Resilience.Telemetry;
 namespace Resilience.RateLimiting;
 
 /// <summary>The rate limiter's instrument: calls it rejected.</summary>
-internal static class RateLimiterTelemetry
+internal sealed class RateLimiterTelemetry : IResilienceInstruments<RateLimiterTelemetry>
 {
-    private static readonly Counter<long> Rejections = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.rate_limiter.rejections", "{call}", "Calls rejected by a rate limiter.");
+    private readonly Counter<long> _rejections;
 
-    public static void RecordRejection(string name)
+    private RateLimiterTelemetry(Meter meter)
     {
-        if (Rejections.Enabled)
+        _rejections = meter.CreateCounter<long>(
+            "resilience.rate_limiter.rejections", "{call}", "Calls rejected by a rate limiter.");
+    }
+
+    public static RateLimiterTelemetry Create(Meter meter) => new(meter);
+
+    public void RecordRejection(string name)
+    {
+        if (_rejections.Enabled)
         {
-            Rejections.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
+            _rejections.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
         }
     }
 }

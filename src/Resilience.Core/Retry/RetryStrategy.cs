@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Resilience.Telemetry;
 using Resilience.Time;
 using Resilience.Timeouts;
 
@@ -40,6 +42,7 @@ public sealed class RetryStrategy
     private readonly MonotonicClock _clock;
     private readonly Random _random;
     private readonly ILogger _logger;
+    private readonly RetryTelemetry _telemetry;
 
     /// <summary>Initializes a new instance of the <see cref="RetryStrategy"/> class.</summary>
     /// <param name="options">The retry settings; validated here with the same rules as configuration.</param>
@@ -50,13 +53,15 @@ public sealed class RetryStrategy
     /// (to pin the schedule in a test) is drawn from under a lock, as it is not thread-safe.
     /// </param>
     /// <param name="statistics">Counters to update, for example shared per dependency; a new instance when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the meter the retry's instruments report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
     public RetryStrategy(
         RetryOptions options,
         TimeProvider? timeProvider = null,
         ILogger? logger = null,
         Random? random = null,
-        RetryStatistics? statistics = null)
+        RetryStatistics? statistics = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         RetryOptionsValidator.ThrowIfInvalid(options);
@@ -73,6 +78,7 @@ public sealed class RetryStrategy
         _timeProvider = timeProvider ?? TimeProvider.System;
         _clock = new MonotonicClock(_timeProvider);
         _logger = logger ?? NullLogger.Instance;
+        _telemetry = ResilienceMeter.Instruments<RetryTelemetry>(meterFactory);
         _random = random ?? Random.Shared;
         Statistics = statistics ?? new RetryStatistics();
         Name = options.Name ?? RetryConstants.DefaultName;
@@ -387,14 +393,14 @@ public sealed class RetryStrategy
         if (_budget is not null && !_budget.TryWithdraw())
         {
             RecordEnd(RetryTelemetry.BudgetRejected);
-            RetryTelemetry.RecordBudgetExhausted(Name);
+            _telemetry.RecordBudgetExhausted(Name);
             RetryLog.RetryBudgetExhausted(_logger, Name, attempt, reason, outcome.Exception);
             Stopped(outcome, retriesDone, RetryStopReason.BudgetExhausted, TimeSpan.Zero, hint, timeLeft);
             return false;
         }
 
         Statistics.RecordRetry();
-        RetryTelemetry.RecordRetry(Name, attempt, reason, delay);
+        _telemetry.RecordRetry(Name, attempt, reason, delay);
         RetryLog.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception);
         if (_onRetry is not null)
         {
@@ -474,9 +480,9 @@ public sealed class RetryStrategy
     {
         Statistics.RecordFirstTrySuccess();
         _budget?.RecordSuccess();
-        if (RetryTelemetry.Calls.Enabled)
+        if (_telemetry.CallsEnabled)
         {
-            RetryTelemetry.RecordCall(Name, RetryTelemetry.FirstTrySuccess);
+            _telemetry.RecordCall(Name, RetryTelemetry.FirstTrySuccess);
         }
     }
 
@@ -501,7 +507,7 @@ public sealed class RetryStrategy
                 break;
         }
 
-        RetryTelemetry.RecordCall(Name, result);
+        _telemetry.RecordCall(Name, result);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

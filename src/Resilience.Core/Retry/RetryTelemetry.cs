@@ -5,7 +5,7 @@ using Resilience.Telemetry;
 namespace Resilience.Retry;
 
 /// <summary>Retry's instruments: retries, their delays, refusals of the budget, and how calls ended.</summary>
-internal static class RetryTelemetry
+internal sealed class RetryTelemetry : IResilienceInstruments<RetryTelemetry>
 {
     /// <summary>Tag: the retry number (1 for the first retry).</summary>
     public const string AttemptTag = "resilience.attempt";
@@ -24,29 +24,39 @@ internal static class RetryTelemetry
     public const string HintBelowBackoff = "below-backoff";
     public const string HintCapped = "above-max-delay";
 
-    public static readonly Counter<long> Retries = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.retry.attempts", "{retry}", "Retries performed, by retry number and reason.");
+    private readonly Counter<long> _retries;
+    private readonly Histogram<double> _retryDelay;
+    private readonly Counter<long> _budgetExhausted;
+    private readonly Counter<long> _calls;
 
-    public static readonly Histogram<double> RetryDelay = ResilienceTelemetry.Meter.CreateHistogram<double>(
-        "resilience.retry.delay", "ms", "Delay before each retry.");
-
-    public static readonly Counter<long> BudgetExhausted = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.retry.budget_exhausted", "{retry}", "Retries refused because the retry budget was empty.");
-
-    public static readonly Counter<long> Calls = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.retry.calls", "{call}", "Calls through a retry strategy, by how they ended.");
-
-    public static void RecordCall(string name, string result)
+    private RetryTelemetry(Meter meter)
     {
-        if (Calls.Enabled)
+        _retries = meter.CreateCounter<long>(
+            "resilience.retry.attempts", "{retry}", "Retries performed, by retry number and reason.");
+        _retryDelay = meter.CreateHistogram<double>(
+            "resilience.retry.delay", "ms", "Delay before each retry.");
+        _budgetExhausted = meter.CreateCounter<long>(
+            "resilience.retry.budget_exhausted", "{retry}", "Retries refused because the retry budget was empty.");
+        _calls = meter.CreateCounter<long>(
+            "resilience.retry.calls", "{call}", "Calls through a retry strategy, by how they ended.");
+    }
+
+    /// <summary>Gets whether anyone listens to how calls end (checked before the call, on the first-try success path).</summary>
+    public bool CallsEnabled => _calls.Enabled;
+
+    public static RetryTelemetry Create(Meter meter) => new(meter);
+
+    public void RecordCall(string name, string result)
+    {
+        if (_calls.Enabled)
         {
-            Calls.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name), new KeyValuePair<string, object?>(RetryResultTag, result));
+            _calls.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name), new KeyValuePair<string, object?>(RetryResultTag, result));
         }
     }
 
-    public static void RecordRetry(string name, int attempt, string reason, TimeSpan delay)
+    public void RecordRetry(string name, int attempt, string reason, TimeSpan delay)
     {
-        if (Retries.Enabled)
+        if (_retries.Enabled)
         {
             var tags = new TagList
             {
@@ -54,20 +64,20 @@ internal static class RetryTelemetry
                 { AttemptTag, attempt },
                 { ResilienceTelemetry.ReasonTag, reason },
             };
-            Retries.Add(1, tags);
+            _retries.Add(1, tags);
         }
 
-        if (RetryDelay.Enabled)
+        if (_retryDelay.Enabled)
         {
-            RetryDelay.Record(delay.TotalMilliseconds, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
+            _retryDelay.Record(delay.TotalMilliseconds, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
         }
     }
 
-    public static void RecordBudgetExhausted(string name)
+    public void RecordBudgetExhausted(string name)
     {
-        if (BudgetExhausted.Enabled)
+        if (_budgetExhausted.Enabled)
         {
-            BudgetExhausted.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
+            _budgetExhausted.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Resilience.Telemetry;
 
 namespace Resilience.Timeouts;
 
@@ -123,7 +124,7 @@ public static class Deadline
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            TimeoutTelemetry.RecordTimeout(name, TimeoutConstants.DeadlineTag);
+            ResilienceMeter.Instruments<TimeoutTelemetry>(null).RecordTimeout(name, TimeoutConstants.DeadlineTag);
             TimeoutLog.DeadlineExceeded(logger, name, options.Limit);
             throw new OperationTimeoutException(TimeoutKind.Deadline, options.Limit, name, task.Exception?.InnerException);
         }

@@ -4,16 +4,23 @@ using Resilience.Telemetry;
 namespace Resilience.Timeouts;
 
 /// <summary>The timeouts' instrument: timeouts that fired, by kind (attempt, total, deadline).</summary>
-internal static class TimeoutTelemetry
+internal sealed class TimeoutTelemetry : IResilienceInstruments<TimeoutTelemetry>
 {
-    private static readonly Counter<long> Timeouts = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.timeout.timeouts", "{timeout}", "Timeouts that fired, by kind (attempt, total, deadline).");
+    private readonly Counter<long> _timeouts;
 
-    public static void RecordTimeout(string name, string kind)
+    private TimeoutTelemetry(Meter meter)
     {
-        if (Timeouts.Enabled)
+        _timeouts = meter.CreateCounter<long>(
+            "resilience.timeout.timeouts", "{timeout}", "Timeouts that fired, by kind (attempt, total, deadline).");
+    }
+
+    public static TimeoutTelemetry Create(Meter meter) => new(meter);
+
+    public void RecordTimeout(string name, string kind)
+    {
+        if (_timeouts.Enabled)
         {
-            Timeouts.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name), new KeyValuePair<string, object?>(ResilienceTelemetry.TimeoutKindTag, kind));
+            _timeouts.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name), new KeyValuePair<string, object?>(ResilienceTelemetry.TimeoutKindTag, kind));
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,5 +31,6 @@ internal sealed class HttpResilienceClients(IServiceProvider services) : IDispos
         services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get(clientName),
         services.GetService<TimeProvider>(),
         services.GetService<ILoggerFactory>(),
-        services.GetRequiredService<CircuitBreakerRegistry>());
+        services.GetRequiredService<CircuitBreakerRegistry>(),
+        services.GetService<IMeterFactory>());
 }

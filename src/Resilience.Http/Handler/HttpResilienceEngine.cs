@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,7 +25,7 @@ internal sealed class HttpResilienceEngine : IDisposable
     private readonly HttpResponseCache? _cache;
     private readonly Func<Outcome<HttpResponseMessage>, bool>? _shouldHandleOutcome;
 
-    public HttpResilienceEngine(string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers)
+    public HttpResilienceEngine(string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers, IMeterFactory? meterFactory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientName);
         ArgumentNullException.ThrowIfNull(options);
@@ -34,6 +35,8 @@ internal sealed class HttpResilienceEngine : IDisposable
         TimeProvider = timeProvider ?? TimeProvider.System;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("Resilience.Http." + clientName);
+        MeterFactory = meterFactory;
+        Metrics = HttpMetrics.For(meterFactory);
 
         // The values are copied: options changed after the client was built do not half-apply.
         TotalTimeout = options.TotalTimeout;
@@ -72,7 +75,7 @@ internal sealed class HttpResilienceEngine : IDisposable
         }
 
         _ownsBreakers = breakers is null;
-        _breakers = breakers ?? new CircuitBreakerRegistry(null, TimeProvider, LoggerFactory);
+        _breakers = breakers ?? new CircuitBreakerRegistry(null, TimeProvider, LoggerFactory, meterFactory);
         _authorities = new HttpAuthorityRegistry<HttpAuthorityPipelines>(
             options.BreakerScope,
             options.MaxTrackedAuthorities,
@@ -88,6 +91,11 @@ internal sealed class HttpResilienceEngine : IDisposable
     public ILoggerFactory LoggerFactory { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>Gets the factory of the meter the pipelines, breakers and handler report on; the static meter when <see langword="null"/>.</summary>
+    public IMeterFactory? MeterFactory { get; }
+
+    public HttpMetrics Metrics { get; }
 
     public TimeSpan TotalTimeout { get; }
 
@@ -300,7 +308,7 @@ internal sealed class HttpResilienceEngine : IDisposable
             return new ValueTask<HttpResponseMessage>(stale);
         }
 
-        HttpMetrics.RecordHandled(ClientName, pipelines.Authority, gaveUp);
+        Metrics.RecordHandled(ClientName, pipelines.Authority, gaveUp);
         if (FailureSurface == HttpFailureSurface.Exception)
         {
             var retryAfter = TryGetRetryAfter(response, out var hint) ? hint : OpenBreakOrNull(pipelines.Breaker);
@@ -346,7 +354,7 @@ internal sealed class HttpResilienceEngine : IDisposable
             return new ValueTask<HttpResponseMessage>(stale);
         }
 
-        HttpMetrics.RecordHandled(ClientName, pipelines.Authority, outcome);
+        Metrics.RecordHandled(ClientName, pipelines.Authority, outcome);
         if (FailureSurface == HttpFailureSurface.Exception)
         {
             return ValueTask.FromException<HttpResponseMessage>(new HttpResilienceException(outcome, pipelines.Authority, retryAfter, call.Attempts, lastStatus, lastError));
@@ -363,7 +371,7 @@ internal sealed class HttpResilienceEngine : IDisposable
     {
         if (_cache is not null && _cache.TryCreateStaleResponse(call.Request, out var response, out var age))
         {
-            HttpMetrics.RecordHandled(ClientName, pipelines.Authority, HttpResilienceOutcome.Stale);
+            Metrics.RecordHandled(ClientName, pipelines.Authority, HttpResilienceOutcome.Stale);
             if (Logger.IsEnabled(LogLevel.Warning))
             {
                 HttpLog.StaleResponseServed(Logger, ClientName, LogSafeUri.Render(call.Request.RequestUri), (long)age.TotalSeconds, reason);
@@ -444,7 +452,7 @@ internal sealed class HttpResilienceEngine : IDisposable
         if (state != CircuitState.Closed)
         {
             // Every tracked authority had a breaker that was not closed: memory stays bounded, but say so.
-            HttpMetrics.RecordOpenBreakerForgotten(ClientName, authority);
+            Metrics.RecordOpenBreakerForgotten(ClientName, authority);
             HttpLog.OpenBreakerForgotten(Logger, ClientName, authority, state, MaxTrackedAuthorities);
         }
         else if (Logger.IsEnabled(LogLevel.Debug))

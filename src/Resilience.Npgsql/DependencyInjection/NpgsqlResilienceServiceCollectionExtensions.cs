@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -213,6 +214,6 @@ public static class NpgsqlResilienceServiceCollectionExtensions
     {
         // A registry in DI owns the breaker, so its state shows in the registry's status report and gauge.
         var breaker = sp.GetService<CircuitBreakerRegistry>()?.GetOrAdd(settings.Name, ResilientDataSource.CreateBreakerOptions(settings.CircuitBreaker));
-        return new ResilientDataSource(dataSource, settings, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), breaker);
+        return new ResilientDataSource(dataSource, settings, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), breaker, sp.GetService<IMeterFactory>());
     }
 }
