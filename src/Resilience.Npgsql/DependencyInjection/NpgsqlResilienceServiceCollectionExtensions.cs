@@ -169,7 +169,7 @@ public static class NpgsqlResilienceServiceCollectionExtensions
             var settings = SettingsOf(sp);
             var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<PoolHealthMonitor>();
             var thresholds = PoolHealthThresholds.ForPool(settings.PoolHealth, connectionString);
-            return new PoolHealthMonitor(Get<IPoolProbe>(sp), thresholds, sp.GetRequiredService<TimeProvider>(), logger, settings.Name);
+            return new PoolHealthMonitor(Get<IPoolProbe>(sp), thresholds, sp.GetRequiredService<TimeProvider>(), logger, settings.Name, sp.GetService<IMeterFactory>());
         });
         services.AddSingleton<IHostedService>(sp => new PoolHealthMonitorHostedService(Get<PoolHealthMonitor>(sp)));
         services.AddHealthChecks().Add(new HealthCheckRegistration(

@@ -64,12 +64,14 @@ public sealed class NpgsqlResilienceServiceCollectionExtensionsTests(PostgresFix
             command.CommandText = "SELECT 1";
             return (int)(await command.ExecuteScalarAsync(ct))!;
         }, CancellationToken.None);
+        await provider.GetRequiredService<PoolHealthMonitor>().CheckNowAsync();
         container.RecordObservableInstruments();
         elsewhere.RecordObservableInstruments();
 
         Assert.Equal(1, one);
         Assert.Contains(container.Of("resilience.retry.calls"), m => Equals(m.Tags["resilience.retry.result"], "first_try_success"));
         Assert.Contains(container.Of("resilience.circuit_breaker.state", name), m => m.Value == (int)CircuitState.Closed);
+        Assert.Contains(container.Of("resilience.pool.health.status", name), m => m.Value == (int)PoolHealthStatus.Healthy);
         Assert.Empty(elsewhere.Named(name));
     }
 
