@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Resilience;
 
 /// <summary>Turns a throwing, value-returning operation into one returning an <see cref="Outcome{TResult}"/>, allocation-free when it completes synchronously.</summary>
@@ -23,55 +21,6 @@ internal static class OutcomeInvoker
         return task.IsCompletedSuccessfully
             ? new ValueTask<Outcome<TResult>>(Outcome.FromResult(task.Result))
             : AwaitAsync(task);
-    }
-
-    /// <summary>
-    /// Runs the rest of a pipeline, <paramref name="next"/>, and hands its outcome to <paramref name="completion"/> (release
-    /// a permit, disarm a timer, record a result): at once when it completes synchronously, after awaiting otherwise. A
-    /// throw, synchronous or not, becomes a failed outcome. The one copy of the wrapper every strategy needs.
-    /// </summary>
-    /// <remarks><typeparamref name="TCompletion"/> is a struct, so the call is specialized and direct: no allocation, no virtual call.</remarks>
-    public static ValueTask<Outcome<TResult>> InvokeAsync<TState, TResult, TCompletion>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, TCompletion completion, CancellationToken cancellationToken)
-        where TCompletion : struct, IOutcomeCompletion<TResult>
-    {
-        var task = Start(next, state, cancellationToken);
-
-        // A new ValueTask: the inner one may wrap a pooled source already consumed by reading Result.
-        return task.IsCompletedSuccessfully
-            ? new ValueTask<Outcome<TResult>>(completion.Complete(task.Result))
-            : AwaitAsync(task, completion);
-    }
-
-    /// <summary>Starts <paramref name="next"/>; a synchronous throw becomes a completed, failed outcome.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ValueTask<Outcome<TResult>> Start<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return next(state, cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex));
-        }
-    }
-
-    private static async ValueTask<Outcome<TResult>> AwaitAsync<TResult, TCompletion>(ValueTask<Outcome<TResult>> task, TCompletion completion)
-        where TCompletion : struct, IOutcomeCompletion<TResult>
-    {
-        Outcome<TResult> outcome;
-        try
-        {
-            outcome = await task.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            outcome = Outcome.FromException<TResult>(ex);
-        }
-
-        return completion.Complete(outcome);
     }
 
     /// <summary>The state-passing adapter for <see cref="InvokeAsync{TState, TResult}"/>, cached once per type pair.</summary>
@@ -111,14 +60,6 @@ internal static class OutcomeInvoker
     /// <summary>An exception safe to throw: a breaker's shared rejection becomes a copy of its own.</summary>
     public static Exception ForThrowing(Exception exception) =>
         exception is CircuitBreaking.BrokenCircuitException broken ? broken.ForThrowing() : exception;
-}
-
-/// <summary>What a strategy does once the outcome of the call it wraps is known; see <see cref="OutcomeInvoker.InvokeAsync{TState, TResult, TCompletion}"/>.</summary>
-/// <typeparam name="TResult">The operation's result.</typeparam>
-internal interface IOutcomeCompletion<TResult>
-{
-    /// <summary>Finishes the strategy's work for <paramref name="outcome"/> and returns the outcome to pass outwards.</summary>
-    Outcome<TResult> Complete(in Outcome<TResult> outcome);
 }
 
 /// <summary>An operation and its state, passed as one value so the adapter lambda stays static.</summary>

@@ -299,18 +299,41 @@ public sealed partial class CircuitBreaker
             return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));
         }
 
-        return OutcomeInvoker.InvokeAsync(next, state, new Recording<TResult>(this, permit, shouldHandleResult, cancellationToken), cancellationToken);
+        ValueTask<Outcome<TResult>> pending;
+        try
+        {
+            pending = next(state, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var outcome = pending.Result;
+            RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
+            return new ValueTask<Outcome<TResult>>(outcome);
+        }
+
+        return AwaitCoreAsync(pending, permit, shouldHandleResult, cancellationToken);
     }
 
-    /// <summary>Reports the outcome of a call the breaker admitted to its permit.</summary>
-    private readonly struct Recording<TResult>(CircuitBreaker breaker, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-        : IOutcomeCompletion<TResult>
+    private async ValueTask<Outcome<TResult>> AwaitCoreAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
-        public Outcome<TResult> Complete(in Outcome<TResult> outcome)
+        Outcome<TResult> outcome;
+        try
         {
-            breaker.RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
-            return outcome;
+            outcome = await pending.ConfigureAwait(false);
         }
+        catch (Exception e)
+        {
+            outcome = Outcome.FromException<TResult>(e);
+        }
+
+        RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
+        return outcome;
     }
 
     private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)

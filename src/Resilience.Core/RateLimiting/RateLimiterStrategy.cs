@@ -81,8 +81,44 @@ internal sealed class RateLimiterStrategy
     }
 
     private static ValueTask<Outcome<TResult>> RunWithLease<TState, TResult>(
-        RateLimitLease lease, Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken) =>
-        OutcomeInvoker.InvokeAsync(next, state, new Releasing<TResult>(lease), cancellationToken);
+        RateLimitLease lease, Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)
+    {
+        ValueTask<Outcome<TResult>> task;
+        try
+        {
+            task = next(state, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            lease.Dispose();
+            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex));
+        }
+
+        if (task.IsCompletedSuccessfully)
+        {
+            var outcome = task.Result;
+            lease.Dispose();
+            return new ValueTask<Outcome<TResult>>(outcome);
+        }
+
+        return AwaitAndReleaseAsync(lease, task);
+    }
+
+    private static async ValueTask<Outcome<TResult>> AwaitAndReleaseAsync<TResult>(RateLimitLease lease, ValueTask<Outcome<TResult>> task)
+    {
+        try
+        {
+            return await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            return Outcome.FromException<TResult>(ex);
+        }
+        finally
+        {
+            lease.Dispose();
+        }
+    }
 
     private async ValueTask<Outcome<TResult>> AcquireSlowAsync<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)
@@ -107,15 +143,5 @@ internal sealed class RateLimiterStrategy
         }
 
         return await RunWithLease(lease, next, state, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Releases a rate limiter's permit once the call it admitted has an outcome.</summary>
-    private readonly struct Releasing<TResult>(RateLimitLease lease) : IOutcomeCompletion<TResult>
-    {
-        public Outcome<TResult> Complete(in Outcome<TResult> outcome)
-        {
-            lease.Dispose();
-            return outcome;
-        }
     }
 }

@@ -220,7 +220,16 @@ public sealed class RetryStrategy
         Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> attempt, TState state, long deadline, CancellationToken cancellationToken)
     {
         var shouldRetry = ShouldHandleOutcomeFor<TResult>();
-        var task = OutcomeInvoker.Start(attempt, state, cancellationToken);
+        ValueTask<Outcome<TResult>> task;
+        try
+        {
+            task = attempt(state, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return RetryLoopAsync(new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex)), attempt, state, deadline, cancellationToken);
+        }
+
         if (task.IsCompletedSuccessfully)
         {
             var outcome = task.Result;
@@ -259,6 +268,7 @@ public sealed class RetryStrategy
         long deadline,
         CancellationToken cancellationToken)
     {
+        // One await per attempt, the first one's included: a throw, synchronous or not, becomes the attempt's failed outcome.
         double jitterState = 0;
         for (int retries = 0; ; retries++)
         {
@@ -290,7 +300,14 @@ public sealed class RetryStrategy
                 }
             }
 
-            pending = OutcomeInvoker.Start(attempt, state, cancellationToken);
+            try
+            {
+                pending = attempt(state, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                pending = new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex));
+            }
         }
     }
 

@@ -140,7 +140,37 @@ public sealed class TimeoutStrategy
         // The timer is armed before the operation runs: an operation that blocks before its first await (or never
         // awaits) is still cancelled at the limit, as long as it watches its token.
         var scope = Enter(cancellationToken, outer, outerDeadline);
-        return OutcomeInvoker.InvokeAsync(next, state, new Exiting<TResult>(this, scope, cancellationToken), scope.Token);
+        ValueTask<Outcome<TResult>> task;
+        try
+        {
+            task = next(state, scope.Token);
+        }
+        catch (Exception ex)
+        {
+            return new ValueTask<Outcome<TResult>>(Exit(scope, Outcome.FromException<TResult>(ex), cancellationToken));
+        }
+
+        if (task.IsCompletedSuccessfully)
+        {
+            return new ValueTask<Outcome<TResult>>(Exit(scope, task.Result, cancellationToken));
+        }
+
+        return AwaitAsync(task, scope, cancellationToken);
+    }
+
+    private async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<Outcome<TResult>> task, TimeoutScope scope, CancellationToken cancellationToken)
+    {
+        Outcome<TResult> outcome;
+        try
+        {
+            outcome = await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<TResult>(ex);
+        }
+
+        return Exit(scope, outcome, cancellationToken);
     }
 
     /// <summary>
@@ -211,12 +241,6 @@ public sealed class TimeoutStrategy
         }
 
         return outcome;
-    }
-
-    /// <summary>Ends the timeout once the call it wraps has an outcome: disarms the timer and reports a timeout that fired.</summary>
-    private readonly struct Exiting<TResult>(TimeoutStrategy strategy, TimeoutScope scope, CancellationToken cancellationToken) : IOutcomeCompletion<TResult>
-    {
-        public Outcome<TResult> Complete(in Outcome<TResult> outcome) => strategy.Exit(in scope, in outcome, cancellationToken);
     }
 
     /// <summary>Reports that this timeout fired (metric and log event) and returns the exception that says so.</summary>
