@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 
@@ -78,12 +79,13 @@ internal sealed class LayerContext<TResult>
 {
     private readonly PipelineLayerSpec?[] _specs;
 
-    public LayerContext(string name, TimeProvider timeProvider, Random random, ILogger logger, Func<TResult, bool>? shouldHandleResult, PipelineLayerSpec?[] specs)
+    public LayerContext(string name, TimeProvider timeProvider, Random random, ILogger logger, IMeterFactory? meterFactory, Func<TResult, bool>? shouldHandleResult, PipelineLayerSpec?[] specs)
     {
         Name = name;
         TimeProvider = timeProvider;
         Random = random;
         Logger = logger;
+        MeterFactory = meterFactory;
         ShouldHandleResult = shouldHandleResult;
         _specs = specs;
     }
@@ -96,6 +98,9 @@ internal sealed class LayerContext<TResult>
     public Random Random { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>Gets the factory of the meter the layers report on; the static meter when <see langword="null"/>.</summary>
+    public IMeterFactory? MeterFactory { get; }
 
     /// <summary>Gets which results count as failures, if the pipeline says.</summary>
     public Func<TResult, bool>? ShouldHandleResult { get; }

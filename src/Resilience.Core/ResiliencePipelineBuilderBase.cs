@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -46,6 +47,14 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
     /// <value>Default: <see cref="NullLoggerFactory.Instance"/> (no logging).</value>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>Gets or sets the factory of the meter the strategies report on.</summary>
+    /// <remarks>
+    /// Pipelines registered through DI take the container's <see cref="IMeterFactory"/> (registered by <c>AddMetrics()</c>
+    /// and by ASP.NET Core), so their instruments belong to that container's meter. Instrument names and tags are the same.
+    /// </remarks>
+    /// <value>Default: <see langword="null"/>, the library's static meter named <c>Resilience</c>.</value>
+    public IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>Puts the layer <paramref name="spec"/> describes at its kind's position, replacing any layer of that kind.</summary>
     /// <param name="spec">The layer's validated configuration.</param>
     /// <returns>This builder.</returns>
@@ -57,7 +66,7 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
 
     private protected PipelineEngine BuildEngine<TResult>(Func<TResult, bool>? shouldHandleResult)
     {
-        var context = new LayerContext<TResult>(Name, TimeProvider, Random, LoggerFactory.CreateLogger("Resilience.Pipeline." + Name), shouldHandleResult, _layers);
+        var context = new LayerContext<TResult>(Name, TimeProvider, Random, LoggerFactory.CreateLogger("Resilience.Pipeline." + Name), MeterFactory, shouldHandleResult, _layers);
         var count = 0;
         foreach (var spec in _layers)
         {

@@ -1,8 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-
+using Resilience.Telemetry;
 using Resilience.Time;
 
 namespace Resilience.CircuitBreaking;
@@ -31,6 +32,7 @@ public sealed partial class CircuitBreaker
     private readonly TimeProvider _time;
     private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
+    private readonly CircuitBreakerTelemetry _telemetry;
     private readonly Lock _lock = new();
 
     // The tunables: written only under _lock (by the constructor and UpdateOptions), read lock-free, each on its own.
@@ -75,9 +77,10 @@ public sealed partial class CircuitBreaker
     /// <param name="options">The options; validated here, copied, and not observed afterwards.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">The logger; <see cref="NullLogger.Instance"/> when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the meter the breaker's instruments report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid; the message lists every error.</exception>
-    public CircuitBreaker(string name, CircuitBreakerOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
+    public CircuitBreaker(string name, CircuitBreakerOptions options, TimeProvider? timeProvider = null, ILogger? logger = null, IMeterFactory? meterFactory = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         CircuitBreakerOptionsValidator.ThrowIfInvalid(name, options);
@@ -86,6 +89,7 @@ public sealed partial class CircuitBreaker
         _time = timeProvider ?? TimeProvider.System;
         _clock = new MonotonicClock(_time);
         _logger = logger ?? NullLogger.Instance;
+        _telemetry = ResilienceMeter.Instruments<CircuitBreakerTelemetry>(meterFactory);
         _currentBreak = options.BreakDuration;
         _probeSlots = new byte[options.PermittedProbes];
         lock (_lock)
@@ -123,7 +127,7 @@ public sealed partial class CircuitBreaker
         {
             // The fast-fail path: no lock, no clock; the remaining break is computed only if the caller asks the permit.
             permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), StateOpen, CircuitPermit.KindRefused);
-            CircuitBreakerTelemetry.RecordRejection(Name);
+            _telemetry.RecordRejection(Name);
             return false;
         }
 
@@ -367,7 +371,7 @@ public sealed partial class CircuitBreaker
 
         if (abandoned > 0)
         {
-            CircuitBreakerTelemetry.RecordAbandonedProbes(Name, abandoned);
+            _telemetry.RecordAbandonedProbes(Name, abandoned);
             CircuitBreakerLog.ProbeAbandoned(_logger, Name, abandoned, _probeTimeout);
         }
 
@@ -411,7 +415,7 @@ public sealed partial class CircuitBreaker
     private bool CountRejection()
     {
         Interlocked.Increment(ref _rejections);
-        CircuitBreakerTelemetry.RecordRejection(Name);
+        _telemetry.RecordRejection(Name);
         return false;
     }
 
@@ -517,7 +521,7 @@ public sealed partial class CircuitBreaker
 
     private void Raise(in CircuitStateChange change)
     {
-        CircuitBreakerTelemetry.RecordTransition(in change);
+        _telemetry.RecordTransition(in change);
         CircuitBreakerLog.Transition(_logger, in change);
         // Read once: UpdateOptions may replace it meanwhile.
         if (_onStateChanged is not { } onStateChanged)

@@ -38,6 +38,6 @@ internal sealed class CircuitBreakerLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.CircuitBreaker;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new CircuitBreakerLayer(_breaker ?? new CircuitBreaker(context.Name, _options!, context.TimeProvider, context.Logger));
+            new CircuitBreakerLayer(_breaker ?? new CircuitBreaker(context.Name, _options!, context.TimeProvider, context.Logger, context.MeterFactory));
     }
 }

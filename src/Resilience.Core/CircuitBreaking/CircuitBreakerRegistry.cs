@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Resilience.Telemetry;
 
 namespace Resilience.CircuitBreaking;
 
@@ -17,17 +19,22 @@ public sealed class CircuitBreakerRegistry : IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger? _logger;
     private IDisposable? _optionsSubscription;
+    private readonly IMeterFactory? _meterFactory;
+    private readonly CircuitBreakerTelemetry _telemetry;
 
     /// <summary>Initializes a new instance of the <see cref="CircuitBreakerRegistry"/> class.</summary>
     /// <param name="optionsProvider">Gives the options of a name for <see cref="GetOrAdd(string)"/>; defaults when <see langword="null"/>.</param>
     /// <param name="timeProvider">The clock of every breaker; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="loggerFactory">Creates the breakers' logger (category <c>Resilience.CircuitBreaker</c>); no logging when <see langword="null"/>.</param>
-    public CircuitBreakerRegistry(Func<string, CircuitBreakerOptions>? optionsProvider = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    /// <param name="meterFactory">Creates the meter the breakers' instruments and the state gauge report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
+    public CircuitBreakerRegistry(Func<string, CircuitBreakerOptions>? optionsProvider = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         _optionsProvider = optionsProvider;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = loggerFactory?.CreateLogger("Resilience.CircuitBreaker");
-        CircuitBreakerTelemetry.Register(this);
+        _meterFactory = meterFactory;
+        _telemetry = ResilienceMeter.Instruments<CircuitBreakerTelemetry>(meterFactory);
+        _telemetry.Register(this);
     }
 
     /// <summary>Gets the number of breakers.</summary>
@@ -137,7 +144,7 @@ public sealed class CircuitBreakerRegistry : IDisposable
     public void Dispose()
     {
         _optionsSubscription?.Dispose();
-        CircuitBreakerTelemetry.Unregister(this);
+        _telemetry.Unregister(this);
     }
 
     /// <summary>
@@ -153,5 +160,5 @@ public sealed class CircuitBreakerRegistry : IDisposable
             }
         });
 
-    private CircuitBreaker Create(string name, CircuitBreakerOptions options) => new(name, options, _timeProvider, _logger);
+    private CircuitBreaker Create(string name, CircuitBreakerOptions options) => new(name, options, _timeProvider, _logger, _meterFactory);
 }

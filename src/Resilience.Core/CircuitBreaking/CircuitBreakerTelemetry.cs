@@ -5,22 +5,30 @@ using Resilience.Telemetry;
 namespace Resilience.CircuitBreaking;
 
 /// <summary>The circuit breaker's instruments: transitions and rejections counters, and a state gauge per registered breaker.</summary>
-internal static class CircuitBreakerTelemetry
+internal sealed class CircuitBreakerTelemetry : IResilienceInstruments<CircuitBreakerTelemetry>
 {
-    private static readonly Counter<long> Transitions = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.circuit_breaker.transitions", "{transition}", "State changes of circuit breakers.");
-
-    private static readonly Counter<long> Rejections = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.circuit_breaker.rejections", "{call}", "Calls rejected by an open, isolated or probing circuit.");
-
-    private static readonly Counter<long> AbandonedProbes = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.circuit_breaker.abandoned_probes", "{probe}", "Probe calls of half-open circuits that did not report within the probe timeout.");
-
-    private static readonly Lock RegistriesLock = new();
-    private static readonly List<WeakReference<CircuitBreakerRegistry>> Registries = [];
+    private readonly Meter _meter;
+    private readonly Counter<long> _transitions;
+    private readonly Counter<long> _rejections;
+    private readonly Counter<long> _abandonedProbes;
+    private readonly Lock _registriesLock = new();
+    private readonly List<WeakReference<CircuitBreakerRegistry>> _registries = [];
 
     // Created once the first registry registers; observes every live registry's breakers.
-    private static ObservableGauge<int>? _stateGauge;
+    private ObservableGauge<int>? _stateGauge;
+
+    private CircuitBreakerTelemetry(Meter meter)
+    {
+        _meter = meter;
+        _transitions = meter.CreateCounter<long>(
+            "resilience.circuit_breaker.transitions", "{transition}", "State changes of circuit breakers.");
+        _rejections = meter.CreateCounter<long>(
+            "resilience.circuit_breaker.rejections", "{call}", "Calls rejected by an open, isolated or probing circuit.");
+        _abandonedProbes = meter.CreateCounter<long>(
+            "resilience.circuit_breaker.abandoned_probes", "{probe}", "Probe calls of half-open circuits that did not report within the probe timeout.");
+    }
+
+    public static CircuitBreakerTelemetry Create(Meter meter) => new(meter);
 
     public static string StateName(CircuitState state) => state switch
     {
@@ -30,25 +38,25 @@ internal static class CircuitBreakerTelemetry
         _ => "isolated",
     };
 
-    public static void RecordRejection(string name)
+    public void RecordRejection(string name)
     {
-        if (Rejections.Enabled)
+        if (_rejections.Enabled)
         {
-            Rejections.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
+            _rejections.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
         }
     }
 
-    public static void RecordAbandonedProbes(string name, int probes)
+    public void RecordAbandonedProbes(string name, int probes)
     {
-        if (AbandonedProbes.Enabled)
+        if (_abandonedProbes.Enabled)
         {
-            AbandonedProbes.Add(probes, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
+            _abandonedProbes.Add(probes, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
         }
     }
 
-    public static void RecordTransition(in CircuitStateChange change)
+    public void RecordTransition(in CircuitStateChange change)
     {
-        if (Transitions.Enabled)
+        if (_transitions.Enabled)
         {
             var tags = new TagList
             {
@@ -56,17 +64,17 @@ internal static class CircuitBreakerTelemetry
                 { ResilienceTelemetry.StateTag, StateName(change.To) },
                 { ResilienceTelemetry.ReasonTag, change.Reason.ToString() },
             };
-            Transitions.Add(1, tags);
+            _transitions.Add(1, tags);
         }
     }
 
-    public static void Register(CircuitBreakerRegistry registry)
+    public void Register(CircuitBreakerRegistry registry)
     {
-        lock (RegistriesLock)
+        lock (_registriesLock)
         {
-            Registries.RemoveAll(static r => !r.TryGetTarget(out _));
-            Registries.Add(new WeakReference<CircuitBreakerRegistry>(registry));
-            _stateGauge ??= ResilienceTelemetry.Meter.CreateObservableGauge(
+            _registries.RemoveAll(static r => !r.TryGetTarget(out _));
+            _registries.Add(new WeakReference<CircuitBreakerRegistry>(registry));
+            _stateGauge ??= _meter.CreateObservableGauge(
                 "resilience.circuit_breaker.state",
                 ObserveStates,
                 "{state}",
@@ -74,20 +82,20 @@ internal static class CircuitBreakerTelemetry
         }
     }
 
-    public static void Unregister(CircuitBreakerRegistry registry)
+    public void Unregister(CircuitBreakerRegistry registry)
     {
-        lock (RegistriesLock)
+        lock (_registriesLock)
         {
-            Registries.RemoveAll(r => !r.TryGetTarget(out var target) || ReferenceEquals(target, registry));
+            _registries.RemoveAll(r => !r.TryGetTarget(out var target) || ReferenceEquals(target, registry));
         }
     }
 
-    private static List<Measurement<int>> ObserveStates()
+    private List<Measurement<int>> ObserveStates()
     {
         var measurements = new List<Measurement<int>>();
-        lock (RegistriesLock)
+        lock (_registriesLock)
         {
-            foreach (var weak in Registries)
+            foreach (var weak in _registries)
             {
                 if (!weak.TryGetTarget(out var registry))
                 {

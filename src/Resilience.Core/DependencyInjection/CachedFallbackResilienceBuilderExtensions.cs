@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -57,7 +58,8 @@ public static class CachedFallbackResilienceBuilderExtensions
             sp.GetRequiredService<IOptionsMonitor<CachedFallbackOptions>>().Get(name),
             staticFallback,
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger("Resilience.Fallback")));
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Resilience.Fallback"),
+            sp.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CachedFallbackOptions>, CachedFallbackOptionsValidator>());
         return services.AddOptions<CachedFallbackOptions>(name).ValidateOnStart();
     }

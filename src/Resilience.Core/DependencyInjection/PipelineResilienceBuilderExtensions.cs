@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -100,6 +101,7 @@ public static class PipelineResilienceBuilderExtensions
         pipeline.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
         pipeline.LoggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         pipeline.Random = services.GetService<ResilienceRandom>()?.Random ?? Random.Shared;
+        pipeline.MeterFactory = services.GetService<IMeterFactory>();
         if (options.ConcurrencyLimit is { } limit)
         {
             pipeline.AddRateLimiter(carry.Limiter(limit, options.QueueLimit));

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,7 @@ public static class ResilienceServiceCollectionExtensions
         services.TryAddSingleton(static sp =>
         {
             var monitor = sp.GetRequiredService<IOptionsMonitor<CircuitBreakerOptions>>();
-            var registry = new CircuitBreakerRegistry(monitor.Get, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>());
+            var registry = new CircuitBreakerRegistry(monitor.Get, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>());
             registry.FollowOptions(monitor);
             foreach (var registered in sp.GetServices<RegisteredCircuitBreaker>())
             {

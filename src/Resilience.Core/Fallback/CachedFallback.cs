@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.CircuitBreaking;
-
+using Resilience.Telemetry;
 using Resilience.Time;
 
 namespace Resilience.Fallback;
@@ -30,6 +31,7 @@ public sealed class CachedFallback<TKey, TValue>
     private readonly TimeProvider _time;
     private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
+    private readonly FallbackTelemetry _telemetry;
     private readonly long _maxStalenessTicks;
     private readonly Func<TKey, TValue>? _staticFallback;
     private readonly Func<Exception, bool>? _shouldHandle;
@@ -45,8 +47,9 @@ public sealed class CachedFallback<TKey, TValue>
     /// <param name="staticFallback">Produces a value when nothing usable is cached; <see langword="null"/> for none.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">The logger; <see cref="NullLogger.Instance"/> when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the meter the fallback's counter report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
-    public CachedFallback(string name, CachedFallbackOptions options, Func<TKey, TValue>? staticFallback = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    public CachedFallback(string name, CachedFallbackOptions options, Func<TKey, TValue>? staticFallback = null, TimeProvider? timeProvider = null, ILogger? logger = null, IMeterFactory? meterFactory = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         CachedFallbackOptionsValidator.ThrowIfInvalid(name, options);
@@ -54,6 +57,7 @@ public sealed class CachedFallback<TKey, TValue>
         _time = timeProvider ?? TimeProvider.System;
         _clock = new MonotonicClock(_time);
         _logger = logger ?? NullLogger.Instance;
+        _telemetry = ResilienceMeter.Instruments<FallbackTelemetry>(meterFactory);
         _staticFallback = staticFallback;
         _shouldHandle = options.ShouldHandle;
         _maxStalenessTicks = options.MaxStaleness.Ticks;
@@ -119,7 +123,7 @@ public sealed class CachedFallback<TKey, TValue>
                 var age = ToTimeSpan(ageTicks);
                 fallback = new FallbackValue<TValue>(value, FallbackSource.Cache, age, _time.GetUtcNow() - age);
                 Interlocked.Increment(ref _staleServed);
-                FallbackTelemetry.RecordServed(Name, CachedFallbackConstants.StaleKind);
+                _telemetry.RecordServed(Name, CachedFallbackConstants.StaleKind);
                 FallbackLog.StaleServed(_logger, Name, age);
                 return true;
             }
@@ -129,7 +133,7 @@ public sealed class CachedFallback<TKey, TValue>
         {
             fallback = new FallbackValue<TValue>(_staticFallback(key), FallbackSource.Static, TimeSpan.Zero, _time.GetUtcNow());
             Interlocked.Increment(ref _staticServed);
-            FallbackTelemetry.RecordServed(Name, CachedFallbackConstants.StaticKind);
+            _telemetry.RecordServed(Name, CachedFallbackConstants.StaticKind);
             FallbackLog.StaticServed(_logger, Name);
             return true;
         }

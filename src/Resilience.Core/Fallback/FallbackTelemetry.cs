@@ -5,21 +5,28 @@ using Resilience.Telemetry;
 namespace Resilience.Fallback;
 
 /// <summary>The fallback's instrument: fallbacks served, tagged stale or static.</summary>
-internal static class FallbackTelemetry
+internal sealed class FallbackTelemetry : IResilienceInstruments<FallbackTelemetry>
 {
-    private static readonly Counter<long> Served = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.fallback.served", "{value}", "Fallback values served in place of a failed call.");
+    private readonly Counter<long> _served;
 
-    public static void RecordServed(string name, string kind)
+    private FallbackTelemetry(Meter meter)
     {
-        if (Served.Enabled)
+        _served = meter.CreateCounter<long>(
+            "resilience.fallback.served", "{value}", "Fallback values served in place of a failed call.");
+    }
+
+    public static FallbackTelemetry Create(Meter meter) => new(meter);
+
+    public void RecordServed(string name, string kind)
+    {
+        if (_served.Enabled)
         {
             var tags = new TagList
             {
                 { ResilienceTelemetry.NameTag, name },
                 { ResilienceTelemetry.FallbackKindTag, kind },
             };
-            Served.Add(1, tags);
+            _served.Add(1, tags);
         }
     }
 }

@@ -1,3 +1,5 @@
+using Resilience.Telemetry;
+
 namespace Resilience.FaultInjection;
 
 /// <summary>
@@ -11,8 +13,9 @@ internal sealed class FaultInjectionLayer : PipelineLayer
     private readonly TimeProvider _timeProvider;
     private readonly Random _random;
     private readonly string _name;
+    private readonly FaultInjectionTelemetry _telemetry;
 
-    private FaultInjectionLayer(string name, FaultInjector injector, TimeProvider timeProvider, Random random)
+    private FaultInjectionLayer(string name, FaultInjector injector, TimeProvider timeProvider, Random random, FaultInjectionTelemetry telemetry)
         : base(Describe(
             LayerPosition.FaultInjection,
             $"ExceptionRate={injector.Options.ExceptionRate}, LatencyRate={injector.Options.LatencyRate}, Latency={injector.Options.Latency}, ResultRate={injector.Options.InjectedResultRate}"))
@@ -22,6 +25,7 @@ internal sealed class FaultInjectionLayer : PipelineLayer
         _timeProvider = timeProvider;
         _random = random;
         _name = name;
+        _telemetry = telemetry;
     }
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
@@ -40,14 +44,14 @@ internal sealed class FaultInjectionLayer : PipelineLayer
     {
         if (Roll(_options.ExceptionRate))
         {
-            FaultInjectionTelemetry.RecordInjected(_name, "exception");
+            _telemetry.RecordInjected(_name, "exception");
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(_options.Exception?.Invoke() ?? new InjectedFaultException()));
         }
 
         // The result is typed by the options, not the call: a pipeline whose result type differs never gets one.
         if (_options.InjectedResult is Func<TResult> result && Roll(_options.InjectedResultRate))
         {
-            FaultInjectionTelemetry.RecordInjected(_name, "result");
+            _telemetry.RecordInjected(_name, "result");
             return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result()));
         }
 
@@ -56,7 +60,7 @@ internal sealed class FaultInjectionLayer : PipelineLayer
 
     private async ValueTask<Outcome<TResult>> DelayThenInjectAsync<TState, TResult>(PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
     {
-        FaultInjectionTelemetry.RecordInjected(_name, "latency");
+        _telemetry.RecordInjected(_name, "latency");
         try
         {
             await Task.Delay(_options.Latency, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -99,6 +103,6 @@ internal sealed class FaultInjectionLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.FaultInjection;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new FaultInjectionLayer(context.Name, injector, context.TimeProvider, context.Random);
+            new FaultInjectionLayer(context.Name, injector, context.TimeProvider, context.Random, ResilienceMeter.Instruments<FaultInjectionTelemetry>(context.MeterFactory));
     }
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Resilience.Telemetry;
 
 namespace Resilience.Health;
 
@@ -22,6 +24,7 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
     private readonly PoolHealthOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly PoolHealthTelemetry _telemetry;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _lifecycle = new();
 
@@ -44,13 +47,15 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
     /// <param name="timeProvider">The clock and timer source; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">Receives status changes; nothing is logged when <see langword="null"/>.</param>
     /// <param name="name">The pool's name in logs, metrics and reports.</param>
+    /// <param name="meterFactory">Creates the meter the pool gauges report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException"><paramref name="options"/> is invalid.</exception>
     public PoolHealthMonitor(
         IPoolProbe probe,
         PoolHealthOptions? options = null,
         TimeProvider? timeProvider = null,
         ILogger? logger = null,
-        string name = PoolHealthConstants.DefaultName)
+        string name = PoolHealthConstants.DefaultName,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(probe);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -60,7 +65,8 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         Name = name;
-        PoolHealthTelemetry.Register(this);
+        _telemetry = ResilienceMeter.Instruments<PoolHealthTelemetry>(meterFactory);
+        _telemetry.Register(this);
     }
 
     /// <summary>Raised after a check whose status differs from the previous one (the first check compares with healthy).</summary>
@@ -171,7 +177,7 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
         }
 
         await StopAsync().ConfigureAwait(false);
-        PoolHealthTelemetry.Unregister(this);
+        _telemetry.Unregister(this);
     }
 
     /// <summary>The latest report when it is younger than <see cref="PoolHealthOptions.MaxReportAge"/>; otherwise a check now.</summary>

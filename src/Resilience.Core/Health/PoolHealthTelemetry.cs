@@ -3,41 +3,41 @@ using Resilience.Telemetry;
 
 namespace Resilience.Health;
 
-/// <summary>Gauges of every live <see cref="PoolHealthMonitor"/>, observed only when a listener collects.</summary>
-/// <remarks>One set of instruments for all monitors (tagged by name) so exporters never see duplicate instruments.</remarks>
-internal static class PoolHealthTelemetry
+/// <summary>Gauges of every live <see cref="PoolHealthMonitor"/> of one meter, observed only when a listener collects.</summary>
+/// <remarks>One set of instruments per meter for all its monitors (tagged by name), so exporters never see duplicate instruments.</remarks>
+internal sealed class PoolHealthTelemetry : IResilienceInstruments<PoolHealthTelemetry>
 {
     public const string StatusInstrument = "resilience.pool.health.status";
     public const string UtilizationInstrument = "resilience.pool.utilization";
     public const string WaitersInstrument = "resilience.pool.waiters";
 
-    private static readonly Lock Sync = new();
-    private static PoolHealthMonitor[] _monitors = [];
+    private readonly Lock _sync = new();
+    private PoolHealthMonitor[] _monitors = [];
 
-    // Created on first registration; kept alive by these fields.
-    private static readonly ObservableGauge<int> StatusGauge = ResilienceTelemetry.Meter.CreateObservableGauge(
-        StatusInstrument, static () => Observe(static r => (int)r.Status), "{status}", "Pool health: 0 healthy, 1 degraded, 2 critical.");
-
-    private static readonly ObservableGauge<double> UtilizationGauge = ResilienceTelemetry.Meter.CreateObservableGauge(
-        UtilizationInstrument, static () => Observe(static r => r.Utilization), "1", "Share of the pool's connections that are busy.");
-
-    private static readonly ObservableGauge<int> WaitersGauge = ResilienceTelemetry.Meter.CreateObservableGauge(
-        WaitersInstrument, static () => Observe(static r => r.Snapshot.Waiters), "{request}", "Callers waiting for a pooled connection.");
-
-    public static void Register(PoolHealthMonitor monitor)
+    private PoolHealthTelemetry(Meter meter)
     {
-        _ = StatusGauge;
-        _ = UtilizationGauge;
-        _ = WaitersGauge;
-        lock (Sync)
+        // Observable: the meter keeps them and calls back only while a listener collects.
+        meter.CreateObservableGauge(
+            StatusInstrument, () => Observe(static r => (int)r.Status), "{status}", "Pool health: 0 healthy, 1 degraded, 2 critical.");
+        meter.CreateObservableGauge(
+            UtilizationInstrument, () => Observe(static r => r.Utilization), "1", "Share of the pool's connections that are busy.");
+        meter.CreateObservableGauge(
+            WaitersInstrument, () => Observe(static r => r.Snapshot.Waiters), "{request}", "Callers waiting for a pooled connection.");
+    }
+
+    public static PoolHealthTelemetry Create(Meter meter) => new(meter);
+
+    public void Register(PoolHealthMonitor monitor)
+    {
+        lock (_sync)
         {
             _monitors = [.. _monitors, monitor];
         }
     }
 
-    public static void Unregister(PoolHealthMonitor monitor)
+    public void Unregister(PoolHealthMonitor monitor)
     {
-        lock (Sync)
+        lock (_sync)
         {
             var index = Array.IndexOf(_monitors, monitor);
             if (index < 0)
@@ -52,7 +52,7 @@ internal static class PoolHealthTelemetry
         }
     }
 
-    private static List<Measurement<T>> Observe<T>(Func<PoolHealthReport, T> read)
+    private List<Measurement<T>> Observe<T>(Func<PoolHealthReport, T> read)
         where T : struct
     {
         var monitors = Volatile.Read(ref _monitors);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Resilience.Telemetry;
 using Resilience.Time;
 using Resilience.Timeouts;
 
@@ -28,11 +29,12 @@ internal sealed class HedgingLayer : PipelineLayer
     private readonly TimeProvider _timeProvider;
     private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
+    private readonly HedgingTelemetry _telemetry;
 
     // The first attempt's token source: not bound to the pipeline's clock (nothing here cancels after a time), so always poolable.
     private readonly CancellationTokenSourcePool _sources = new(TimeProvider.System);
 
-    private HedgingLayer(string name, HedgingOptions options, TimeProvider timeProvider, ILogger logger)
+    private HedgingLayer(string name, HedgingOptions options, TimeProvider timeProvider, ILogger logger, HedgingTelemetry telemetry)
         : base(Describe(
             LayerPosition.Hedging,
             $"MaxHedgedAttempts={options.MaxHedgedAttempts}, Delay={options.Delay}, DelayGenerator={options.DelayGenerator is not null}"))
@@ -47,6 +49,7 @@ internal sealed class HedgingLayer : PipelineLayer
         _timeProvider = timeProvider;
         _clock = new MonotonicClock(timeProvider);
         _logger = logger;
+        _telemetry = telemetry;
     }
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
@@ -109,7 +112,7 @@ internal sealed class HedgingLayer : PipelineLayer
                         Abandon(running);
                         if (started > 1)
                         {
-                            HedgingTelemetry.RecordWinner(_logger, _name, attempt.Number, started);
+                            _telemetry.RecordWinner(_logger, _name, attempt.Number, started);
                         }
 
                         if (hasFailure)
@@ -145,7 +148,7 @@ internal sealed class HedgingLayer : PipelineLayer
                 {
                     if (started > 1)
                     {
-                        HedgingTelemetry.RecordExhausted(_logger, _name, started, lastFailure.Exception);
+                        _telemetry.RecordExhausted(_logger, _name, started, lastFailure.Exception);
                     }
 
                     return lastFailure;
@@ -204,7 +207,7 @@ internal sealed class HedgingLayer : PipelineLayer
 
     private Attempt<TResult> Start<TState, TResult>(in PipelineCall<TState, TResult> call, int number, string trigger, TimeSpan delay, CancellationToken cancellationToken)
     {
-        HedgingTelemetry.RecordHedge(_logger, _name, number, trigger, delay);
+        _telemetry.RecordHedge(_logger, _name, number, trigger, delay);
         var source = new CancellationTokenSource();
         var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), source);
         return new Attempt<TResult>(number, source, link, HedgingAttempt.RunAsync(call, number, source.Token));
@@ -335,6 +338,6 @@ internal sealed class HedgingLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.Hedging;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new HedgingLayer(context.Name, options, context.TimeProvider, context.Logger);
+            new HedgingLayer(context.Name, options, context.TimeProvider, context.Logger, ResilienceMeter.Instruments<HedgingTelemetry>(context.MeterFactory));
     }
 }

@@ -6,8 +6,8 @@ using Resilience.Telemetry;
 
 namespace Resilience.Hedging;
 
-/// <summary>Hedging's metrics, on the shared <c>Resilience</c> meter, and its log events (IDs 1700–1799), per pipeline.</summary>
-internal static partial class HedgingTelemetry
+/// <summary>Hedging's metrics, created once per meter, and its log events (IDs 1700–1799), per pipeline.</summary>
+internal sealed partial class HedgingTelemetry : IResilienceInstruments<HedgingTelemetry>
 {
     /// <summary>The tag saying what started a hedged attempt: <see cref="TriggerDelay"/> or <see cref="TriggerFailure"/>.</summary>
     public const string TriggerTag = "resilience.hedging.trigger";
@@ -19,23 +19,30 @@ internal static partial class HedgingTelemetry
 
     public const string TriggerFailure = "failure";
 
-    private static readonly Counter<long> Hedges = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.hedging.hedges", "{attempt}", "Hedged attempts started, by what started them.");
-
-    private static readonly Counter<long> Winners = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.hedging.winners", "{call}", "Calls that started a hedged attempt and got an acceptable outcome, by the attempt that won.");
-
-    private static readonly Counter<long> Exhausted = ResilienceTelemetry.Meter.CreateCounter<long>(
-        "resilience.hedging.exhausted", "{call}", "Calls whose every attempt (first and hedged) failed.");
+    private readonly Counter<long> _hedges;
+    private readonly Counter<long> _winners;
+    private readonly Counter<long> _exhausted;
 
     // Attempt numbers as tag values without a string per call (MaxHedgedAttempts is at most 10).
     private static readonly string[] AttemptNames = CreateAttemptNames();
 
-    public static void RecordHedge(ILogger logger, string name, int attempt, string trigger, TimeSpan delay)
+    private HedgingTelemetry(Meter meter)
     {
-        if (Hedges.Enabled)
+        _hedges = meter.CreateCounter<long>(
+            "resilience.hedging.hedges", "{attempt}", "Hedged attempts started, by what started them.");
+        _winners = meter.CreateCounter<long>(
+            "resilience.hedging.winners", "{call}", "Calls that started a hedged attempt and got an acceptable outcome, by the attempt that won.");
+        _exhausted = meter.CreateCounter<long>(
+            "resilience.hedging.exhausted", "{call}", "Calls whose every attempt (first and hedged) failed.");
+    }
+
+    public static HedgingTelemetry Create(Meter meter) => new(meter);
+
+    public void RecordHedge(ILogger logger, string name, int attempt, string trigger, TimeSpan delay)
+    {
+        if (_hedges.Enabled)
         {
-            Hedges.Add(1, new TagList { { ResilienceTelemetry.NameTag, name }, { TriggerTag, trigger } });
+            _hedges.Add(1, new TagList { { ResilienceTelemetry.NameTag, name }, { TriggerTag, trigger } });
         }
 
         if (logger.IsEnabled(LogLevel.Information))
@@ -44,11 +51,11 @@ internal static partial class HedgingTelemetry
         }
     }
 
-    public static void RecordWinner(ILogger logger, string name, int attempt, int started)
+    public void RecordWinner(ILogger logger, string name, int attempt, int started)
     {
-        if (Winners.Enabled)
+        if (_winners.Enabled)
         {
-            Winners.Add(1, new TagList { { ResilienceTelemetry.NameTag, name }, { AttemptTag, AttemptNames[attempt] } });
+            _winners.Add(1, new TagList { { ResilienceTelemetry.NameTag, name }, { AttemptTag, AttemptNames[attempt] } });
         }
 
         if (logger.IsEnabled(LogLevel.Debug))
@@ -57,11 +64,11 @@ internal static partial class HedgingTelemetry
         }
     }
 
-    public static void RecordExhausted(ILogger logger, string name, int started, Exception? lastException)
+    public void RecordExhausted(ILogger logger, string name, int started, Exception? lastException)
     {
-        if (Exhausted.Enabled)
+        if (_exhausted.Enabled)
         {
-            Exhausted.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
+            _exhausted.Add(1, new KeyValuePair<string, object?>(ResilienceTelemetry.NameTag, name));
         }
 
         HedgesExhausted(logger, lastException, name, started);

@@ -19,6 +19,6 @@ internal sealed class RateLimiterLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.RateLimiter;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new RateLimiterLayer(new RateLimiterStrategy(limiter, context.Name, context.Logger), limiter);
+            new RateLimiterLayer(new RateLimiterStrategy(limiter, context.Name, context.Logger, context.MeterFactory), limiter);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,17 +19,20 @@ internal sealed class RateLimiterStrategy
     private const string DefaultName = "rate-limiter";
     private readonly RateLimiter _limiter;
     private readonly ILogger _logger;
+    private readonly RateLimiterTelemetry _telemetry;
 
     /// <summary>Initializes a new instance of the <see cref="RateLimiterStrategy"/> class.</summary>
     /// <param name="limiter">The limiter to acquire permits from.</param>
     /// <param name="name">The name reported in metrics, logs and rejections; <c>rate-limiter</c> when <see langword="null"/>.</param>
     /// <param name="logger">Receives rejection log events; none when <see langword="null"/>.</param>
-    public RateLimiterStrategy(RateLimiter limiter, string? name = null, ILogger? logger = null)
+    /// <param name="meterFactory">Creates the meter the rejections counter report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
+    public RateLimiterStrategy(RateLimiter limiter, string? name = null, ILogger? logger = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(limiter);
         _limiter = limiter;
         Name = name ?? DefaultName;
         _logger = logger ?? NullLogger.Instance;
+        _telemetry = ResilienceMeter.Instruments<RateLimiterTelemetry>(meterFactory);
     }
 
     /// <summary>Gets the name reported in metrics, logs and rejections.</summary>
@@ -133,8 +137,8 @@ internal sealed class RateLimiterStrategy
         {
             TimeSpan? retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan hint) ? hint : null;
             lease.Dispose();
-            RetryTelemetry.RecordRateLimiterRejection(Name);
-            RetryTelemetry.RateLimiterRejected(_logger, Name, retryAfter);
+            _telemetry.RecordRejection(Name);
+            RateLimiterLog.RateLimiterRejected(_logger, Name, retryAfter);
             return Outcome.FromException<TResult>(new RateLimiterRejectedException(Name, retryAfter));
         }
 

@@ -22,6 +22,6 @@ internal sealed class RetryLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.Retry;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new RetryLayer(new RetryStrategy(PipelineRetryOptions.For(options, context.Name, context.ShouldHandleResult), context.TimeProvider, context.Logger, context.Random, statistics), options);
+            new RetryLayer(new RetryStrategy(PipelineRetryOptions.For(options, context.Name, context.ShouldHandleResult), context.TimeProvider, context.Logger, context.Random, statistics, context.MeterFactory), options);
     }
 }

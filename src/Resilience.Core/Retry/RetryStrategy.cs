@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,6 +46,7 @@ public sealed class RetryStrategy
     private readonly MonotonicClock _clock;
     private readonly Random _random;
     private readonly ILogger _logger;
+    private readonly RetryTelemetry _telemetry;
 
     /// <summary>Initializes a new instance of the <see cref="RetryStrategy"/> class.</summary>
     /// <param name="options">The retry settings; validated here with the same rules as configuration.</param>
@@ -55,13 +57,15 @@ public sealed class RetryStrategy
     /// (to pin the schedule in a test) is drawn from under a lock, as it is not thread-safe.
     /// </param>
     /// <param name="statistics">Counters to update, for example shared per dependency; a new instance when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the meter the retry's instruments report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
     public RetryStrategy(
         RetryOptions options,
         TimeProvider? timeProvider = null,
         ILogger? logger = null,
         Random? random = null,
-        RetryStatistics? statistics = null)
+        RetryStatistics? statistics = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         RetryOptionsValidator.ThrowIfInvalid(options);
@@ -80,6 +84,7 @@ public sealed class RetryStrategy
         _timeProvider = timeProvider ?? TimeProvider.System;
         _clock = new MonotonicClock(_timeProvider);
         _logger = logger ?? NullLogger.Instance;
+        _telemetry = ResilienceMeter.Instruments<RetryTelemetry>(meterFactory);
         _random = random ?? Random.Shared;
         Statistics = statistics ?? new RetryStatistics();
         Name = options.Name ?? RetryConstants.DefaultName;
@@ -269,19 +274,20 @@ public sealed class RetryStrategy
         long deadline,
         CancellationToken cancellationToken)
     {
-        Outcome<TResult> outcome;
-        try
-        {
-            outcome = await pending.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            outcome = Outcome.FromException<TResult>(ex);
-        }
-
+        // One await per attempt, the first one's included: a throw, synchronous or not, becomes the attempt's failed outcome.
         double jitterState = 0;
         for (int retries = 0; ; retries++)
         {
+            Outcome<TResult> outcome;
+            try
+            {
+                outcome = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                outcome = Outcome.FromException<TResult>(ex);
+            }
+
             if (!TryScheduleRetry(outcome, retries, ref jitterState, deadline, cancellationToken, out var delay))
             {
                 return outcome;
@@ -300,23 +306,13 @@ public sealed class RetryStrategy
                 }
             }
 
-            ValueTask<Outcome<TResult>> next;
             try
             {
-                next = attempt(state, cancellationToken);
+                pending = attempt(state, cancellationToken);
             }
             catch (Exception ex)
             {
-                next = new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex));
-            }
-
-            try
-            {
-                outcome = await next.ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                outcome = Outcome.FromException<TResult>(ex);
+                pending = new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex));
             }
         }
     }
@@ -402,7 +398,7 @@ public sealed class RetryStrategy
         if (retriesDone >= _maxRetries && !waitingOutBreak)
         {
             RecordEnd(RetryTelemetry.Exhausted);
-            RetryTelemetry.RetriesExhausted(_logger, Name, retriesDone, reason, outcome.Exception);
+            RetryLog.RetriesExhausted(_logger, Name, retriesDone, reason, outcome.Exception);
             Stopped(outcome, retriesDone, RetryStopReason.Exhausted, TimeSpan.Zero, null, TimeLeft(deadline));
             return false;
         }
@@ -425,7 +421,7 @@ public sealed class RetryStrategy
         if (timeLeft != Timeout.InfiniteTimeSpan && delay >= timeLeft)
         {
             RecordEnd(RetryTelemetry.DeadlineReached);
-            RetryTelemetry.RetriesStoppedByDeadline(_logger, Name, attempt, delay.TotalMilliseconds, timeLeft.TotalMilliseconds, reason, outcome.Exception);
+            RetryLog.RetriesStoppedByDeadline(_logger, Name, attempt, delay.TotalMilliseconds, timeLeft.TotalMilliseconds, reason, outcome.Exception);
             Stopped(outcome, retriesDone, RetryStopReason.DeadlineReached, delay, hint, timeLeft);
             return false;
         }
@@ -433,15 +429,15 @@ public sealed class RetryStrategy
         if (_budget is not null && !_budget.TryWithdraw())
         {
             RecordEnd(RetryTelemetry.BudgetRejected);
-            RetryTelemetry.RecordBudgetExhausted(Name);
-            RetryTelemetry.RetryBudgetExhausted(_logger, Name, attempt, reason, outcome.Exception);
+            _telemetry.RecordBudgetExhausted(Name);
+            RetryLog.RetryBudgetExhausted(_logger, Name, attempt, reason, outcome.Exception);
             Stopped(outcome, retriesDone, RetryStopReason.BudgetExhausted, TimeSpan.Zero, hint, timeLeft);
             return false;
         }
 
         Statistics.RecordRetry();
-        RetryTelemetry.RecordRetry(Name, attempt, reason, delay);
-        RetryTelemetry.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception);
+        _telemetry.RecordRetry(Name, attempt, reason, delay);
+        RetryLog.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception);
         if (_onRetry is not null)
         {
             Unsafe.As<Action<RetryArguments<TResult>>>(_onRetry)(new RetryArguments<TResult>(attempt, delay, outcome, hint, timeLeft));
@@ -460,14 +456,14 @@ public sealed class RetryStrategy
 
         if (requested > _schedule.MaxDelay)
         {
-            RetryTelemetry.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, _schedule.MaxDelay.TotalMilliseconds, RetryTelemetry.HintCapped);
+            RetryLog.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, _schedule.MaxDelay.TotalMilliseconds, RetryTelemetry.HintCapped);
             return _schedule.MaxDelay;
         }
 
         if (requested < computed)
         {
             // Zero, negative or merely short hints would make back-to-back retries: the backoff still applies.
-            RetryTelemetry.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, computed.TotalMilliseconds, RetryTelemetry.HintBelowBackoff);
+            RetryLog.RetryAfterAdjusted(_logger, Name, attempt, requested.TotalMilliseconds, computed.TotalMilliseconds, RetryTelemetry.HintBelowBackoff);
             return computed;
         }
 
@@ -520,9 +516,9 @@ public sealed class RetryStrategy
     {
         Statistics.RecordFirstTrySuccess();
         _budget?.RecordSuccess();
-        if (RetryTelemetry.Calls.Enabled)
+        if (_telemetry.CallsEnabled)
         {
-            RetryTelemetry.RecordCall(Name, RetryTelemetry.FirstTrySuccess);
+            _telemetry.RecordCall(Name, RetryTelemetry.FirstTrySuccess);
         }
     }
 
@@ -547,7 +543,7 @@ public sealed class RetryStrategy
                 break;
         }
 
-        RetryTelemetry.RecordCall(Name, result);
+        _telemetry.RecordCall(Name, result);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

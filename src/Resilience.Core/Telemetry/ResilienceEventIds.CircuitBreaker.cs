@@ -1,6 +1,6 @@
 namespace Resilience.Telemetry;
 
-/// <content>Event IDs of the circuit breaker (1000–1099) and the fallback (1100–1199).</content>
+/// <content>Event IDs of the circuit breaker (1000–1099).</content>
 public static partial class ResilienceEventIds
 {
     /// <summary>A circuit opened (from closed, or from half-open after a failed probe).</summary>
@@ -20,13 +20,4 @@ public static partial class ResilienceEventIds
 
     /// <summary>A half-open circuit's probes did not report within the probe timeout; new probes are admitted (Warning).</summary>
     public const int CircuitProbeAbandoned = 1005;
-
-    /// <summary>A cached (stale) value was served instead of a failed call.</summary>
-    public const int FallbackStaleServed = 1100;
-
-    /// <summary>A static fallback value was served instead of a failed call.</summary>
-    public const int FallbackStaticServed = 1101;
-
-    /// <summary>A call failed and no fallback was usable (none cached, or too old); the original failure surfaced.</summary>
-    public const int FallbackUnavailable = 1102;
 }

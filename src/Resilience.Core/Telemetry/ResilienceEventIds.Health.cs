@@ -1,5 +1,6 @@
 namespace Resilience.Telemetry;
 
+/// <content>Event IDs of pool health (1500–1599).</content>
 public static partial class ResilienceEventIds
 {
     /// <summary>A pool's health returned to healthy (Information).</summary>

@@ -1,6 +1,6 @@
 namespace Resilience.Telemetry;
 
-/// <content>Event IDs of retry (1200–1299), timeouts (1300–1399) and the rate limiter (1400–1499).</content>
+/// <content>Event IDs of retry (1200–1299).</content>
 public static partial class ResilienceEventIds
 {
     /// <summary>A failed attempt will be retried after a delay (Information).</summary>
@@ -17,16 +17,4 @@ public static partial class ResilienceEventIds
 
     /// <summary>A Retry-After hint was shorter than the backoff (zero and negative included) or longer than the maximum delay, so it was not used as is (Information).</summary>
     public const int RetryAfterAdjusted = 1204;
-
-    /// <summary>An attempt or total timeout fired (Warning).</summary>
-    public const int TimeoutOccurred = 1300;
-
-    /// <summary>A background task ran past its deadline and was cancelled (Error).</summary>
-    public const int DeadlineExceeded = 1301;
-
-    /// <summary>A background task did not stop within the grace period after its deadline cancelled it (Critical).</summary>
-    public const int DeadlineWorkDidNotStop = 1302;
-
-    /// <summary>The rate limiter rejected a call (Warning).</summary>
-    public const int RateLimiterRejected = 1400;
 }

@@ -119,13 +119,13 @@ public static class Deadline
             bool stopped = await WaitForStopAsync(task, options.GracePeriod, timeProvider).ConfigureAwait(false);
             if (!stopped)
             {
-                RetryTelemetry.DeadlineWorkDidNotStop(logger, name, options.GracePeriod);
+                TimeoutLog.DeadlineWorkDidNotStop(logger, name, options.GracePeriod);
                 ObserveLater(task);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            RetryTelemetry.RecordTimeout(name, TimeoutConstants.DeadlineTag);
-            RetryTelemetry.DeadlineExceeded(logger, name, options.Limit);
+            ResilienceMeter.Instruments<TimeoutTelemetry>(null).RecordTimeout(name, TimeoutConstants.DeadlineTag);
+            TimeoutLog.DeadlineExceeded(logger, name, options.Limit);
             throw new OperationTimeoutException(TimeoutKind.Deadline, options.Limit, name, task.Exception?.InnerException);
         }
     }

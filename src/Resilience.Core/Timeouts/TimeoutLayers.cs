@@ -46,7 +46,7 @@ internal sealed class TotalTimeoutLayer : PipelineLayer
         public override LayerPosition Position => LayerPosition.TotalTimeout;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
-            new TotalTimeoutLayer(new TimeoutStrategy(new TimeoutOptions { Name = context.Name, Timeout = timeout, Kind = TimeoutKind.Total }, context.TimeProvider, context.Logger), timeout);
+            new TotalTimeoutLayer(new TimeoutStrategy(new TimeoutOptions { Name = context.Name, Timeout = timeout, Kind = TimeoutKind.Total }, context.TimeProvider, context.Logger, context.MeterFactory), timeout);
     }
 }
 
@@ -77,7 +77,7 @@ internal sealed class AttemptTimeoutLayer : PipelineLayer
                     $"Pipeline '{context.Name}': the attempt timeout ({timeout}) must not exceed the total timeout ({total.Timeout}).");
             }
 
-            return new AttemptTimeoutLayer(new TimeoutStrategy(new TimeoutOptions { Name = context.Name, Timeout = timeout, Kind = TimeoutKind.Attempt }, context.TimeProvider, context.Logger), timeout);
+            return new AttemptTimeoutLayer(new TimeoutStrategy(new TimeoutOptions { Name = context.Name, Timeout = timeout, Kind = TimeoutKind.Attempt }, context.TimeProvider, context.Logger, context.MeterFactory), timeout);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.Telemetry;
@@ -27,6 +28,7 @@ public sealed class TimeoutStrategy
     private readonly CancellationTokenSourcePool _pool;
     private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
+    private readonly TimeoutTelemetry _telemetry;
     private readonly string _kindTag;
     private readonly bool _coarse;
 
@@ -34,8 +36,9 @@ public sealed class TimeoutStrategy
     /// <param name="options">The timeout; validated here.</param>
     /// <param name="timeProvider">The clock the timeout runs on; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">Receives timeout log events; none when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the meter the timeout's instrument report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
-    public TimeoutStrategy(TimeoutOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
+    public TimeoutStrategy(TimeoutOptions options, TimeProvider? timeProvider = null, ILogger? logger = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         TimeoutOptionsValidator.ThrowIfInvalid(options);
@@ -47,6 +50,7 @@ public sealed class TimeoutStrategy
         _coarse = (timeProvider ?? TimeProvider.System) == TimeProvider.System;
         _clock = new MonotonicClock(timeProvider ?? TimeProvider.System);
         _logger = logger ?? NullLogger.Instance;
+        _telemetry = ResilienceMeter.Instruments<TimeoutTelemetry>(meterFactory);
     }
 
     /// <summary>Gets the timeout.</summary>
@@ -242,8 +246,8 @@ public sealed class TimeoutStrategy
     /// <summary>Reports that this timeout fired (metric and log event) and returns the exception that says so.</summary>
     private OperationTimeoutException TimedOut(Exception inner)
     {
-        RetryTelemetry.RecordTimeout(Name, _kindTag);
-        RetryTelemetry.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
+        _telemetry.RecordTimeout(Name, _kindTag);
+        TimeoutLog.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
         return new OperationTimeoutException(Kind, Timeout, Name, inner);
     }
 }

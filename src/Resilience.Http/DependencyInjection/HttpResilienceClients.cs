@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -78,5 +79,6 @@ internal sealed class HttpResilienceClients : IDisposable
         _services.GetService<TimeProvider>(),
         _services.GetService<ILoggerFactory>(),
         _services.GetRequiredService<CircuitBreakerRegistry>(),
+        _services.GetService<IMeterFactory>(),
         previous);
 }

@@ -103,6 +103,7 @@ internal sealed class HttpAuthorityPipelines
         {
             TimeProvider = _engine.TimeProvider,
             LoggerFactory = _engine.LoggerFactory,
+            MeterFactory = _engine.MeterFactory,
         };
         builder.AddTotalTimeout(_engine.TotalTimeout)
             .AddCircuitBreaker(Breaker)
@@ -211,7 +212,7 @@ internal sealed class HttpAuthorityPipelines
 
         // The discarded response holds a connection until its body is read or it is disposed.
         outcome.Result?.Dispose();
-        HttpMetrics.RecordRetry(_engine.ClientName, Authority, reason);
+        _engine.Metrics.RecordRetry(_engine.ClientName, Authority, reason);
         if (_engine.Logger.IsEnabled(LogLevel.Information))
         {
             HttpLog.RetryScheduled(_engine.Logger, _engine.ClientName, Authority, arguments.Attempt, reason, arguments.Delay.TotalMilliseconds);

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,13 +31,14 @@ internal sealed class HttpResilienceEngine : IDisposable
     /// <param name="timeProvider">The clock.</param>
     /// <param name="loggerFactory">Where to log.</param>
     /// <param name="breakers">The registry of the breakers; a private one when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the meter the client's instruments report on; the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <param name="previous">
     /// The engine these options replace (a configuration reload), whose state this one takes over: the authorities it
     /// tracks with their breakers (same instances, given the new options) and, while their settings are unchanged, their
     /// retry budgets and the response cache. Not referenced afterwards.
     /// </param>
     public HttpResilienceEngine(
-        string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers, HttpResilienceEngine? previous = null)
+        string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers, IMeterFactory? meterFactory, HttpResilienceEngine? previous = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientName);
         ArgumentNullException.ThrowIfNull(options);
@@ -46,6 +48,8 @@ internal sealed class HttpResilienceEngine : IDisposable
         TimeProvider = timeProvider ?? TimeProvider.System;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("Resilience.Http." + clientName);
+        MeterFactory = meterFactory;
+        Metrics = HttpMetrics.For(meterFactory);
 
         // The values are copied: options changed after the client was built do not half-apply.
         TotalTimeout = options.TotalTimeout;
@@ -93,7 +97,7 @@ internal sealed class HttpResilienceEngine : IDisposable
         }
 
         _ownsBreakers = breakers is null;
-        _breakers = breakers ?? new CircuitBreakerRegistry(null, TimeProvider, LoggerFactory);
+        _breakers = breakers ?? new CircuitBreakerRegistry(null, TimeProvider, LoggerFactory, meterFactory);
         AdoptsBreakers = previous is not null;
 
         // Only the budget is captured (not the previous engine): a chain of replaced engines must not stay reachable.
@@ -130,6 +134,11 @@ internal sealed class HttpResilienceEngine : IDisposable
     public ILoggerFactory LoggerFactory { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>Gets the factory of the meter the pipelines, breakers and handler report on; the static meter when <see langword="null"/>.</summary>
+    public IMeterFactory? MeterFactory { get; }
+
+    public HttpMetrics Metrics { get; }
 
     public TimeSpan TotalTimeout { get; }
 
@@ -347,7 +356,7 @@ internal sealed class HttpResilienceEngine : IDisposable
             return new ValueTask<HttpResponseMessage>(stale);
         }
 
-        HttpMetrics.RecordHandled(ClientName, pipelines.Authority, gaveUp);
+        Metrics.RecordHandled(ClientName, pipelines.Authority, gaveUp);
         if (FailureSurface == HttpFailureSurface.Exception)
         {
             var retryAfter = TryGetRetryAfter(response, out var hint) ? hint : OpenBreakOrNull(pipelines.Breaker);
@@ -393,7 +402,7 @@ internal sealed class HttpResilienceEngine : IDisposable
             return new ValueTask<HttpResponseMessage>(stale);
         }
 
-        HttpMetrics.RecordHandled(ClientName, pipelines.Authority, outcome);
+        Metrics.RecordHandled(ClientName, pipelines.Authority, outcome);
         if (FailureSurface == HttpFailureSurface.Exception)
         {
             return ValueTask.FromException<HttpResponseMessage>(new HttpResilienceException(outcome, pipelines.Authority, retryAfter, call.Attempts, lastStatus, lastError));
@@ -410,7 +419,7 @@ internal sealed class HttpResilienceEngine : IDisposable
     {
         if (_cache is not null && _cache.TryCreateStaleResponse(call.Request, out var response, out var age))
         {
-            HttpMetrics.RecordHandled(ClientName, pipelines.Authority, HttpResilienceOutcome.Stale);
+            Metrics.RecordHandled(ClientName, pipelines.Authority, HttpResilienceOutcome.Stale);
             if (Logger.IsEnabled(LogLevel.Warning))
             {
                 HttpLog.StaleResponseServed(Logger, ClientName, LogSafeUri.Render(call.Request.RequestUri), (long)age.TotalSeconds, reason);
@@ -491,7 +500,7 @@ internal sealed class HttpResilienceEngine : IDisposable
         if (state != CircuitState.Closed)
         {
             // Every tracked authority had a breaker that was not closed: memory stays bounded, but say so.
-            HttpMetrics.RecordOpenBreakerForgotten(ClientName, authority);
+            Metrics.RecordOpenBreakerForgotten(ClientName, authority);
             HttpLog.OpenBreakerForgotten(Logger, ClientName, authority, state, MaxTrackedAuthorities);
         }
         else if (Logger.IsEnabled(LogLevel.Debug))

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Resilience.CircuitBreaking;
 
@@ -39,15 +40,17 @@ public sealed class ResilienceHttpHandler : DelegatingHandler
     /// <param name="timeProvider">The clock of timeouts, delays and breakers; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="loggerFactory">Where the handler and its strategies log; nowhere when <see langword="null"/>.</param>
     /// <param name="breakerRegistry">The registry the breakers (<c>{clientName}:{authority}</c>) are kept in, e.g. the application's, so they appear in its status report; a private one when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the meter the handler and its strategies report on; the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
     public ResilienceHttpHandler(
         string clientName,
         HttpResilienceOptions options,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        CircuitBreakerRegistry? breakerRegistry = null)
+        CircuitBreakerRegistry? breakerRegistry = null,
+        IMeterFactory? meterFactory = null)
     {
-        _engine = new HttpEngineSlot(new HttpResilienceEngine(clientName, options, timeProvider, loggerFactory, breakerRegistry));
+        _engine = new HttpEngineSlot(new HttpResilienceEngine(clientName, options, timeProvider, loggerFactory, breakerRegistry, meterFactory));
         _ownsEngine = true;
     }
 

@@ -1,36 +1,51 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Resilience.Telemetry;
 
 namespace Resilience.Http;
 
-/// <summary>The adapter's instruments; nothing is built or recorded while no listener is enabled.</summary>
-internal static class HttpMetrics
+/// <summary>The adapter's instruments, one set per meter; nothing is built or recorded while no listener is enabled.</summary>
+internal sealed class HttpMetrics
 {
     // Core's Meter instance is internal to Core; a second instance with the same name is one meter to listeners.
-    private static readonly Meter Meter = new(ResilienceTelemetry.MeterName, typeof(HttpMetrics).Assembly.GetName().Version?.ToString());
+    private static readonly HttpMetrics Static = new(new Meter(ResilienceTelemetry.MeterName, Version));
+    private static readonly ConditionalWeakTable<Meter, HttpMetrics> ByMeter = [];
 
-    private static readonly Counter<long> Retries = Meter.CreateCounter<long>(HttpResilienceTelemetry.RetriesInstrument, "{retry}", "Retries of HTTP requests.");
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _handled;
+    private readonly Counter<long> _openBreakersForgotten;
 
-    private static readonly Counter<long> Handled = Meter.CreateCounter<long>(HttpResilienceTelemetry.HandledInstrument, "{response}", "Requests that ended in a failure the resilience handler handled, by outcome.");
-
-    private static readonly Counter<long> OpenBreakersForgotten = Meter.CreateCounter<long>(
-        HttpResilienceTelemetry.OpenBreakersForgottenInstrument, "{breaker}", "Authorities forgotten while their circuit was not closed.");
-
-    public static void RecordOpenBreakerForgotten(string clientName, string authority)
+    private HttpMetrics(Meter meter)
     {
-        if (OpenBreakersForgotten.Enabled)
+        _retries = meter.CreateCounter<long>(HttpResilienceTelemetry.RetriesInstrument, "{retry}", "Retries of HTTP requests.");
+        _handled = meter.CreateCounter<long>(HttpResilienceTelemetry.HandledInstrument, "{response}", "Requests that ended in a failure the resilience handler handled, by outcome.");
+        _openBreakersForgotten = meter.CreateCounter<long>(
+            HttpResilienceTelemetry.OpenBreakersForgottenInstrument, "{breaker}", "Authorities forgotten while their circuit was not closed.");
+    }
+
+    private static string? Version => typeof(HttpMetrics).Assembly.GetName().Version?.ToString();
+
+    /// <summary>The instruments on the meter of <paramref name="factory"/> (DI's), or on the static meter when <see langword="null"/>.</summary>
+    public static HttpMetrics For(IMeterFactory? factory) =>
+        factory is null
+            ? Static
+            : ByMeter.GetValue(factory.Create(new MeterOptions(ResilienceTelemetry.MeterName) { Version = Version }), static meter => new HttpMetrics(meter));
+
+    public void RecordOpenBreakerForgotten(string clientName, string authority)
+    {
+        if (_openBreakersForgotten.Enabled)
         {
-            OpenBreakersForgotten.Add(
+            _openBreakersForgotten.Add(
                 1,
                 new KeyValuePair<string, object?>(HttpResilienceTelemetry.ClientNameTag, clientName),
                 new KeyValuePair<string, object?>(HttpResilienceTelemetry.AuthorityTag, authority));
         }
     }
 
-    public static void RecordRetry(string clientName, string authority, string reason)
+    public void RecordRetry(string clientName, string authority, string reason)
     {
-        if (Retries.Enabled)
+        if (_retries.Enabled)
         {
             var tags = new TagList
             {
@@ -38,13 +53,13 @@ internal static class HttpMetrics
                 { HttpResilienceTelemetry.AuthorityTag, authority },
                 { ResilienceTelemetry.ReasonTag, reason },
             };
-            Retries.Add(1, tags);
+            _retries.Add(1, tags);
         }
     }
 
-    public static void RecordHandled(string clientName, string authority, HttpResilienceOutcome outcome)
+    public void RecordHandled(string clientName, string authority, HttpResilienceOutcome outcome)
     {
-        if (Handled.Enabled)
+        if (_handled.Enabled)
         {
             var tags = new TagList
             {
@@ -52,7 +67,7 @@ internal static class HttpMetrics
                 { HttpResilienceTelemetry.AuthorityTag, authority },
                 { HttpResilienceTelemetry.OutcomeTag, HttpResilienceOutcomeNames.ToName(outcome) },
             };
-            Handled.Add(1, tags);
+            _handled.Add(1, tags);
         }
     }
 }

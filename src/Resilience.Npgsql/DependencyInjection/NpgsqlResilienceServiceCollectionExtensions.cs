@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -168,7 +169,7 @@ public static class NpgsqlResilienceServiceCollectionExtensions
             var settings = SettingsOf(sp);
             var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<PoolHealthMonitor>();
             var thresholds = PoolHealthThresholds.ForPool(settings.PoolHealth, connectionString);
-            return new PoolHealthMonitor(Get<IPoolProbe>(sp), thresholds, sp.GetRequiredService<TimeProvider>(), logger, settings.Name);
+            return new PoolHealthMonitor(Get<IPoolProbe>(sp), thresholds, sp.GetRequiredService<TimeProvider>(), logger, settings.Name, sp.GetService<IMeterFactory>());
         });
         services.AddSingleton<IHostedService>(sp => new PoolHealthMonitorHostedService(Get<PoolHealthMonitor>(sp)));
         services.AddHealthChecks().Add(new HealthCheckRegistration(
@@ -213,6 +214,6 @@ public static class NpgsqlResilienceServiceCollectionExtensions
     {
         // A registry in DI owns the breaker, so its state shows in the registry's status report and gauge.
         var breaker = sp.GetService<CircuitBreakerRegistry>()?.GetOrAdd(settings.Name, ResilientDataSource.CreateBreakerOptions(settings.CircuitBreaker));
-        return new ResilientDataSource(dataSource, settings, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), breaker);
+        return new ResilientDataSource(dataSource, settings, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), breaker, sp.GetService<IMeterFactory>());
     }
 }

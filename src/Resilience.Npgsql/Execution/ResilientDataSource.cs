@@ -1,4 +1,5 @@
 using System.Data;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -47,6 +48,7 @@ public sealed class ResilientDataSource
     private readonly Action<DbRetryInfo>? _onRetry;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly NpgsqlMetrics _metrics;
 
     /// <summary>Wraps <paramref name="dataSource"/>.</summary>
     /// <param name="dataSource">The data source whose pool serves the calls.</param>
@@ -58,13 +60,15 @@ public sealed class ResilientDataSource
     /// <see cref="CircuitBreakerOptions.ShouldHandle"/> = <see cref="PostgresFailureClassifier.IsInfrastructureFailure"/>);
     /// when <see langword="null"/>, one is created from <see cref="NpgsqlResilienceOptions.CircuitBreaker"/>.
     /// </param>
+    /// <param name="meterFactory">Creates the meter the retry, breaker, timeouts and the adapter report on (DI's <see cref="IMeterFactory"/>); the static <c>Resilience</c> meter when <see langword="null"/>.</param>
     /// <exception cref="OptionsValidationException"><paramref name="options"/> is invalid; the message lists every rule broken.</exception>
     public ResilientDataSource(
         NpgsqlDataSource dataSource,
         NpgsqlResilienceOptions? options = null,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        CircuitBreaker? circuitBreaker = null)
+        CircuitBreaker? circuitBreaker = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         options ??= new NpgsqlResilienceOptions();
@@ -78,7 +82,8 @@ public sealed class ResilientDataSource
         loggerFactory ??= NullLoggerFactory.Instance;
 
         _logger = loggerFactory.CreateLogger("Resilience.Npgsql");
-        var builder = new ResiliencePipelineBuilder(options.Name) { TimeProvider = _timeProvider, LoggerFactory = loggerFactory };
+        _metrics = NpgsqlMetrics.For(meterFactory);
+        var builder = new ResiliencePipelineBuilder(options.Name) { TimeProvider = _timeProvider, LoggerFactory = loggerFactory, MeterFactory = meterFactory };
         if (options.TotalTimeout is { } total)
         {
             builder.AddTotalTimeout(total);
@@ -88,7 +93,8 @@ public sealed class ResilientDataSource
             options.Name,
             CreateBreakerOptions(options.CircuitBreaker),
             _timeProvider,
-            loggerFactory.CreateLogger("Resilience.CircuitBreaker"));
+            loggerFactory.CreateLogger("Resilience.CircuitBreaker"),
+            meterFactory);
         var narrowing = options.Retry.ShouldHandle;
         builder.AddRetry(new RetryOptions(options.Retry)
         {
@@ -486,7 +492,8 @@ public sealed class ResilientDataSource
     {
         if (exception is DatabaseException { FailureKind: FailureKind.UnknownOutcome } unknown)
         {
-            NpgsqlLog.UnknownOutcome(_logger, Pipeline.Name, unknown);
+            _metrics.RecordUnknownOutcome(Pipeline.Name);
+            NpgsqlLog.UnknownOutcome(_logger, unknown, Pipeline.Name);
         }
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
 using Resilience.Http.Testing;
 using Resilience.Telemetry;
+using Resilience.Testing;
 
 namespace Resilience.Http.Tests.DependencyInjection;
 
@@ -240,5 +241,32 @@ public sealed class ResilienceHttpClientBuilderExtensionsTests : IAsyncLifetime
             Assert.DoesNotContain(tags, t => t.Value?.ToString()?.Contains("secret", StringComparison.Ordinal) == true);
             Assert.Contains(tags, t => t.Value?.ToString() == $"telemetry:http://127.0.0.1:{_server.BaseAddress.Port}");
         }
+    }
+
+    [Fact]
+    public async Task Telemetry_WithMeterFactory_ReportsOnTheContainersMeterOnly()
+    {
+        const string client = "meter-factory";
+        var services = new ServiceCollection().AddMetrics();
+        services.AddHttpClient(client).AddResilienceHttpHandler(o =>
+        {
+            o.BaseDelay = TimeSpan.Zero;
+            o.MaxDelay = TimeSpan.Zero;
+        });
+        await using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IMeterFactory>();
+        using var container = new MeterRecorder(meter => ReferenceEquals(meter.Scope, factory));
+        using var elsewhere = new MeterRecorder(meter => !ReferenceEquals(meter.Scope, factory));
+        _server.Enqueue(FaultResponse.Status(503), FaultResponse.Ok("ok"));
+
+        using var response = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(client).GetAsync(_server.Url("/v1/items"));
+        var breaker = $"{client}:http://127.0.0.1:{_server.BaseAddress.Port}";
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(container.Of(HttpResilienceTelemetry.RetriesInstrument, client));
+        Assert.Single(container.Of("resilience.retry.attempts", breaker));
+        Assert.Contains(container.Of("resilience.retry.calls", breaker), m => Equals(m.Tags["resilience.retry.result"], "retried_success"));
+        Assert.Empty(elsewhere.Named(client));
+        Assert.Empty(elsewhere.Named(breaker));
     }
 }

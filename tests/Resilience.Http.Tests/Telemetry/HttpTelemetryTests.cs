@@ -59,7 +59,7 @@ public sealed class HttpTelemetryTests
         });
         listener.Start();
 
-        HttpMetrics.RecordHandled("telemetry-test", "https://api.test:443", HttpResilienceOutcome.CircuitOpen);
+        HttpMetrics.For(null).RecordHandled("telemetry-test", "https://api.test:443", HttpResilienceOutcome.CircuitOpen);
 
         var (count, recorded) = Assert.Single(measurements);
         Assert.Equal(1, count);

@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Resilience.CircuitBreaking;
 using Resilience.Health;
 using Resilience.Testing;
 
@@ -43,6 +45,34 @@ public sealed class NpgsqlResilienceServiceCollectionExtensionsTests(PostgresFix
         Assert.Equal("2s", one);
         Assert.Single(provider.GetServices<IHostedService>(), s => s is PoolHealthMonitorHostedService);
         Assert.Same(provider.GetRequiredService<NpgsqlPoolProbe>(), provider.GetRequiredService<IPoolProbe>());
+    }
+
+    [Fact]
+    public async Task AddNpgsqlResilience_WithMeterFactory_ReportsOnTheContainersMeterOnly()
+    {
+        const string name = "meter-factory-pool";
+        var services = new ServiceCollection().AddLogging().AddMetrics();
+        services.AddNpgsqlResilience(postgres.ConnectionString, Config(("Name", name)));
+        await using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IMeterFactory>();
+        using var container = new MeterRecorder(meter => ReferenceEquals(meter.Scope, factory));
+        using var elsewhere = new MeterRecorder(meter => !ReferenceEquals(meter.Scope, factory));
+        var resilient = provider.GetRequiredService<ResilientDataSource>();
+
+        var one = await resilient.ExecuteAsync(static async (command, ct) =>
+        {
+            command.CommandText = "SELECT 1";
+            return (int)(await command.ExecuteScalarAsync(ct))!;
+        }, CancellationToken.None);
+        await provider.GetRequiredService<PoolHealthMonitor>().CheckNowAsync();
+        container.RecordObservableInstruments();
+        elsewhere.RecordObservableInstruments();
+
+        Assert.Equal(1, one);
+        Assert.Contains(container.Of("resilience.retry.calls"), m => Equals(m.Tags["resilience.retry.result"], "first_try_success"));
+        Assert.Contains(container.Of("resilience.circuit_breaker.state", name), m => m.Value == (int)CircuitState.Closed);
+        Assert.Contains(container.Of("resilience.pool.health.status", name), m => m.Value == (int)PoolHealthStatus.Healthy);
+        Assert.Empty(elsewhere.Named(name));
     }
 
     [Fact]
