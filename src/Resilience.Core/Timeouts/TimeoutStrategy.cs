@@ -187,8 +187,10 @@ public sealed class TimeoutStrategy
         var firing = this;
         if (outer is not null)
         {
+            // An attempt cut at the total's deadline, or at the same instant, was ended by the total: reported as the total,
+            // whichever of two timers due together the clock happens to fire first.
             var outerLeft = TimeSpan.FromTicks(outerDeadline - _clock.Now);
-            if (outerLeft < limit)
+            if (outerLeft <= limit)
             {
                 limit = outerLeft;
                 firing = outer;
