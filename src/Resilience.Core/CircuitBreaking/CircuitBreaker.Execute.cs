@@ -190,14 +190,14 @@ public sealed partial class CircuitBreaker
         }
         catch (Exception e)
         {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            RecordException(ref permit, e, tokenKnown: true, cancellationToken);
             return ValueTask.FromException<TResult>(e);
         }
 
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
-            RecordResult(in permit, result, shouldHandleResult);
+            RecordResult(ref permit, result, shouldHandleResult);
             return new ValueTask<TResult>(result);
         }
 
@@ -213,11 +213,11 @@ public sealed partial class CircuitBreaker
         }
         catch (Exception e)
         {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            RecordException(ref permit, e, tokenKnown: true, cancellationToken);
             throw;
         }
 
-        RecordResult(in permit, result, shouldHandleResult);
+        RecordResult(ref permit, result, shouldHandleResult);
         return result;
     }
 
@@ -237,14 +237,14 @@ public sealed partial class CircuitBreaker
         }
         catch (Exception e)
         {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            RecordException(ref permit, e, tokenKnown: true, cancellationToken);
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
         }
 
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
-            RecordResult(in permit, result, shouldHandleResult);
+            RecordResult(ref permit, result, shouldHandleResult);
             return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result));
         }
 
@@ -260,11 +260,11 @@ public sealed partial class CircuitBreaker
         }
         catch (Exception e)
         {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            RecordException(ref permit, e, tokenKnown: true, cancellationToken);
             return Outcome.FromException<TResult>(e);
         }
 
-        RecordResult(in permit, result, shouldHandleResult);
+        RecordResult(ref permit, result, shouldHandleResult);
         return Outcome.FromResult(result);
     }
 
@@ -282,11 +282,11 @@ public sealed partial class CircuitBreaker
         }
         catch (Exception e)
         {
-            RecordException(in permit, e, tokenKnown: false, CancellationToken.None);
+            RecordException(ref permit, e, tokenKnown: false, CancellationToken.None);
             throw;
         }
 
-        RecordResult(in permit, result, shouldHandleResult);
+        RecordResult(ref permit, result, shouldHandleResult);
         return result;
     }
 
@@ -306,14 +306,14 @@ public sealed partial class CircuitBreaker
         }
         catch (Exception e)
         {
-            RecordException(in permit, e, tokenKnown: true, cancellationToken);
+            RecordException(ref permit, e, tokenKnown: true, cancellationToken);
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
         }
 
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
-            RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
+            RecordOutcome(ref permit, in outcome, shouldHandleResult, cancellationToken);
             return new ValueTask<Outcome<TResult>>(outcome);
         }
 
@@ -332,24 +332,24 @@ public sealed partial class CircuitBreaker
             outcome = Outcome.FromException<TResult>(e);
         }
 
-        RecordOutcome(in permit, in outcome, shouldHandleResult, cancellationToken);
+        RecordOutcome(ref permit, in outcome, shouldHandleResult, cancellationToken);
         return outcome;
     }
 
-    private void RecordOutcome<TResult>(in CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    private void RecordOutcome<TResult>(ref CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         if (outcome.HasException)
         {
-            RecordException(in permit, outcome.Exception!, tokenKnown: true, cancellationToken);
+            RecordException(ref permit, outcome.Exception!, tokenKnown: true, cancellationToken);
         }
         else
         {
-            RecordResult(in permit, outcome.Result!, shouldHandleResult);
+            RecordResult(ref permit, outcome.Result!, shouldHandleResult);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RecordResult<TResult>(in CircuitPermit permit, TResult result, Func<TResult, bool>? shouldHandleResult)
+    private static void RecordResult<TResult>(ref CircuitPermit permit, TResult result, Func<TResult, bool>? shouldHandleResult)
     {
         if (shouldHandleResult is not null && shouldHandleResult(result))
         {
@@ -361,7 +361,7 @@ public sealed partial class CircuitBreaker
         }
     }
 
-    private void RecordException(in CircuitPermit permit, Exception exception, bool tokenKnown, CancellationToken cancellationToken)
+    private void RecordException(ref CircuitPermit permit, Exception exception, bool tokenKnown, CancellationToken cancellationToken)
     {
         if (exception is OperationCanceledException && (!tokenKnown || cancellationToken.IsCancellationRequested))
         {
