@@ -1,10 +1,13 @@
+using Resilience.Telemetry;
+
 namespace Resilience.Retry;
 
 /// <summary>Lock-free counters of how calls through a retry strategy ended; read them at any time with <see cref="GetSnapshot"/>.</summary>
 /// <remarks>Share one instance between strategies to count all calls to one dependency together.</remarks>
 public sealed class RetryStatistics
 {
-    private long _firstTrySuccesses;
+    // The one counter on the success path of every call: striped, so counting costs no atomic instruction.
+    private readonly StripedCounter _firstTrySuccesses = new();
     private long _retriedSuccesses;
     private long _exhausted;
     private long _notRetried;
@@ -15,7 +18,7 @@ public sealed class RetryStatistics
     /// <summary>Returns a consistent-enough copy of the counters (each counter is read atomically).</summary>
     /// <returns>The counters at this moment.</returns>
     public RetryStatisticsSnapshot GetSnapshot() => new(
-        Volatile.Read(ref _firstTrySuccesses),
+        _firstTrySuccesses.Read(),
         Volatile.Read(ref _retriedSuccesses),
         Volatile.Read(ref _exhausted),
         Volatile.Read(ref _notRetried),
@@ -23,7 +26,7 @@ public sealed class RetryStatistics
         Volatile.Read(ref _retries),
         Volatile.Read(ref _deadlineStops));
 
-    internal void RecordFirstTrySuccess() => Interlocked.Increment(ref _firstTrySuccesses);
+    internal void RecordFirstTrySuccess() => _firstTrySuccesses.Increment();
 
     internal void RecordRetriedSuccess() => Interlocked.Increment(ref _retriedSuccesses);
 

@@ -5,12 +5,12 @@ namespace Resilience.Timeouts;
 /// timeout on the success path allocates nothing; on the system clock each thread also keeps one source of its own.
 /// </summary>
 /// <remarks>
-/// Sources are created with <c>new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider)</c> so that
-/// <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/> runs on the provider's timer (a fake one in tests;
-/// the runtime's own timer queue, without allocation, for <see cref="TimeProvider.System"/>). A source comes back only
-/// when <see cref="CancellationTokenSource.TryReset"/> succeeds: a cancelled source is disposed, never reused.
-/// <see cref="CancellationTokenSource.TryReset"/> can only reset the runtime's own timer, so sources bound to any
-/// other provider (a <c>FakeTimeProvider</c> in tests) are correct but not pooled: each is created and disposed.
+/// On <see cref="TimeProvider.System"/> sources are plain ones: <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/>
+/// creates the runtime's timer on first use. Sources bound to any other provider (a <c>FakeTimeProvider</c> in tests)
+/// are created with <c>new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider)</c>, so they cancel on its
+/// timer; <see cref="CancellationTokenSource.TryReset"/> can only reset the runtime's own timer, so those are correct but
+/// not pooled: each is created and disposed. A source comes back only when
+/// <see cref="CancellationTokenSource.TryReset"/> succeeds: a cancelled source is disposed, never reused.
 /// </remarks>
 internal sealed class CancellationTokenSourcePool
 {
@@ -69,7 +69,9 @@ internal sealed class CancellationTokenSourcePool
             }
         }
 
-        return new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
+        // On the system clock a source starts without a timer: the runtime creates one only if CancelAfter is called (the
+        // coarse timer usually serves instead), and a source holding one takes the timer queue's lock on every TryReset.
+        return _poolable ? new CancellationTokenSource() : new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
     }
 
     /// <summary>Returns <paramref name="cts"/> if it can be reset (not cancelled) and there is room; otherwise disposes it.</summary>
