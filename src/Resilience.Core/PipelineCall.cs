@@ -16,10 +16,14 @@ internal readonly struct PipelineCall<TState, TResult>
         Deadline = Retry.RetryStrategy.NoDeadline;
     }
 
+    // Field by field: `this = call` first made the JIT copy the whole struct twice on every layer hop.
     private PipelineCall(in PipelineCall<TState, TResult> call, int index, long deadline)
     {
-        this = call;
+        Layers = call.Layers;
         Index = index;
+        Operation = call.Operation;
+        State = call.State;
+        ShouldHandleResult = call.ShouldHandleResult;
         Deadline = deadline;
     }
 
