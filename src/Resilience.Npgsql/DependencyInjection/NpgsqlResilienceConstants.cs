@@ -28,11 +28,14 @@ internal static class NpgsqlResilienceConstants
     // failing the call: the refusal never reached the server, and a blip is over before the call would have given up.
     public const int DefaultMaxRetries = 5;
 
-    /// <summary>Creates the default retry settings of a database: <see cref="RetryPresets.Database"/> with <see cref="DefaultMaxRetries"/>, waiting out short breaks.</summary>
+    /// <summary>Creates the default retry settings of a database: <see cref="RetryPresets.Database"/> with <see cref="DefaultMaxRetries"/>, waiting out short breaks, named after the data source.</summary>
     /// <returns>New options.</returns>
     public static RetryOptions CreateDefaultRetry()
     {
         var retry = RetryPresets.Database;
+
+        // Unnamed, so the retry's metrics and logs carry the data source's name, as the breaker's do: two databases stay apart.
+        retry.Name = null;
         retry.MaxRetries = DefaultMaxRetries;
         retry.WaitOutShortBreaks = true;
         return retry;

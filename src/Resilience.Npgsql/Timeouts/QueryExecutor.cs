@@ -374,28 +374,39 @@ internal static class QueryExecutor
     private static async ValueTask<string?> TransactionStatusAsync(NpgsqlDataSource dataSource, long xid, TimeProvider timeProvider)
     {
         // A restarting server answers within a few seconds: asked at once and after 0.1, 0.3, 0.7, 1.5 and 3.1 s (no wait
-        // after the last ask, which lands after a 2–3 s outage is over), then the outcome stays unknown.
-        for (var attempt = 0; ; attempt++)
+        // after the last ask, which lands after a 2–3 s outage is over), then the outcome stays unknown. "in progress" is
+        // asked again on the same schedule: our connection is gone, so its backend is still exiting and the answer is
+        // about to become "committed" or "aborted".
+        string? status = null;
+        for (var attempt = 0; attempt < StatusAttempts; attempt++)
         {
+            if (attempt > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 << (attempt - 1)), timeProvider, CancellationToken.None).ConfigureAwait(false);
+            }
+
             try
             {
                 var check = dataSource.CreateCommand("SELECT pg_xact_status($1::text::xid8)");
                 await using (check.ConfigureAwait(false))
                 {
                     check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = xid.ToString(CultureInfo.InvariantCulture) });
-                    return await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
+                    status = await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
                 }
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                if (attempt + 1 == StatusAttempts)
-                {
-                    return null;
-                }
+                status = null;
+                continue;
+            }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), timeProvider, CancellationToken.None).ConfigureAwait(false);
+            if (status != "in progress")
+            {
+                return status;
             }
         }
+
+        return status;
     }
 
     private const int StatusAttempts = 6;

@@ -69,7 +69,7 @@ public sealed class NpgsqlResilienceServiceCollectionExtensionsTests(PostgresFix
         elsewhere.RecordObservableInstruments();
 
         Assert.Equal(1, one);
-        Assert.Contains(container.Of("resilience.retry.calls"), m => Equals(m.Tags["resilience.retry.result"], "first_try_success"));
+        Assert.Contains(container.Of("resilience.retry.calls", name), m => Equals(m.Tags["resilience.retry.result"], "first_try_success"));
         Assert.Contains(container.Of("resilience.circuit_breaker.state", name), m => m.Value == (int)CircuitState.Closed);
         Assert.Contains(container.Of("resilience.pool.health.status", name), m => m.Value == (int)PoolHealthStatus.Healthy);
         Assert.Empty(elsewhere.Named(name));
