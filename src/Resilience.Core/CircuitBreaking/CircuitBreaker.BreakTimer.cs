@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Resilience.CircuitBreaking;
 
 /// <content>
@@ -23,11 +25,19 @@ public sealed partial class CircuitBreaker
     /// Concurrent rejections may lose a count (the snapshot's figure is a lower bound; the rejections metric is exact),
     /// and a lost count only shifts which rejection reads the clock.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool ShouldCheckClock()
     {
         long counted = _fastRejections + 1;
         _fastRejections = counted;
-        if ((counted & 63) != 0 || _clock.Now < Volatile.Read(ref _breakUntil))
+        return (counted & 63) == 0 && HasBreakEnded(counted);
+    }
+
+    // Out of line: one rejection in 64 gets here, and inlined it would make every rejection pay for the clock read's code.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool HasBreakEnded(long counted)
+    {
+        if (_clock.Now < Volatile.Read(ref _breakUntil))
         {
             return false;
         }

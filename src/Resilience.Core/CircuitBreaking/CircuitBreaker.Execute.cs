@@ -221,9 +221,24 @@ public sealed partial class CircuitBreaker
         return result;
     }
 
-    // Inlined so an open circuit's non-throwing rejection costs about what TryAcquire does; the call itself is not.
+    // Inlined down to the open circuit's refusal, so a non-throwing rejection costs about what TryAcquire does: the permit,
+    // the call and every other state are out of line (inlined too, they made the caller's frame several times larger).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) =>
+    private ValueTask<Outcome<TResult>> ExecuteOutcomeCoreAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        var current = _state;
+        if (current == StateOpen && _openRejection is { } open && IsFastRejected())
+        {
+            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, open));
+        }
+
+        return current == StateIsolated
+            ? new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, RejectIsolated()))
+            : AcquireAndRunOutcomeAsync(operation, state, shouldHandleResult, cancellationToken);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<Outcome<TResult>> AcquireAndRunOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) =>
         TryAcquire(out var permit)
             ? RunOutcomeAsync(permit, operation, state, shouldHandleResult, cancellationToken)
             : new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, GetCachedRejection(in permit)));

@@ -123,15 +123,30 @@ public sealed partial class CircuitBreaker
             return true;
         }
 
-        if (state == StateOpen && Volatile.Read(ref _elapsedGeneration) != _generation && !ShouldCheckClock())
+        if (state == StateOpen && IsFastRejected())
         {
             // The fast-fail path: no lock, no clock; the remaining break is computed only if the caller asks the permit.
             permit = new CircuitPermit(this, Volatile.Read(ref _breakUntil), StateOpen, CircuitPermit.KindRefused);
-            _telemetry.RecordRejection(Name);
             return false;
         }
 
         return TryAcquireSlow(out permit);
+    }
+
+    /// <summary>
+    /// With the circuit open: whether this call is refused without the lock, because the break has not elapsed (the
+    /// clock is read once in 64 calls). Counts the rejection when it is.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsFastRejected()
+    {
+        if (Volatile.Read(ref _elapsedGeneration) == _generation || ShouldCheckClock())
+        {
+            return false;
+        }
+
+        _telemetry.RecordRejection(Name);
+        return true;
     }
 
     /// <summary>Holds the circuit open, rejecting every call, until <see cref="Reset"/> is called.</summary>
@@ -412,6 +427,17 @@ public sealed partial class CircuitBreaker
         }
     }
 
+    /// <summary>Counts a rejection by the isolated circuit and returns its shared exception.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ExceptionDispatchInfo RejectIsolated()
+    {
+        CountRejection();
+        return IsolatedRejection;
+    }
+
+    private ExceptionDispatchInfo IsolatedRejection =>
+        _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan) { SharedBy = this });
+
     private bool CountRejection()
     {
         Interlocked.Increment(ref _rejections);
@@ -548,7 +574,7 @@ public sealed partial class CircuitBreaker
     {
         CircuitState.Open => _openRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
         CircuitState.HalfOpen => _probingRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
-        _ => _isolatedRejection ??= ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Isolated, Timeout.InfiniteTimeSpan) { SharedBy = this }),
+        _ => IsolatedRejection,
     };
 
     internal BrokenCircuitException CreateRejection(in CircuitPermit refused) => new(Name, refused.RefusedBy, refused.RemainingBreak);

@@ -406,6 +406,25 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
+    public async Task ExecuteOutcomeAsync_OpenThenIsolated_RefusesWithoutRunningAndCountsEachRejection()
+    {
+        var breaker = Create();
+        var runs = new int[1];
+        Fail(breaker, 5);
+
+        var open = await breaker.ExecuteOutcomeAsync(static (r, _) => new ValueTask<int>(++r[0]), runs, CancellationToken.None);
+        breaker.Isolate();
+        var isolated = await breaker.ExecuteOutcomeAsync(static (r, _) => new ValueTask<int>(++r[0]), runs, CancellationToken.None);
+        var again = await breaker.ExecuteOutcomeAsync(static (r, _) => new ValueTask<int>(++r[0]), runs, CancellationToken.None);
+
+        Assert.Equal(CircuitState.Open, Assert.IsType<BrokenCircuitException>(open.Exception).State);
+        Assert.Equal(CircuitState.Isolated, Assert.IsType<BrokenCircuitException>(isolated.Exception).State);
+        Assert.Same(isolated.Exception, again.Exception);
+        Assert.Equal(0, runs[0]);
+        Assert.Equal(3, breaker.GetSnapshot().Rejections);
+    }
+
+    [Fact]
     public async Task ExecuteOutcomeAsync_Open_ReturnsCachedExceptionPerOpening()
     {
         var breaker = Create();
