@@ -181,17 +181,23 @@ public sealed class CachedFallbackTests
     {
         var fallback = Create();
         var value = "cached";
-        fallback.Store("k", value);
-        fallback.TryGetFallback("k", out _);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10_000; i++)
-        {
-            fallback.Store("k", value);
-            Assert.True(fallback.TryGetFallback("k", out var got));
-            Assert.Same(value, got.Value);
-        }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The first round JIT-compiles every call of the loop, asserts included: compiling on this thread can allocate.
+        for (var round = 0; round < 2; round++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 10_000; i++)
+            {
+                fallback.Store("k", value);
+                Assert.True(fallback.TryGetFallback("k", out var got));
+                Assert.Same(value, got.Value);
+            }
+
+            if (round == 1)
+            {
+                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+        }
     }
 
     [Fact]
