@@ -71,6 +71,11 @@ public sealed class PoolExhaustionTests(PostgresFixture postgres, ITestOutputHel
             CheckInterval = CheckInterval,
             PingTimeout = CheckInterval,
             SlowPingThreshold = CheckInterval / 2,
+
+            // Degraded from a quarter of the acquire timeout: callers then wait in the Degraded band (0.5 to 2 s) for one and a
+            // half check intervals, so one check always lands in it. With half the timeout (the default) the band is exactly
+            // one interval, and a check that runs late on a loaded machine steps from Healthy straight to Critical.
+            AcquireWaitBudget = AcquireTimeout / 4,
         }, name: name);
 
         // The pool's first physical connection is opened here, not by the first ping: a cold connect on a loaded machine can
