@@ -16,14 +16,18 @@ namespace Resilience.Benchmarks;
 public class CircuitBreakerClosedBenchmarks
 {
     private CircuitBreaker _consecutive = null!;
+    private ResiliencePipeline _consecutivePipeline = null!;
     private CircuitBreaker _ratioSlowCall = null!;
+    private ResiliencePipeline _ratioSlowCallPipeline = null!;
     private Polly.ResiliencePipeline<int> _polly = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _consecutive = OurSetups.ConsecutiveBreaker();
+        _consecutivePipeline = OurSetups.Through(_consecutive);
         _ratioSlowCall = OurSetups.RatioBreaker(slowCalls: true);
+        _ratioSlowCallPipeline = OurSetups.Through(_ratioSlowCall);
         _polly = PollySetups.CircuitBreaker();
     }
 
@@ -34,22 +38,22 @@ public class CircuitBreakerClosedBenchmarks
     public int Ours_Consecutive_TryAcquire() => ThroughPermit(_consecutive);
 
     [BenchmarkCategory("sync"), Benchmark]
-    public int Ours_Consecutive_Execute() => _consecutive.Execute(Work.Sync, Work.State);
+    public int Ours_Consecutive_Execute() => _consecutivePipeline.Execute(Work.SyncWithToken, Work.State);
 
     [BenchmarkCategory("sync"), Benchmark]
     public int Ours_RatioSlowCall_TryAcquire() => ThroughPermit(_ratioSlowCall);
 
     [BenchmarkCategory("sync"), Benchmark]
-    public int Ours_RatioSlowCall_Execute() => _ratioSlowCall.Execute(Work.Sync, Work.State);
+    public int Ours_RatioSlowCall_Execute() => _ratioSlowCallPipeline.Execute(Work.SyncWithToken, Work.State);
 
     [BenchmarkCategory("async"), Benchmark(Baseline = true)]
     public ValueTask<int> Bare_Async() => Work.Async(Work.State, CancellationToken.None);
 
     [BenchmarkCategory("async"), Benchmark]
-    public ValueTask<int> Ours_Consecutive_ExecuteAsync() => _consecutive.ExecuteAsync(Work.Async, Work.State, CancellationToken.None);
+    public ValueTask<int> Ours_Consecutive_ExecuteAsync() => _consecutivePipeline.ExecuteAsync(Work.Async, Work.State, CancellationToken.None);
 
     [BenchmarkCategory("async"), Benchmark]
-    public ValueTask<int> Ours_RatioSlowCall_ExecuteAsync() => _ratioSlowCall.ExecuteAsync(Work.Async, Work.State, CancellationToken.None);
+    public ValueTask<int> Ours_RatioSlowCall_ExecuteAsync() => _ratioSlowCallPipeline.ExecuteAsync(Work.Async, Work.State, CancellationToken.None);
 
     [BenchmarkCategory("async"), Benchmark]
     public ValueTask<int> Polly_ExecuteAsync() => _polly.ExecuteAsync(Work.Async, Work.State, CancellationToken.None);
@@ -84,7 +88,7 @@ public class CircuitBreakerClosedBenchmarks
 /// <summary>The benchmark operation in the shape of Polly's outcome callbacks.</summary>
 internal static class PollyOps
 {
-    public static readonly Func<ResilienceContext, int, ValueTask<Polly.Outcome<int>>> Outcome = static (context, state) =>
+    public static readonly Func<Polly.ResilienceContext, int, ValueTask<Polly.Outcome<int>>> Outcome = static (context, state) =>
     {
         var pending = Work.Async(state, context.CancellationToken);
         return Polly.Outcome.FromResultAsValueTask(pending.Result);
@@ -93,9 +97,9 @@ internal static class PollyOps
     /// <summary>Polly's allocation-free path: a pooled context and an outcome-returning callback, awaited only if it did not complete.</summary>
     public static int ExecuteOutcome(Polly.ResiliencePipeline<int> pipeline)
     {
-        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+        var context = Polly.ResilienceContextPool.Shared.Get(CancellationToken.None);
         var outcome = pipeline.ExecuteOutcomeAsync(Outcome, context, Work.State).Wait();
-        ResilienceContextPool.Shared.Return(context);
+        Polly.ResilienceContextPool.Shared.Return(context);
         return outcome.Result;
     }
 }

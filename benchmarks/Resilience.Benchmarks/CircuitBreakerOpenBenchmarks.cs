@@ -15,13 +15,16 @@ namespace Resilience.Benchmarks;
 public class CircuitBreakerOpenBenchmarks
 {
     private CircuitBreaker _ours = null!;
+    private ResiliencePipeline _oursPipeline = null!;
     private CircuitBreaker _isolated = null!;
+    private ResiliencePipeline _isolatedPipeline = null!;
     private Polly.ResiliencePipeline<int> _polly = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _ours = OurSetups.ConsecutiveBreaker(PollySetups.LongBreak);
+        _oursPipeline = OurSetups.Through(_ours);
         for (var i = 0; i < PollySetups.MinimumThroughput; i++)
         {
             _ = _ours.TryAcquire(out var permit);
@@ -29,6 +32,8 @@ public class CircuitBreakerOpenBenchmarks
         }
 
         _isolated = OurSetups.ConsecutiveBreaker();
+
+        _isolatedPipeline = OurSetups.Through(_isolated);
         _isolated.Isolate();
 
         _polly = PollySetups.CircuitBreaker(PollySetups.LongBreak);
@@ -46,13 +51,13 @@ public class CircuitBreakerOpenBenchmarks
     [Benchmark]
     public int Ours_ExecuteOutcomeAsync_Rejected()
     {
-        return _ours.ExecuteOutcomeAsync(Work.Async, Work.State, CancellationToken.None).Wait().HasException ? -1 : 0;
+        return _oursPipeline.ExecuteOutcomeAsync(Work.Async, Work.State, CancellationToken.None).Wait().HasException ? -1 : 0;
     }
 
     [Benchmark]
     public int Ours_Isolated_ExecuteOutcomeAsync_Rejected()
     {
-        return _isolated.ExecuteOutcomeAsync(Work.Async, Work.State, CancellationToken.None).Wait().HasException ? -1 : 0;
+        return _isolatedPipeline.ExecuteOutcomeAsync(Work.Async, Work.State, CancellationToken.None).Wait().HasException ? -1 : 0;
     }
 
     [Benchmark]
@@ -60,7 +65,7 @@ public class CircuitBreakerOpenBenchmarks
     {
         try
         {
-            return _ours.ExecuteAsync(Work.Async, Work.State, CancellationToken.None).Wait();
+            return _oursPipeline.ExecuteAsync(Work.Async, Work.State, CancellationToken.None).Wait();
         }
         catch (BrokenCircuitException)
         {
@@ -73,7 +78,7 @@ public class CircuitBreakerOpenBenchmarks
     {
         try
         {
-            return _ours.Execute(Work.Sync, Work.State);
+            return _oursPipeline.Execute(Work.SyncWithToken, Work.State);
         }
         catch (BrokenCircuitException)
         {
@@ -84,9 +89,9 @@ public class CircuitBreakerOpenBenchmarks
     [Benchmark(Baseline = true)]
     public int Polly_ExecuteOutcomeAsync_Rejected()
     {
-        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+        var context = Polly.ResilienceContextPool.Shared.Get(CancellationToken.None);
         var outcome = _polly.ExecuteOutcomeAsync(PollyOps.Outcome, context, Work.State).Wait();
-        ResilienceContextPool.Shared.Return(context);
+        Polly.ResilienceContextPool.Shared.Return(context);
         return outcome.Exception is PollyBrokenCircuitException ? -1 : 0;
     }
 

@@ -13,7 +13,7 @@ namespace Resilience.Benchmarks;
 [MemoryDiagnoser]
 public class RetryBenchmarks
 {
-    private RetryStrategy _ours = null!;
+    private ResiliencePipeline<int> _ours = null!;
     private Polly.ResiliencePipeline<int> _polly = null!;
     private FlakyOperation _failsWithResult = null!;
     private FlakyOperation _failsWithException = null!;

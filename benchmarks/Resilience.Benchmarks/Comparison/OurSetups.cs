@@ -38,7 +38,7 @@ internal static class OurSetups
     };
 
     /// <summary>3 retries, zero delay, exponential backoff with decorrelated jitter; retries -1 results and <see cref="InvalidOperationException"/>.</summary>
-    public static RetryStrategy Retry() => new(RetryOptions());
+    public static ResiliencePipeline<int> Retry() => new ResiliencePipelineBuilder<int>("retry").AddRetry(RetryOptions()).Build();
 
     public static RetryOptions<int> RetryOptions() => new()
     {
@@ -68,4 +68,7 @@ internal static class OurSetups
             .AddCircuitBreaker(RatioOptions(slowCalls: false))
             .AddAttemptTimeout(AttemptTimeout)
             .Build();
+
+    /// <summary>A breaker through the one front door: its one-layer pipeline.</summary>
+    public static ResiliencePipeline Through(CircuitBreaker breaker) => new ResiliencePipelineBuilder(breaker.Name).AddCircuitBreaker(breaker).Build();
 }

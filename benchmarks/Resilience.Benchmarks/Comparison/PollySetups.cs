@@ -50,11 +50,11 @@ internal static class PollySetups
     {
         for (var i = 0; i < MinimumThroughput; i++)
         {
-            var context = ResilienceContextPool.Shared.Get();
+            var context = Polly.ResilienceContextPool.Shared.Get();
             _ = pipeline.ExecuteOutcomeAsync(
                 static (_, _) => Polly.Outcome.FromExceptionAsValueTask<int>(new InvalidOperationException("trip")), context, 0)
                 .AsTask().GetAwaiter().GetResult();
-            ResilienceContextPool.Shared.Return(context);
+            Polly.ResilienceContextPool.Shared.Return(context);
         }
     }
 

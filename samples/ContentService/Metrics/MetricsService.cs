@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Resilience;
 using Resilience.Failures;
 using Resilience.Fallback;
 using Resilience.Npgsql;
@@ -29,7 +30,7 @@ internal sealed class MetricsService : IDisposable
     private readonly ResilientDataSource _db;
     private readonly TimeProvider _time;
     private readonly MetricsOptions _options;
-    private readonly CachedFallback<string, MetricsSnapshot> _lastGood;
+    private readonly ResiliencePipeline<MetricsSnapshot> _lastGood;
     private readonly SemaphoreSlim _computing = new(1, 1);
     private volatile MetricsSnapshot? _fresh;
 
@@ -38,7 +39,7 @@ internal sealed class MetricsService : IDisposable
         _db = db;
         _time = time;
         _options = options.Value;
-        _lastGood = new CachedFallback<string, MetricsSnapshot>(
+        var lastGood = new CachedFallback<string, MetricsSnapshot>(
             "metrics",
             new CachedFallbackOptions
             {
@@ -48,6 +49,7 @@ internal sealed class MetricsService : IDisposable
             },
             timeProvider: time,
             logger: logs.CreateLogger<MetricsService>());
+        _lastGood = new ResiliencePipelineBuilder<MetricsSnapshot>("metrics") { TimeProvider = time }.AddFallback(lastGood).Build();
     }
 
     public async Task<MetricsResponse> GetAsync(CancellationToken ct)
@@ -66,7 +68,7 @@ internal sealed class MetricsService : IDisposable
                 return Respond(justComputed, stale: false);
             }
 
-            var result = await _lastGood.ExecuteAsync(Key, static (db, ct) => ComputeAsync(db, ct), (_db, _time), ct);
+            var result = await _lastGood.ExecuteWithFallbackAsync(Key, static (db, ct) => ComputeAsync(db, ct), (_db, _time), ct);
             if (result.IsStale)
             {
                 return Respond(result.Value, stale: true);

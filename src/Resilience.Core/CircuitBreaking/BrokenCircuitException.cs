@@ -2,12 +2,11 @@ namespace Resilience.CircuitBreaking;
 
 /// <summary>The exception raised when a circuit breaker rejects a call because it is open, isolated, or busy probing.</summary>
 /// <remarks>
-/// The throwing <c>Execute</c> overloads create a new instance per rejection. The non-throwing
-/// <see cref="CircuitBreaker.ExecuteOutcomeAsync{TState, TResult}(Func{TState, CancellationToken, ValueTask{TResult}}, TState, CancellationToken)"/>
-/// returns a cached instance created when the circuit opened (so <see cref="RemainingBreak"/> is the full break as of
-/// that moment); do not rely on its stack trace.
+/// A pipeline's throwing <c>ExecuteAsync</c> throws a new instance per rejection. The outcome-returning
+/// <c>ExecuteOutcomeAsync</c> returns one instance shared per opening, which computes <see cref="RemainingBreak"/> when
+/// read; do not rely on its stack trace.
 /// </remarks>
-public sealed class BrokenCircuitException : Exception
+public sealed class BrokenCircuitException : ExecutionRejectedException
 {
     private readonly TimeSpan _remainingBreak;
 
@@ -66,6 +65,9 @@ public sealed class BrokenCircuitException : Exception
     /// <inheritdoc/>
     public override string Message => SharedBy is null ? base.Message : CreateMessage(BreakerName, State, RemainingBreak);
 
+    /// <summary>Gets how long until the circuit admits a call: <see cref="RemainingBreak"/>, or <see langword="null"/> while isolated.</summary>
+    public override TimeSpan? RetryAfter => State == CircuitState.Isolated ? null : RemainingBreak;
+
     /// <summary>Gets the error ID callers report for this failure.</summary>
     public static string ErrorId => Failures.ErrorIds.CircuitOpen;
 
@@ -80,16 +82,20 @@ public sealed class BrokenCircuitException : Exception
 
     /// <summary>Whether the refusal is brief: the circuit (open, or half-open with its probe in flight) has a break of at most <paramref name="limit"/>.</summary>
     /// <remarks>A copy made for throwing no longer knows its breaker; an open one's remaining break stands in for the break.</remarks>
-    internal bool IsShortBreak(TimeSpan limit) => State switch
+    internal override bool IsBrief(TimeSpan limit) => State switch
     {
         CircuitState.Open or CircuitState.HalfOpen when SharedBy is { } breaker => breaker.CurrentBreak <= limit,
         CircuitState.Open => _remainingBreak <= limit,
         _ => false,
     };
 
-    /// <summary>Returns an exception that may be thrown: this one, or a fresh copy of a shared one with the time left now.</summary>
+    /// <summary>Gets the break left while open; half-open or isolated, the refusal's end is not a time to wait for.</summary>
+    internal override TimeSpan? WaitHint => State == CircuitState.Open ? RemainingBreak : null;
 
-    internal Exception ForThrowing() => SharedBy is not null
+    internal override bool IsShared => SharedBy is not null;
+
+    /// <summary>Returns an exception that may be thrown: this one, or a fresh copy of a shared one with the time left now.</summary>
+    internal override Exception ForThrowing() => SharedBy is not null
         ? new BrokenCircuitException(BreakerName, State, RemainingBreak)
         : this;
 

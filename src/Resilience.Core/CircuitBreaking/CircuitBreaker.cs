@@ -12,11 +12,10 @@ namespace Resilience.CircuitBreaking;
 /// <remarks>
 /// <para>Thread-safe. The closed-state success path takes no lock and allocates nothing: one volatile read of the state
 /// and at most one write (none in consecutive mode while no failure is pending). Locks are taken only on state changes.</para>
-/// <para>Use <see cref="TryAcquire"/> with the returned <see cref="CircuitPermit"/> to fast-fail without exceptions, the
-/// <c>Execute</c>/<c>ExecuteAsync</c> overloads (which throw <see cref="BrokenCircuitException"/> when rejected), or
-/// <c>ExecuteOutcomeAsync</c> (which never throws). Results are judged by an optional <c>shouldHandleResult</c> predicate, so
-/// they are never boxed; exceptions by <see cref="CircuitBreakerOptions.ShouldHandle"/>. Cancellation requested by the
-/// caller's token never counts as a failure.</para>
+/// <para>A handle: calls run through a pipeline with <c>AddCircuitBreaker</c> (which throws or returns a
+/// <see cref="BrokenCircuitException"/> when rejected); a caller that manages the call itself uses <see cref="TryAcquire"/>
+/// and reports on the returned <see cref="CircuitPermit"/>, which never throws. Exceptions are judged by
+/// <see cref="CircuitBreakerOptions.ShouldHandle"/>; cancellation requested by the caller's token never counts as a failure.</para>
 /// </remarks>
 public sealed partial class CircuitBreaker
 {
@@ -132,6 +131,25 @@ public sealed partial class CircuitBreaker
 
         return TryAcquireSlow(out permit);
     }
+
+    /// <summary>The pipeline layer's refusal of an open circuit whose break has not elapsed: no lock, no permit, no allocation.</summary>
+    /// <param name="rejection">The opening's shared rejection.</param>
+    /// <returns><see langword="true"/> when the call is refused.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryRefuseFast([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ExceptionDispatchInfo? rejection)
+    {
+        if (_state == StateOpen && _openRejection is { } open && IsFastRejected())
+        {
+            rejection = open;
+            return true;
+        }
+
+        rejection = null;
+        return false;
+    }
+
+    /// <summary>Gets which exceptions count as failures; all but the caller's cancellation when <see langword="null"/>.</summary>
+    internal Func<Exception, bool>? ShouldHandle => _shouldHandle;
 
     /// <summary>
     /// With the circuit open: whether this call is refused without the lock, because the break has not elapsed (the
@@ -425,14 +443,6 @@ public sealed partial class CircuitBreaker
         {
             Array.Clear(_probeSlots);
         }
-    }
-
-    /// <summary>Counts a rejection by the isolated circuit and returns its shared exception.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ExceptionDispatchInfo RejectIsolated()
-    {
-        CountRejection();
-        return IsolatedRejection;
     }
 
     private ExceptionDispatchInfo IsolatedRejection =>

@@ -1,21 +1,24 @@
+using System.Runtime.CompilerServices;
+
 namespace Resilience.CircuitBreaking;
 
-/// <summary>The pipeline's circuit breaker: asked by every attempt, outside the attempt timeout so a timed-out attempt is a failure.</summary>
+/// <summary>The pipeline's circuit breaker: asks for a permit on every attempt, runs the rest of the pipeline, reports how it ended.</summary>
 internal sealed class CircuitBreakerLayer : PipelineLayer
 {
     private CircuitBreakerLayer(CircuitBreaker breaker)
-        : base(Describe(LayerPosition.CircuitBreaker, Options(breaker.Name, breaker.Settings))) => Breaker = breaker;
+        : base(LayerKind.CircuitBreaker, breaker.Settings, $"") => Breaker = breaker;
 
     public CircuitBreaker Breaker { get; }
 
     /// <inheritdoc />
     /// <remarks>Read from the breaker each time: its options may have been updated since (<see cref="CircuitBreaker.UpdateOptions"/>).</remarks>
-    public override PipelineLayerDescription Description => Describe(LayerPosition.CircuitBreaker, Options(Breaker.Name, Breaker.Settings));
+    public override object Options => Breaker.Settings;
 
-    public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
-        Breaker.ExecuteCoreAsync(static (c, ct) => c.NextAsync(ct), call, call.ShouldHandleResult, cancellationToken);
+    /// <inheritdoc />
+    public override PipelineLayerDescriptor Describe() =>
+        new(LayerKinds.Names[(int)Kind], Breaker.Settings, Summary(Breaker.Name, Breaker.Settings).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    private static FormattableString Options(string name, CircuitBreakerOptions o)
+    private static FormattableString Summary(string name, CircuitBreakerOptions o)
     {
         if (o.Mode == CircuitBreakerMode.ConsecutiveFailures)
         {
@@ -23,6 +26,91 @@ internal sealed class CircuitBreakerLayer : PipelineLayer
         }
 
         return $"Name={name}, Mode={o.Mode}, FailureRatio={o.FailureRatio}, SamplingDuration={o.SamplingDuration}, MinimumThroughput={o.MinimumThroughput}, SlowCallThreshold={o.SlowCallThreshold}, BreakDuration={o.BreakDuration}, MaxBreakDuration={o.MaxBreakDuration}, PermittedProbes={o.PermittedProbes}";
+    }
+
+    // Inlined down to the open circuit's refusal, so a rejection costs about what TryAcquire does; the permit and the
+    // call are out of line (inlined too, they made the caller's frame several times larger).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
+        Breaker.TryRefuseFast(out var rejection)
+            ? new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, rejection))
+            : AcquireAndRunAsync(in call, cancellationToken);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<Outcome<TResult>> AcquireAndRunAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        if (!Breaker.TryAcquire(out var permit))
+        {
+            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, Breaker.GetCachedRejection(in permit)));
+        }
+
+        ValueTask<Outcome<TResult>> pending;
+        try
+        {
+            pending = call.NextAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            RecordException(ref permit, e, cancellationToken);
+            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var outcome = pending.Result;
+            Record(ref permit, in outcome, call.ShouldHandleResult, cancellationToken);
+            return new ValueTask<Outcome<TResult>>(outcome);
+        }
+
+        return AwaitAsync(pending, permit, call.ShouldHandleResult, cancellationToken);
+    }
+
+    private async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        Outcome<TResult> outcome;
+        try
+        {
+            outcome = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            outcome = Outcome.FromException<TResult>(e);
+        }
+
+        Record(ref permit, in outcome, shouldHandleResult, cancellationToken);
+        return outcome;
+    }
+
+    private void Record<TResult>(ref CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        if (outcome.HasException)
+        {
+            RecordException(ref permit, outcome.Exception!, cancellationToken);
+        }
+        else if (shouldHandleResult is not null && shouldHandleResult(outcome.Result!))
+        {
+            permit.Failed();
+        }
+        else
+        {
+            permit.Succeeded();
+        }
+    }
+
+    private void RecordException(ref CircuitPermit permit, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            permit.Release();
+        }
+        else if (Breaker.ShouldHandle is not { } shouldHandle || shouldHandle(exception))
+        {
+            permit.Failed(exception);
+        }
+        else
+        {
+            permit.Succeeded();
+        }
     }
 
     /// <summary>The builder's configuration: a shared breaker, or options for one of the pipeline's own.</summary>
@@ -35,7 +123,7 @@ internal sealed class CircuitBreakerLayer : PipelineLayer
 
         public Spec(CircuitBreakerOptions options) => _options = options;
 
-        public override LayerPosition Position => LayerPosition.CircuitBreaker;
+        public override LayerKind Kind => LayerKind.CircuitBreaker;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
             new CircuitBreakerLayer(_breaker ?? new CircuitBreaker(context.Name, _options!, context.TimeProvider, context.Logger, context.MeterFactory));

@@ -28,13 +28,13 @@ public sealed class CachedFallback<TKey, TValue>
     private readonly Entry?[] _slots;
     private readonly Stack<int> _freeSlots = new();
     private readonly Lock _insertLock = new();
-    private readonly TimeProvider _time;
-    private readonly MonotonicClock _clock;
+    private readonly bool _ownClock;
+    private TimeProvider _time;
+    private MonotonicClock _clock;
     private readonly ILogger _logger;
     private readonly FallbackTelemetry _telemetry;
     private readonly long _maxStalenessTicks;
     private readonly Func<TKey, TValue>? _staticFallback;
-    private readonly Func<Exception, bool>? _shouldHandle;
     private Entry? _lastWritten;
     private int _usedSlots;
     private int _hand;
@@ -54,12 +54,13 @@ public sealed class CachedFallback<TKey, TValue>
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         CachedFallbackOptionsValidator.ThrowIfInvalid(name, options);
         Name = name;
+        _ownClock = timeProvider is not null;
         _time = timeProvider ?? TimeProvider.System;
         _clock = new MonotonicClock(_time);
+        Options = new CachedFallbackOptions { MaxEntries = options.MaxEntries, MaxStaleness = options.MaxStaleness, ShouldHandle = options.ShouldHandle, OnFallback = options.OnFallback };
         _logger = logger ?? NullLogger.Instance;
         _telemetry = ResilienceMeter.Instruments<FallbackTelemetry>(meterFactory);
         _staticFallback = staticFallback;
-        _shouldHandle = options.ShouldHandle;
         _maxStalenessTicks = options.MaxStaleness.Ticks;
         _slots = new Entry?[options.MaxEntries];
         _entries = new ConcurrentDictionary<TKey, Entry>(Environment.ProcessorCount, Math.Min(options.MaxEntries, 1024));
@@ -67,6 +68,19 @@ public sealed class CachedFallback<TKey, TValue>
 
     /// <summary>Gets the name.</summary>
     public string Name { get; }
+
+    /// <summary>Gets a copy of the options the cache was created with (a pipeline's description shows them).</summary>
+    internal CachedFallbackOptions Options { get; }
+
+    /// <summary>Runs on the pipeline's clock when the cache was created without one of its own, so a test's fake clock ages its values.</summary>
+    internal void UseClockOf(TimeProvider timeProvider)
+    {
+        if (!_ownClock && !ReferenceEquals(_time, timeProvider))
+        {
+            _time = timeProvider;
+            _clock = new MonotonicClock(timeProvider);
+        }
+    }
 
     /// <summary>Gets the cache's options as a pipeline's description lists them.</summary>
     internal FormattableString DescribeOptions() =>
@@ -161,76 +175,6 @@ public sealed class CachedFallback<TKey, TValue>
             return true;
         }
     }
-
-    /// <summary>
-    /// Runs <paramref name="operation"/>; on success stores and returns its value (live), on a handled failure or an
-    /// open circuit returns the fallback for <paramref name="key"/>, otherwise lets the original failure surface.
-    /// </summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <param name="key">The key.</param>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token; its cancellation is never replaced by a fallback.</param>
-    /// <returns>The value with its provenance.</returns>
-    public ValueTask<FallbackValue<TValue>> ExecuteAsync<TState>(TKey key, Func<TState, CancellationToken, ValueTask<TValue>> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(operation);
-        ValueTask<TValue> pending;
-        try
-        {
-            pending = operation(state, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            pending = ValueTask.FromException<TValue>(e);
-        }
-
-        if (pending.IsCompletedSuccessfully)
-        {
-            var value = pending.Result;
-            Store(key, value);
-            return new ValueTask<FallbackValue<TValue>>(new FallbackValue<TValue>(value, FallbackSource.Live, TimeSpan.Zero, _time.GetUtcNow()));
-        }
-
-        return AwaitAsync(key, pending, cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/> with the fallback (convenience overload; a capturing lambda allocates).</summary>
-    /// <param name="key">The key.</param>
-    /// <param name="operation">The operation.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <returns>The value with its provenance.</returns>
-    public ValueTask<FallbackValue<TValue>> ExecuteAsync(TKey key, Func<CancellationToken, ValueTask<TValue>> operation, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteAsync(key, static (op, ct) => op(ct), operation, cancellationToken);
-    }
-
-    private async ValueTask<FallbackValue<TValue>> AwaitAsync(TKey key, ValueTask<TValue> pending, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var value = await pending.ConfigureAwait(false);
-            Store(key, value);
-            return new FallbackValue<TValue>(value, FallbackSource.Live, TimeSpan.Zero, _time.GetUtcNow());
-        }
-        catch (Exception e) when (CanReplace(e, cancellationToken))
-        {
-            if (TryGetFallback(key, out var fallback))
-            {
-                return fallback;
-            }
-
-            FallbackLog.Unavailable(_logger, e, Name);
-            ExceptionDispatchInfo.Throw(e);
-            throw; // unreachable: Throw never returns
-        }
-    }
-
-    private bool CanReplace(Exception e, CancellationToken cancellationToken) =>
-        !(e is OperationCanceledException && cancellationToken.IsCancellationRequested)
-        && (e is BrokenCircuitException || _shouldHandle is null || _shouldHandle(e));
 
     private bool TryGetCached(TKey key, out TValue value, out long storedTimestamp)
     {

@@ -20,8 +20,12 @@ public sealed class CachedFallbackOptions
     public TimeSpan MaxStaleness { get; set; } = CachedFallbackConstants.DefaultMaxStaleness;
 
     /// <summary>Gets or sets which exceptions a fallback may replace.</summary>
-    /// <value>Default: <see langword="null"/> (every exception). An open circuit (<see cref="CircuitBreaking.BrokenCircuitException"/>) is always replaced; the caller's cancellation never is.</value>
+    /// <value>Default: <see langword="null"/> (every exception). A refusal (<see cref="ExecutionRejectedException"/>, e.g. an open circuit) is always replaced; the caller's cancellation never is.</value>
     public Func<Exception, bool>? ShouldHandle { get; set; }
+
+    /// <summary>Gets or sets a callback invoked when the pipeline serves a fallback value in place of a failed call.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public Action<FallbackArguments>? OnFallback { get; set; }
 }
 #pragma warning restore IL2026
 

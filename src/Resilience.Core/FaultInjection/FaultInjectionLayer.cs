@@ -16,9 +16,10 @@ internal sealed class FaultInjectionLayer : PipelineLayer
     private readonly FaultInjectionTelemetry _telemetry;
 
     private FaultInjectionLayer(string name, FaultInjector injector, TimeProvider timeProvider, Random random, FaultInjectionTelemetry telemetry)
-        : base(Describe(
-            LayerPosition.FaultInjection,
-            $"ExceptionRate={injector.Options.ExceptionRate}, LatencyRate={injector.Options.LatencyRate}, Latency={injector.Options.Latency}, ResultRate={injector.Options.InjectedResultRate}"))
+        : base(
+            LayerKind.FaultInjection,
+            injector.Options,
+            $"ExceptionRate={injector.Options.ExceptionRate}, LatencyRate={injector.Options.LatencyRate}, Latency={injector.Options.Latency}, ResultRate={injector.Options.InjectedResultRate}")
     {
         _injector = injector;
         _options = injector.Options;
@@ -30,19 +31,19 @@ internal sealed class FaultInjectionLayer : PipelineLayer
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
     {
-        if (!_injector.Enabled)
+        if (!_injector.Enabled || (_options.EnabledGenerator is { } enabled && !enabled(call.GetOrCreateContext(cancellationToken))))
         {
             return call.NextAsync(cancellationToken);
         }
 
-        return Roll(_options.LatencyRate) && _options.Latency > TimeSpan.Zero
+        return Roll(_injector.LatencyRate) && _options.Latency > TimeSpan.Zero
             ? DelayThenInjectAsync(call, cancellationToken)
             : Inject(in call, cancellationToken);
     }
 
     private ValueTask<Outcome<TResult>> Inject<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
     {
-        if (Roll(_options.ExceptionRate))
+        if (Roll(_injector.ExceptionRate))
         {
             _telemetry.RecordInjected(_name, "exception");
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(_options.Exception?.Invoke() ?? new InjectedFaultException()));
@@ -100,7 +101,7 @@ internal sealed class FaultInjectionLayer : PipelineLayer
     /// <summary>The builder's configuration: the caller's injector, kept for switching at run time.</summary>
     internal sealed class Spec(FaultInjector injector) : PipelineLayerSpec
     {
-        public override LayerPosition Position => LayerPosition.FaultInjection;
+        public override LayerKind Kind => LayerKind.FaultInjection;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
             new FaultInjectionLayer(context.Name, injector, context.TimeProvider, context.Random, ResilienceMeter.Instruments<FaultInjectionTelemetry>(context.MeterFactory));

@@ -19,6 +19,7 @@ public class FaultInjectionOptions
         Exception = other.Exception;
         LatencyRate = other.LatencyRate;
         Latency = other.Latency;
+        EnabledGenerator = other.EnabledGenerator;
     }
 
     /// <summary>Gets or sets whether faults are injected from the start; switch at run time with <see cref="FaultInjector.Enabled"/>.</summary>
@@ -40,6 +41,11 @@ public class FaultInjectionOptions
     /// <summary>Gets or sets how long an injected delay lasts; the attempt's token cuts it short.</summary>
     /// <value>Default: zero.</value>
     public TimeSpan Latency { get; set; }
+
+    /// <summary>Gets or sets a per-call switch, asked on every attempt while the injector is enabled: faults are injected only into calls it accepts.</summary>
+    /// <value>Default: <see langword="null"/>: every call while enabled.</value>
+    /// <remarks>Pick the calls from their context, e.g. <c>ctx => ctx.OperationKey == "checkout"</c>, or from a property a test sets.</remarks>
+    public Func<ResilienceContext, bool>? EnabledGenerator { get; set; }
 
     /// <summary>Gets the typed result's rate, for the layer that cannot name the type.</summary>
     internal virtual double InjectedResultRate => 0;

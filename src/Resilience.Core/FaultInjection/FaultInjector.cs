@@ -9,6 +9,8 @@ namespace Resilience.FaultInjection;
 public sealed class FaultInjector
 {
     private volatile bool _enabled;
+    private double _exceptionRate;
+    private double _latencyRate;
 
     /// <summary>Initializes a new instance of the <see cref="FaultInjector"/> class.</summary>
     /// <param name="options">What to inject; copied and validated here. Use <see cref="FaultInjectionOptions{TResult}"/> to inject results.</param>
@@ -19,6 +21,8 @@ public sealed class FaultInjector
         FaultInjectionOptionsValidator.ThrowIfInvalid(options);
         Options = options.Clone();
         _enabled = options.Enabled;
+        _exceptionRate = options.ExceptionRate;
+        _latencyRate = options.LatencyRate;
     }
 
     /// <summary>Gets or sets whether faults are injected now. While off, an attempt costs one field read.</summary>
@@ -28,6 +32,25 @@ public sealed class FaultInjector
         set => _enabled = value;
     }
 
+    /// <summary>Gets or sets the probability, from 0 to 1, that an attempt fails with the injected exception; changes apply to the next attempt.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside 0–1.</exception>
+    public double ExceptionRate
+    {
+        get => Volatile.Read(ref _exceptionRate);
+        set => Volatile.Write(ref _exceptionRate, CheckRate(value));
+    }
+
+    /// <summary>Gets or sets the probability, from 0 to 1, that an attempt waits the injected latency first; changes apply to the next attempt.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside 0–1.</exception>
+    public double LatencyRate
+    {
+        get => Volatile.Read(ref _latencyRate);
+        set => Volatile.Write(ref _latencyRate, CheckRate(value));
+    }
+
     /// <summary>Gets a copy of the options the injector was created with.</summary>
     public FaultInjectionOptions Options { get; }
+
+    private static double CheckRate(double rate, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(rate))] string? name = null) =>
+        rate is >= 0 and <= 1 ? rate : throw new ArgumentOutOfRangeException(name, rate, "A rate is a probability from 0 to 1.");
 }

@@ -30,14 +30,16 @@ internal sealed class HedgingLayer : PipelineLayer
     private readonly MonotonicClock _clock;
     private readonly ILogger _logger;
     private readonly HedgingTelemetry _telemetry;
+    private readonly Action<HedgingArguments>? _onHedging;
 
     // The first attempt's token source: not bound to the pipeline's clock (nothing here cancels after a time), so always poolable.
     private readonly CancellationTokenSourcePool _sources = new(TimeProvider.System);
 
     private HedgingLayer(string name, HedgingOptions options, TimeProvider timeProvider, ILogger logger, HedgingTelemetry telemetry)
-        : base(Describe(
-            LayerPosition.Hedging,
-            $"MaxHedgedAttempts={options.MaxHedgedAttempts}, Delay={options.Delay}, DelayGenerator={options.DelayGenerator is not null}"))
+        : base(
+            LayerKind.Hedging,
+            options,
+            $"MaxHedgedAttempts={options.MaxHedgedAttempts}, Delay={options.Delay}, DelayGenerator={options.DelayGenerator is not null}")
     {
         _name = name;
         _maxHedgedAttempts = options.MaxHedgedAttempts;
@@ -50,6 +52,7 @@ internal sealed class HedgingLayer : PipelineLayer
         _clock = new MonotonicClock(timeProvider);
         _logger = logger;
         _telemetry = telemetry;
+        _onHedging = options.OnHedging;
     }
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
@@ -60,13 +63,21 @@ internal sealed class HedgingLayer : PipelineLayer
                 $"Pipeline '{_name}': the hedging options are typed for {_resultType.Name} results, not {typeof(TResult).Name}.")));
         }
 
+        if (call.Context is { HedgingAllowed: false })
+        {
+            return call.NextAsync(cancellationToken);
+        }
+
         var source = _sources.Rent();
         var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), source);
 
-        // A nested hedged pipeline's first attempt is attempt 0 again, not its caller's number.
-        var pending = HedgingAttempt.Current == 0
-            ? call.NextAsync(source.Token)
-            : new ValueTask<Outcome<TResult>>(HedgingAttempt.RunAsync(call, 0, source.Token));
+        // The first attempt runs on the call's own context: hedged attempt 0 (a nested hedged pipeline starts from 0 again).
+        if (call.Context is { } context)
+        {
+            context.HedgedAttempt = 0;
+        }
+
+        var pending = call.NextAsync(source.Token);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
@@ -210,12 +221,19 @@ internal sealed class HedgingLayer : PipelineLayer
         _telemetry.RecordHedge(_logger, _name, number, trigger, delay);
         var source = new CancellationTokenSource();
         var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), source);
-        return new Attempt<TResult>(number, source, link, HedgingAttempt.RunAsync(call, number, source.Token));
+
+        // Each hedged attempt has a context of its own: its number, and a token no other attempt writes over.
+        var context = ResilienceContext.ForHedgedAttempt(call.Context, number, source.Token);
+        _onHedging?.Invoke(new HedgingArguments(number, delay, context));
+        return new Attempt<TResult>(number, source, link, RunAsync(call.WithContext(context), source.Token));
     }
+
+    private static async Task<Outcome<TResult>> RunAsync<TState, TResult>(PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
+        await call.NextAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>The time left before the total timeout's <paramref name="deadline"/>; <see cref="TimeSpan.MaxValue"/> without one.</summary>
     private TimeSpan TimeLeft(long deadline) =>
-        deadline == Retry.RetryStrategy.NoDeadline ? TimeSpan.MaxValue : TimeSpan.FromTicks(deadline - _clock.Now);
+        deadline == PipelineCall<int, int>.NoDeadline ? TimeSpan.MaxValue : TimeSpan.FromTicks(deadline - _clock.Now);
 
     private TimeSpan DelayBefore(int attemptNumber)
     {
@@ -335,7 +353,7 @@ internal sealed class HedgingLayer : PipelineLayer
     /// <summary>The builder's configuration: the caller's validated options.</summary>
     internal sealed class Spec(HedgingOptions options) : PipelineLayerSpec
     {
-        public override LayerPosition Position => LayerPosition.Hedging;
+        public override LayerKind Kind => LayerKind.Hedging;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
             new HedgingLayer(context.Name, options, context.TimeProvider, context.Logger, ResilienceMeter.Instruments<HedgingTelemetry>(context.MeterFactory));

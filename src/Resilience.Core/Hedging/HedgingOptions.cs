@@ -28,6 +28,7 @@ public class HedgingOptions
         Delay = other.Delay;
         DelayGenerator = other.DelayGenerator;
         ShouldHandle = other.ShouldHandle;
+        OnHedging = other.OnHedging;
     }
 
     /// <summary>Gets or sets how many attempts may start besides the first (so at most <c>MaxHedgedAttempts + 1</c> run).</summary>
@@ -57,6 +58,10 @@ public class HedgingOptions
     /// attempts are cancelled. <see cref="HedgingOptions{TResult}.ShouldHandleOutcome"/>, when set, replaces this predicate.
     /// </remarks>
     public Func<Exception, bool>? ShouldHandle { get; set; }
+
+    /// <summary>Gets or sets a callback invoked as each hedged attempt starts, with the hedged attempt's context.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Action<HedgingArguments>? OnHedging { get; set; }
 
     /// <summary>Gets the type of result the typed predicate expects, or <see langword="null"/> for untyped options.</summary>
     internal virtual Type? ResultType => null;

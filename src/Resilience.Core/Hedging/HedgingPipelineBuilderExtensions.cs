@@ -12,7 +12,7 @@ public static class HedgingPipelineBuilderExtensions
     /// <remarks>
     /// Hedging sits inside retry and the total timeout and outside the circuit breaker and the attempt timeout: each
     /// attempt asks the breaker and has its own time limit, and a retry runs a whole hedged round again. Each attempt's
-    /// token is linked to the caller's; <see cref="HedgingAttempt.Current"/> tells the operation which attempt it runs
+    /// token is linked to the caller's; <see cref="ResilienceContext.HedgedAttempt"/> tells the operation which attempt it runs
     /// (<c>ExecuteHedgedAsync</c> maps it onto a list of endpoints). Hedge only operations safe to run concurrently.
     /// </remarks>
     /// <typeparam name="TBuilder">The builder's type.</typeparam>

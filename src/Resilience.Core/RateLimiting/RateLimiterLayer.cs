@@ -8,7 +8,7 @@ internal sealed class RateLimiterLayer : PipelineLayer
     private readonly RateLimiterStrategy _strategy;
 
     private RateLimiterLayer(RateLimiterStrategy strategy, RateLimiter limiter)
-        : base(Describe(LayerPosition.RateLimiter, $"Limiter={limiter.GetType().Name}")) => _strategy = strategy;
+        : base(LayerKind.RateLimiter, limiter, $"Limiter={limiter.GetType().Name}") => _strategy = strategy;
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
         _strategy.ExecuteCoreAsync(static (c, ct) => c.NextAsync(ct), call, cancellationToken);
@@ -16,7 +16,7 @@ internal sealed class RateLimiterLayer : PipelineLayer
     /// <summary>The builder's configuration: the caller's limiter.</summary>
     internal sealed class Spec(RateLimiter limiter) : PipelineLayerSpec
     {
-        public override LayerPosition Position => LayerPosition.RateLimiter;
+        public override LayerKind Kind => LayerKind.RateLimiter;
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
             new RateLimiterLayer(new RateLimiterStrategy(limiter, context.Name, context.Logger, context.MeterFactory), limiter);

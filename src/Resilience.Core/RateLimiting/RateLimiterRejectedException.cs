@@ -1,8 +1,10 @@
 namespace Resilience.RateLimiting;
 
 /// <summary>Thrown (or returned as an outcome) when a rate limiter refused a call.</summary>
-public sealed class RateLimiterRejectedException : Exception
+public sealed class RateLimiterRejectedException : ExecutionRejectedException
 {
+    private readonly TimeSpan? _retryAfter;
+
     /// <summary>Initializes a new instance of the <see cref="RateLimiterRejectedException"/> class.</summary>
     public RateLimiterRejectedException()
         : base("The rate limiter rejected the call.")
@@ -24,6 +26,7 @@ public sealed class RateLimiterRejectedException : Exception
     {
     }
 
+
     /// <summary>Initializes a new instance of the <see cref="RateLimiterRejectedException"/> class with the limiter's hint.</summary>
     /// <param name="strategyName">The name of the rate-limiter strategy.</param>
     /// <param name="retryAfter">When the limiter suggests trying again, if it said.</param>
@@ -33,11 +36,11 @@ public sealed class RateLimiterRejectedException : Exception
             : $"The rate limiter '{strategyName}' rejected the call; retry after {retryAfter.Value}.")
     {
         StrategyName = strategyName;
-        RetryAfter = retryAfter;
+        _retryAfter = retryAfter;
     }
 
     /// <summary>Gets when the limiter suggests trying again (its <c>RETRY_AFTER</c> metadata), or <see langword="null"/>.</summary>
-    public TimeSpan? RetryAfter { get; }
+    public override TimeSpan? RetryAfter => _retryAfter;
 
     /// <summary>Gets the name of the rate-limiter strategy, if any.</summary>
     public string? StrategyName { get; }

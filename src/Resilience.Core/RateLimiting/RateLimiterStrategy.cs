@@ -38,34 +38,6 @@ internal sealed class RateLimiterStrategy
     /// <summary>Gets the name reported in metrics, logs and rejections.</summary>
     public string Name { get; }
 
-    /// <summary>Runs <paramref name="operation"/> under a permit; throws <see cref="RateLimiterRejectedException"/> when refused.</summary>
-    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token, also used while waiting for a permit.</param>
-    /// <returns>The operation's result.</returns>
-    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken) =>
-        OutcomeInvoker.Unwrap(ExecuteOutcomeAsync(operation, state, cancellationToken));
-
-    /// <summary>Runs <paramref name="operation"/> under a permit and returns the outcome; a refusal is a <see cref="RateLimiterRejectedException"/> outcome.</summary>
-    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token, also used while waiting for a permit.</param>
-    /// <returns>The outcome of the operation, or the rejection.</returns>
-    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteCoreAsync(
-            static (s, ct) => OutcomeInvoker.InvokeOperation(s, ct),
-            new OperationState<TState, TResult>(operation, state),
-            cancellationToken);
-    }
-
     /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under a permit.</summary>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken)

@@ -1,8 +1,6 @@
-using Resilience.CircuitBreaking;
-
 namespace Resilience.Retry;
 
-/// <summary>Adapts the caller's retry options to the pipeline: an open circuit is never retried, and failed results are.</summary>
+/// <summary>Adapts the caller's retry options to the pipeline: a refusal (an open circuit) is never retried, and failed results are.</summary>
 internal static class PipelineRetryOptions
 {
     public static RetryOptions For<TResult>(RetryOptions options, string pipelineName, Func<TResult, bool>? shouldHandleResult)
@@ -16,14 +14,14 @@ internal static class PipelineRetryOptions
         {
             var limit = options.MaxDelay;
             shouldHandle = userException is null
-                ? e => e is BrokenCircuitException broken ? broken.IsShortBreak(limit) : e is not OperationCanceledException
-                : e => e is BrokenCircuitException broken ? broken.IsShortBreak(limit) : userException(e);
+                ? e => e is ExecutionRejectedException refused ? refused.IsBrief(limit) : e is not OperationCanceledException
+                : e => e is ExecutionRejectedException refused ? refused.IsBrief(limit) : userException(e);
         }
         else
         {
             shouldHandle = userException is null
-                ? static e => e is not BrokenCircuitException and not OperationCanceledException
-                : e => e is not BrokenCircuitException && userException(e);
+                ? static e => e is not ExecutionRejectedException and not OperationCanceledException
+                : e => e is not ExecutionRejectedException && userException(e);
         }
 
         if (options is RetryOptions<TResult> typed)
@@ -35,8 +33,15 @@ internal static class PipelineRetryOptions
                 ShouldHandle = shouldHandle,
                 ShouldHandleOutcome = userTyped is null
                     ? Default(shouldHandle, shouldHandleResult)
-                    : o => o.Exception is BrokenCircuitException broken ? options.WaitOutShortBreaks && broken.IsShortBreak(options.MaxDelay) : userTyped(o),
+                    : o => o.Exception is ExecutionRejectedException refused ? options.WaitOutShortBreaks && refused.IsBrief(options.MaxDelay) : userTyped(o),
             };
+        }
+
+        if (options.ResultType is not null)
+        {
+            // Typed for another result type than the pipeline's (e.g. in an untyped pipeline): they keep their type, so their
+            // callbacks apply to calls of that type and any other type is refused, instead of the callbacks being dropped.
+            return options.ForPipeline(options.Name ?? pipelineName, shouldHandle);
         }
 
         if (shouldHandleResult is null)

@@ -6,7 +6,7 @@ namespace Resilience.Retry;
 /// <remarks>
 /// <para>
 /// The numeric settings bind from a configuration section and are validated by <see cref="RetryOptionsValidator"/>
-/// (the same rules run when a <see cref="RetryStrategy"/> is built in code). This type decides only <em>which
+/// (the same rules run when a pipeline is built in code). This type decides only <em>which
 /// exceptions</em> are retried; to retry on results (for example an HTTP 503), to honour a Retry-After hint or to
 /// observe each retry with the outcome, use <see cref="RetryOptions{TResult}"/>.
 /// </para>
@@ -34,6 +34,7 @@ public class RetryOptions
         ShouldHandle = other.ShouldHandle;
         Budget = other.Budget;
         WaitOutShortBreaks = other.WaitOutShortBreaks;
+        OnRetry = other.OnRetry;
     }
 
     /// <summary>Gets or sets the name reported in metrics, logs and exceptions.</summary>
@@ -90,6 +91,11 @@ public class RetryOptions
     /// </remarks>
     public bool WaitOutShortBreaks { get; set; }
 
+    /// <summary>Gets or sets a callback invoked before each retry's delay, with the call's context.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    /// <remarks>It runs on the call's path: keep it short, and do not throw (an exception fails the call).</remarks>
+    public Action<RetryArguments>? OnRetry { get; set; }
+
     /// <summary>Gets or sets the retry budget shared by all calls to one dependency.</summary>
     /// <value>Defaults to <see langword="null"/>: retries are limited only by <see cref="MaxRetries"/>.</value>
     /// <remarks>Share one <see cref="RetryBudget"/> across every strategy that calls the same dependency.</remarks>
@@ -101,14 +107,17 @@ public class RetryOptions
     /// <summary>Gets the typed callbacks, or nulls for untyped options.</summary>
     internal virtual TypedCallbacks GetTypedCallbacks() => default;
 
+    /// <summary>A copy for a pipeline named <paramref name="name"/>, judging exceptions with <paramref name="shouldHandle"/>; typed options stay typed.</summary>
+    internal virtual RetryOptions ForPipeline(string name, Func<Exception, bool> shouldHandle) => new(this) { Name = name, ShouldHandle = shouldHandle };
+
     /// <summary>The callbacks of <see cref="RetryOptions{TResult}"/>, stored untyped so the strategy itself is not generic.</summary>
-    internal readonly record struct TypedCallbacks(Delegate? ShouldHandleOutcome, Delegate? RetryAfter, Delegate? OnRetry, Delegate? OnRetriesStopped);
+    internal readonly record struct TypedCallbacks(Delegate? ShouldHandleOutcome, Delegate? RetryAfter, Delegate? OnRetriesStopped);
 }
 
 /// <summary>Retry options with typed callbacks over the outcome: retry on results, Retry-After hints, a retry callback.</summary>
 /// <typeparam name="TResult">The type of the operation's result.</typeparam>
 /// <remarks>
-/// A <see cref="RetryStrategy"/> built from these options executes only operations returning
+/// A pipeline whose retry is built from these options executes only operations returning
 /// <typeparamref name="TResult"/>; any other result type is rejected with an <see cref="InvalidOperationException"/>
 /// rather than silently ignoring the callbacks.
 /// </remarks>
@@ -128,7 +137,6 @@ public sealed class RetryOptions<TResult> : RetryOptions
         {
             ShouldHandleOutcome = typed.ShouldHandleOutcome;
             RetryAfter = typed.RetryAfter;
-            OnRetry = typed.OnRetry;
             OnRetriesStopped = typed.OnRetriesStopped;
         }
     }
@@ -150,10 +158,6 @@ public sealed class RetryOptions<TResult> : RetryOptions
     /// </remarks>
     public Func<Outcome<TResult>, TimeSpan?>? RetryAfter { get; set; }
 
-    /// <summary>Gets or sets a callback invoked before each retry's delay.</summary>
-    /// <value>Defaults to <see langword="null"/>.</value>
-    public Action<RetryArguments<TResult>>? OnRetry { get; set; }
-
     /// <summary>Gets or sets a callback invoked when a failure worth a retry is not retried: retries exhausted, budget empty, or deadline reached.</summary>
     /// <value>Defaults to <see langword="null"/>.</value>
     /// <remarks>
@@ -164,5 +168,18 @@ public sealed class RetryOptions<TResult> : RetryOptions
 
     internal override Type? ResultType => typeof(TResult);
 
-    internal override TypedCallbacks GetTypedCallbacks() => new(ShouldHandleOutcome, RetryAfter, OnRetry, OnRetriesStopped);
+    internal override TypedCallbacks GetTypedCallbacks() => new(ShouldHandleOutcome, RetryAfter, OnRetriesStopped);
+
+    internal override RetryOptions ForPipeline(string name, Func<Exception, bool> shouldHandle)
+    {
+        var user = ShouldHandleOutcome;
+        var waitOut = WaitOutShortBreaks;
+        var maxDelay = MaxDelay;
+        return new RetryOptions<TResult>(this)
+        {
+            Name = name,
+            ShouldHandle = shouldHandle,
+            ShouldHandleOutcome = user is null ? null : o => o.Exception is ExecutionRejectedException refused ? waitOut && refused.IsBrief(maxDelay) : user(o),
+        };
+    }
 }

@@ -4,8 +4,9 @@ namespace Resilience.Retry;
 /// <typeparam name="TResult">The type of the operation's result.</typeparam>
 public readonly struct RetryStoppedArguments<TResult>
 {
-    internal RetryStoppedArguments(int retries, RetryStopReason reason, TimeSpan delay, TimeSpan? retryAfter, TimeSpan timeLeft, Outcome<TResult> outcome)
+    internal RetryStoppedArguments(int retries, RetryStopReason reason, TimeSpan delay, TimeSpan? retryAfter, TimeSpan timeLeft, Outcome<TResult> outcome, ResilienceContext context)
     {
+        Context = context;
         Retries = retries;
         Reason = reason;
         Delay = delay;
@@ -31,4 +32,7 @@ public readonly struct RetryStoppedArguments<TResult>
 
     /// <summary>Gets the last failure, which is what the caller receives.</summary>
     public Outcome<TResult> Outcome { get; }
+
+    /// <summary>Gets the call's context: its operation key and properties.</summary>
+    public ResilienceContext Context { get; }
 }

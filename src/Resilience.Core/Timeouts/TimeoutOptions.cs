@@ -14,8 +14,12 @@ public sealed class TimeoutOptions
     public TimeSpan Timeout { get; set; } = TimeoutConstants.DefaultTimeout;
 
     /// <summary>Gets or sets which timeout this is, as reported when it fires.</summary>
-    /// <value>Defaults to <see cref="TimeoutKind.Attempt"/>.</value>
+    /// <value>Defaults to <see cref="TimeoutKind.Attempt"/>; <c>AddTotalTimeout</c> and <c>AddAttemptTimeout</c> set it.</value>
     public TimeoutKind Kind { get; set; } = TimeoutKind.Attempt;
+
+    /// <summary>Gets or sets a callback invoked when the timeout fires, before the call fails with <see cref="OperationTimeoutException"/>.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Action<TimeoutArguments>? OnTimeout { get; set; }
 }
 
 /// <summary>Validates <see cref="TimeoutOptions"/>.</summary>

@@ -6,7 +6,7 @@ using Resilience.Time;
 
 namespace Resilience.Timeouts;
 
-/// <summary>Cancels an operation that runs longer than a limit and reports it as <see cref="OperationTimeoutException"/>.</summary>
+/// <summary>The timer behind both timeout layers: cancels the rest of the call when it runs longer than a limit and reports it as <see cref="OperationTimeoutException"/>.</summary>
 /// <remarks>
 /// <para>
 /// The operation receives a token that is cancelled when the timeout elapses or when the caller's token is
@@ -23,7 +23,7 @@ namespace Resilience.Timeouts;
 /// the runtime's timer queue, which costs two locked updates per call.
 /// </para>
 /// </remarks>
-public sealed class TimeoutStrategy
+internal sealed class TimeoutStrategy
 {
     private readonly CancellationTokenSourcePool _pool;
     private readonly MonotonicClock _clock;
@@ -31,6 +31,7 @@ public sealed class TimeoutStrategy
     private readonly TimeoutTelemetry _telemetry;
     private readonly string _kindTag;
     private readonly bool _coarse;
+    private readonly Action<TimeoutArguments>? _onTimeout;
 
     /// <summary>Initializes a new instance of the <see cref="TimeoutStrategy"/> class.</summary>
     /// <param name="options">The timeout; validated here.</param>
@@ -51,6 +52,7 @@ public sealed class TimeoutStrategy
         _clock = new MonotonicClock(timeProvider ?? TimeProvider.System);
         _logger = logger ?? NullLogger.Instance;
         _telemetry = ResilienceMeter.Instruments<TimeoutTelemetry>(meterFactory);
+        _onTimeout = options.OnTimeout;
     }
 
     /// <summary>Gets the timeout.</summary>
@@ -67,62 +69,12 @@ public sealed class TimeoutStrategy
     /// <summary>When a call starting now reaches this timeout, in <see cref="MonotonicClock"/> time (for the retry inside it).</summary>
     internal long DeadlineFromNow() => _clock.Now + Timeout.Ticks;
 
-    /// <summary>Runs <paramref name="operation"/> with the timeout; throws <see cref="OperationTimeoutException"/> when it fires.</summary>
-    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation; it must observe the token it receives.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <returns>The operation's result.</returns>
-    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken) =>
-        OutcomeInvoker.Unwrap(ExecuteOutcomeAsync(operation, state, cancellationToken));
-
-    /// <summary>Runs <paramref name="operation"/> with the timeout and returns its outcome instead of throwing.</summary>
-    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
-    /// <typeparam name="TResult">The type of the result.</typeparam>
-    /// <param name="operation">The operation; it must observe the token it receives.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <returns>The result, or the failure (<see cref="OperationTimeoutException"/> when the timeout fired).</returns>
-    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteCoreAsync(
-            static (s, ct) => OutcomeInvoker.InvokeOperation(s, ct),
-            new OperationState<TState, TResult>(operation, state),
-            cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/>, which returns nothing, with the timeout; throws <see cref="OperationTimeoutException"/> when it fires.</summary>
-    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
-    /// <param name="operation">The operation; it must observe the token it receives.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <returns>A task that completes when the operation does.</returns>
-    public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken) =>
-        VoidOperation.Discard(ExecuteAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken));
-
-    /// <summary>Runs <paramref name="operation"/>, which returns nothing, with the timeout and returns its outcome instead of throwing.</summary>
-    /// <typeparam name="TState">The type of the state passed to the operation.</typeparam>
-    /// <param name="operation">The operation; it must observe the token it receives.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <returns>Success, or the failure (<see cref="OperationTimeoutException"/> when the timeout fired).</returns>
-    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
-    }
-
-    /// <summary>The pipeline's entry point: runs <paramref name="next"/> (which reports failures as outcomes) under the timeout.</summary>
-    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, CancellationToken cancellationToken) =>
-        ExecuteCoreAsync(next, state, null, 0, cancellationToken);
+    /// <summary>Runs the rest of <paramref name="call"/> under the timeout.</summary>
+    internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
+        ExecuteCoreAsync(in call, null, 0, cancellationToken);
 
     /// <summary>
-    /// Runs <paramref name="next"/> under this timeout and, when <paramref name="outer"/> is given, also under the outer
+    /// Runs the rest of <paramref name="call"/> under this timeout and, when <paramref name="outer"/> is given, also under the outer
     /// timeout ending at <paramref name="outerDeadline"/>: one timer, armed for whichever ends first, reported as that one.
     /// </summary>
     /// <remarks>
@@ -130,7 +82,7 @@ public sealed class TimeoutStrategy
     /// the retry between attempts knows the deadline and never waits past it, so nothing else needs the total's timer.
     /// </remarks>
     internal ValueTask<Outcome<TResult>> ExecuteCoreAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<Outcome<TResult>>> next, TState state, TimeoutStrategy? outer, long outerDeadline, CancellationToken cancellationToken)
+        in PipelineCall<TState, TResult> call, TimeoutStrategy? outer, long outerDeadline, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -143,22 +95,22 @@ public sealed class TimeoutStrategy
         ValueTask<Outcome<TResult>> task;
         try
         {
-            task = next(state, scope.Token);
+            task = call.NextAsync(scope.Token);
         }
         catch (Exception ex)
         {
-            return new ValueTask<Outcome<TResult>>(Exit(scope, Outcome.FromException<TResult>(ex), cancellationToken));
+            return new ValueTask<Outcome<TResult>>(Exit(scope, Outcome.FromException<TResult>(ex), call.Context, cancellationToken));
         }
 
         if (task.IsCompletedSuccessfully)
         {
-            return new ValueTask<Outcome<TResult>>(Exit(scope, task.Result, cancellationToken));
+            return new ValueTask<Outcome<TResult>>(Exit(scope, task.Result, call.Context, cancellationToken));
         }
 
-        return AwaitAsync(task, scope, cancellationToken);
+        return AwaitAsync(task, scope, call.Context, cancellationToken);
     }
 
-    private async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<Outcome<TResult>> task, TimeoutScope scope, CancellationToken cancellationToken)
+    private async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<Outcome<TResult>> task, TimeoutScope scope, ResilienceContext? context, CancellationToken cancellationToken)
     {
         Outcome<TResult> outcome;
         try
@@ -170,7 +122,7 @@ public sealed class TimeoutStrategy
             outcome = Outcome.FromException<TResult>(ex);
         }
 
-        return Exit(scope, outcome, cancellationToken);
+        return Exit(scope, outcome, context, cancellationToken);
     }
 
     /// <summary>
@@ -218,7 +170,7 @@ public sealed class TimeoutStrategy
         return new TimeoutScope(cts, registration, firing, coarse);
     }
 
-    internal Outcome<TResult> Exit<TResult>(in TimeoutScope scope, in Outcome<TResult> outcome, CancellationToken cancellationToken)
+    internal Outcome<TResult> Exit<TResult>(in TimeoutScope scope, in Outcome<TResult> outcome, ResilienceContext? context, CancellationToken cancellationToken)
     {
         var cts = scope.Source;
 
@@ -239,17 +191,18 @@ public sealed class TimeoutStrategy
         // An inner timeout that fired first stays the reported one; a result that beat the limit stands.
         if (timedOut && outcome.Exception is { } failure && failure is not OperationTimeoutException)
         {
-            return Outcome.FromException<TResult>(scope.Firing.TimedOut(failure));
+            return Outcome.FromException<TResult>(scope.Firing.TimedOut(failure, context, cancellationToken));
         }
 
         return outcome;
     }
 
     /// <summary>Reports that this timeout fired (metric and log event) and returns the exception that says so.</summary>
-    private OperationTimeoutException TimedOut(Exception inner)
+    private OperationTimeoutException TimedOut(Exception inner, ResilienceContext? context, CancellationToken cancellationToken)
     {
         _telemetry.RecordTimeout(Name, _kindTag);
         TimeoutLog.TimeoutOccurred(_logger, _kindTag, Name, Timeout.TotalMilliseconds);
+        _onTimeout?.Invoke(new TimeoutArguments(Kind, Timeout, context ?? ResilienceContext.ForCall(cancellationToken)));
         return new OperationTimeoutException(Kind, Timeout, Name, inner);
     }
 }

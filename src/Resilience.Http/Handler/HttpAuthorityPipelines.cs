@@ -205,13 +205,13 @@ internal sealed class HttpAuthorityPipelines
     private static TimeSpan? RetryAfter(Outcome<HttpResponseMessage> outcome) =>
         outcome.Result is { } response && HttpRequestCall.Of(response) is { } call ? call.Retry.NextDelay : null;
 
-    private void OnRetry(RetryArguments<HttpResponseMessage> arguments)
+    private void OnRetry(RetryArguments arguments)
     {
-        var outcome = arguments.Outcome;
-        var reason = HttpLog.ReasonOf(outcome);
+        var response = arguments.Result as HttpResponseMessage;
+        var reason = arguments.Exception is { } exception ? HttpLog.ReasonOf(Outcome.FromException<HttpResponseMessage>(exception)) : HttpLog.ReasonOf(Outcome.FromResult(response!));
 
         // The discarded response holds a connection until its body is read or it is disposed.
-        outcome.Result?.Dispose();
+        response?.Dispose();
         _engine.Metrics.RecordRetry(_engine.ClientName, Authority, reason);
         if (_engine.Logger.IsEnabled(LogLevel.Information))
         {

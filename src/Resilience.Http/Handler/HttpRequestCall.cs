@@ -62,10 +62,9 @@ internal sealed class HttpRequestCall
     /// <summary>Gets a value indicating whether this request goes through a hedging pipeline (a bodiless <c>GET</c> or <c>HEAD</c>, hedging on).</summary>
     public bool Hedged { get; init; }
 
-    // The attempt number is ambient: a request sent from inside another pipeline's hedged attempt sees that attempt's
-    // number, so only a request this handler hedges reads it.
-    public ValueTask<HttpResponseMessage> SendAttemptAsync(CancellationToken cancellationToken) =>
-        Hedged && HedgingAttempt.Current != 0 ? HttpHedging.SendCopyAsync(this, cancellationToken) : SendFirstAttemptAsync(cancellationToken);
+    /// <summary>Sends one attempt: the request itself, or (<paramref name="hedgedAttempt"/> above 0, from the call's context) a hedged copy.</summary>
+    public ValueTask<HttpResponseMessage> SendAttemptAsync(int hedgedAttempt, CancellationToken cancellationToken) =>
+        Hedged && hedgedAttempt != 0 ? HttpHedging.SendCopyAsync(this, cancellationToken) : SendFirstAttemptAsync(cancellationToken);
 
     private async ValueTask<HttpResponseMessage> SendFirstAttemptAsync(CancellationToken cancellationToken)
     {

@@ -250,16 +250,24 @@ internal sealed class HttpResilienceEngine : IDisposable
         var pipeline = call.Hedged
             ? (retries ? pipelines.HedgedRetrying! : pipelines.HedgedSendOnce!)
             : (retries ? pipelines.Retrying : pipelines.SendOnce);
-        var pending = pipeline.ExecuteOutcomeAsync(static (c, ct) => c.SendAttemptAsync(ct), call, deadline.CanBeCanceled ? deadline : cancellationToken);
-        return pending.IsCompletedSuccessfully
-            ? Complete(call, pipelines, retries, replay, pending.Result, cancellationToken).AsTask()
-            : CompleteAsync(call, pipelines, retries, replay, pending, cancellationToken);
+        // The context carries the hedged attempt's number to the send, so a hedged copy knows it is one.
+        var context = ResilienceContextPool.Shared.Get(null, deadline.CanBeCanceled ? deadline : cancellationToken);
+        var pending = pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, ctx.CancellationToken), context, call);
+        if (pending.IsCompletedSuccessfully)
+        {
+            var outcome = pending.Result;
+            ResilienceContextPool.Shared.Return(context);
+            return Complete(call, pipelines, retries, replay, outcome, cancellationToken).AsTask();
+        }
+
+        return CompleteAsync(call, pipelines, retries, replay, pending, context, cancellationToken);
     }
 
     private async Task<HttpResponseMessage> CompleteAsync(
-        HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, ValueTask<Outcome<HttpResponseMessage>> pending, CancellationToken cancellationToken)
+        HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, ValueTask<Outcome<HttpResponseMessage>> pending, ResilienceContext context, CancellationToken cancellationToken)
     {
         var outcome = await pending.ConfigureAwait(false);
+        ResilienceContextPool.Shared.Return(context);
         return await Complete(call, pipelines, retries, replay, outcome, cancellationToken).ConfigureAwait(false);
     }
 

@@ -36,7 +36,7 @@ public sealed class PipelineRegistrationTests
         Assert.Equal(2, pipeline.RetryStatistics!.GetSnapshot().TotalRetries);
         var status = Assert.Single(provider.GetRequiredService<CircuitBreakerRegistry>().GetStatusReport());
         Assert.Equal("orders-db", status.Name);
-        Assert.Same(pipeline.CircuitBreaker, provider.GetRequiredKeyedService<CircuitBreaking.CircuitBreaker>("orders-db"));
+        Assert.Same(pipeline.CircuitBreaker, provider.GetRequiredKeyedService<global::Resilience.CircuitBreaking.CircuitBreaker>("orders-db"));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class ResilienceBuilderTests
 
         var registry = provider.GetRequiredService<CircuitBreakerRegistry>();
         Assert.Equal(["orders", "search"], registry.GetStatusReport().Select(s => s.Name));
-        var orders = provider.GetRequiredKeyedService<CircuitBreaking.CircuitBreaker>("orders");
+        var orders = provider.GetRequiredKeyedService<global::Resilience.CircuitBreaking.CircuitBreaker>("orders");
         Assert.Same(registry.GetOrAdd("orders"), orders);
         for (var i = 0; i < 2; i++)
         {

@@ -215,7 +215,7 @@ public sealed class FaultInjectionTests
         var layers = pipeline.Describe();
 
         Assert.Equal(["Retry", "AttemptTimeout", "FaultInjection"], layers.Select(l => l.Kind));
-        Assert.Equal("ExceptionRate=0.1, LatencyRate=0, Latency=00:00:00, ResultRate=0", layers[2].Options);
+        Assert.Equal("ExceptionRate=0.1, LatencyRate=0, Latency=00:00:00, ResultRate=0", layers[2].Summary);
     }
 
     [Fact]

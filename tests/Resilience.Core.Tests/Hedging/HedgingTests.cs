@@ -36,7 +36,7 @@ public sealed class HedgingTests
         var upstream = new Upstream();
         var pipeline = new ResiliencePipelineBuilder("hedge") { TimeProvider = time }.AddHedging(new HedgingOptions { Delay = Delay }).Build();
 
-        var call = pipeline.ExecuteAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        var call = pipeline.ExecuteAsync(static (ctx, u) => u.CallAsync(ctx), Context(CancellationToken.None), upstream).AsTask();
         await upstream[0].Started.Task.WaitAsync(Guard);
         time.Advance(Delay - TimeSpan.FromMilliseconds(1));
         Assert.Equal(1, upstream.Started);
@@ -57,7 +57,7 @@ public sealed class HedgingTests
         var upstream = new Upstream();
         var pipeline = new ResiliencePipelineBuilder("hedge") { TimeProvider = time }.AddHedging(new HedgingOptions { Delay = Delay }).Build();
 
-        var call = pipeline.ExecuteAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        var call = pipeline.ExecuteAsync(static (ctx, u) => u.CallAsync(ctx), Context(CancellationToken.None), upstream).AsTask();
         await upstream[0].Started.Task.WaitAsync(Guard);
         upstream[0].Result.SetResult("first");
 
@@ -76,13 +76,13 @@ public sealed class HedgingTests
             .Build();
 
         var result = await pipeline.ExecuteAsync(
-            static (list, _) =>
+            static (ctx, list) =>
             {
-                list.Add(HedgingAttempt.Current);
-                return HedgingAttempt.Current < 2 ? throw new HttpRequestException("down") : new ValueTask<int>(HedgingAttempt.Current);
+                list.Add(ctx.HedgedAttempt);
+                return ctx.HedgedAttempt < 2 ? throw new HttpRequestException("down") : new ValueTask<int>(ctx.HedgedAttempt);
             },
-            attempts,
-            CancellationToken.None).AsTask().WaitAsync(Guard);
+            Context(),
+            attempts).AsTask().WaitAsync(Guard);
 
         Assert.Equal(2, result);
         Assert.Equal([0, 1, 2], attempts);
@@ -94,7 +94,7 @@ public sealed class HedgingTests
         var upstream = new Upstream();
         var pipeline = new ResiliencePipelineBuilder("hedge").AddHedging(new HedgingOptions { Delay = TimeSpan.Zero, MaxHedgedAttempts = 2 }).Build();
 
-        var call = pipeline.ExecuteAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        var call = pipeline.ExecuteAsync(static (ctx, u) => u.CallAsync(ctx), Context(CancellationToken.None), upstream).AsTask();
         await Task.WhenAll(upstream[0].Started.Task, upstream[1].Started.Task, upstream[2].Started.Task).WaitAsync(Guard);
         upstream[2].Result.SetResult("third");
 
@@ -111,7 +111,7 @@ public sealed class HedgingTests
             .AddHedging(new HedgingOptions { Delay = Timeout.InfiniteTimeSpan })
             .Build();
 
-        var call = pipeline.ExecuteAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        var call = pipeline.ExecuteAsync(static (ctx, u) => u.CallAsync(ctx), Context(CancellationToken.None), upstream).AsTask();
         await upstream[0].Started.Task.WaitAsync(Guard);
         time.Advance(TimeSpan.FromDays(2));
         Assert.Equal(1, upstream.Started);
@@ -128,9 +128,9 @@ public sealed class HedgingTests
         var pipeline = new ResiliencePipelineBuilder("hedge").AddHedging(new HedgingOptions { MaxHedgedAttempts = 2 }).Build();
 
         var outcome = await pipeline.ExecuteOutcomeAsync(
-            static (_, _) => ValueTask.FromException<int>(new HttpRequestException("attempt " + HedgingAttempt.Current)),
-            0,
-            CancellationToken.None).AsTask().WaitAsync(Guard);
+            static (ctx, _) => ValueTask.FromException<int>(new HttpRequestException("attempt " + ctx.HedgedAttempt)),
+            Context(),
+            0).AsTask().WaitAsync(Guard);
 
         Assert.Equal("attempt 2", Assert.IsType<HttpRequestException>(outcome.Exception).Message);
     }
@@ -145,14 +145,14 @@ public sealed class HedgingTests
             .Build();
 
         var response = await pipeline.ExecuteAsync(
-            static (list, _) =>
+            static (ctx, list) =>
             {
-                var r = new Response(HedgingAttempt.Current == 2 ? 200 : 503);
+                var r = new Response(ctx.HedgedAttempt == 2 ? 200 : 503);
                 list.Add(r);
                 return new ValueTask<Response>(r);
             },
-            results,
-            CancellationToken.None).AsTask().WaitAsync(Guard);
+            Context(),
+            results).AsTask().WaitAsync(Guard);
 
         Assert.Equal(200, response.Status);
         Assert.Equal([true, true, false], results.Select(static r => r.Disposed));
@@ -165,7 +165,7 @@ public sealed class HedgingTests
             .AddHedging(new HedgingOptions<int> { Delay = TimeSpan.FromHours(1), ShouldHandleOutcome = static o => o.Result < 0 })
             .Build();
 
-        Assert.Equal(1, await pipeline.ExecuteAsync(static (_, _) => new ValueTask<int>(HedgingAttempt.Current == 0 ? -1 : 1), 0, CancellationToken.None).AsTask().WaitAsync(Guard));
+        Assert.Equal(1, await pipeline.ExecuteAsync(static (ctx, _) => new ValueTask<int>(ctx.HedgedAttempt == 0 ? -1 : 1), Context(), 0).AsTask().WaitAsync(Guard));
     }
 
     [Fact]
@@ -187,9 +187,9 @@ public sealed class HedgingTests
 
         // The first attempt ignores its token, as a response already on its way would.
         var call = pipeline.ExecuteAsync(
-            static (tcs, _) => HedgingAttempt.Current == 0 ? new ValueTask<Response>(tcs.Task) : new ValueTask<Response>(new Response(200)),
-            first,
-            CancellationToken.None).AsTask();
+            static (ctx, tcs) => ctx.HedgedAttempt == 0 ? new ValueTask<Response>(tcs.Task) : new ValueTask<Response>(new Response(200)),
+            Context(),
+            first).AsTask();
         time.Advance(Delay);
         var winner = await call.WaitAsync(Guard);
         var loser = new Response(200);
@@ -233,7 +233,7 @@ public sealed class HedgingTests
         using var caller = new CancellationTokenSource();
         var pipeline = new ResiliencePipelineBuilder("hedge").AddHedging(new HedgingOptions { Delay = TimeSpan.Zero }).Build();
 
-        var call = pipeline.ExecuteAsync(static (u, ct) => u.CallAsync(ct), upstream, caller.Token).AsTask();
+        var call = pipeline.ExecuteAsync(static (ctx, u) => u.CallAsync(ctx), Context(caller.Token), upstream).AsTask();
         await Task.WhenAll(upstream[0].Started.Task, upstream[1].Started.Task).WaitAsync(Guard);
         Assert.NotEqual(caller.Token, upstream[0].Token);
         await caller.CancelAsync();
@@ -260,7 +260,7 @@ public sealed class HedgingTests
             })
             .Build();
 
-        var call = pipeline.ExecuteAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        var call = pipeline.ExecuteAsync(static (ctx, u) => u.CallAsync(ctx), Context(CancellationToken.None), upstream).AsTask();
         await upstream[0].Started.Task.WaitAsync(Guard);
         time.Advance(TimeSpan.FromSeconds(10));
         await upstream[1].Started.Task.WaitAsync(Guard);
@@ -275,31 +275,32 @@ public sealed class HedgingTests
     }
 
     [Fact]
-    public async Task ExecuteHedgedAsync_EachAttemptGetsTheNextEndpoint()
+    public async Task ExecuteAsync_EndpointFromHedgedAttempt_EachAttemptGetsTheNextEndpoint()
     {
         var seen = new List<string>();
+        string[] endpoints = ["primary", "secondary", "tertiary"];
         var pipeline = new ResiliencePipelineBuilder("llm").AddHedging(new HedgingOptions { MaxHedgedAttempts = 2 }).Build();
 
-        var answer = await pipeline.ExecuteHedgedAsync(
-            ["primary", "secondary", "tertiary"],
-            static (endpoint, list, _) =>
+        var answer = await pipeline.ExecuteAsync(
+            static (ctx, s) =>
             {
-                lock (list)
+                var endpoint = s.endpoints[ctx.HedgedAttempt % s.endpoints.Length];
+                lock (s.seen)
                 {
-                    list.Add(endpoint);
+                    s.seen.Add(endpoint);
                 }
 
                 return endpoint == "tertiary" ? new ValueTask<string>(endpoint) : throw new HttpRequestException(endpoint + " is down");
             },
-            seen,
-            CancellationToken.None).AsTask().WaitAsync(Guard);
+            Context(),
+            (endpoints, seen)).AsTask().WaitAsync(Guard);
 
         Assert.Equal("tertiary", answer);
         Assert.Equal(["primary", "secondary", "tertiary"], seen);
     }
 
     [Fact]
-    public async Task ExecuteHedgedAsync_FirstEndpointsBreakerIsOpen_NextEndpointAnswersAtOnce()
+    public async Task ExecuteAsync_FirstEndpointsBreakerIsOpen_NextEndpointAnswersAtOnce()
     {
         var time = new FakeTimeProvider();
         Provider[] providers =
@@ -312,11 +313,14 @@ public sealed class HedgingTests
             .AddHedging(new HedgingOptions { Delay = TimeSpan.FromHours(1) })
             .Build();
 
-        var answer = await pipeline.ExecuteHedgedAsync(
-            providers,
-            static (p, prompt, ct) => p.Breaker.ExecuteAsync(static (s, _) => new ValueTask<string>(s.Name + ": " + s.Prompt), (p.Name, Prompt: prompt), ct),
-            "hello",
-            CancellationToken.None).AsTask().WaitAsync(Guard);
+        var answer = await pipeline.ExecuteAsync(
+            static (ctx, s) =>
+            {
+                var p = s.providers[ctx.HedgedAttempt % s.providers.Length];
+                return p.Breaker.ExecuteAsync(static (x, _) => new ValueTask<string>(x.Name + ": " + x.Prompt), (p.Name, Prompt: s.prompt), ctx.CancellationToken);
+            },
+            Context(),
+            (providers, prompt: "hello")).AsTask().WaitAsync(Guard);
 
         Assert.Equal("secondary: hello", answer);
     }
@@ -331,7 +335,7 @@ public sealed class HedgingTests
             .AddCircuitBreaker(new CircuitBreakerOptions { FailureThreshold = 1 })
             .Build();
 
-        var call = pipeline.ExecuteAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        var call = pipeline.ExecuteAsync(static (ctx, u) => u.CallAsync(ctx), Context(CancellationToken.None), upstream).AsTask();
         await upstream[0].Started.Task.WaitAsync(Guard);
         time.Advance(Delay);
         await upstream[1].Started.Task.WaitAsync(Guard);
@@ -354,7 +358,7 @@ public sealed class HedgingTests
             .AddAttemptTimeout(TimeSpan.FromSeconds(1))
             .Build();
 
-        var call = pipeline.ExecuteOutcomeAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        var call = pipeline.ExecuteOutcomeAsync(static (ctx, u) => u.CallAsync(ctx), Context(CancellationToken.None), upstream).AsTask();
         await upstream[0].Started.Task.WaitAsync(Guard);
         time.Advance(TimeSpan.FromMilliseconds(600));
         await upstream[1].Started.Task.WaitAsync(Guard);
@@ -375,13 +379,13 @@ public sealed class HedgingTests
             .Build();
 
         var outcome = await pipeline.ExecuteOutcomeAsync(
-            static (list, _) =>
+            static (ctx, list) =>
             {
-                list.Add(HedgingAttempt.Current);
+                list.Add(ctx.HedgedAttempt);
                 return ValueTask.FromException<int>(new HttpRequestException("down"));
             },
-            attempts,
-            CancellationToken.None).AsTask().WaitAsync(Guard);
+            Context(),
+            attempts).AsTask().WaitAsync(Guard);
 
         Assert.IsType<HttpRequestException>(outcome.Exception);
         Assert.Equal([0, 1, 0, 1], attempts);
@@ -436,7 +440,7 @@ public sealed class HedgingTests
             .AddHedging(new HedgingOptions { Delay = Delay, MaxHedgedAttempts = 2 })
             .Build();
 
-        var call = pipeline.ExecuteAsync(static (u, ct) => u.CallAsync(ct), upstream, CancellationToken.None).AsTask();
+        var call = pipeline.ExecuteAsync(static (ctx, u) => u.CallAsync(ctx), Context(CancellationToken.None), upstream).AsTask();
         await upstream[0].Started.Task.WaitAsync(Guard);
         time.Advance(Delay);
         await upstream[1].Started.Task.WaitAsync(Guard);
@@ -470,7 +474,7 @@ public sealed class HedgingTests
         var layers = pipeline.Describe();
 
         Assert.Equal(["TotalTimeout", "Retry", "Hedging", "CircuitBreaker", "AttemptTimeout"], layers.Select(static l => l.Kind));
-        Assert.Equal("MaxHedgedAttempts=2, Delay=00:00:00.5000000, DelayGenerator=False", layers[2].Options);
+        Assert.Equal("MaxHedgedAttempts=2, Delay=00:00:00.5000000, DelayGenerator=False", layers[2].Summary);
     }
 
     [Fact]
@@ -496,8 +500,8 @@ public sealed class HedgingTests
         var pipeline = provider.GetRequiredKeyedService<ResiliencePipeline>("llm");
 
         Assert.Equal(["TotalTimeout", "Hedging"], pipeline.Describe().Select(static l => l.Kind));
-        Assert.Equal("MaxHedgedAttempts=2, Delay=00:00:00.2500000, DelayGenerator=False", pipeline.Describe()[1].Options);
-        Assert.Equal(1, await pipeline.ExecuteAsync(static _ => HedgingAttempt.Current == 0 ? throw new HttpRequestException("down") : new ValueTask<int>(1), CancellationToken.None).AsTask().WaitAsync(Guard));
+        Assert.Equal("MaxHedgedAttempts=2, Delay=00:00:00.2500000, DelayGenerator=False", pipeline.Describe()[1].Summary);
+        Assert.Equal(1, await pipeline.ExecuteAsync(static (ctx, _) => ctx.HedgedAttempt == 0 ? throw new HttpRequestException("down") : new ValueTask<int>(1), Context(), 0).AsTask().WaitAsync(Guard));
     }
 
     [Fact]
@@ -573,4 +577,6 @@ public sealed class HedgingTests
             }
         }
     }
+
+    private static ResilienceContext Context(CancellationToken cancellationToken = default) => ResilienceContextPool.Shared.Get(null, cancellationToken);
 }

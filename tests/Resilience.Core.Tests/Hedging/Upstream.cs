@@ -14,9 +14,10 @@ internal sealed class Upstream
     public int Started => _attempts.Values.Count(static a => a.Started.Task.IsCompleted);
 
     /// <summary>The operation: waits for the test to complete its attempt, or for its token (then <see cref="Attempt.Cancelled"/> completes).</summary>
-    public async ValueTask<string> CallAsync(CancellationToken cancellationToken)
+    public async ValueTask<string> CallAsync(ResilienceContext context)
     {
-        var attempt = this[HedgingAttempt.Current];
+        var cancellationToken = context.CancellationToken;
+        var attempt = this[context.HedgedAttempt];
         attempt.Token = cancellationToken;
         attempt.Started.TrySetResult();
         try

@@ -28,8 +28,8 @@ public sealed class PipelineDescribeTests
         Assert.Equal(["RateLimiter", "TotalTimeout", "Retry", "CircuitBreaker", "AttemptTimeout", "FaultInjection"], layers.Select(l => l.Kind));
         Assert.Equal("RateLimiter(Limiter=ConcurrencyLimiter)", layers[0].ToString());
         Assert.Equal("TotalTimeout(Timeout=00:00:05)", layers[1].ToString());
-        Assert.StartsWith("MaxRetries=2, Backoff=Exponential, BaseDelay=00:00:00.1000000,", layers[2].Options, StringComparison.Ordinal);
-        Assert.StartsWith("Name=orders, Mode=ConsecutiveFailures, FailureThreshold=3,", layers[3].Options, StringComparison.Ordinal);
+        Assert.StartsWith("MaxRetries=2, Backoff=Exponential, BaseDelay=00:00:00.1000000,", layers[2].Summary, StringComparison.Ordinal);
+        Assert.StartsWith("Name=orders, Mode=ConsecutiveFailures, FailureThreshold=3,", layers[3].Summary, StringComparison.Ordinal);
         Assert.Equal("AttemptTimeout(Timeout=00:00:01)", layers[4].ToString());
     }
 
@@ -59,7 +59,7 @@ public sealed class PipelineDescribeTests
         var layers = pipeline.Describe();
 
         Assert.Equal(["Fallback", "Retry"], layers.Select(l => l.Kind));
-        Assert.Equal("Name=prices, MaxEntries=10, MaxStaleness=00:05:00, StaticFallback=False", layers[0].Options);
+        Assert.Equal("Name=prices, MaxEntries=10, MaxStaleness=00:05:00, StaticFallback=False", layers[0].Summary);
     }
 
     [Fact]
@@ -78,8 +78,8 @@ public sealed class PipelineDescribeTests
         var layers = provider.GetRequiredKeyedService<ResiliencePipeline>("db").Describe();
 
         Assert.Equal(["TotalTimeout", "Retry", "AttemptTimeout"], layers.Select(l => l.Kind));
-        Assert.Equal("Timeout=00:00:30", layers[0].Options);
-        Assert.StartsWith("MaxRetries=4,", layers[1].Options, StringComparison.Ordinal);
-        Assert.Equal("Timeout=00:00:05", layers[2].Options);
+        Assert.Equal("Timeout=00:00:30", layers[0].Summary);
+        Assert.StartsWith("MaxRetries=4,", layers[1].Summary, StringComparison.Ordinal);
+        Assert.Equal("Timeout=00:00:05", layers[2].Summary);
     }
 }

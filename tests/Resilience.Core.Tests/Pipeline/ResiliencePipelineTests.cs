@@ -16,7 +16,7 @@ public sealed class ResiliencePipelineTests
     [Fact]
     public async Task AttemptTimeout_CountsAsBreakerFailure_AndIsRetried()
     {
-        var breaker = new CircuitBreaking.CircuitBreaker("db", new CircuitBreakerOptions { FailureThreshold = 2 }, _time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("db", new CircuitBreakerOptions { FailureThreshold = 2 }, _time);
         var pipeline = new ResiliencePipelineBuilder<int>("db") { TimeProvider = _time }
             .AddRetry(new RetryOptions { MaxRetries = 1, BaseDelay = TimeSpan.Zero, Jitter = RetryJitter.None })
             .AddCircuitBreaker(breaker)
@@ -53,7 +53,7 @@ public sealed class ResiliencePipelineTests
     [Fact]
     public async Task OpenCircuit_IsNotRetried_AndOperationNeverRuns()
     {
-        var breaker = new CircuitBreaking.CircuitBreaker("db", new CircuitBreakerOptions(), _time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("db", new CircuitBreakerOptions(), _time);
         breaker.Isolate();
         var pipeline = new ResiliencePipelineBuilder("db") { TimeProvider = _time }
             .AddRetry(new RetryOptions { MaxRetries = 3, BaseDelay = TimeSpan.Zero })
@@ -71,7 +71,7 @@ public sealed class ResiliencePipelineTests
     [Fact]
     public async Task Fallback_CatchesOpenCircuit_ServingStaleValueWithAge()
     {
-        var breaker = new CircuitBreaking.CircuitBreaker("prices", new CircuitBreakerOptions(), _time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("prices", new CircuitBreakerOptions(), _time);
         var cache = new CachedFallback<string, int>("prices", new CachedFallbackOptions { MaxStaleness = TimeSpan.FromMinutes(5) }, timeProvider: _time);
         var pipeline = new ResiliencePipelineBuilder<int>("prices") { TimeProvider = _time }
             .AddFallback(cache)
@@ -120,7 +120,7 @@ public sealed class ResiliencePipelineTests
     {
         using var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 });
         using var held = limiter.AttemptAcquire();
-        var breaker = new CircuitBreaking.CircuitBreaker("bulkhead", new CircuitBreakerOptions { FailureThreshold = 1 }, _time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("bulkhead", new CircuitBreakerOptions { FailureThreshold = 1 }, _time);
         var pipeline = new ResiliencePipelineBuilder("bulkhead") { TimeProvider = _time }
             .AddRateLimiter(limiter)
             .AddRetry(new RetryOptions { MaxRetries = 3, BaseDelay = TimeSpan.Zero })
@@ -198,7 +198,7 @@ public sealed class ResiliencePipelineTests
     [Fact]
     public async Task OpenCircuit_ThrowingEdge_ThrowsAFreshExceptionWithTheBreakLeftNow()
     {
-        var breaker = new CircuitBreaking.CircuitBreaker("db", new CircuitBreakerOptions { FailureThreshold = 1, BreakDuration = TimeSpan.FromSeconds(60) }, _time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("db", new CircuitBreakerOptions { FailureThreshold = 1, BreakDuration = TimeSpan.FromSeconds(60) }, _time);
         var pipeline = new ResiliencePipelineBuilder("db") { TimeProvider = _time }.AddCircuitBreaker(breaker).Build();
         var calls = new Counter();
         await pipeline.ExecuteOutcomeAsync(static (c, _) => c.FailAsync(), calls, CancellationToken.None);

@@ -12,7 +12,7 @@ public sealed class RateLimiterStrategyTests
     public async Task ExecuteAsync_Success_ReleasesLease()
     {
         using var limiter = Limiter();
-        var strategy = new RateLimiterStrategy(limiter, "db");
+        var strategy = new RateLimiterOnly(limiter, "db");
 
         Assert.Equal(1, await strategy.ExecuteAsync(static (_, _) => new ValueTask<int>(1), 0, CancellationToken.None));
         Assert.Equal(1, limiter.GetStatistics()!.CurrentAvailablePermits);
@@ -22,7 +22,7 @@ public sealed class RateLimiterStrategyTests
     public async Task ExecuteAsync_Failure_ReleasesLeaseAndSurfacesFailure()
     {
         using var limiter = Limiter();
-        var strategy = new RateLimiterStrategy(limiter);
+        var strategy = new RateLimiterOnly(limiter);
 
         await Assert.ThrowsAsync<InvalidOperationException>(
             () => strategy.ExecuteAsync<int, int>(static (_, _) => throw new InvalidOperationException(), 0, CancellationToken.None).AsTask());
@@ -43,7 +43,7 @@ public sealed class RateLimiterStrategyTests
     public async Task ExecuteAsync_CancelledWhileRunning_ReleasesLease()
     {
         using var limiter = Limiter();
-        var strategy = new RateLimiterStrategy(limiter);
+        var strategy = new RateLimiterOnly(limiter);
         using var cts = new CancellationTokenSource();
         var started = new TaskCompletionSource();
 
@@ -65,7 +65,7 @@ public sealed class RateLimiterStrategyTests
     public async Task ExecuteOutcomeAsync_NoPermit_ReturnsRejectionOutcome()
     {
         using var limiter = Limiter();
-        var strategy = new RateLimiterStrategy(limiter, "bulkhead");
+        var strategy = new RateLimiterOnly(limiter, "bulkhead");
         var release = new TaskCompletionSource<int>();
         var holder = strategy.ExecuteAsync(static (r, _) => new ValueTask<int>(r.Task), release, CancellationToken.None);
 
@@ -89,7 +89,7 @@ public sealed class RateLimiterStrategyTests
             QueueLimit = 0,
             AutoReplenishment = false,
         });
-        var strategy = new RateLimiterStrategy(limiter, "api");
+        var strategy = new RateLimiterOnly(limiter, "api");
         await strategy.ExecuteAsync(static (_, _) => new ValueTask<int>(1), 0, CancellationToken.None);
 
         var ex = await Assert.ThrowsAsync<RateLimiterRejectedException>(
@@ -103,7 +103,7 @@ public sealed class RateLimiterStrategyTests
     public async Task ExecuteAsync_QueuedCaller_RunsWhenPermitFreed()
     {
         using var limiter = Limiter(permits: 1, queue: 1);
-        var strategy = new RateLimiterStrategy(limiter);
+        var strategy = new RateLimiterOnly(limiter);
         var release = new TaskCompletionSource<int>();
         var holder = strategy.ExecuteAsync(static (r, _) => new ValueTask<int>(r.Task), release, CancellationToken.None).AsTask();
 
@@ -120,7 +120,7 @@ public sealed class RateLimiterStrategyTests
     public async Task ExecuteAsync_CancelledWhileQueued_ThrowsOperationCanceled()
     {
         using var limiter = Limiter(permits: 1, queue: 1);
-        var strategy = new RateLimiterStrategy(limiter);
+        var strategy = new RateLimiterOnly(limiter);
         var release = new TaskCompletionSource<int>();
         var holder = strategy.ExecuteAsync(static (r, _) => new ValueTask<int>(r.Task), release, CancellationToken.None).AsTask();
         using var cts = new CancellationTokenSource();

@@ -25,7 +25,7 @@ public sealed class PipelineReloadTests
 
         Assert.Same(pipeline, host.Pipeline);
         Assert.Equal(4, await AttemptsOfFailingCall(pipeline));
-        Assert.Contains("MaxRetries=3", pipeline.Describe()[0].Options, StringComparison.Ordinal);
+        Assert.Contains("MaxRetries=3", pipeline.Describe()[0].Summary, StringComparison.Ordinal);
         Assert.Contains(ResilienceEventIds.OptionsReloaded, host.Log.EventIds);
     }
 
@@ -103,7 +103,7 @@ public sealed class PipelineReloadTests
         await AttemptsOfFailingCall(pipeline);
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(TimeSpan.FromMinutes(5), breaker.GetSnapshot().BreakDuration);
-        Assert.Contains("FailureThreshold=3, BreakDuration=00:05:00", pipeline.Describe()[0].Options, StringComparison.Ordinal);
+        Assert.Contains("FailureThreshold=3, BreakDuration=00:05:00", pipeline.Describe()[0].Summary, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class PipelineReloadTests
         host.Reload((Prefix + "TotalTimeout", "00:00:20"));
 
         Assert.Equal(TimeSpan.FromSeconds(20), monitor.Get("db").TotalTimeout);
-        Assert.Contains("Timeout=00:00:20", host.Pipeline.Describe()[0].Options, StringComparison.Ordinal);
+        Assert.Contains("Timeout=00:00:20", host.Pipeline.Describe()[0].Summary, StringComparison.Ordinal);
         var failure = Assert.Single(host.Log.Entries, e => e.EventId.Id == ResilienceEventIds.OptionsReloadListenerFailed);
         Assert.Equal(LogLevel.Error, failure.Level);
     }

@@ -13,7 +13,7 @@ public sealed class RetryAllocationTests
     private static readonly Func<int, CancellationToken, ValueTask<int>> Operation = static (s, _) => new ValueTask<int>(s);
     private static readonly Func<int, CancellationToken, int> SyncOperation = static (s, _) => s;
 
-    private static RetryStrategy NewStrategy() => new(new RetryOptions { Budget = new RetryBudget(new RetryBudgetOptions()) });
+    private static RetryOnly NewStrategy() => new(new RetryOptions { Budget = new RetryBudget(new RetryBudgetOptions()) });
 
     [Fact]
     public async Task ExecuteAsync_SyncCompletedFirstTrySuccess_AllocatesNothing()
@@ -57,7 +57,7 @@ public sealed class RetryAllocationTests
     public void Execute_SyncFirstTrySuccess_AllocatesNothing()
     {
         var options = new RetryOptions<int> { ShouldHandleOutcome = static o => o.HasException };
-        var strategy = new RetryStrategy(options);
+        var strategy = new RetryOnly(options);
         for (int i = 0; i < Calls; i++)
         {
             strategy.Execute(SyncOperation, i);

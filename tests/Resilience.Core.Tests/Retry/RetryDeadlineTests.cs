@@ -110,7 +110,7 @@ public sealed class RetryDeadlineTests : IDisposable
     [Fact]
     public async Task RetryStrategy_InsideDeadline_StopsBeforeDelayPastIt()
     {
-        var strategy = new RetryStrategy(Constant(TimeSpan.FromSeconds(5)), _time);
+        var strategy = new RetryOnly(Constant(TimeSpan.FromSeconds(5)), _time);
         var failing = new Failing();
 
         var run = Deadline.RunAsync(
@@ -134,7 +134,7 @@ public sealed class RetryDeadlineTests : IDisposable
         var options = Constant(TimeSpan.FromMilliseconds(300), maxRetries: 2);
         options.RetryAfter = _ => TimeSpan.FromMilliseconds(hintMs);
         options.OnRetry = a => delays.Add(a.Delay);
-        var strategy = new RetryStrategy(options, _time, _log);
+        var strategy = new RetryOnly(options, _time, _log);
         var failing = new Failing();
 
         await Assert.ThrowsAsync<InvalidOperationException>(async () =>
@@ -152,7 +152,7 @@ public sealed class RetryDeadlineTests : IDisposable
         options.MaxDelay = TimeSpan.FromSeconds(2);
         options.RetryAfter = static _ => TimeSpan.MaxValue;
         options.OnRetry = a => delays.Add(a.Delay);
-        var strategy = new RetryStrategy(options, _time, _log);
+        var strategy = new RetryOnly(options, _time, _log);
 
         await Assert.ThrowsAsync<InvalidOperationException>(async () =>
             await TimeDriver.RunAsync(_time, strategy.ExecuteAsync(static (f, _) => f.FailAsync(), new Failing()), TimeSpan.FromMilliseconds(100)));

@@ -47,7 +47,7 @@ public sealed class RetryOptionsTests
     public void RetryStrategy_InvalidOptionsInCode_ThrowsOptionsValidationException()
     {
         var ex = Assert.Throws<OptionsValidationException>(
-            () => new RetryStrategy(new RetryOptions { Name = "api", BaseDelay = TimeSpan.FromMinutes(1), MaxDelay = TimeSpan.FromSeconds(1) }));
+            () => new RetryOnly(new RetryOptions { Name = "api", BaseDelay = TimeSpan.FromMinutes(1), MaxDelay = TimeSpan.FromSeconds(1) }));
         Assert.Equal("api", ex.OptionsName);
         Assert.Contains("MaxDelay", ex.Message, StringComparison.Ordinal);
     }

@@ -30,7 +30,7 @@ public sealed class RetryStrategyTests
     [Fact]
     public async Task ExecuteAsync_FailsTwiceThenSucceeds_ReturnsResultAndCountsRetriedSuccess()
     {
-        var strategy = new RetryStrategy(NoDelay(), _time);
+        var strategy = new RetryOnly(NoDelay(), _time);
         var flaky = new Flaky(2);
 
         int result = await strategy.ExecuteAsync(static (f, ct) => f.RunAsync(ct), flaky);
@@ -46,7 +46,7 @@ public sealed class RetryStrategyTests
     [Fact]
     public async Task ExecuteAsync_ExhaustedRetries_ThrowsLastFailure()
     {
-        var strategy = new RetryStrategy(NoDelay(2), _time);
+        var strategy = new RetryOnly(NoDelay(2), _time);
         int calls = 0;
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => strategy.ExecuteAsync<int>(_ =>
@@ -67,7 +67,7 @@ public sealed class RetryStrategyTests
     {
         var options = NoDelay();
         options.ShouldHandle = static ex => ex is TimeoutException;
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
         var flaky = new Flaky(5, () => new ArgumentException("bad input"));
 
         await Assert.ThrowsAsync<ArgumentException>(() => strategy.ExecuteAsync(static (f, ct) => f.RunAsync(ct), flaky).AsTask());
@@ -80,7 +80,7 @@ public sealed class RetryStrategyTests
     public async Task ExecuteOutcomeAsync_TypedResultPredicate_RetriesResultsAndSurfacesLastResult()
     {
         var options = new RetryOptions<int>(NoDelay(2)) { ShouldHandleOutcome = static o => o.HasException || o.Result >= 500 };
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
         int calls = 0;
 
         var outcome = await strategy.ExecuteOutcomeAsync(static (c, _) => new ValueTask<int>(500 + Interlocked.Increment(ref c.Value)), new Box { Value = calls });
@@ -100,7 +100,7 @@ public sealed class RetryStrategyTests
     {
         var options = NoDelay();
         options.ShouldHandle = static _ => true;
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
         using var cts = new CancellationTokenSource();
         int calls = 0;
 
@@ -119,7 +119,7 @@ public sealed class RetryStrategyTests
     public async Task ExecuteAsync_CallerCancelsDuringDelay_ThrowsOperationCanceledWithoutAnotherAttempt()
     {
         var options = new RetryOptions { BaseDelay = TimeSpan.FromSeconds(10), Backoff = RetryBackoff.Constant, Jitter = RetryJitter.None };
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
         using var cts = new CancellationTokenSource();
         int calls = 0;
 
@@ -140,7 +140,7 @@ public sealed class RetryStrategyTests
     public async Task ExecuteAsync_WaitsComputedDelayOnTimeProvider()
     {
         var options = new RetryOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(10), Jitter = RetryJitter.None };
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
         using var attempts = new SemaphoreSlim(0);
         int calls = 0;
 
@@ -176,7 +176,7 @@ public sealed class RetryStrategyTests
             RetryAfter = _ => hints.Dequeue(),
             OnRetry = args => delays.Add(args.Delay),
         };
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
         var flaky = new Flaky(2);
 
         int result = await TimeDriver.RunAsync(_time, strategy.ExecuteAsync(static (f, ct) => f.RunAsync(ct), flaky), TimeSpan.FromSeconds(1));
@@ -196,7 +196,7 @@ public sealed class RetryStrategyTests
             RetryAfter = static _ => null,
             OnRetry = args => delays.Add(args.Delay),
         };
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
 
         await TimeDriver.RunAsync(_time, strategy.ExecuteAsync(static (f, ct) => f.RunAsync(ct), new Flaky(2)), TimeSpan.FromMilliseconds(50));
 
@@ -207,8 +207,8 @@ public sealed class RetryStrategyTests
     public async Task OnRetry_ReceivesAttemptDelayAndOutcome()
     {
         var seen = new List<(int Attempt, string? Message)>();
-        var options = new RetryOptions<int>(NoDelay()) { OnRetry = a => seen.Add((a.Attempt, a.Outcome.Exception?.Message)) };
-        var strategy = new RetryStrategy(options, _time);
+        var options = new RetryOptions<int>(NoDelay()) { OnRetry = a => seen.Add((a.Attempt, a.Exception?.Message)) };
+        var strategy = new RetryOnly(options, _time);
         int calls = 0;
 
         await strategy.ExecuteAsync(_ => ++calls < 3 ? throw new TimeoutException("t" + calls) : new ValueTask<int>(calls));
@@ -222,7 +222,7 @@ public sealed class RetryStrategyTests
         var budget = new RetryBudget(new RetryBudgetOptions { MaxTokens = 1, DepositPerSuccess = 0.5, MinRetriesPerSecond = 0 }, _time);
         var options = NoDelay(5);
         options.Budget = budget;
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
 
         var first = new Flaky(10);
         await Assert.ThrowsAsync<TimeoutException>(() => strategy.ExecuteAsync(static (f, ct) => f.RunAsync(ct), first).AsTask());
@@ -243,7 +243,7 @@ public sealed class RetryStrategyTests
     [Fact]
     public void Execute_Sync_RetriesAndReturns()
     {
-        var strategy = new RetryStrategy(NoDelay(), _time);
+        var strategy = new RetryOnly(NoDelay(), _time);
         int calls = 0;
 
         int result = strategy.Execute(static (box, _) => ++box.Value < 3 ? throw new TimeoutException() : box.Value, new Box { Value = calls });
@@ -255,7 +255,7 @@ public sealed class RetryStrategyTests
     [Fact]
     public void Execute_Sync_ExhaustedThrowsLastFailure()
     {
-        var strategy = new RetryStrategy(NoDelay(1), _time);
+        var strategy = new RetryOnly(NoDelay(1), _time);
         Assert.Throws<TimeoutException>(() => strategy.Execute<int, int>(static (_, _) => throw new TimeoutException(), 0));
         Assert.Equal(2, strategy.Statistics.GetSnapshot().TotalRetries + 1);
     }
@@ -263,7 +263,7 @@ public sealed class RetryStrategyTests
     [Fact]
     public async Task ExecuteAsync_TypedOptionsWithOtherResultType_ThrowsInvalidOperation()
     {
-        var strategy = new RetryStrategy(new RetryOptions<int>(NoDelay()), _time);
+        var strategy = new RetryOnly(new RetryOptions<int>(NoDelay()), _time);
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => strategy.ExecuteAsync(static _ => new ValueTask<string>("x")).AsTask());
         Assert.Contains("RetryOptions<Int32>", ex.Message, StringComparison.Ordinal);
     }
@@ -271,7 +271,7 @@ public sealed class RetryStrategyTests
     [Fact]
     public async Task ExecuteAsync_AsynchronousCompletion_RetriesAndCountsFirstTrySuccess()
     {
-        var strategy = new RetryStrategy(NoDelay(), _time);
+        var strategy = new RetryOnly(NoDelay(), _time);
         var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var task = strategy.ExecuteAsync(static (g, _) => new ValueTask<int>(g.Task), gate).AsTask();
@@ -286,7 +286,7 @@ public sealed class RetryStrategyTests
     {
         var options = NoDelay(1);
         options.ShouldHandle = static ex => ex is TimeoutException;
-        var strategy = new RetryStrategy(options, _time);
+        var strategy = new RetryOnly(options, _time);
 
         await strategy.ExecuteAsync(static _ => new ValueTask<int>(1));
         await strategy.ExecuteAsync(static (f, ct) => f.RunAsync(ct), new Flaky(1));

@@ -9,7 +9,7 @@ public sealed class RetryWaitOutShortBreaksTests
 {
     private readonly FakeTimeProvider _time = new();
 
-    private CircuitBreaking.CircuitBreaker CreateBreaker() => new("db", new CircuitBreakerOptions
+    private global::Resilience.CircuitBreaking.CircuitBreaker CreateBreaker() => new("db", new CircuitBreakerOptions
     {
         FailureThreshold = 1,
         BreakDuration = TimeSpan.FromMilliseconds(250),
@@ -17,7 +17,7 @@ public sealed class RetryWaitOutShortBreaksTests
         MaxBreakDuration = TimeSpan.FromSeconds(5),
     }, _time);
 
-    private ResiliencePipeline CreatePipeline(CircuitBreaking.CircuitBreaker breaker, bool waitOut, int maxRetries = 5) =>
+    private ResiliencePipeline CreatePipeline(global::Resilience.CircuitBreaking.CircuitBreaker breaker, bool waitOut, int maxRetries = 5) =>
         new ResiliencePipelineBuilder("db") { TimeProvider = _time }
             .AddRetry(new RetryOptions
             {
@@ -132,8 +132,8 @@ public sealed class RetryWaitOutShortBreaksTests
 
         public int Calls => Volatile.Read(ref _calls);
 
-        public ValueTask CallAsync() => Interlocked.Increment(ref _calls) <= failures
-            ? ValueTask.FromException(new InvalidOperationException("down"))
-            : ValueTask.CompletedTask;
+        public ValueTask<bool> CallAsync() => Interlocked.Increment(ref _calls) <= failures
+            ? ValueTask.FromException<bool>(new InvalidOperationException("down"))
+            : new ValueTask<bool>(true);
     }
 }

@@ -44,7 +44,7 @@ public sealed class CoarseTimerTests
     public async Task TimeoutStrategy_SystemClockSyncWait_IsCancelledAtTheLimit(int limitMs)
     {
         // Waits on the token's handle, as a blocking driver call would: only a timer armed before the call can release it.
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.FromMilliseconds(limitMs) }, TimeProvider.System);
+        var strategy = new TimeoutOnly(new TimeoutOptions { Timeout = TimeSpan.FromMilliseconds(limitMs) }, TimeProvider.System);
 
         var outcome = await strategy.ExecuteOutcomeAsync(static (_, ct) =>
         {
@@ -59,7 +59,7 @@ public sealed class CoarseTimerTests
     [Fact]
     public void TimeoutStrategy_ManyParallelFastCalls_NeverSeeACancelledTokenAndReuseSources()
     {
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = Limit }, TimeProvider.System);
+        var strategy = new TimeoutOnly(new TimeoutOptions { Timeout = Limit }, TimeProvider.System);
         int spurious = 0;
 
         Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>

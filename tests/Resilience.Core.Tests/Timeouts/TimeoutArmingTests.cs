@@ -21,7 +21,7 @@ public sealed class TimeoutArmingTests
     [Fact]
     public async Task TimeoutStrategy_OperationBlocksBeforeFirstAwait_IsCancelledAtTheLimit()
     {
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.FromMilliseconds(200), Name = "db" }, _time);
+        var strategy = new TimeoutOnly(new TimeoutOptions { Timeout = TimeSpan.FromMilliseconds(200), Name = "db" }, _time);
 
         var outcome = await strategy.ExecuteOutcomeAsync(static (t, ct) => BlockThenObserve(t, ct), _time, CancellationToken.None);
 
@@ -33,7 +33,7 @@ public sealed class TimeoutArmingTests
     [Fact]
     public async Task TimeoutStrategy_TimedOutOperationThrowsOtherException_ReportedAsTimeoutWithItInside()
     {
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.FromMilliseconds(200) }, _time);
+        var strategy = new TimeoutOnly(new TimeoutOptions { Timeout = TimeSpan.FromMilliseconds(200) }, _time);
         var closed = new IOException("connection closed by the cancellation");
 
         var outcome = await strategy.ExecuteOutcomeAsync<(FakeTimeProvider Time, IOException Error), int>(static (s, ct) =>
@@ -49,7 +49,7 @@ public sealed class TimeoutArmingTests
     [Fact]
     public async Task TimeoutStrategy_ResultBeatsTheLimit_Stands()
     {
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.FromSeconds(5) }, _time);
+        var strategy = new TimeoutOnly(new TimeoutOptions { Timeout = TimeSpan.FromSeconds(5) }, _time);
 
         var outcome = await strategy.ExecuteOutcomeAsync(static (t, ct) => BlockThenObserve(t, ct), _time, CancellationToken.None);
 
@@ -144,7 +144,7 @@ public sealed class TimeoutArmingTests
                 BaseDelay = TimeSpan.Zero,
                 Backoff = Resilience.Retry.RetryBackoff.Constant,
                 Jitter = Resilience.Retry.RetryJitter.None,
-                OnRetry = a => kinds.Add(((OperationTimeoutException)a.Outcome.Exception!).Kind),
+                OnRetry = a => kinds.Add(((OperationTimeoutException)a.Exception!).Kind),
             })
             .AddAttemptTimeout(TimeSpan.FromSeconds(2))
             .Build();

@@ -8,7 +8,7 @@ public sealed class TimeoutStrategyTests
 {
     private readonly FakeTimeProvider _time = new();
 
-    private TimeoutStrategy Strategy(TimeoutKind kind = TimeoutKind.Attempt) =>
+    private TimeoutOnly Strategy(TimeoutKind kind = TimeoutKind.Attempt) =>
         new(new TimeoutOptions { Timeout = TimeSpan.FromSeconds(5), Kind = kind, Name = "db" }, _time);
 
     private static async ValueTask<int> WaitForeverAsync(TaskCompletionSource<CancellationToken> started, CancellationToken ct)
@@ -77,7 +77,7 @@ public sealed class TimeoutStrategyTests
     [Fact]
     public async Task ExecuteAsync_CompletesInTime_ReusesPooledSource()
     {
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.FromMinutes(5) }, TimeProvider.System);
+        var strategy = new TimeoutOnly(new TimeoutOptions { Timeout = TimeSpan.FromMinutes(5) }, TimeProvider.System);
         CancellationToken first = default;
         await strategy.ExecuteAsync((_, ct) =>
         {
@@ -185,14 +185,14 @@ public sealed class TimeoutStrategyTests
     [Fact]
     public void New_ZeroTimeout_ThrowsNamingKey()
     {
-        var ex = Assert.Throws<OptionsValidationException>(() => new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.Zero }));
+        var ex = Assert.Throws<OptionsValidationException>(() => new TimeoutOnly(new TimeoutOptions { Timeout = TimeSpan.Zero }));
         Assert.Contains("Timeout (00:00:00) must be between", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task ExecuteAsync_SyncSuccessWithSystemTime_AllocatesNothing()
     {
-        var strategy = new TimeoutStrategy(new TimeoutOptions { Timeout = TimeSpan.FromSeconds(30) });
+        var strategy = new TimeoutOnly(new TimeoutOptions { Timeout = TimeSpan.FromSeconds(30) });
         using var cts = new CancellationTokenSource();
         for (int i = 0; i < 1000; i++)
         {

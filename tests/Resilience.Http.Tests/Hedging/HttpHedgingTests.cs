@@ -194,18 +194,18 @@ public sealed class HttpHedgingTests : IAsyncLifetime
         var outer = new ResiliencePipelineBuilder("outer").AddHedging(new Resilience.Hedging.HedgingOptions { Delay = TimeSpan.FromMinutes(1) }).Build();
 
         var status = await outer.ExecuteAsync(
-            static async (s, ct) =>
+            static async (ctx, s) =>
             {
-                if (Resilience.Hedging.HedgingAttempt.Current == 0)
+                if (ctx.HedgedAttempt == 0)
                 {
                     throw new HttpRequestException("first provider down");
                 }
 
-                using var response = await s.Fixture.Client.PostAsync(s.Url, new StringContent("payload"), ct);
+                using var response = await s.Fixture.Client.PostAsync(s.Url, new StringContent("payload"), ctx.CancellationToken);
                 return response.StatusCode;
             },
-            (Fixture: fixture, Url: _server.Url("/orders")),
-            CancellationToken.None).AsTask().WaitAsync(Guard);
+            ResilienceContextPool.Shared.Get(),
+            (Fixture: fixture, Url: _server.Url("/orders"))).AsTask().WaitAsync(Guard);
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("payload", System.Text.Encoding.UTF8.GetString(Assert.Single(_server.RequestsTo("/orders")).Body));

@@ -4,7 +4,7 @@ using Resilience.CircuitBreaking;
 using Resilience.Telemetry;
 using Resilience.Testing;
 
-namespace Resilience.Core.Tests.CircuitBreaker;
+namespace Resilience.Core.Tests.CircuitBreaking;
 
 /// <summary>Half-open probes that never report, permits reported twice, and the order of state changes.</summary>
 public sealed class CircuitBreakerProbeTests : IDisposable
@@ -14,7 +14,7 @@ public sealed class CircuitBreakerProbeTests : IDisposable
 
     public void Dispose() => _log.Dispose();
 
-    private CircuitBreaking.CircuitBreaker Create(CircuitBreakerMode mode, Action<CircuitBreakerOptions>? configure = null)
+    private global::Resilience.CircuitBreaking.CircuitBreaker Create(CircuitBreakerMode mode, Action<CircuitBreakerOptions>? configure = null)
     {
         var options = new CircuitBreakerOptions
         {
@@ -25,10 +25,10 @@ public sealed class CircuitBreakerProbeTests : IDisposable
             BreakDuration = TimeSpan.FromSeconds(60),
         };
         configure?.Invoke(options);
-        return new CircuitBreaking.CircuitBreaker("orders", options, _time, _log);
+        return new global::Resilience.CircuitBreaking.CircuitBreaker("orders", options, _time, _log);
     }
 
-    private void TripAndElapse(CircuitBreaking.CircuitBreaker breaker)
+    private void TripAndElapse(global::Resilience.CircuitBreaking.CircuitBreaker breaker)
     {
         for (int i = 0; i < 2; i++)
         {
@@ -189,7 +189,7 @@ public sealed class CircuitBreakerProbeTests : IDisposable
     public void StateChanges_RaisedConcurrently_SequenceRestoresTheOrder()
     {
         var seen = new List<CircuitStateChange>();
-        var breaker = new CircuitBreaking.CircuitBreaker("orders", new CircuitBreakerOptions
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("orders", new CircuitBreakerOptions
         {
             OnStateChanged = c =>
             {

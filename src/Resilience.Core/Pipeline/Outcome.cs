@@ -29,7 +29,7 @@ public readonly struct Outcome<TResult>
     /// <summary>Gets a value indicating whether the outcome holds an exception.</summary>
     public bool HasException => _exception is not null;
 
-    /// <summary>Returns the value, or rethrows the exception with its original stack trace (a circuit breaker's shared rejection as a fresh copy).</summary>
+    /// <summary>Returns the value, or rethrows the exception with its original stack trace (a shared rejection as a fresh copy).</summary>
     /// <returns>The value.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TResult GetResultOrThrow()
@@ -42,11 +42,11 @@ public readonly struct Outcome<TResult>
         return _result!;
     }
 
-    // A breaker shares one rejection between non-throwing callers; thrown from many threads at once its stack trace would
+    // A refusing layer (an open circuit) shares one rejection between non-throwing callers; thrown from many threads at once its stack trace would
     // be rewritten under them, so each throw gets a copy.
     private static void Throw(ExceptionDispatchInfo exception)
     {
-        if (exception.SourceException is CircuitBreaking.BrokenCircuitException { SharedBy: not null } shared)
+        if (exception.SourceException is ExecutionRejectedException { IsShared: true } shared)
         {
             throw shared.ForThrowing();
         }

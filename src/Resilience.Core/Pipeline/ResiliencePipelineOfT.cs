@@ -6,14 +6,13 @@ using Resilience.Retry;
 namespace Resilience;
 
 /// <summary>
-/// Strategies composed in one fixed order — fallback → rate limiter → total timeout → retry → circuit breaker → attempt
-/// timeout — for operations that return <typeparamref name="TResult"/>. Built by <see cref="ResiliencePipelineBuilder{TResult}"/>;
+/// Strategies composed in one fixed order, the cached fallback outermost, for operations that return <typeparamref name="TResult"/>. Built by <see cref="ResiliencePipelineBuilder{TResult}"/>;
 /// thread-safe and meant to be shared.
 /// </summary>
 /// <typeparam name="TResult">The type of the operation's result.</typeparam>
 /// <remarks>
-/// The cached fallback is keyed per call (<see cref="ExecuteWithFallbackAsync{TState}"/>); the other methods use one key for
-/// the whole pipeline, the empty string. A first-try success that completes synchronously allocates nothing.
+/// The cached fallback is keyed per call: <see cref="ExecuteWithFallbackAsync{TState}"/>'s key, or the context's
+/// <see cref="ResilienceContext.OperationKey"/>; the other methods use one key for the whole pipeline, the empty string. A first-try success that completes synchronously allocates nothing.
 /// </remarks>
 public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
 {
@@ -41,18 +40,18 @@ public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
     public string Name => Volatile.Read(ref _engine).Name;
 
     /// <summary>Gets the pipeline's circuit breaker, if it has one.</summary>
-    public CircuitBreaker? CircuitBreaker => Volatile.Read(ref _engine).CircuitBreaker;
+    public CircuitBreaker? CircuitBreaker => Volatile.Read(ref _engine).Find<CircuitBreakerLayer>()?.Breaker;
 
     /// <summary>Gets the retry statistics, if the pipeline retries.</summary>
-    public RetryStatistics? RetryStatistics => Volatile.Read(ref _engine).Retry?.Statistics;
+    public RetryStatistics? RetryStatistics => Volatile.Read(ref _engine).Find<RetryLayer>()?.Statistics;
 
     /// <summary>Gets the cached fallback, if the pipeline has one.</summary>
     public CachedFallback<string, TResult>? Fallback => _fallback;
 
     /// <summary>Lists the pipeline's layers in the order a call passes them, outermost first (the fallback, when present), with their options.</summary>
     /// <returns>One entry per layer the pipeline has; empty when it has none.</returns>
-    public IReadOnlyList<PipelineLayerDescription> Describe() =>
-        Volatile.Read(ref _engine).Describe(_fallback is null ? null : new PipelineLayerDescription("Fallback", _fallback.DescribeOptions().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    public IReadOnlyList<PipelineLayerDescriptor> Describe() =>
+        Volatile.Read(ref _engine).Describe(_fallback is null ? null : new PipelineLayerDescriptor(LayerKinds.Names[(int)LayerKind.Fallback], _fallback.Options, _fallback.DescribeOptions().ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline, passing <paramref name="state"/> so the delegate can be static.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
@@ -85,7 +84,34 @@ public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
     public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var pending = Volatile.Read(ref _engine).ExecuteAsync(operation, state, _shouldHandleResult, cancellationToken);
+        return WithFallback(Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, _shouldHandleResult, cancellationToken), DefaultFallbackKey, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline with the call's <paramref name="context"/>; the fallback is keyed by its <see cref="ResilienceContext.OperationKey"/>.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation; it reads its token from <see cref="ResilienceContext.CancellationToken"/> (the timeouts cancel it there).</param>
+    /// <param name="context">The call's context, from <see cref="ResilienceContextPool"/>; its token is the caller's.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <returns>The result, or the fallback's value when the call failed and one was available.</returns>
+    public ValueTask<TResult> ExecuteAsync<TState>(Func<ResilienceContext, TState, ValueTask<TResult>> operation, ResilienceContext context, TState state) =>
+        OutcomeInvoker.Unwrap(ExecuteOutcomeAsync(operation, context, state));
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline with the call's <paramref name="context"/> and returns the outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="operation">The operation; it reads its token from <see cref="ResilienceContext.CancellationToken"/>.</param>
+    /// <param name="context">The call's context, from <see cref="ResilienceContextPool"/>; its token is the caller's.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <returns>The result (possibly the fallback's, keyed by the context's operation key), or the failure.</returns>
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState>(Func<ResilienceContext, TState, ValueTask<TResult>> operation, ResilienceContext context, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(context);
+        var token = context.CancellationToken;
+        return WithFallback(Volatile.Read(ref _engine).ExecuteAsync(operation, state, context, _shouldHandleResult), context.OperationKey ?? DefaultFallbackKey, token);
+    }
+
+    private ValueTask<Outcome<TResult>> WithFallback(ValueTask<Outcome<TResult>> pending, string key, CancellationToken cancellationToken)
+    {
         if (_fallback is null)
         {
             return pending;
@@ -94,10 +120,10 @@ public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
-            return new ValueTask<Outcome<TResult>>(Resolve(in outcome, DefaultFallbackKey, cancellationToken).ToOutcome());
+            return new ValueTask<Outcome<TResult>>(Resolve(in outcome, key, cancellationToken).ToOutcome());
         }
 
-        return AwaitOutcomeAsync(pending, cancellationToken);
+        return AwaitOutcomeAsync(pending, key, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline with the cached fallback keyed by <paramref name="fallbackKey"/>, and says where the value came from.</summary>
@@ -113,7 +139,7 @@ public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
     {
         ArgumentNullException.ThrowIfNull(fallbackKey);
         ArgumentNullException.ThrowIfNull(operation);
-        var pending = Volatile.Read(ref _engine).ExecuteAsync(operation, state, _shouldHandleResult, cancellationToken);
+        var pending = Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, _shouldHandleResult, cancellationToken);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
@@ -135,13 +161,14 @@ public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
     public TResult Execute<TState>(Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return SyncBridge.Run(ExecuteOutcomeAsync(SyncBridge.Invoke<TState, TResult>, new SyncBridge.Call<TState, TResult>(operation, state), cancellationToken));
+        var outcome = SyncBridge.RunOutcome(Volatile.Read(ref _engine), operation, state, _shouldHandleResult, cancellationToken);
+        return (_fallback is null ? outcome : Resolve(in outcome, DefaultFallbackKey, cancellationToken).ToOutcome()).GetResultOrThrow();
     }
 
-    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync(ValueTask<Outcome<TResult>> pending, CancellationToken cancellationToken)
+    private async ValueTask<Outcome<TResult>> AwaitOutcomeAsync(ValueTask<Outcome<TResult>> pending, string key, CancellationToken cancellationToken)
     {
         var outcome = await pending.ConfigureAwait(false);
-        return Resolve(in outcome, DefaultFallbackKey, cancellationToken).ToOutcome();
+        return Resolve(in outcome, key, cancellationToken).ToOutcome();
     }
 
     private async ValueTask<FallbackValue<TResult>> AwaitFallbackAsync(ValueTask<Outcome<TResult>> pending, string key, CancellationToken cancellationToken)
@@ -165,6 +192,7 @@ public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
 
         if (_fallback is not null && IsHandled(in outcome, cancellationToken) && _fallback.TryGetFallback(key, out var fallback))
         {
+            _fallback.Options.OnFallback?.Invoke(new FallbackArguments(key, fallback.Source, fallback.Age, outcome.Exception, ResilienceContext.ForCall(cancellationToken)));
             return new Resolution(Outcome.FromResult(fallback.Value), fallback);
         }
 
@@ -185,7 +213,7 @@ public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
             return false;
         }
 
-        return exception is BrokenCircuitException || (_fallbackShouldHandle?.Invoke(exception) ?? true);
+        return exception is ExecutionRejectedException || ((_fallbackShouldHandle ?? _fallback?.Options.ShouldHandle)?.Invoke(exception) ?? true);
     }
 
     private readonly struct Resolution

@@ -8,14 +8,15 @@ namespace Resilience;
 /// <typeparam name="TBuilder">The concrete builder, returned by every method so calls chain.</typeparam>
 /// <remarks>
 /// Each kind of layer is added at most once (again replaces it), in any order, by the kind's extension method
-/// (<c>AddRetry</c>, <c>AddCircuitBreaker</c>, …): the pipeline always composes them outermost first as
-/// fallback → rate limiter → total timeout → retry → hedging → circuit breaker → attempt timeout → fault injection → operation.
-/// The order is not the caller's to get wrong.
+/// (<c>AddRetry</c>, <c>AddCircuitBreaker</c>, …): the pipeline always composes them in one fixed order, outermost first
+/// (the fallback, the rate limiter, the total timeout, retry, hedging, the circuit breaker, the attempt timeout, fault
+/// injection, then the operation). The order is not the caller's to get wrong; your own layers go in at a named
+/// <see cref="CustomLayerPosition"/> (<see cref="AddLayer"/>).
 /// </remarks>
 public abstract class ResiliencePipelineBuilderBase<TBuilder>
     where TBuilder : ResiliencePipelineBuilderBase<TBuilder>
 {
-    private readonly PipelineLayerSpec?[] _layers = new PipelineLayerSpec?[PipelineLayer.PositionCount];
+    private readonly PipelineLayerSpec?[] _layers = new PipelineLayerSpec?[LayerKinds.Count];
     private Random _random = Random.Shared;
 
     private protected ResiliencePipelineBuilderBase(string name)
@@ -60,30 +61,34 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
     /// <returns>This builder.</returns>
     internal TBuilder SetLayer(PipelineLayerSpec spec)
     {
-        _layers[(int)spec.Position] = spec;
+        _layers[(int)spec.Kind] = spec;
+        return (TBuilder)this;
+    }
+
+    /// <summary>Adds a layer of your own at <paramref name="position"/>; several at one position run in the order added, the first outermost.</summary>
+    /// <param name="position">Where in the fixed order the layer sits.</param>
+    /// <param name="layer">The layer; shared by every call of the pipeline.</param>
+    /// <returns>This builder.</returns>
+    public TBuilder AddLayer(CustomLayerPosition position, ResilienceLayer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var kind = LayerKinds.Of(position);
+        var spec = _layers[(int)kind] as CustomLayer.Spec ?? new CustomLayer.Spec(kind);
+        spec.Add(layer);
+        _layers[(int)kind] = spec;
         return (TBuilder)this;
     }
 
     private protected PipelineEngine BuildEngine<TResult>(Func<TResult, bool>? shouldHandleResult)
     {
         var context = new LayerContext<TResult>(Name, TimeProvider, Random, LoggerFactory.CreateLogger("Resilience.Pipeline." + Name), MeterFactory, shouldHandleResult, _layers);
-        var count = 0;
+        var layers = new List<PipelineLayer>(_layers.Length);
         foreach (var spec in _layers)
         {
-            count += spec is null ? 0 : 1;
+            spec?.AddTo(layers, context);
         }
 
-        var layers = new PipelineLayer[count];
-        count = 0;
-        foreach (var spec in _layers)
-        {
-            if (spec is not null)
-            {
-                layers[count++] = spec.Create(context);
-            }
-        }
-
-        return new PipelineEngine(Name, layers);
+        return new PipelineEngine(Name, [.. layers]);
     }
 
     /// <summary>Throws when <paramref name="timeout"/> is neither positive nor infinite.</summary>

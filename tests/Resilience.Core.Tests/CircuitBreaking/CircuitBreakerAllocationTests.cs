@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Resilience.CircuitBreaking;
 
-namespace Resilience.Core.Tests.CircuitBreaker;
+namespace Resilience.Core.Tests.CircuitBreaking;
 
 public sealed class CircuitBreakerAllocationTests
 {
@@ -15,7 +15,7 @@ public sealed class CircuitBreakerAllocationTests
         { CircuitBreakerMode.FailureRatio, true },
     };
 
-    private static CircuitBreaking.CircuitBreaker Create(CircuitBreakerMode mode, bool slowCalls) =>
+    private static global::Resilience.CircuitBreaking.CircuitBreaker Create(CircuitBreakerMode mode, bool slowCalls) =>
         new("alloc", new CircuitBreakerOptions { Mode = mode, SlowCallThreshold = slowCalls ? TimeSpan.FromSeconds(1) : null }, new FakeTimeProvider());
 
     [Theory]
@@ -32,7 +32,7 @@ public sealed class CircuitBreakerAllocationTests
         Assert.Equal(0, allocated);
         Assert.Equal(Iterations + 100, sum);
 
-        static long Run(CircuitBreaking.CircuitBreaker breaker, int n)
+        static long Run(global::Resilience.CircuitBreaking.CircuitBreaker breaker, int n)
         {
             long sum = 0;
             for (var i = 0; i < n; i++)
@@ -58,7 +58,7 @@ public sealed class CircuitBreakerAllocationTests
         Assert.Equal(0, allocated);
         Assert.Equal(Iterations + 100, sum);
 
-        static long Run(CircuitBreaking.CircuitBreaker breaker, int n)
+        static long Run(global::Resilience.CircuitBreaking.CircuitBreaker breaker, int n)
         {
             long sum = 0;
             for (var i = 0; i < n; i++)
@@ -94,7 +94,7 @@ public sealed class CircuitBreakerAllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(Iterations + 100, failures);
 
-        static int Run(CircuitBreaking.CircuitBreaker breaker, int n)
+        static int Run(global::Resilience.CircuitBreaking.CircuitBreaker breaker, int n)
         {
             var failures = 0;
             for (var i = 0; i < n; i++)
@@ -121,7 +121,7 @@ public sealed class CircuitBreakerAllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(Iterations, rejected);
 
-        static int Reject(CircuitBreaking.CircuitBreaker breaker, int n)
+        static int Reject(global::Resilience.CircuitBreaking.CircuitBreaker breaker, int n)
         {
             var rejected = 0;
             for (var i = 0; i < n; i++)

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Time.Testing;
 using Resilience.CircuitBreaking;
 
-namespace Resilience.Core.Tests.CircuitBreaker;
+namespace Resilience.Core.Tests.CircuitBreaking;
 
 public sealed class FailureRatioTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
-    private CircuitBreaking.CircuitBreaker Create(Action<CircuitBreakerOptions>? configure = null)
+    private global::Resilience.CircuitBreaking.CircuitBreaker Create(Action<CircuitBreakerOptions>? configure = null)
     {
         var options = new CircuitBreakerOptions
         {
@@ -18,10 +18,10 @@ public sealed class FailureRatioTests
             SamplingBuckets = 10,
         };
         configure?.Invoke(options);
-        return new CircuitBreaking.CircuitBreaker("ratio", options, _time);
+        return new global::Resilience.CircuitBreaking.CircuitBreaker("ratio", options, _time);
     }
 
-    private static void Record(CircuitBreaking.CircuitBreaker breaker, int successes, int failures)
+    private static void Record(global::Resilience.CircuitBreaking.CircuitBreaker breaker, int successes, int failures)
     {
         for (var i = 0; i < successes; i++)
         {

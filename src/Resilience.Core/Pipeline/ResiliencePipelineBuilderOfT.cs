@@ -45,5 +45,9 @@ public sealed class ResiliencePipelineBuilder<TResult> : ResiliencePipelineBuild
 
     /// <summary>Creates the pipeline; every option is validated here.</summary>
     /// <returns>The pipeline; thread-safe and meant to be shared.</returns>
-    public ResiliencePipeline<TResult> Build() => new(BuildEngine(_shouldHandleResult), _shouldHandleResult, _fallback, _fallbackShouldHandle);
+    public ResiliencePipeline<TResult> Build()
+    {
+        _fallback?.UseClockOf(TimeProvider);
+        return new(BuildEngine(_shouldHandleResult), _shouldHandleResult, _fallback, _fallbackShouldHandle);
+    }
 }

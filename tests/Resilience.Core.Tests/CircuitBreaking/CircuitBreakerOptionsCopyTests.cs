@@ -1,6 +1,6 @@
 using Resilience.CircuitBreaking;
 
-namespace Resilience.Core.Tests.CircuitBreaker;
+namespace Resilience.Core.Tests.CircuitBreaking;
 
 public sealed class CircuitBreakerOptionsCopyTests
 {

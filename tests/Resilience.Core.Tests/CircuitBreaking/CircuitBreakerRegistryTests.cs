@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using Resilience.CircuitBreaking;
 using Snapshooter.Xunit;
 
-namespace Resilience.Core.Tests.CircuitBreaker;
+namespace Resilience.Core.Tests.CircuitBreaking;
 
 public sealed class CircuitBreakerRegistryTests
 {

@@ -7,13 +7,13 @@ using Resilience.CircuitBreaking;
 using Resilience.Telemetry;
 using Resilience.Testing;
 
-namespace Resilience.Core.Tests.CircuitBreaker;
+namespace Resilience.Core.Tests.CircuitBreaking;
 
 public sealed class CircuitBreakerUpdateOptionsTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
-    private CircuitBreaking.CircuitBreaker Create(int threshold, TimeSpan breakDuration) =>
+    private global::Resilience.CircuitBreaking.CircuitBreaker Create(int threshold, TimeSpan breakDuration) =>
         new("orders", new CircuitBreakerOptions { FailureThreshold = threshold, BreakDuration = breakDuration }, _time);
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class CircuitBreakerUpdateOptionsTests
             .AddLogging(b => b.AddProvider(log));
         services.AddResilience().AddCircuitBreakers(configuration);
         using var provider = services.BuildServiceProvider();
-        var breaker = provider.GetRequiredKeyedService<CircuitBreaking.CircuitBreaker>("orders");
+        var breaker = provider.GetRequiredKeyedService<global::Resilience.CircuitBreaking.CircuitBreaker>("orders");
         CircuitBreakerTests.Fail(breaker, 1);
 
         configuration["Resilience:CircuitBreakers:orders:FailureThreshold"] = "0";

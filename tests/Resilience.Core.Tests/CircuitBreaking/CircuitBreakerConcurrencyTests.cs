@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Resilience.CircuitBreaking;
 
-namespace Resilience.Core.Tests.CircuitBreaker;
+namespace Resilience.Core.Tests.CircuitBreaking;
 
 public sealed class CircuitBreakerConcurrencyTests
 {
@@ -13,7 +13,7 @@ public sealed class CircuitBreakerConcurrencyTests
     public void HalfOpen_64ParallelCallers_ExactlyPermittedProbesGetThrough(int permittedProbes)
     {
         var time = new FakeTimeProvider();
-        var breaker = new CircuitBreaking.CircuitBreaker("c", new CircuitBreakerOptions { FailureThreshold = 1, PermittedProbes = permittedProbes }, time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("c", new CircuitBreakerOptions { FailureThreshold = 1, PermittedProbes = permittedProbes }, time);
         var admitted = 0;
         var round = 0;
         var permits = new CircuitPermit[Callers];
@@ -87,7 +87,7 @@ public sealed class CircuitBreakerConcurrencyTests
     public void Ratio_ParallelSuccessAndFailureStreams_NoLostUpdates()
     {
         var time = new FakeTimeProvider();
-        var breaker = new CircuitBreaking.CircuitBreaker("r", new CircuitBreakerOptions
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("r", new CircuitBreakerOptions
         {
             Mode = CircuitBreakerMode.FailureRatio,
             MinimumThroughput = int.MaxValue,
@@ -120,7 +120,7 @@ public sealed class CircuitBreakerConcurrencyTests
     [Fact]
     public void Consecutive_ParallelFailures_NoLostUpdates()
     {
-        var breaker = new CircuitBreaking.CircuitBreaker("c", new CircuitBreakerOptions { FailureThreshold = int.MaxValue }, new FakeTimeProvider());
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("c", new CircuitBreakerOptions { FailureThreshold = int.MaxValue }, new FakeTimeProvider());
         const int PerThread = 20_000;
         Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
         {
@@ -137,7 +137,7 @@ public sealed class CircuitBreakerConcurrencyTests
     [Fact]
     public void Open_ParallelRejections_AllRejectedAndTheSnapshotNeverOverCounts()
     {
-        var breaker = new CircuitBreaking.CircuitBreaker("c", new CircuitBreakerOptions { FailureThreshold = 1 }, new FakeTimeProvider());
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("c", new CircuitBreakerOptions { FailureThreshold = 1 }, new FakeTimeProvider());
         Assert.True(breaker.TryAcquire(out var p));
         p.Failed();
         long refused = 0;
@@ -160,7 +160,7 @@ public sealed class CircuitBreakerConcurrencyTests
     [Fact]
     public void Open_SequentialRejections_CountedExactly()
     {
-        var breaker = new CircuitBreaking.CircuitBreaker("c", new CircuitBreakerOptions { FailureThreshold = 1 }, new FakeTimeProvider());
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("c", new CircuitBreakerOptions { FailureThreshold = 1 }, new FakeTimeProvider());
         Assert.True(breaker.TryAcquire(out var p));
         p.Failed();
         for (var i = 0; i < 1_000; i++)

@@ -2,21 +2,21 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Resilience.CircuitBreaking;
 
-namespace Resilience.Core.Tests.CircuitBreaker;
+namespace Resilience.Core.Tests.CircuitBreaking;
 
 public sealed class CircuitBreakerTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly List<CircuitStateChange> _changes = [];
 
-    private CircuitBreaking.CircuitBreaker Create(Action<CircuitBreakerOptions>? configure = null)
+    private global::Resilience.CircuitBreaking.CircuitBreaker Create(Action<CircuitBreakerOptions>? configure = null)
     {
         var options = new CircuitBreakerOptions { OnStateChanged = c => { lock (_changes) { _changes.Add(c); } } };
         configure?.Invoke(options);
-        return new CircuitBreaking.CircuitBreaker("orders", options, _time);
+        return new global::Resilience.CircuitBreaking.CircuitBreaker("orders", options, _time);
     }
 
-    internal static void Fail(CircuitBreaking.CircuitBreaker breaker, int times)
+    internal static void Fail(global::Resilience.CircuitBreaking.CircuitBreaker breaker, int times)
     {
         for (var i = 0; i < times; i++)
         {
@@ -385,9 +385,10 @@ public sealed class CircuitBreakerTests
     public void Execute_ResultPredicate_Sync()
     {
         var breaker = Create(o => o.FailureThreshold = 1);
-        Assert.Equal(200, breaker.Execute(static s => s, 200, static r => r >= 500));
+        var pipeline = breaker.Pipeline<int>(static r => r >= 500);
+        Assert.Equal(200, pipeline.Execute(static (s, _) => s, 200));
         Assert.Equal(CircuitState.Closed, breaker.State);
-        Assert.Equal(500, breaker.Execute(static s => s, 500, static r => r >= 500));
+        Assert.Equal(500, pipeline.Execute(static (s, _) => s, 500));
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -457,7 +458,7 @@ public sealed class CircuitBreakerTests
     [Fact]
     public void OnStateChanged_Throws_StateChangeStands()
     {
-        var breaker = new CircuitBreaking.CircuitBreaker("x", new CircuitBreakerOptions { FailureThreshold = 1, OnStateChanged = static _ => throw new InvalidOperationException() }, _time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("x", new CircuitBreakerOptions { FailureThreshold = 1, OnStateChanged = static _ => throw new InvalidOperationException() }, _time);
         Fail(breaker, 1);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -476,7 +477,7 @@ public sealed class CircuitBreakerTests
             MaxBreakDuration = TimeSpan.FromMinutes(1),
         };
 
-        var e = Assert.Throws<OptionsValidationException>(() => new CircuitBreaking.CircuitBreaker("orders", options));
+        var e = Assert.Throws<OptionsValidationException>(() => new global::Resilience.CircuitBreaking.CircuitBreaker("orders", options));
 
         Assert.Equal(5, e.Failures.Count());
         Assert.Contains("FailureThreshold", e.Message, StringComparison.Ordinal);
@@ -488,7 +489,7 @@ public sealed class CircuitBreakerTests
 
     [Fact]
     public void Constructor_EmptyName_Throws() =>
-        Assert.Throws<ArgumentException>(() => new CircuitBreaking.CircuitBreaker(" ", new CircuitBreakerOptions()));
+        Assert.Throws<ArgumentException>(() => new global::Resilience.CircuitBreaking.CircuitBreaker(" ", new CircuitBreakerOptions()));
 
     [Fact]
     public void HalfOpen_ProbeNeverReports_AnotherProbeIsAdmittedAfterABreak_AndTheLateResultIsIgnored()
@@ -532,7 +533,7 @@ public sealed class CircuitBreakerTests
     {
         // A provider whose timers never fire stands for a starved thread pool: the clock check still ends the break.
         var time = new SilentTimerTimeProvider(_time);
-        var breaker = new CircuitBreaking.CircuitBreaker("late-timer", new CircuitBreakerOptions { BreakDuration = TimeSpan.FromSeconds(5) }, time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("late-timer", new CircuitBreakerOptions { BreakDuration = TimeSpan.FromSeconds(5) }, time);
         Fail(breaker, 5);
         _time.Advance(TimeSpan.FromSeconds(5));
 

@@ -23,9 +23,24 @@ internal static class OutcomeInvoker
             : AwaitAsync(task);
     }
 
-    /// <summary>The state-passing adapter for <see cref="InvokeAsync{TState, TResult}"/>, cached once per type pair.</summary>
-    public static ValueTask<Outcome<TResult>> InvokeOperation<TState, TResult>(OperationState<TState, TResult> state, CancellationToken cancellationToken) =>
-        InvokeAsync(state.Operation, state.State, cancellationToken);
+    /// <summary>Runs <paramref name="operation"/>, which takes the call's context, catching its exception into the outcome.</summary>
+    public static ValueTask<Outcome<TResult>> InvokeAsync<TState, TResult>(
+        Func<ResilienceContext, TState, ValueTask<TResult>> operation, ResilienceContext context, TState state)
+    {
+        ValueTask<TResult> task;
+        try
+        {
+            task = operation(context, state);
+        }
+        catch (Exception ex)
+        {
+            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(ex));
+        }
+
+        return task.IsCompletedSuccessfully
+            ? new ValueTask<Outcome<TResult>>(Outcome.FromResult(task.Result))
+            : AwaitAsync(task);
+    }
 
     /// <summary>Awaits <paramref name="task"/>, catching its exception into the outcome.</summary>
     public static async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<TResult> task)
@@ -59,19 +74,5 @@ internal static class OutcomeInvoker
 
     /// <summary>An exception safe to throw: a breaker's shared rejection becomes a copy of its own.</summary>
     public static Exception ForThrowing(Exception exception) =>
-        exception is CircuitBreaking.BrokenCircuitException broken ? broken.ForThrowing() : exception;
-}
-
-/// <summary>An operation and its state, passed as one value so the adapter lambda stays static.</summary>
-internal readonly struct OperationState<TState, TResult>
-{
-    public OperationState(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state)
-    {
-        Operation = operation;
-        State = state;
-    }
-
-    public Func<TState, CancellationToken, ValueTask<TResult>> Operation { get; }
-
-    public TState State { get; }
+        exception is ExecutionRejectedException rejected ? rejected.ForThrowing() : exception;
 }

@@ -5,8 +5,8 @@ using Resilience.Retry;
 namespace Resilience;
 
 /// <summary>
-/// Strategies composed in one fixed order — rate limiter → total timeout → retry → circuit breaker → attempt timeout —
-/// for operations of any result type. Built by <see cref="ResiliencePipelineBuilder"/>; thread-safe and meant to be shared.
+/// Strategies composed in one fixed order, for operations of any result type: the one way to run a call with retry,
+/// timeouts, a circuit breaker and the rest. Built by <see cref="ResiliencePipelineBuilder"/>; thread-safe and meant to be shared.
 /// </summary>
 /// <remarks>
 /// A first-try success that completes synchronously allocates nothing. Failures travel as <see cref="Outcome{TResult}"/>
@@ -27,15 +27,15 @@ public sealed class ResiliencePipeline : IReloadablePipeline
     public string Name => Volatile.Read(ref _engine).Name;
 
     /// <summary>Gets the pipeline's circuit breaker, if it has one.</summary>
-    public CircuitBreaker? CircuitBreaker => Volatile.Read(ref _engine).CircuitBreaker;
+    public CircuitBreaker? CircuitBreaker => Volatile.Read(ref _engine).Find<CircuitBreakerLayer>()?.Breaker;
 
     /// <summary>Gets the retry statistics, if the pipeline retries.</summary>
-    public RetryStatistics? RetryStatistics => Volatile.Read(ref _engine).Retry?.Statistics;
+    public RetryStatistics? RetryStatistics => Volatile.Read(ref _engine).Find<RetryLayer>()?.Statistics;
 
     /// <summary>Lists the pipeline's layers in the order a call passes them, outermost first, with their options.</summary>
     /// <returns>One entry per layer the pipeline has; empty when it has none.</returns>
     /// <example><c>Assert.Equal(["TotalTimeout", "Retry"], pipeline.Describe().Select(l => l.Kind));</c></example>
-    public IReadOnlyList<PipelineLayerDescription> Describe() => Volatile.Read(ref _engine).Describe(null);
+    public IReadOnlyList<PipelineLayerDescriptor> Describe() => Volatile.Read(ref _engine).Describe(null);
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline, passing <paramref name="state"/> so the delegate can be static.</summary>
     /// <typeparam name="TState">The type of the state.</typeparam>
@@ -46,11 +46,11 @@ public sealed class ResiliencePipeline : IReloadablePipeline
     /// <returns>The result.</returns>
     /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
     /// <exception cref="Timeouts.OperationTimeoutException">A timeout of the pipeline fired.</exception>
-    /// <exception cref="BrokenCircuitException">The circuit is open.</exception>
+    /// <exception cref="ExecutionRejectedException">A layer refused the call (e.g. <see cref="BrokenCircuitException"/>: the circuit is open).</exception>
     public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return OutcomeInvoker.Unwrap(Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, cancellationToken));
+        return OutcomeInvoker.Unwrap(Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, null, cancellationToken));
     }
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline.</summary>
@@ -74,7 +74,38 @@ public sealed class ResiliencePipeline : IReloadablePipeline
     public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, cancellationToken);
+        return Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, null, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline with the call's <paramref name="context"/>: its operation key and properties reach the layers, the callbacks and telemetry.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; it reads its token from <see cref="ResilienceContext.CancellationToken"/> (the timeouts cancel it there).</param>
+    /// <param name="context">The call's context, from <see cref="ResilienceContextPool"/>; its token is the caller's.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
+    /// <exception cref="Timeouts.OperationTimeoutException">A timeout of the pipeline fired.</exception>
+    /// <exception cref="ExecutionRejectedException">A layer refused the call (e.g. <see cref="BrokenCircuitException"/>).</exception>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<ResilienceContext, TState, ValueTask<TResult>> operation, ResilienceContext context, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(context);
+        return OutcomeInvoker.Unwrap(Volatile.Read(ref _engine).ExecuteAsync(operation, state, context, null));
+    }
+
+    /// <summary>Runs <paramref name="operation"/> through the pipeline with the call's <paramref name="context"/> and returns the outcome instead of throwing.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="operation">The operation; it reads its token from <see cref="ResilienceContext.CancellationToken"/>.</param>
+    /// <param name="context">The call's context, from <see cref="ResilienceContextPool"/>; its token is the caller's.</param>
+    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
+    /// <returns>The result, or the failure (a refusal costs no new exception).</returns>
+    public ValueTask<Outcome<TResult>> ExecuteOutcomeAsync<TState, TResult>(Func<ResilienceContext, TState, ValueTask<TResult>> operation, ResilienceContext context, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(context);
+        return Volatile.Read(ref _engine).ExecuteAsync(operation, state, context, null);
     }
 
     /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the pipeline.</summary>
@@ -85,7 +116,7 @@ public sealed class ResiliencePipeline : IReloadablePipeline
     /// <returns>A task that completes when the operation does.</returns>
     /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
     /// <exception cref="Timeouts.OperationTimeoutException">A timeout of the pipeline fired.</exception>
-    /// <exception cref="BrokenCircuitException">The circuit is open.</exception>
+    /// <exception cref="ExecutionRejectedException">A layer refused the call (e.g. <see cref="BrokenCircuitException"/>: the circuit is open).</exception>
     public ValueTask ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
@@ -100,18 +131,6 @@ public sealed class ResiliencePipeline : IReloadablePipeline
     {
         ArgumentNullException.ThrowIfNull(operation);
         return ExecuteAsync(static (op, ct) => op(ct), operation, cancellationToken);
-    }
-
-    /// <summary>Runs <paramref name="operation"/>, which returns nothing, through the pipeline and returns the outcome instead of throwing.</summary>
-    /// <typeparam name="TState">The type of the state.</typeparam>
-    /// <param name="operation">The operation; it must observe the token it is given.</param>
-    /// <param name="state">The state passed to <paramref name="operation"/>.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <returns>Success, or the failure.</returns>
-    public ValueTask<Outcome<VoidResult>> ExecuteOutcomeAsync<TState>(Func<TState, CancellationToken, ValueTask> operation, TState state, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        return ExecuteOutcomeAsync(static (c, ct) => VoidOperation.InvokeAsync(c, ct), new VoidOperation.Async<TState>(operation, state), cancellationToken);
     }
 
 #pragma warning disable RS0026 // The overloads differ by the operation's shape (Action or Func), so the optional token cannot make a call ambiguous.
@@ -137,7 +156,7 @@ public sealed class ResiliencePipeline : IReloadablePipeline
     public TResult Execute<TState, TResult>(Func<TState, CancellationToken, TResult> operation, TState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return SyncBridge.Run(Volatile.Read(ref _engine).ExecuteAsync(SyncBridge.Invoke<TState, TResult>, new SyncBridge.Call<TState, TResult>(operation, state), null, cancellationToken));
+        return SyncBridge.Run(Volatile.Read(ref _engine), operation, state, null, cancellationToken);
     }
 #pragma warning restore RS0026
 }

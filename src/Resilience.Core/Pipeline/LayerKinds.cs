@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Resilience.CircuitBreaking;
+using Resilience.FaultInjection;
+using Resilience.Hedging;
+using Resilience.RateLimiting;
+using Resilience.Retry;
+using Resilience.Timeouts;
+
+namespace Resilience;
+
+/// <summary>
+/// The kinds of layer, outermost first: the one place the order is written. A call passes them in this order whatever
+/// order the builder added them in; only the kinds a pipeline has are in its chain.
+/// </summary>
+/// <remarks>
+/// Why this order: the fallback outermost, so it answers for every failure inside. The rate limiter outside the total
+/// timeout, so queueing is not billed to the call. The total timeout outside retry, so it bounds the retries and their
+/// delays. Retry outside hedging, so a retry runs a whole hedged round (a backoff never swallows the hedge delay, and
+/// hedges never multiply retries). Hedging and retry outside the breaker, so each attempt asks the breaker. The attempt
+/// timeout inside the breaker, so a timed-out attempt counts as a failure. Fault injection innermost, so an injected
+/// fault meets every strategy a real one would. Custom layers sit at three named places (<see cref="CustomLayerPosition"/>).
+/// A new kind is its folder plus one value here and one case in <see cref="LayerKinds.Dispatch"/>.
+/// </remarks>
+internal enum LayerKind
+{
+    Fallback,
+    CustomOuter,
+    RateLimiter,
+    TotalTimeout,
+    Retry,
+    Hedging,
+    CustomAttempt,
+    CircuitBreaker,
+    AttemptTimeout,
+    FaultInjection,
+    CustomInner,
+}
+
+/// <summary>The table of kinds: their count, names and dispatch.</summary>
+internal static class LayerKinds
+{
+    /// <summary>The number of kinds, i.e. of slots in a builder.</summary>
+    public static readonly int Count = Enum.GetValues<LayerKind>().Length;
+
+    /// <summary>The kinds in order, as <see cref="ResiliencePipeline.Describe"/> names them.</summary>
+    public static readonly string[] Names = Enum.GetNames<LayerKind>();
+
+    /// <summary>Where the custom position <paramref name="position"/> sits among the kinds.</summary>
+    public static LayerKind Of(CustomLayerPosition position) => position switch
+    {
+        CustomLayerPosition.Outer => LayerKind.CustomOuter,
+        CustomLayerPosition.Attempt => LayerKind.CustomAttempt,
+        CustomLayerPosition.Inner => LayerKind.CustomInner,
+        _ => throw new ArgumentOutOfRangeException(nameof(position), position, "Not a custom layer position."),
+    };
+
+    /// <summary>Enters <paramref name="layer"/> with <paramref name="inner"/>, the call one layer further in.</summary>
+    /// <remarks>
+    /// A type switch over sealed classes, not a generic virtual method: each case is one type-handle compare and a direct
+    /// call, where a generic virtual call costs a runtime lookup per layer. Each kind's line here is its registration.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ValueTask<Outcome<TResult>> Dispatch<TState, TResult>(PipelineLayer layer, in PipelineCall<TState, TResult> inner, CancellationToken cancellationToken) => layer switch
+    {
+        RateLimiterLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        TotalTimeoutLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        RetryLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        HedgingLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        CircuitBreakerLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        AttemptTimeoutLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        FaultInjectionLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        CustomLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        _ => throw new UnreachableException($"Layer {layer.GetType().Name} has no case in the dispatch."),
+    };
+}
