@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Resilience.DependencyInjection;
 
 namespace Resilience.CircuitBreaking;
 
@@ -41,52 +42,41 @@ public sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitBre
             return ValidateOptionsResult.Skip;
         }
 
-        var errors = Collect(options, _keyPrefix);
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return Collect(options, _keyPrefix).ToResult();
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every error when <paramref name="options"/> is invalid.</summary>
     internal static void ThrowIfInvalid(string name, CircuitBreakerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var errors = Collect(options, "CircuitBreakers:" + name);
-        if (errors.Count != 0)
-        {
-            throw new OptionsValidationException(name, typeof(CircuitBreakerOptions), errors);
-        }
+        Collect(options, "CircuitBreakers:" + name).ThrowIfAny(name, typeof(CircuitBreakerOptions));
     }
 
-    private static List<string> Collect(CircuitBreakerOptions options, string keyPrefix)
+    /// <summary>Checks <paramref name="options"/>, reporting each broken rule as <c>{keyPrefix}:{Key}: {rule}</c>.</summary>
+    internal static OptionsErrors Collect(CircuitBreakerOptions options, string keyPrefix)
     {
-        var errors = new List<string>();
-        var ranges = Ranges.Validate(keyPrefix, options);
-        if (ranges.Failed && ranges.Failures is not null)
-        {
-            foreach (var failure in ranges.Failures)
-            {
-                errors.Add(failure);
-            }
-        }
+        var errors = new OptionsErrors();
+        errors.AddResult(keyPrefix, OptionsErrors.Run(Ranges, options));
 
         if (!Enum.IsDefined(options.Mode))
         {
-            errors.Add($"{keyPrefix}:Mode: '{options.Mode}' is not a mode; use ConsecutiveFailures or FailureRatio.");
+            errors.Add(keyPrefix, "Mode", $"must be ConsecutiveFailures or FailureRatio (was '{options.Mode}').");
         }
 
         if (options.SlowCallThreshold is { } slow && slow <= TimeSpan.Zero)
         {
-            errors.Add($"{keyPrefix}:SlowCallThreshold: must be more than zero when set (was {slow}).");
+            errors.Add(keyPrefix, "SlowCallThreshold", $"must be more than zero when set (was {slow}).");
         }
 
         if (options.BreakDurationFactor > 1.0 && options.MaxBreakDuration < options.BreakDuration)
         {
-            errors.Add($"{keyPrefix}:MaxBreakDuration: must be at least BreakDuration ({options.BreakDuration}) when BreakDurationFactor is above 1 (was {options.MaxBreakDuration}).");
+            errors.Add(keyPrefix, "MaxBreakDuration", $"must be at least BreakDuration ({options.BreakDuration}) when BreakDurationFactor is above 1 (was {options.MaxBreakDuration}).");
         }
 
         if (options.Mode == CircuitBreakerMode.FailureRatio && options.SamplingBuckets > 0
             && options.SamplingDuration / options.SamplingBuckets < CircuitBreakerConstants.MinBucketDuration)
         {
-            errors.Add($"{keyPrefix}:SamplingBuckets: SamplingDuration / SamplingBuckets must be at least {CircuitBreakerConstants.MinBucketDuration.TotalMilliseconds} ms (was {options.SamplingDuration} / {options.SamplingBuckets}).");
+            errors.Add(keyPrefix, "SamplingBuckets", $"SamplingDuration / SamplingBuckets must be at least {CircuitBreakerConstants.MinBucketDuration.TotalMilliseconds} ms (was {options.SamplingDuration} / {options.SamplingBuckets}).");
         }
 
         return errors;

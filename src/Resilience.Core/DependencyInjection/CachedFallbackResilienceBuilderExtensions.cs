@@ -11,6 +11,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers named cached fallbacks.</summary>
 public static class CachedFallbackResilienceBuilderExtensions
 {
+    // Where errors of a fallback configured in code are reported: the conventional section of fallbacks.
+    private const string ConfigurationSection = "Resilience:Fallbacks";
+
     /// <summary>Registers a <see cref="CachedFallback{TKey, TValue}"/> as a keyed singleton under <paramref name="name"/>; options are validated at start-up.</summary>
     /// <typeparam name="TKey">The type of the key.</typeparam>
     /// <typeparam name="TValue">The type of the value.</typeparam>
@@ -24,7 +27,7 @@ public static class CachedFallbackResilienceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var options = Register(builder.Services, name, staticFallback);
+        var options = Register(builder.Services, name, $"{ConfigurationSection}:{name}", staticFallback);
         if (configure is not null)
         {
             options.Configure(configure);
@@ -46,11 +49,12 @@ public static class CachedFallbackResilienceBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(section);
-        Register<TKey, TValue>(builder.Services, name, null).Configure(o => OptionsBinder.Bind(section, name, o));
+        var path = section is IConfigurationSection s ? s.Path : $"{ConfigurationSection}:{name}";
+        Register<TKey, TValue>(builder.Services, name, path, null).BindSection(section, OptionsSchemas.CachedFallback);
         return builder;
     }
 
-    private static OptionsBuilder<CachedFallbackOptions> Register<TKey, TValue>(IServiceCollection services, string name, Func<TKey, TValue>? staticFallback)
+    private static OptionsBuilder<CachedFallbackOptions> Register<TKey, TValue>(IServiceCollection services, string name, string path, Func<TKey, TValue>? staticFallback)
         where TKey : notnull
     {
         services.AddKeyedSingleton(name, (sp, _) => new CachedFallback<TKey, TValue>(
@@ -60,7 +64,8 @@ public static class CachedFallbackResilienceBuilderExtensions
             sp.GetService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger("Resilience.Fallback"),
             sp.GetService<IMeterFactory>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CachedFallbackOptions>, CachedFallbackOptionsValidator>());
+        services.AddSingleton<IValidateOptions<CachedFallbackOptions>>(new NamedOptionsValidator<CachedFallbackOptions>(
+            name, path, static (options, section, errors) => errors.AddResult(section, OptionsErrors.Run(new CachedFallbackOptionsValidator(), options))));
         return services.AddOptions<CachedFallbackOptions>(name).ValidateOnStart();
     }
 }

@@ -55,7 +55,7 @@ public static class CircuitBreakerResilienceBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(section);
         var path = section is IConfigurationSection s ? s.Path : $"{ConfigurationSection}:{name}";
-        Register(builder.Services, name, path).Configure(o => OptionsBinder.Bind(section, name, o)).ReloadOnChange(section);
+        Register(builder.Services, name, path).BindSection(section, OptionsSchemas.CircuitBreaker).ReloadOnChange(section);
         return builder;
     }
 

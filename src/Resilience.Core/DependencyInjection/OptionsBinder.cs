@@ -1,194 +1,225 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Resilience.CircuitBreaking;
-using Resilience.Fallback;
-using Resilience.Retry;
 
 namespace Resilience.DependencyInjection;
 
+/// <summary>Reads one configuration key (a value or a sub-section) into options, reporting what cannot be read.</summary>
+/// <typeparam name="TOptions">The options' type.</typeparam>
+internal delegate void OptionsKeyBinder<in TOptions>(TOptions options, IConfigurationSection key, OptionsErrors errors);
+
 /// <summary>
-/// Binds options from configuration without reflection (trimming-safe), reporting every unknown key and unparsable
-/// value by its full configuration path.
+/// The one configuration binder of Core and both adapters: binds options without reflection (trimming- and AOT-safe),
+/// rejects unknown keys at every depth, and reports unparsable values, all by their full configuration path in the
+/// <see cref="OptionsErrors"/> format. The errors surface with the options' validation, so start-up lists binding
+/// errors and broken rules together in one <see cref="OptionsValidationException"/>.
 /// </summary>
 internal static class OptionsBinder
 {
-    public static void Bind(IConfiguration section, string name, CircuitBreakerOptions options)
+    // Binding runs inside a configure action, which cannot return errors; they wait here, keyed by the options
+    // instance, until its validation (the same factory call) reports them. The table never keeps an instance alive.
+    private static readonly ConditionalWeakTable<object, OptionsErrors> Pending = [];
+
+    /// <summary>
+    /// Binds the builder's options from <paramref name="section"/> with <paramref name="schema"/>; binding errors are
+    /// reported when the options are validated (at start-up with <c>ValidateOnStart</c>), before the broken rules.
+    /// </summary>
+    public static OptionsBuilder<TOptions> BindSection<TOptions>(this OptionsBuilder<TOptions> builder, IConfiguration section, OptionsSchema<TOptions> schema)
+        where TOptions : class
     {
-        var errors = new List<string>();
-        foreach (var child in section.GetChildren())
-        {
-            var value = child.Value;
-            switch (child.Key.ToUpperInvariant())
-            {
-                case "MODE":
-                    if (Enum.TryParse<CircuitBreakerMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode))
-                    {
-                        options.Mode = mode;
-                    }
-                    else
-                    {
-                        errors.Add($"{child.Path}: '{value}' is not a mode; use ConsecutiveFailures or FailureRatio.");
-                    }
-
-                    break;
-                case "FAILURETHRESHOLD": options.FailureThreshold = ParseInt(child, errors, options.FailureThreshold); break;
-                case "BREAKDURATION": options.BreakDuration = ParseTimeSpan(child, errors, options.BreakDuration); break;
-                case "FAILURERATIO": options.FailureRatio = ParseDouble(child, errors, options.FailureRatio); break;
-                case "SAMPLINGDURATION": options.SamplingDuration = ParseTimeSpan(child, errors, options.SamplingDuration); break;
-                case "SAMPLINGBUCKETS": options.SamplingBuckets = ParseInt(child, errors, options.SamplingBuckets); break;
-                case "MINIMUMTHROUGHPUT": options.MinimumThroughput = ParseInt(child, errors, options.MinimumThroughput); break;
-                case "SLOWCALLTHRESHOLD":
-                    options.SlowCallThreshold = string.IsNullOrWhiteSpace(value) ? null : ParseTimeSpan(child, errors, TimeSpan.Zero);
-                    break;
-                case "PERMITTEDPROBES": options.PermittedProbes = ParseInt(child, errors, options.PermittedProbes); break;
-                case "BREAKDURATIONFACTOR": options.BreakDurationFactor = ParseDouble(child, errors, options.BreakDurationFactor); break;
-                case "MAXBREAKDURATION": options.MaxBreakDuration = ParseTimeSpan(child, errors, options.MaxBreakDuration); break;
-                case "PROBETIMEOUT": options.ProbeTimeout = ParseTimeSpan(child, errors, options.ProbeTimeout); break;
-                default:
-                    errors.Add($"{child.Path}: unknown key; expected one of Mode, FailureThreshold, BreakDuration, FailureRatio, SamplingDuration, SamplingBuckets, MinimumThroughput, SlowCallThreshold, PermittedProbes, BreakDurationFactor, MaxBreakDuration, ProbeTimeout.");
-                    break;
-            }
-        }
-
-        ThrowIfAny(errors, name, typeof(CircuitBreakerOptions));
+        builder.Services.AddSingleton<IValidateOptions<TOptions>>(new BindingErrorsValidator<TOptions>(builder.Name));
+        return builder.Configure(options => Bind(section, options, schema));
     }
 
-    public static void Bind(IConfiguration section, string name, CachedFallbackOptions options)
+    /// <summary>Binds <paramref name="options"/> from <paramref name="section"/>; its errors are reported by <see cref="TakeErrors"/>.</summary>
+    public static void Bind<TOptions>(IConfiguration section, TOptions options, OptionsSchema<TOptions> schema)
+        where TOptions : class
     {
-        var errors = new List<string>();
-        foreach (var child in section.GetChildren())
-        {
-            switch (child.Key.ToUpperInvariant())
-            {
-                case "MAXENTRIES": options.MaxEntries = ParseInt(child, errors, options.MaxEntries); break;
-                case "MAXSTALENESS": options.MaxStaleness = ParseTimeSpan(child, errors, options.MaxStaleness); break;
-                default: errors.Add($"{child.Path}: unknown key; expected MaxEntries or MaxStaleness."); break;
-            }
-        }
-
-        ThrowIfAny(errors, name, typeof(CachedFallbackOptions));
+        var errors = Pending.GetValue(options, static _ => new OptionsErrors());
+        schema.Bind(section, options, errors);
     }
 
-    public static void Bind(IConfiguration section, string name, ResiliencePipelineOptions options)
+    /// <summary>Gets and forgets the binding errors recorded for <paramref name="options"/>.</summary>
+    public static OptionsErrors? TakeErrors(object options)
     {
-        var errors = new List<string>();
-        foreach (var child in section.GetChildren())
+        if (Pending.TryGetValue(options, out var errors))
         {
-            switch (child.Key.ToUpperInvariant())
-            {
-                case "TOTALTIMEOUT": options.TotalTimeout = ParseTimeSpan(child, errors, TimeSpan.Zero); break;
-                case "ATTEMPTTIMEOUT": options.AttemptTimeout = ParseTimeSpan(child, errors, TimeSpan.Zero); break;
-                case "CONCURRENCYLIMIT": options.ConcurrencyLimit = ParseInt(child, errors, 0); break;
-                case "QUEUELIMIT": options.QueueLimit = ParseInt(child, errors, 0); break;
-                case "RETRY": BindRetry(child, options.Retry ??= new RetryOptions(), errors); break;
-                case "RETRYBUDGET": BindBudget(child, options.RetryBudget ??= new RetryBudgetOptions(), errors); break;
-                case "CIRCUITBREAKER": options.CircuitBreaker = true; break;
-                default:
-                    errors.Add($"{child.Path}: unknown key; expected one of TotalTimeout, AttemptTimeout, ConcurrencyLimit, QueueLimit, Retry, RetryBudget, CircuitBreaker.");
-                    break;
-            }
+            Pending.Remove(options);
+            return errors.Any ? errors : null;
         }
 
-        ThrowIfAny(errors, name, typeof(ResiliencePipelineOptions));
+        return null;
     }
 
-    private static void BindRetry(IConfigurationSection section, RetryOptions options, List<string> errors)
+    /// <summary>Reports one name's binding errors as validation failures.</summary>
+    private sealed class BindingErrorsValidator<TOptions>(string name) : IValidateOptions<TOptions>
+        where TOptions : class
+    {
+        public ValidateOptionsResult Validate(string? optionsName, TOptions options)
+        {
+            if (!string.Equals(optionsName, name, StringComparison.Ordinal))
+            {
+                return ValidateOptionsResult.Skip;
+            }
+
+            return TakeErrors(options)?.ToResult() ?? ValidateOptionsResult.Success;
+        }
+    }
+}
+
+/// <summary>The keys of one options type and how each is read; any other key is an error naming the expected ones.</summary>
+/// <typeparam name="TOptions">The options' type.</typeparam>
+internal sealed class OptionsSchema<TOptions>
+    where TOptions : class
+{
+    private readonly (string Key, OptionsKeyBinder<TOptions> Bind)[] _keys;
+    private readonly string _unknownKey;
+
+    public OptionsSchema(params (string Key, OptionsKeyBinder<TOptions> Bind)[] keys)
+    {
+        _keys = keys;
+        var names = new string[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            names[i] = keys[i].Key;
+        }
+
+        _unknownKey = "unknown key; expected one of " + string.Join(", ", names) + ".";
+    }
+
+    /// <summary>Reads every child of <paramref name="section"/> into <paramref name="options"/>.</summary>
+    public void Bind(IConfiguration section, TOptions options, OptionsErrors errors)
     {
         foreach (var child in section.GetChildren())
         {
-            switch (child.Key.ToUpperInvariant())
+            var bind = Find(child.Key);
+            if (bind is null)
             {
-                case "MAXRETRIES": options.MaxRetries = ParseInt(child, errors, options.MaxRetries); break;
-                case "BASEDELAY": options.BaseDelay = ParseTimeSpan(child, errors, options.BaseDelay); break;
-                case "MAXDELAY": options.MaxDelay = ParseTimeSpan(child, errors, options.MaxDelay); break;
-                case "BACKOFFFACTOR": options.BackoffFactor = ParseDouble(child, errors, options.BackoffFactor); break;
-                case "BACKOFF": options.Backoff = ParseEnum(child, errors, options.Backoff); break;
-                case "JITTER": options.Jitter = ParseEnum(child, errors, options.Jitter); break;
-                default:
-                    errors.Add($"{child.Path}: unknown key; expected one of MaxRetries, BaseDelay, MaxDelay, Backoff, BackoffFactor, Jitter.");
-                    break;
+                errors.Add(child.Path, _unknownKey);
+            }
+            else
+            {
+                bind(options, child, errors);
             }
         }
     }
 
-    private static void BindBudget(IConfigurationSection section, RetryBudgetOptions options, List<string> errors)
+    private OptionsKeyBinder<TOptions>? Find(string key)
     {
-        foreach (var child in section.GetChildren())
+        // Configuration keys are case-insensitive.
+        foreach (var (name, bind) in _keys)
         {
-            switch (child.Key.ToUpperInvariant())
+            if (string.Equals(name, key, StringComparison.OrdinalIgnoreCase))
             {
-                case "MAXTOKENS": options.MaxTokens = ParseDouble(child, errors, options.MaxTokens); break;
-                case "DEPOSITPERSUCCESS": options.DepositPerSuccess = ParseDouble(child, errors, options.DepositPerSuccess); break;
-                case "MINRETRIESPERSECOND": options.MinRetriesPerSecond = ParseInt(child, errors, options.MinRetriesPerSecond); break;
-                default:
-                    errors.Add($"{child.Path}: unknown key; expected one of MaxTokens, DepositPerSuccess, MinRetriesPerSecond.");
-                    break;
+                return bind;
             }
         }
-    }
 
-    private static TEnum ParseEnum<TEnum>(IConfigurationSection child, List<string> errors, TEnum fallback)
-        where TEnum : struct, Enum
+        return null;
+    }
+}
+
+/// <summary>Parses configuration values (invariant culture), reporting an unparsable one by its path and keeping the current value.</summary>
+internal static class OptionsValue
+{
+    private const string DurationRule = "is not a duration; write it as \"hh:mm:ss\" (e.g. \"00:01:00\")";
+
+    public static int Int(IConfigurationSection key, OptionsErrors errors, int current) =>
+        !TryScalar(key, errors, out var value) ? current
+        : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : Invalid(key, errors, "is not a whole number", current);
+
+    public static double Double(IConfigurationSection key, OptionsErrors errors, double current) =>
+        !TryScalar(key, errors, out var value) ? current
+        : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : Invalid(key, errors, "is not a number", current);
+
+    public static bool Bool(IConfigurationSection key, OptionsErrors errors, bool current) =>
+        !TryScalar(key, errors, out var value) ? current
+        : bool.TryParse(value, out var parsed) ? parsed
+        : Invalid(key, errors, "is not true or false", current);
+
+    public static TimeSpan TimeSpan(IConfigurationSection key, OptionsErrors errors, TimeSpan current) =>
+        !TryScalar(key, errors, out var value) ? current
+        : System.TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : Invalid(key, errors, DurationRule, current);
+
+    /// <summary>Parses a duration, for a setter that must not run when the value is unparsable (a set value differs from a derived one).</summary>
+    public static bool TryTimeSpan(IConfigurationSection key, OptionsErrors errors, out TimeSpan value)
     {
-        if (Enum.TryParse<TEnum>(child.Value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+        value = default;
+        if (!TryScalar(key, errors, out var text))
         {
-            return parsed;
+            return false;
         }
 
-        errors.Add($"{child.Path}: '{child.Value}' is not one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
-        return fallback;
-    }
-
-    internal static void ThrowIfAny(List<string> errors, string name, Type type)
-    {
-        if (errors.Count != 0)
+        if (System.TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value))
         {
-            throw new OptionsValidationException(name, type, errors);
-        }
-    }
-
-    internal static int ParseInt(IConfigurationSection child, List<string> errors, int fallback)
-    {
-        if (int.TryParse(child.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
-        {
-            return parsed;
+            return true;
         }
 
-        errors.Add($"{child.Path}: '{child.Value}' is not a whole number.");
-        return fallback;
+        Invalid(key, errors, DurationRule, value);
+        return false;
     }
 
-    internal static double ParseDouble(IConfigurationSection child, List<string> errors, double fallback)
+    /// <summary>A duration that may be left unset: an empty value means <see langword="null"/>.</summary>
+    public static TimeSpan? OptionalTimeSpan(IConfigurationSection key, OptionsErrors errors, TimeSpan? current) =>
+        key.Value is { } empty && string.IsNullOrWhiteSpace(empty) ? null
+        : !TryScalar(key, errors, out var value) ? current
+        : System.TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : Invalid(key, errors, DurationRule, current);
+
+    /// <summary>A whole number that may be left unset: an empty value means <see langword="null"/>.</summary>
+    public static int? OptionalInt(IConfigurationSection key, OptionsErrors errors, int? current) =>
+        key.Value is { } empty && string.IsNullOrWhiteSpace(empty) ? null
+        : !TryScalar(key, errors, out var value) ? current
+        : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : Invalid(key, errors, "is not a whole number", current);
+
+    public static string String(IConfigurationSection key, OptionsErrors errors, string current) =>
+        TryScalar(key, errors, out var value) ? value : current;
+
+    public static TEnum Enum<TEnum>(IConfigurationSection key, OptionsErrors errors, TEnum current)
+        where TEnum : struct, Enum =>
+        !TryScalar(key, errors, out var value) ? current
+        : !IsNumber(value) && System.Enum.TryParse<TEnum>(value, ignoreCase: true, out var parsed) && System.Enum.IsDefined(parsed) ? parsed
+        : Invalid(key, errors, "is not one of " + string.Join(", ", System.Enum.GetNames<TEnum>()), current);
+
+    /// <summary>Binds a sub-section with its own schema; a plain value where a section belongs is an error.</summary>
+    public static void Section<TOptions>(IConfigurationSection key, OptionsErrors errors, TOptions target, OptionsSchema<TOptions> schema)
+        where TOptions : class
     {
-        if (double.TryParse(child.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+        if (!string.IsNullOrEmpty(key.Value))
         {
-            return parsed;
+            errors.Add(key.Path, $"'{key.Value}' is a value; expected a section of keys.");
+            return;
         }
 
-        errors.Add($"{child.Path}: '{child.Value}' is not a number.");
-        return fallback;
+        schema.Bind(key, target, errors);
     }
 
-    internal static TimeSpan ParseTimeSpan(IConfigurationSection child, List<string> errors, TimeSpan fallback)
+    private static bool TryScalar(IConfigurationSection key, OptionsErrors errors, out string value)
     {
-        if (TimeSpan.TryParse(child.Value, CultureInfo.InvariantCulture, out var parsed))
+        if (key.Value is null)
         {
-            return parsed;
+            // Only a section with keys below it has no value of its own.
+            errors.Add(key.Path, "is a section; expected a value.");
+            value = string.Empty;
+            return false;
         }
 
-        errors.Add($"{child.Path}: '{child.Value}' is not a duration; write it as \"hh:mm:ss\" (e.g. \"00:01:00\").");
-        return fallback;
+        value = key.Value;
+        return true;
     }
 
-    internal static bool ParseBool(IConfigurationSection child, List<string> errors, bool fallback)
+    private static T Invalid<T>(IConfigurationSection key, OptionsErrors errors, string rule, T current)
     {
-        if (bool.TryParse(child.Value, out var parsed))
-        {
-            return parsed;
-        }
-
-        errors.Add($"{child.Path}: '{child.Value}' is not true or false.");
-        return fallback;
+        errors.Add(key.Path, $"'{key.Value}' {rule}.");
+        return current;
     }
+
+    // Enum.TryParse accepts any number ("7"); only names are meaningful in configuration.
+    private static bool IsNumber(string value) => value.Length > 0 && (char.IsAsciiDigit(value[0]) || value[0] is '-' or '+');
 }

@@ -88,11 +88,9 @@ public static class PipelineResilienceBuilderExtensions
             builder.AddCircuitBreaker(name, breaker);
         }
 
+        var options = builder.Services.AddOptions<ResiliencePipelineOptions>(name).BindSection(section, OptionsSchemas.Pipeline);
         builder.Services.AddSingleton<IValidateOptions<ResiliencePipelineOptions>>(new ResiliencePipelineOptionsValidator(name, path));
-        builder.Services.AddOptions<ResiliencePipelineOptions>(name)
-            .Configure(o => OptionsBinder.Bind(section, name, o))
-            .ReloadOnChange(section)
-            .ValidateOnStart();
+        options.ReloadOnChange(section).ValidateOnStart();
     }
 
     private static void Apply<TBuilder>(ResiliencePipelineBuilderBase<TBuilder> pipeline, IServiceProvider services, string name, ResiliencePipelineOptions options, PipelineCarry carry)

@@ -23,30 +23,15 @@ public static class FaultInjectionResilienceBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(pipelineName);
         ArgumentNullException.ThrowIfNull(section);
-        builder.Services.AddSingleton<IValidateOptions<FaultInjectionOptions>, FaultInjectionOptionsValidator>();
-        builder.Services.AddOptions<FaultInjectionOptions>(pipelineName).Configure(o => Bind(section, pipelineName, o)).ValidateOnStart();
+        var path = section is IConfigurationSection s ? s.Path : "FaultInjection";
+        var options = builder.Services.AddOptions<FaultInjectionOptions>(pipelineName).BindSection(section, OptionsSchemas.FaultInjection);
+        builder.Services.AddSingleton<IValidateOptions<FaultInjectionOptions>>(new NamedOptionsValidator<FaultInjectionOptions>(
+            pipelineName, path, static (o, at, errors) => errors.AddResult(at, OptionsErrors.Run(new FaultInjectionOptionsValidator(), o))));
+        options.ValidateOnStart();
         builder.Services.AddKeyedSingleton(pipelineName, static (sp, key) =>
             new FaultInjector(sp.GetRequiredService<IOptionsMonitor<FaultInjectionOptions>>().Get((string)key!)));
         builder.Services.AddKeyedSingleton(pipelineName, new PipelineLayerRegistration(
             static (sp, name) => new FaultInjectionLayer.Spec(sp.GetRequiredKeyedService<FaultInjector>(name))));
         return builder;
-    }
-
-    private static void Bind(IConfiguration section, string name, FaultInjectionOptions options)
-    {
-        var errors = new List<string>();
-        foreach (var child in section.GetChildren())
-        {
-            switch (child.Key.ToUpperInvariant())
-            {
-                case "ENABLED": options.Enabled = OptionsBinder.ParseBool(child, errors, options.Enabled); break;
-                case "EXCEPTIONRATE": options.ExceptionRate = OptionsBinder.ParseDouble(child, errors, options.ExceptionRate); break;
-                case "LATENCYRATE": options.LatencyRate = OptionsBinder.ParseDouble(child, errors, options.LatencyRate); break;
-                case "LATENCY": options.Latency = OptionsBinder.ParseTimeSpan(child, errors, options.Latency); break;
-                default: errors.Add($"{child.Path}: unknown key; expected Enabled, ExceptionRate, LatencyRate or Latency."); break;
-            }
-        }
-
-        OptionsBinder.ThrowIfAny(errors, name, typeof(FaultInjectionOptions));
     }
 }

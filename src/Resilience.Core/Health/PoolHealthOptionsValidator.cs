@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Resilience.DependencyInjection;
 
 namespace Resilience.Health;
 
@@ -12,58 +13,62 @@ public sealed class PoolHealthOptionsValidator : IValidateOptions<PoolHealthOpti
     public ValidateOptionsResult Validate(string? name, PoolHealthOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        List<string>? failures = null;
+        return Collect(options, "PoolHealth").ToResult();
+    }
+
+    /// <summary>Checks <paramref name="options"/>, reporting each broken rule as <c>{section}:{Key}: {rule}</c>.</summary>
+    internal static OptionsErrors Collect(PoolHealthOptions options, string section)
+    {
+        var failures = new OptionsErrors();
 
         if (options.CheckInterval < PoolHealthConstants.MinCheckInterval || options.CheckInterval > PoolHealthConstants.MaxCheckInterval)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.CheckInterval)} must be between {PoolHealthConstants.MinCheckInterval} and {PoolHealthConstants.MaxCheckInterval} (was {options.CheckInterval}).");
+            failures.Add(section, nameof(PoolHealthOptions.CheckInterval), $"must be between {PoolHealthConstants.MinCheckInterval} and {PoolHealthConstants.MaxCheckInterval} (was {options.CheckInterval}).");
         }
 
         if (options.PingTimeout <= TimeSpan.Zero)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.PingTimeout)} must be positive (was {options.PingTimeout}).");
+            failures.Add(section, nameof(PoolHealthOptions.PingTimeout), $"must be positive (was {options.PingTimeout}).");
         }
         else if (options.PingTimeout > options.CheckInterval)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.PingTimeout)} must not exceed {nameof(PoolHealthOptions.CheckInterval)} (was {options.PingTimeout} > {options.CheckInterval}).");
+            failures.Add(section, nameof(PoolHealthOptions.PingTimeout), $"must not exceed {nameof(PoolHealthOptions.CheckInterval)} (was {options.PingTimeout} > {options.CheckInterval}).");
         }
 
         if (options.SlowPingThreshold <= TimeSpan.Zero)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.SlowPingThreshold)} must be positive (was {options.SlowPingThreshold}).");
+            failures.Add(section, nameof(PoolHealthOptions.SlowPingThreshold), $"must be positive (was {options.SlowPingThreshold}).");
         }
         else if (options.SlowPingThreshold >= options.PingTimeout)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.SlowPingThreshold)} must be below {nameof(PoolHealthOptions.PingTimeout)} (was {options.SlowPingThreshold} >= {options.PingTimeout}).");
+            failures.Add(section, nameof(PoolHealthOptions.SlowPingThreshold), $"must be below {nameof(PoolHealthOptions.PingTimeout)} (was {options.SlowPingThreshold} >= {options.PingTimeout}).");
         }
 
         if (options.WaitersSustainedFor < TimeSpan.Zero)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.WaitersSustainedFor)} must not be negative (was {options.WaitersSustainedFor}).");
+            failures.Add(section, nameof(PoolHealthOptions.WaitersSustainedFor), $"must not be negative (was {options.WaitersSustainedFor}).");
         }
 
         if (options.AcquireWaitBudget <= TimeSpan.Zero)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.AcquireWaitBudget)} must be positive (was {options.AcquireWaitBudget}).");
+            failures.Add(section, nameof(PoolHealthOptions.AcquireWaitBudget), $"must be positive (was {options.AcquireWaitBudget}).");
         }
 
         if (options.MaxReportAge < TimeSpan.Zero || options.MaxReportAge > PoolHealthConstants.MaxMaxReportAge)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.MaxReportAge)} must be between 0 and {PoolHealthConstants.MaxMaxReportAge} (was {options.MaxReportAge}).");
+            failures.Add(section, nameof(PoolHealthOptions.MaxReportAge), $"must be between 0 and {PoolHealthConstants.MaxMaxReportAge} (was {options.MaxReportAge}).");
         }
 
         if (options.AcquireTimeoutWindow <= TimeSpan.Zero)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.AcquireTimeoutWindow)} must be positive (was {options.AcquireTimeoutWindow}).");
+            failures.Add(section, nameof(PoolHealthOptions.AcquireTimeoutWindow), $"must be positive (was {options.AcquireTimeoutWindow}).");
         }
 
         if (options.CriticalAfterPingFailures < 1 || options.CriticalAfterPingFailures > PoolHealthConstants.MaxCriticalAfterPingFailures)
         {
-            Add(ref failures, $"{nameof(PoolHealthOptions.CriticalAfterPingFailures)} must be between 1 and {PoolHealthConstants.MaxCriticalAfterPingFailures} (was {options.CriticalAfterPingFailures}).");
+            failures.Add(section, nameof(PoolHealthOptions.CriticalAfterPingFailures), $"must be between 1 and {PoolHealthConstants.MaxCriticalAfterPingFailures} (was {options.CriticalAfterPingFailures}).");
         }
 
-        return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return failures;
     }
-
-    private static void Add(ref List<string>? failures, string failure) => (failures ??= []).Add(failure);
 }

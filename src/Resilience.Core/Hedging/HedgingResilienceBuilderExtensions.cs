@@ -22,26 +22,13 @@ public static class HedgingResilienceBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(pipelineName);
         ArgumentNullException.ThrowIfNull(section);
-        builder.Services.AddSingleton<IValidateOptions<HedgingOptions>, HedgingOptionsValidator>();
-        builder.Services.AddOptions<HedgingOptions>(pipelineName).Configure(o => Bind(section, pipelineName, o)).ValidateOnStart();
+        var path = section is IConfigurationSection s ? s.Path : "Hedging";
+        var options = builder.Services.AddOptions<HedgingOptions>(pipelineName).BindSection(section, OptionsSchemas.Hedging);
+        builder.Services.AddSingleton<IValidateOptions<HedgingOptions>>(new NamedOptionsValidator<HedgingOptions>(
+            pipelineName, path, static (o, at, errors) => errors.AddResult(at, OptionsErrors.Run(new HedgingOptionsValidator(), o))));
+        options.ValidateOnStart();
         builder.Services.AddKeyedSingleton(pipelineName, new PipelineLayerRegistration(
             static (sp, name) => new HedgingLayer.Spec(sp.GetRequiredService<IOptionsMonitor<HedgingOptions>>().Get(name))));
         return builder;
-    }
-
-    private static void Bind(IConfiguration section, string name, HedgingOptions options)
-    {
-        var errors = new List<string>();
-        foreach (var child in section.GetChildren())
-        {
-            switch (child.Key.ToUpperInvariant())
-            {
-                case "MAXHEDGEDATTEMPTS": options.MaxHedgedAttempts = OptionsBinder.ParseInt(child, errors, options.MaxHedgedAttempts); break;
-                case "DELAY": options.Delay = OptionsBinder.ParseTimeSpan(child, errors, options.Delay); break;
-                default: errors.Add($"{child.Path}: unknown key; expected MaxHedgedAttempts or Delay."); break;
-            }
-        }
-
-        OptionsBinder.ThrowIfAny(errors, name, typeof(HedgingOptions));
     }
 }

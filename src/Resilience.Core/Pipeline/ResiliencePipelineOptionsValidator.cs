@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Resilience.DependencyInjection;
 using Resilience.Retry;
 
 namespace Resilience;
@@ -30,53 +31,42 @@ public sealed class ResiliencePipelineOptionsValidator : IValidateOptions<Resili
             return ValidateOptionsResult.Skip;
         }
 
-        var errors = new List<string>();
+        var errors = new OptionsErrors();
         Positive(options.TotalTimeout, "TotalTimeout", errors);
         Positive(options.AttemptTimeout, "AttemptTimeout", errors);
         if (options.TotalTimeout is { } total && options.AttemptTimeout is { } attempt && attempt > total)
         {
-            errors.Add($"{_path}:AttemptTimeout: {attempt} must not exceed TotalTimeout ({total}).");
+            errors.Add(_path, "AttemptTimeout", $"must not exceed TotalTimeout ({total}) (was {attempt}).");
         }
 
         if (options.ConcurrencyLimit is < 1)
         {
-            errors.Add($"{_path}:ConcurrencyLimit: {options.ConcurrencyLimit} must be at least 1.");
+            errors.Add(_path, "ConcurrencyLimit", $"must be at least 1 (was {options.ConcurrencyLimit}).");
         }
 
         if (options.QueueLimit < 0)
         {
-            errors.Add($"{_path}:QueueLimit: {options.QueueLimit} must not be negative.");
+            errors.Add(_path, "QueueLimit", $"must not be negative (was {options.QueueLimit}).");
         }
 
         if (options.Retry is { } retry)
         {
-            Collect(new RetryOptionsValidator().Validate(name, retry), "Retry", errors);
+            errors.AddResult(OptionsErrors.Join(_path, "Retry"), OptionsErrors.Run(new RetryOptionsValidator(), retry));
         }
 
         if (options.RetryBudget is { } budget)
         {
-            Collect(new RetryBudgetOptionsValidator().Validate(name, budget), "RetryBudget", errors);
+            errors.AddResult(OptionsErrors.Join(_path, "RetryBudget"), OptionsErrors.Run(new RetryBudgetOptionsValidator(), budget));
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors.ToResult();
     }
 
-    private void Positive(TimeSpan? value, string key, List<string> errors)
+    private void Positive(TimeSpan? value, string key, OptionsErrors errors)
     {
         if (value is { } v && v <= TimeSpan.Zero)
         {
-            errors.Add($"{_path}:{key}: {v} must be positive.");
-        }
-    }
-
-    private void Collect(ValidateOptionsResult result, string key, List<string> errors)
-    {
-        if (result.Failed)
-        {
-            foreach (var failure in result.Failures)
-            {
-                errors.Add($"{_path}:{key}: {failure}");
-            }
+            errors.Add(_path, key, $"must be positive (was {v}).");
         }
     }
 }

@@ -57,7 +57,7 @@ internal sealed class HttpClientTimeoutGuard(string clientName, string keyPrefix
         }
 
         return ValidateOptionsResult.Fail(string.Create(CultureInfo.InvariantCulture,
-            $"{keyPrefix}: HttpClient.Timeout ({timeout:c}) of the client '{clientName}' is shorter than TotalTimeout ({total:c}); it would cancel requests mid-retry as if the caller had, so they would be neither retried nor reported. Set TotalTimeout to at most {timeout:c}, or HttpClient.Timeout to at least {total:c} or Timeout.InfiniteTimeSpan."));
+            $"{keyPrefix}:TotalTimeout: HttpClient.Timeout ({timeout:c}) of the client '{clientName}' is shorter than TotalTimeout ({total:c}); it would cancel requests mid-retry as if the caller had, so they would be neither retried nor reported. Set TotalTimeout to at most {timeout:c}, or HttpClient.Timeout to at least {total:c} or Timeout.InfiniteTimeSpan."));
     }
 
     /// <summary>
@@ -81,7 +81,7 @@ internal sealed class HttpClientTimeoutGuard(string clientName, string keyPrefix
         }
 
         return ValidateOptionsResult.Fail(string.Create(CultureInfo.InvariantCulture,
-            $"{keyPrefix}: TotalTimeout ({options.TotalTimeout:c}) would exceed HttpClient.Timeout ({timeout:c}) of the clients '{clientName}' already created; they would cancel requests mid-retry as if the caller had. Keep TotalTimeout at most {timeout:c}, or set HttpClient.Timeout to Timeout.InfiniteTimeSpan."));
+            $"{keyPrefix}:TotalTimeout: TotalTimeout ({options.TotalTimeout:c}) would exceed HttpClient.Timeout ({timeout:c}) of the clients '{clientName}' already created; they would cancel requests mid-retry as if the caller had. Keep TotalTimeout at most {timeout:c}, or set HttpClient.Timeout to Timeout.InfiniteTimeSpan."));
     }
 
     /// <summary>The timeout <c>CreateClient</c> sets: the client's own configuration, replayed on a client that never sends.</summary>

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
+using Resilience.DependencyInjection;
 
 namespace Resilience.Http;
 
-/// <summary>Validates the options of one named client and reports each failure under its configuration path.</summary>
+/// <summary>Validates the options of one named client and reports each failure as <c>{Section}:{Key}: {rule}</c> under its configuration path.</summary>
 internal sealed class HttpResilienceNamedValidator(string clientName, string keyPrefix) : IValidateOptions<HttpResilienceOptions>
 {
     /// <summary>Gets the client this validator (and so this registration of the handler) belongs to.</summary>
@@ -15,18 +16,8 @@ internal sealed class HttpResilienceNamedValidator(string clientName, string key
             return ValidateOptionsResult.Skip;
         }
 
-        var result = HttpResilienceOptionsValidator.Instance.Validate(name, options);
-        if (!result.Failed)
-        {
-            return result;
-        }
-
-        var failures = new List<string>();
-        foreach (var failure in result.Failures ?? [])
-        {
-            failures.Add(keyPrefix + ": " + failure);
-        }
-
-        return ValidateOptionsResult.Fail(failures);
+        var errors = new OptionsErrors();
+        errors.AddResult(keyPrefix, OptionsErrors.Run(HttpResilienceOptionsValidator.Instance, options));
+        return errors.ToResult();
     }
 }

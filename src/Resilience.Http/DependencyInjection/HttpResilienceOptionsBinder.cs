@@ -1,21 +1,42 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
+using Resilience.DependencyInjection;
 
 namespace Resilience.Http;
 
-/// <summary>Binds <see cref="HttpResilienceOptions"/> from configuration (source-generated, trimming-safe), turning binding errors into validation errors that name the path.</summary>
+/// <summary>The configuration keys of <see cref="HttpResilienceOptions"/>, bound by Core's one binder (trimming-safe, unknown keys rejected at every depth).</summary>
 internal static class HttpResilienceOptionsBinder
 {
-    public static void Bind(IConfiguration section, string clientName, string path, HttpResilienceOptions options)
-    {
-        try
-        {
-            section.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
-        }
-        catch (InvalidOperationException e)
-        {
-            // The binder's message names the key ("... at 'Resilience:Http:llm:MaxRetries' to type 'System.Int32'" or the unknown keys).
-            throw new OptionsValidationException(clientName, typeof(HttpResilienceOptions), [path + ": " + e.Message]);
-        }
-    }
+    public static readonly OptionsSchema<HttpRetryBudgetOptions> RetryBudget = new(
+        ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
+        ("MaxTokens", static (o, k, e) => o.MaxTokens = OptionsValue.Double(k, e, o.MaxTokens)),
+        ("DepositPerSuccess", static (o, k, e) => o.DepositPerSuccess = OptionsValue.Double(k, e, o.DepositPerSuccess)),
+        ("MinRetriesPerSecond", static (o, k, e) => o.MinRetriesPerSecond = OptionsValue.Int(k, e, o.MinRetriesPerSecond)));
+
+    public static readonly OptionsSchema<HttpCachedFallbackOptions> CachedFallback = new(
+        ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
+        ("MaxEntries", static (o, k, e) => o.MaxEntries = OptionsValue.Int(k, e, o.MaxEntries)),
+        ("MaxBodyBytes", static (o, k, e) => o.MaxBodyBytes = OptionsValue.Int(k, e, o.MaxBodyBytes)),
+        ("MaxStaleness", static (o, k, e) => o.MaxStaleness = OptionsValue.TimeSpan(k, e, o.MaxStaleness)));
+
+    public static readonly OptionsSchema<HttpHedgingOptions> Hedging = new(
+        ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
+        ("Delay", static (o, k, e) => o.Delay = OptionsValue.TimeSpan(k, e, o.Delay)),
+        ("MaxHedgedAttempts", static (o, k, e) => o.MaxHedgedAttempts = OptionsValue.Int(k, e, o.MaxHedgedAttempts)));
+
+    // The four times are set only when parsed: a time that is set is checked against the others, a derived one is not.
+    public static readonly OptionsSchema<HttpResilienceOptions> Options = new(
+        ("TotalTimeout", static (o, k, e) => { if (OptionsValue.TryTimeSpan(k, e, out var v)) { o.TotalTimeout = v; } }),
+        ("AttemptTimeout", static (o, k, e) => { if (OptionsValue.TryTimeSpan(k, e, out var v)) { o.AttemptTimeout = v; } }),
+        ("MaxRetries", static (o, k, e) => o.MaxRetries = OptionsValue.Int(k, e, o.MaxRetries)),
+        ("BaseDelay", static (o, k, e) => { if (OptionsValue.TryTimeSpan(k, e, out var v)) { o.BaseDelay = v; } }),
+        ("MaxDelay", static (o, k, e) => { if (OptionsValue.TryTimeSpan(k, e, out var v)) { o.MaxDelay = v; } }),
+        ("FailureThreshold", static (o, k, e) => o.FailureThreshold = OptionsValue.Int(k, e, o.FailureThreshold)),
+        ("BreakDuration", static (o, k, e) => o.BreakDuration = OptionsValue.TimeSpan(k, e, o.BreakDuration)),
+        ("BreakerScope", static (o, k, e) => o.BreakerScope = OptionsValue.Enum(k, e, o.BreakerScope)),
+        ("MaxTrackedAuthorities", static (o, k, e) => o.MaxTrackedAuthorities = OptionsValue.Int(k, e, o.MaxTrackedAuthorities)),
+        ("RetryUnsafeMethods", static (o, k, e) => o.RetryUnsafeMethods = OptionsValue.Bool(k, e, o.RetryUnsafeMethods)),
+        ("MaxBufferedContentBytes", static (o, k, e) => o.MaxBufferedContentBytes = OptionsValue.Int(k, e, o.MaxBufferedContentBytes)),
+        ("RetryBudget", static (o, k, e) => OptionsValue.Section(k, e, o.RetryBudget, RetryBudget)),
+        ("CachedFallback", static (o, k, e) => OptionsValue.Section(k, e, o.CachedFallback, CachedFallback)),
+        ("Hedging", static (o, k, e) => OptionsValue.Section(k, e, o.Hedging, Hedging)),
+        ("FailureSurface", static (o, k, e) => o.FailureSurface = OptionsValue.Enum(k, e, o.FailureSurface)));
 }

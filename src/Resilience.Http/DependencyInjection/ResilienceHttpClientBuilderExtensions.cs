@@ -4,6 +4,7 @@ using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
+using Resilience.DependencyInjection;
 using Resilience.Http;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -61,8 +62,7 @@ public static class ResilienceHttpClientBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(section);
         var path = section is IConfigurationSection s ? s.Path : $"{ConfigurationSection}:{builder.Name}";
-        var name = builder.Name;
-        var options = Register(builder, path).Configure(o => HttpResilienceOptionsBinder.Bind(section, name, path, o));
+        var options = Register(builder, path).BindSection(section, HttpResilienceOptionsBinder.Options);
         if (configure is not null)
         {
             options.Configure(configure);

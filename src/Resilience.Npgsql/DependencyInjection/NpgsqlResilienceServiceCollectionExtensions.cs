@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Resilience.CircuitBreaking;
+using Resilience.DependencyInjection;
 using Resilience.Health;
 using Resilience.Npgsql;
 using Resilience.Retry;
@@ -33,7 +34,8 @@ public static class NpgsqlResilienceServiceCollectionExtensions
     /// <param name="configure">Adjusts the options after binding; optional.</param>
     /// <returns>The service collection.</returns>
     /// <remarks>
-    /// Options are validated at start-up (<c>ValidateOnStart</c>); every broken rule is listed with its key. When a
+    /// Options are validated at start-up (<c>ValidateOnStart</c>): every unknown key, unparsable value and broken rule is listed
+    /// at once as <c>{Section}:{Key}: {rule}</c>, the same format as Core's and the HTTP adapter's options. When a
     /// <see cref="CircuitBreakerRegistry"/> is registered (<c>AddResilience().AddCircuitBreakers(...)</c>), the database's breaker
     /// is created in it under <see cref="NpgsqlResilienceOptions.Name"/>, so its state shows in the registry's status report.
     /// </remarks>
@@ -107,40 +109,11 @@ public static class NpgsqlResilienceServiceCollectionExtensions
             options.Configure(o => o.Name = key);
         }
 
+        // Errors are reported under the section's path, or under bare keys when the configuration is a root.
+        var path = configuration is IConfigurationSection section ? section.Path : string.Empty;
         if (configuration is not null)
         {
-            options.Configure(o =>
-            {
-                if (configuration["Name"] is { Length: > 0 } name)
-                {
-                    o.Name = name;
-                }
-
-                if (configuration["TotalTimeout"] is { Length: > 0 } total)
-                {
-                    o.TotalTimeout = TimeSpan.TryParse(total, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
-                        ? parsed
-                        : throw new OptionsValidationException(
-                            Microsoft.Extensions.Options.Options.DefaultName,
-                            typeof(NpgsqlResilienceOptions),
-                            [$"{(configuration is IConfigurationSection s ? s.Path + ":" : string.Empty)}TotalTimeout: '{total}' is not a duration; write it as \"hh:mm:ss\"."]);
-                }
-
-                if (configuration["DriverLogLevel"] is { Length: > 0 } level)
-                {
-                    o.DriverLogLevel = Enum.TryParse<LogLevel>(level, ignoreCase: true, out var parsedLevel)
-                        ? parsedLevel
-                        : throw new OptionsValidationException(
-                            Microsoft.Extensions.Options.Options.DefaultName,
-                            typeof(NpgsqlResilienceOptions),
-                            [$"{(configuration is IConfigurationSection s ? s.Path + ":" : string.Empty)}DriverLogLevel: '{level}' is not a log level (Trace, Debug, Information, Warning, Error, Critical, None)."]);
-                }
-
-                configuration.GetSection("QueryTimeouts").Bind(o.QueryTimeouts);
-                configuration.GetSection("Retry").Bind(o.Retry);
-                configuration.GetSection("CircuitBreaker").Bind(o.CircuitBreaker);
-                configuration.GetSection("PoolHealth").Bind(o.PoolHealth);
-            });
+            options.BindSection(configuration, NpgsqlOptionsSchema.Options);
         }
 
         if (configure is not null)
@@ -149,7 +122,8 @@ public static class NpgsqlResilienceServiceCollectionExtensions
         }
 
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NpgsqlResilienceOptions>, NpgsqlResilienceOptionsValidator>());
+        services.AddSingleton<IValidateOptions<NpgsqlResilienceOptions>>(
+            new NamedOptionsValidator<NpgsqlResilienceOptions>(optionsName, path, NpgsqlResilienceOptionsValidator.Collect));
         services.TryAddSingleton(TimeProvider.System);
 
         NpgsqlResilienceOptions SettingsOf(IServiceProvider sp) => sp.GetRequiredService<IOptionsMonitor<NpgsqlResilienceOptions>>().Get(optionsName);

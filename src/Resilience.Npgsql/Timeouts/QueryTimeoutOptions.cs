@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Resilience.DependencyInjection;
 
 namespace Resilience.Npgsql;
 
@@ -52,22 +53,27 @@ internal sealed class QueryTimeoutOptionsValidator : IValidateOptions<QueryTimeo
     public ValidateOptionsResult Validate(string? name, QueryTimeoutOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
+        var errors = new OptionsErrors();
+        Collect(options, string.Empty, errors);
+        return errors.ToResult();
+    }
+
+    /// <summary>Checks <paramref name="options"/>, reporting each broken rule as <c>{section}:{Key}: {rule}</c>.</summary>
+    public static void Collect(QueryTimeoutOptions options, string section, OptionsErrors errors)
+    {
         if (options.StatementTimeout < QueryTimeoutConstants.MinStatementTimeout || options.StatementTimeout > QueryTimeoutConstants.MaxStatementTimeout)
         {
-            failures.Add($"{nameof(QueryTimeoutOptions.StatementTimeout)} must be between {QueryTimeoutConstants.MinStatementTimeout} and {QueryTimeoutConstants.MaxStatementTimeout} (was {options.StatementTimeout}).");
+            errors.Add(section, nameof(QueryTimeoutOptions.StatementTimeout), $"must be between {QueryTimeoutConstants.MinStatementTimeout} and {QueryTimeoutConstants.MaxStatementTimeout} (was {options.StatementTimeout}).");
         }
 
         if (options.LockTimeout is { } lockTimeout && (lockTimeout <= TimeSpan.Zero || lockTimeout > options.StatementTimeout))
         {
-            failures.Add($"{nameof(QueryTimeoutOptions.LockTimeout)} must be positive and not above {nameof(QueryTimeoutOptions.StatementTimeout)} (was {lockTimeout}).");
+            errors.Add(section, nameof(QueryTimeoutOptions.LockTimeout), $"must be positive and not above {nameof(QueryTimeoutOptions.StatementTimeout)} (was {lockTimeout}).");
         }
 
         if (options.CommandTimeoutMargin < TimeSpan.Zero || options.CommandTimeoutMargin > QueryTimeoutConstants.MaxCommandTimeoutMargin)
         {
-            failures.Add($"{nameof(QueryTimeoutOptions.CommandTimeoutMargin)} must be between 0 and {QueryTimeoutConstants.MaxCommandTimeoutMargin} (was {options.CommandTimeoutMargin}).");
+            errors.Add(section, nameof(QueryTimeoutOptions.CommandTimeoutMargin), $"must be between 0 and {QueryTimeoutConstants.MaxCommandTimeoutMargin} (was {options.CommandTimeoutMargin}).");
         }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -487,11 +487,11 @@ public sealed class PoolHealthMonitorTests
 
         var error = Assert.Throws<OptionsValidationException>(() => new PoolHealthMonitor(_probe, options, _time));
 
-        Assert.Contains(error.Failures, f => f.StartsWith("CheckInterval must be between", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("PingTimeout must not exceed CheckInterval", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("SlowPingThreshold must be below PingTimeout", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("AcquireWaitBudget must be positive", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("CriticalAfterPingFailures must be between 1 and 100", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("PoolHealth:CheckInterval: must be between", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("PoolHealth:PingTimeout: must not exceed CheckInterval", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("PoolHealth:SlowPingThreshold: must be below PingTimeout", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("PoolHealth:AcquireWaitBudget: must be positive", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("PoolHealth:CriticalAfterPingFailures: must be between 1 and 100", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -115,7 +115,7 @@ public sealed class ResilienceHttpClientBuilderExtensionsTests : IAsyncLifetime
         var atCreateClient = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient("short"));
 
         var failure = Assert.Single(atStartUp.Failures);
-        Assert.StartsWith("Resilience:Http:short: HttpClient.Timeout (00:00:02) of the client 'short' is shorter than TotalTimeout (00:00:30)", failure, StringComparison.Ordinal);
+        Assert.StartsWith("Resilience:Http:short:TotalTimeout: HttpClient.Timeout (00:00:02) of the client 'short' is shorter than TotalTimeout (00:00:30)", failure, StringComparison.Ordinal);
         Assert.Equal(atStartUp.Failures, atCreateClient.Failures);
     }
 

@@ -87,8 +87,8 @@ public sealed class NpgsqlResilienceServiceCollectionExtensionsTests(PostgresFix
         var validator = provider.GetRequiredService<IStartupValidator>();
         var error = Assert.Throws<OptionsValidationException>(validator.Validate);
 
-        Assert.Contains(error.Failures, f => f.StartsWith("QueryTimeouts:StatementTimeout must be between", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("PoolHealth:CriticalAfterPingFailures must be between", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("QueryTimeouts:StatementTimeout: must be between", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("PoolHealth:CriticalAfterPingFailures: must be between", StringComparison.Ordinal));
     }
 
     [Fact]

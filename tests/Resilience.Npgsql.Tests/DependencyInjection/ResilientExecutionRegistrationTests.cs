@@ -68,7 +68,7 @@ public sealed class ResilientExecutionRegistrationTests(PostgresFixture postgres
 
         var error = Assert.Throws<OptionsValidationException>(provider.GetRequiredService<IStartupValidator>().Validate);
 
-        Assert.Contains(error.Failures, f => f.StartsWith("TotalTimeout must be between", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("TotalTimeout: must be between", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("Retry:", StringComparison.Ordinal) && f.Contains("MaxRetries", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("Retry:", StringComparison.Ordinal) && f.Contains("must not exceed MaxDelay", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("CircuitBreaker", StringComparison.Ordinal) && f.Contains("FailureThreshold", StringComparison.Ordinal));

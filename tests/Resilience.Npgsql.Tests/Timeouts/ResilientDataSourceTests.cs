@@ -208,9 +208,9 @@ public sealed class ResilientDataSourceTests(PostgresFixture postgres)
         var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(options.Validate);
 
         Assert.Equal(3, error.Failures.Count());
-        Assert.Contains(error.Failures, f => f.StartsWith("StatementTimeout must be between", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("LockTimeout must be positive", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("CommandTimeoutMargin must be between", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("StatementTimeout: must be between", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("LockTimeout: must be positive", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("CommandTimeoutMargin: must be between", StringComparison.Ordinal));
     }
 
     [Fact]

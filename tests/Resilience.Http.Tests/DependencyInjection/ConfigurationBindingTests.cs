@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Resilience.Http.Tests.DependencyInjection;
+
+/// <summary>
+/// <c>AddResilienceHttpHandler</c> binds with Core's one binder: the same unknown-key, unparsable-value and rule messages as
+/// Core and the PostgreSQL adapter, <c>{Section}:{Key}: {rule}</c> with the full path, all listed at start-up.
+/// </summary>
+public sealed class ConfigurationBindingTests
+{
+    private const string Section = "Resilience:Http:llm";
+
+    [Fact]
+    public void AddResilienceHttpHandler_UnknownNestedKey_FailsStartupWithPathAndExpectedKeys()
+    {
+        var error = StartUp(("RetryBudget:MaxTokenz", "3"));
+
+        Assert.Equal(
+            [Section + ":RetryBudget:MaxTokenz: unknown key; expected one of Enabled, MaxTokens, DepositPerSuccess, MinRetriesPerSecond."],
+            error.Failures);
+    }
+
+    [Fact]
+    public void AddResilienceHttpHandler_UnknownTopLevelKey_FailsStartupWithPathAndExpectedKeys()
+    {
+        var error = StartUp(("MaxRetrys", "2"));
+
+        Assert.Equal(
+            [Section + ":MaxRetrys: unknown key; expected one of TotalTimeout, AttemptTimeout, MaxRetries, BaseDelay, MaxDelay, FailureThreshold, BreakDuration, BreakerScope, MaxTrackedAuthorities, RetryUnsafeMethods, MaxBufferedContentBytes, RetryBudget, CachedFallback, Hedging, FailureSurface."],
+            error.Failures);
+    }
+
+    [Fact]
+    public void AddResilienceHttpHandler_UnparsableValue_FailsStartupWithPathAndRule()
+    {
+        var error = StartUp(("MaxRetries", "many"));
+
+        Assert.Equal([Section + ":MaxRetries: 'many' is not a whole number."], error.Failures);
+    }
+
+    [Fact]
+    public void AddResilienceHttpHandler_RuleViolation_FailsStartupWithPathAndRule()
+    {
+        var error = StartUp(("MaxRetries", "101"));
+
+        Assert.Equal([Section + ":MaxRetries: must be between 0 and 100."], error.Failures);
+    }
+
+    [Fact]
+    public void AddResilienceHttpHandler_BindingErrorsAndRuleViolations_ListedTogether()
+    {
+        var error = StartUp(
+            ("TotalTimeout", "00:00:30"),
+            ("AttemptTimeout", "00:01:00"),
+            ("BaseDelay", "soon"),
+            ("CachedFallback:MaxEntries", "0"),
+            ("FailureSurface", "Loud"));
+
+        Assert.Equal(
+            [
+                Section + ":AttemptTimeout: must be at most TotalTimeout (00:00:30) (was 00:01:00).",
+                Section + ":BaseDelay: 'soon' is not a duration; write it as \"hh:mm:ss\" (e.g. \"00:01:00\").",
+                Section + ":CachedFallback:MaxEntries: must be between 1 and 100000.",
+                Section + ":FailureSurface: 'Loud' is not one of " + string.Join(", ", Enum.GetNames<HttpFailureSurface>()) + ".",
+            ],
+            error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    private static OptionsValidationException StartUp(params (string Key, string Value)[] values)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(Section + ":" + v.Key, v.Value)))
+            .Build();
+        var services = new ServiceCollection();
+        services.AddHttpClient("llm").AddResilienceHttpHandler(configuration.GetSection(Section));
+        using var provider = services.BuildServiceProvider();
+        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+    }
+}

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Resilience.Npgsql.Tests.DependencyInjection;
+
+/// <summary>
+/// <c>AddNpgsqlResilience</c> binds with Core's one binder: the same unknown-key, unparsable-value and rule messages as
+/// Core and the HTTP adapter, <c>{Section}:{Key}: {rule}</c> with the full path, all listed at start-up.
+/// </summary>
+/// <remarks>Nothing connects: start-up validation runs before the data source is built.</remarks>
+public sealed class ConfigurationBindingTests
+{
+    private const string Section = "Resilience:Npgsql:orders-db";
+    private const string ConnectionString = "Host=127.0.0.1;Database=unused";
+
+    [Fact]
+    public void AddNpgsqlResilience_UnknownNestedKey_FailsStartupWithPathAndExpectedKeys()
+    {
+        var error = StartUp(("Retry:MaxAttempts", "3"));
+
+        Assert.Equal(
+            [Section + ":Retry:MaxAttempts: unknown key; expected one of MaxRetries, BaseDelay, MaxDelay, Backoff, BackoffFactor, Jitter, WaitOutShortBreaks."],
+            error.Failures);
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_UnknownTopLevelKey_FailsStartupWithPathAndExpectedKeys()
+    {
+        var error = StartUp(("StatementTimeout", "00:00:05"));
+
+        Assert.Equal(
+            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
+            error.Failures);
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_UnparsableValue_FailsStartupWithPathAndRule()
+    {
+        var error = StartUp(("Retry:MaxRetries", "many"));
+
+        Assert.Equal([Section + ":Retry:MaxRetries: 'many' is not a whole number."], error.Failures);
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_RuleViolation_FailsStartupWithPathAndRule()
+    {
+        var error = StartUp(("Retry:MaxRetries", "101"));
+
+        Assert.Equal([Section + ":Retry:MaxRetries: must be between 0 and 100."], error.Failures);
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_BindingErrorsAndRuleViolations_ListedTogether()
+    {
+        var error = StartUp(
+            ("TotalTimeout", "thirty seconds"),
+            ("QueryTimeouts:StatementTimeout", "00:00:00"),
+            ("PoolHealth:CriticalAfterPingFailures", "0"),
+            ("CircuitBreaker:Treshold", "3"),
+            ("DriverLogLevel", "Loud"));
+
+        Assert.Equal(
+            [
+                Section + ":CircuitBreaker:Treshold: unknown key; expected one of Mode, FailureThreshold, BreakDuration, FailureRatio, SamplingDuration, SamplingBuckets, MinimumThroughput, SlowCallThreshold, PermittedProbes, BreakDurationFactor, MaxBreakDuration, ProbeTimeout.",
+                Section + ":DriverLogLevel: 'Loud' is not one of Trace, Debug, Information, Warning, Error, Critical, None.",
+                Section + ":PoolHealth:CriticalAfterPingFailures: must be between 1 and 100 (was 0).",
+                Section + ":QueryTimeouts:StatementTimeout: must be between 00:00:00.0010000 and 01:00:00 (was 00:00:00).",
+                Section + ":TotalTimeout: 'thirty seconds' is not a duration; write it as \"hh:mm:ss\" (e.g. \"00:01:00\").",
+            ],
+            error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    private static OptionsValidationException StartUp(params (string Key, string Value)[] values)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(Section + ":" + v.Key, v.Value)))
+            .Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddNpgsqlResilience(ConnectionString, configuration.GetSection(Section));
+        using var provider = services.BuildServiceProvider();
+        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+    }
+}
