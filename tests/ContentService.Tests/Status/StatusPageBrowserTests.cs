@@ -59,6 +59,58 @@ public sealed class StatusPageBrowserTests(PostgresFixture postgres)
         Assert.Empty(browser.ConsoleErrors());
     }
 
+    /// <summary>Regression: a failed ping was omitted from /status/data, the script called undefined.toFixed, and the page
+    /// said "connection lost" while the pool card showed the last "Healthy" for the whole database outage.</summary>
+    [BrowserFact]
+    public async Task StatusPage_DatabaseDownAndProviderDown_PoolCardAndBannerTellTheTruth()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync();
+        await using var providers = FakeProvidersServer.Start();
+        var database = await TestDatabase.CreateAsync(server.ConnectionString);
+        await using var service = new ContentServiceFactory(database, providers.BaseAddress, new Dictionary<string, string?>
+        {
+            ["StatusPage:RefreshInterval"] = "00:00:00.250",
+            ["StatusPage:SampleInterval"] = "00:00:00.250",
+            ["Database:PoolHealth:CheckInterval"] = "00:00:00.300",
+            ["Database:PoolHealth:PingTimeout"] = "00:00:00.250",
+            ["Database:PoolHealth:SlowPingThreshold"] = "00:00:00.200",
+            ["Executor:PollInterval"] = "00:00:00.100",
+        });
+        service.UseKestrel(static o => o.Listen(IPAddress.Loopback, 0));
+        service.StartServer();
+        var baseAddress = new Uri(service.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var browser = HeadlessChromium.Start();
+        var wait = new WebDriverWait(browser.Driver, TimeSpan.FromSeconds(30)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        browser.Driver.Navigate().GoToUrl(new Uri(baseAddress, "/status"));
+        wait.Until(d => Texts(d, "#pool [data-pool-status='Healthy']").Count > 0);
+
+        // A provider down: its breaker opens and the banner names it.
+        await providers.SetFaultAsync("local", """{"outage":true}""");
+        using (var writer = service.CreateWriter())
+        using (var created = await writer.PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { topic = "provider down", complexity = "low" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        }
+
+        wait.Until(d => Texts(d, "[data-breaker^='llm-local'][data-state='open']").Count > 0);
+        Assert.Contains("llm-local", Assert.Single(Texts(browser.Driver, "#overall")), StringComparison.Ordinal);
+
+        // The database down as well: the pool card turns Critical, the banner says so, and the page keeps refreshing.
+        await server.PauseAsync();
+        wait.Until(d => Texts(d, "#pool [data-pool-status='Critical']").Count > 0);
+        var banner = Assert.Single(Texts(browser.Driver, "#overall"));
+        Assert.Contains("database", banner, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("llm-local", banner, StringComparison.Ordinal);
+        var updated = Assert.Single(Texts(browser.Driver, "#updated"));
+        Assert.StartsWith("updated", updated, StringComparison.Ordinal);
+        Assert.Contains("failed", Assert.Single(Texts(browser.Driver, "#pool [data-pool-status] dl")), StringComparison.Ordinal);
+
+        // Back up: the card follows.
+        await server.ResumeAsync();
+        wait.Until(d => Texts(d, "#pool [data-pool-status='Healthy']").Count > 0);
+        Assert.Empty(browser.ConsoleErrors());
+    }
+
     /// <summary>The text of every element matching <paramref name="css"/>, read at one instant.</summary>
     private static List<string> Texts(IWebDriver driver, string css) =>
         ((IReadOnlyCollection<object>)((IJavaScriptExecutor)driver).ExecuteScript(
