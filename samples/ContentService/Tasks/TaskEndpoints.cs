@@ -13,7 +13,7 @@ internal static class TaskEndpoints
 
         tasks.MapPost("/", async (HttpContext http, CreateTaskRequest? request, TaskRepository repository, TaskSignal signal, CancellationToken ct) =>
         {
-            var key = TaskRequestValidator.ParseIdempotencyKey(http.Request.Headers["Idempotency-Key"].FirstOrDefault());
+            var key = TaskRequestValidator.ParseIdempotencyKey(http.Request.Headers["Idempotency-Key"]);
             var spec = TaskRequestValidator.Validate(request);
             var identity = ApiKeyIdentityFeature.Get(http)!;
             var result = await repository.CreateAsync(spec, identity.Owner, key, ct);
@@ -58,7 +58,7 @@ internal static class TaskEndpoints
             var task = await repository.CancelAsync(taskId, ct) ?? throw ApiException.NotFound("Task");
             if (task.Status != TaskStates.Cancelled)
             {
-                throw ApiException.Conflict($"The task has already {task.Status}; only pending or running tasks can be cancelled.");
+                throw ApiException.InvalidState($"The task has already {task.Status}; only pending or running tasks can be cancelled.");
             }
 
             running.Cancel(taskId);
