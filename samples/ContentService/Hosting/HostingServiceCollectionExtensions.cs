@@ -9,6 +9,7 @@ internal static class HostingServiceCollectionExtensions
     public static IServiceCollection AddServiceHosting(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOpenApi();
+        services.AddReadDeadline(configuration);
 
         // A field the API does not define is an error, not silently dropped: a client that sends "status" or "isAdmin"
         // must learn that it had no effect. The handler answers it 422 ERR_VALIDATION naming the field.

@@ -61,6 +61,9 @@ internal static class SecurityServiceCollectionExtensions
             app.UseForwardedHeaders();
         }
 
+        // Inside the exception handler, which answers a cancelled request 499 before any handler sees it: the read
+        // deadline's 504 must be written here.
+        app.UseRequestTimeouts();
         app.UseRateLimiter();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         return app;

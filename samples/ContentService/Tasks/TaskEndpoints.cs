@@ -1,4 +1,5 @@
 using ContentService.Errors;
+using ContentService.Hosting;
 using ContentService.Security;
 using ContentService.Tasks.Execution;
 
@@ -42,6 +43,7 @@ internal static class TaskEndpoints
 
         tasks.MapGet("/{id}", async (string id, TaskRepository repository, CancellationToken ct) =>
             await repository.GetAsync(TaskRequestValidator.ParseId(id), ct) is { } task ? Results.Ok(task) : throw ApiException.NotFound("Task"))
+        .WithReadDeadline()
         .Produces<TaskResponse>()
         .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -50,6 +52,7 @@ internal static class TaskEndpoints
             var query = TaskRequestValidator.ParseListQuery(status, page, pageSize);
             return Results.Ok(await repository.ListAsync(query.Status, query.Page, query.PageSize, ct));
         })
+        .WithReadDeadline()
         .Produces<TaskPage>();
 
         tasks.MapDelete("/{id}", async (string id, TaskRepository repository, RunningTaskRegistry running, CancellationToken ct) =>
