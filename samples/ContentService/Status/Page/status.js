@@ -79,7 +79,8 @@
     const now = Date.parse(data.generatedAt);
     const cards = data.breakers.map((b) => {
       const pairs = [
-        ['failures', number(b.failures)],
+        // Absent while open: the count restarts when the circuit closes, so a number there would mislead.
+        [b.failuresLabel || 'failures', b.failures == null ? null : number(b.failures)],
         ['rejected calls', number(b.rejections)],
         ['transitions', number(b.transitions)],
       ];
@@ -212,6 +213,11 @@
     const parts = [];
     if (c.errorId) parts.push(el('div', { className: 'notice bad', text: `${c.message} (${c.errorId})` }));
     else if (c.isStale) parts.push(el('div', { className: 'notice warn', text: `${c.message} Read at ${clock(c.readAt)}.` }));
+    // Always the age: the figures are computed at most once per cache period, so "now" would be a guess.
+    if (c.readAt) {
+      const age = Date.parse(data.generatedAt) - Date.parse(c.readAt);
+      parts.push(el('p', { className: 'muted', data: { costsAge: String(Math.round(age / 1000)) }, text: `computed ${clock(c.readAt)} (${duration(age)} ago)` }));
+    }
     if (c.providers.length === 0 && !c.errorId) {
       parts.push(el('div', { className: 'empty', text: 'No provider calls in the last 30 days.' }));
     } else if (c.providers.length > 0) {
