@@ -52,27 +52,36 @@ fi
 : "${SERVICE_URL:?set SERVICE_URL}" "${PROVIDERS_URL:?set PROVIDERS_URL}" "${API_KEY:?set API_KEY}" "${PG_DIR:?set PG_DIR}"
 SERVICE_URL=${SERVICE_URL%/} PROVIDERS_URL=${PROVIDERS_URL%/}
 
-# Polls a command until it succeeds or the time is up.
+# Polls a command until it succeeds or the time is up; says every 5 s what it is waiting for, so a wait is never silent.
 wait_for() {
   local what=$1 seconds=$2
   shift 2
-  local deadline=$((SECONDS + seconds))
+  local start=$SECONDS deadline=$((SECONDS + seconds)) next=$((SECONDS + 5))
   until "$@" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || fail "gave up waiting for $what after ${seconds}s"
     [ -z "$runner" ] || kill -0 "$runner" 2>/dev/null || fail "the stack stopped (see its log)"
+    if [ $SECONDS -ge $next ]; then
+      say "... waiting for $what: $((SECONDS - start)) s so far (at most $seconds s)"
+      next=$((SECONDS + 5))
+    fi
     sleep 1
   done
 }
 
 status_data() { curl -fsS "$SERVICE_URL/status/data"; }
 breakers() { status_data | jq -r '.breakers[] | "\(.name): \(.state)"' | sed 's/^/   breaker /'; }
-breaker_state() { status_data | jq -r --arg p "$1" '[.breakers[] | select(.name | startswith($p)) | .state][0] // "none"'; }
+breaker_state() { status_data | jq -r --arg n "$1" '[.breakers[] | select(.name == $n) | .state][0] // "none"'; }
 breaker_is() { [ "$(breaker_state "$1")" = "$2" ]; }
 costs() {
   status_data | jq -r '.costs | if .errorId then "unavailable (\(.errorId))"
-    else (if .isStale then "served stale, computed \(.readAt[11:19]): \(.message)" else empty end),
+    else (if .isStale then "served stale, computed \(.readAt[11:19]): \(.message)" else "computed \(.readAt[11:19])" end),
       (.providers[] | "\(.provider): \(.calls) calls, \(.tokens) tokens, $\(.costUsd)") end' | sed 's/^/   cost /'
 }
+# The service computes the costs at most once per Metrics:CacheDuration (60 s by default): these wait for figures
+# computed after a moment, or for the cached ones to be served stale while the database is down.
+now_iso() { date -u +%Y-%m-%dT%H:%M:%S; }
+costs_since() { status_data | jq -e --arg t "$1" '.costs.readAt != null and .costs.isStale == false and .costs.readAt[0:19] > $t'; }
+costs_stale() { status_data | jq -e '.costs.isStale == true'; }
 fault() { curl -fsS -X PUT "$PROVIDERS_URL/faults/$1" -H 'content-type: application/json' -d "$2" >/dev/null; }
 heal() { curl -fsS -X DELETE "$PROVIDERS_URL/faults" >/dev/null; }
 
@@ -104,7 +113,7 @@ ready_is() { [ "$(http_code "$SERVICE_URL/health/ready")" = "$1" ]; }
 probe_due() {
   status_data | jq -e --arg p "$1" '
     def t: sub("\\.[0-9]+"; "") | sub("\\+00:00$"; "Z") | fromdateiso8601;
-    (.generatedAt | t) as $now | [.breakers[] | select(.name | startswith($p))][0]
+    (.generatedAt | t) as $now | [.breakers[] | select(.name == $p)][0]
     | .state != "open" or (.nextProbeAt != null and (.nextProbeAt | t) + 1 < $now)' >/dev/null
 }
 database_serves() { curl -fsS "$SERVICE_URL/api/tasks" >/dev/null && breaker_is content-db closed; }
@@ -133,9 +142,11 @@ costs
 
 step "2. Break the cheapest provider: every call to 'local' answers 503"
 fault local '{"errorRate":1,"errorStatus":503}'
+since=$(now_iso)
 run_tasks "failing over" 3
-say "local breaker: $(breaker_state llm-local:)"
+say "local breaker: $(breaker_state llm-local)"
 breakers
+wait_for "cost figures computed after the fail-over (cached up to a minute)" 90 costs_since "$since"
 costs
 
 step "3. Break every provider: tasks fail clearly, nothing is made up"
@@ -148,13 +159,13 @@ step "4. Heal: faults cleared; once its break is over, the next call through eac
 heal
 for pair in local:low budget:medium premium:high; do
   provider=${pair%%:*} complexity=${pair##*:}
-  wait_for "the $provider breaker's break to end" 90 probe_due "llm-$provider:"
+  wait_for "the $provider breaker's break to end" 90 probe_due "llm-$provider"
   # A task only this provider (or a pricier one) may serve brings the probe.
   report_task "$(create_task "probe for $provider" "$complexity")"
-  say "$provider breaker: $(breaker_state "llm-$provider:")"
+  say "$provider breaker: $(breaker_state "llm-$provider")"
 done
 say "recent transitions of the local breaker:"
-status_data | jq -r '.breakers[] | select(.name | startswith("llm-local:")) | .history[] | "     \(.at[11:19]) \(.from) -> \(.to) (\(.reason))"'
+status_data | jq -r '.breakers[] | select(.name == "llm-local") | .history[] | "     \(.at[11:19]) \(.from) -> \(.to) (\(.reason))"'
 run_tasks "healed" 1
 
 step "5. Stop the database"
@@ -166,6 +177,7 @@ print_response -X POST "$SERVICE_URL/api/tasks" -H "X-Api-Key: $API_KEY" -H 'con
 wait_for "readiness to go red" 60 ready_is 503
 say "readiness: 503 $(curl -sS "$SERVICE_URL/health/ready" | jq -c '{status, database: .checks.database.status, pool: .checks["postgres-pool"].status}')"
 say "database breaker: $(breaker_state content-db)"
+wait_for "the cached costs to expire, so they are served stale" 90 costs_stale
 costs
 
 step "6. Restart the database: the service recovers by itself"
@@ -174,9 +186,11 @@ wait_for "readiness to go green" 120 ready_is 200
 say "readiness: 200"
 wait_for "the database breaker to close" 120 database_serves
 say "GET /api/tasks: $(http_code "$SERVICE_URL/api/tasks")"
+since=$(now_iso)
 run_tasks "back again" 2
 breakers
+wait_for "cost figures computed after the recovery" 90 costs_since "$since"
 costs
 
 step "Done"
-say "the status page showed all of this live: $SERVICE_URL/status"
+say "every transition above is in its breaker's history on the status page: $SERVICE_URL/status"

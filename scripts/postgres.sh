@@ -10,6 +10,10 @@
 #   scripts/postgres.sh restart DIR      pg_ctl restart -m fast (fault tests: every backend ends, the server comes back)
 #
 # TCP is password-authenticated (scram-sha-256) and listens on 127.0.0.1 only; the unix socket lives in DIR.
+#
+# Durable by default (fsync, synchronous_commit and full_page_writes on): an acknowledged write survives a crash.
+# RESILIENCE_PG_FAST=1 at "start" turns the three off for a cluster whose data may be lost (the test suite's shared
+# server: faster, and a crash there loses only test data); DIR remembers the choice for resume and restart.
 set -euo pipefail
 
 PG_VERSION=15
@@ -54,9 +58,10 @@ free_port() {
 }
 
 start_server() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 durability=""
+  [ -f "$dir/fast" ] && durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 $durability" \
     start >&2
 }
 
@@ -73,6 +78,7 @@ cmd_start() {
   [ "$(id -u)" -eq 0 ] && chown postgres "$dir/pwfile"
   as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
     -E UTF8 --no-locale --pwfile="$dir/pwfile" >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+  if [ "${RESILIENCE_PG_FAST:-0}" = 1 ]; then touch "$dir/fast"; log "fast, non-durable settings (RESILIENCE_PG_FAST=1)"; fi
   local port attempt
   for attempt in 1 2 3; do
     port=$(free_port)

@@ -29,7 +29,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 if [ -z "${RESILIENCE_PG_CONNECTION:-}" ]; then
   pg_dir=$(mktemp -d -u /tmp/resilience-reliability-pg-XXXXXX)
-  RESILIENCE_PG_CONNECTION=$(bash scripts/postgres.sh start "$pg_dir" | tail -n 1)
+  RESILIENCE_PG_CONNECTION=$(RESILIENCE_PG_FAST=1 bash scripts/postgres.sh start "$pg_dir" | tail -n 1)
   export RESILIENCE_PG_CONNECTION
 fi
 

@@ -39,7 +39,8 @@ else
 fi
 
 echo "== PostgreSQL"
-bash scripts/postgres.sh start "$pg_dir" >/dev/null || fail_early "could not start PostgreSQL"
+# The shared test server trades durability for speed (only test data is at stake); the crash test starts its own durable one.
+RESILIENCE_PG_FAST=1 bash scripts/postgres.sh start "$pg_dir" >/dev/null || fail_early "could not start PostgreSQL"
 export RESILIENCE_PG_CONNECTION
 RESILIENCE_PG_CONNECTION=$(cat "$pg_dir/connection-string")
 

@@ -33,10 +33,11 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>Always a new cluster of its own, for tests that stop and restart the server.</summary>
-    public static async Task<PostgresServer> StartDedicatedAsync()
+    /// <param name="durable">Keep fsync and synchronous commit on (a crash test); otherwise the fast, non-durable settings.</param>
+    public static async Task<PostgresServer> StartDedicatedAsync(bool durable = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), "resilience-pg-" + Guid.NewGuid().ToString("N")[..12]);
-        var output = await RunScriptAsync("start", directory);
+        var output = await RunScriptAsync("start", directory, fast: !durable);
         var connectionString = output.Trim().Split('\n')[^1].Trim();
         return new PostgresServer(connectionString, directory);
     }
@@ -50,6 +51,65 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Restarts the server (<c>pg_ctl restart -m fast</c>): every backend ends, the server comes back on the same port.</summary>
     public Task RestartAsync() => RunScriptAsync("restart", RequireDedicated());
 
+    /// <summary>
+    /// Crashes the server: SIGKILL to the postmaster and every process it started, so nothing is flushed or shut down
+    /// cleanly (as a power cut looks to PostgreSQL, minus the OS cache). <see cref="ResumeAsync"/> runs crash recovery.
+    /// </summary>
+    public void Crash()
+    {
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(RequireDedicated(), "data", "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        var children = new List<int>();
+        foreach (var stat in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(stat), out var pid) && ParentOf(pid) == postmaster)
+            {
+                children.Add(pid);
+            }
+        }
+
+        // The postmaster first, so it cannot start a replacement for a child killed before it. Then wait until every
+        // one is reaped: a new postmaster refuses to start while the old PID still exists, even as a zombie.
+        var killed = new List<Process>();
+        foreach (var pid in children.Prepend(postmaster))
+        {
+            try
+            {
+                var process = Process.GetProcessById(pid);
+                process.Kill();
+                killed.Add(process);
+            }
+            catch (ArgumentException)
+            {
+                // Already gone.
+            }
+        }
+
+        foreach (var process in killed)
+        {
+            if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+            {
+                throw new InvalidOperationException($"PostgreSQL process {process.Id} still exists 30 s after SIGKILL.");
+            }
+
+            process.Dispose();
+        }
+
+        static int ParentOf(int pid)
+        {
+            try
+            {
+                // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+                var text = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                return -1;
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_clusterDirectory is not null)
@@ -61,7 +121,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private string RequireDedicated() =>
         _clusterDirectory ?? throw new InvalidOperationException("Only a dedicated server (StartDedicatedAsync) can be paused.");
 
-    private static async Task<string> RunScriptAsync(string command, string directory)
+    private static async Task<string> RunScriptAsync(string command, string directory, bool fast = false)
     {
         var script = FindScript();
         var start = new ProcessStartInfo("bash")
@@ -70,6 +130,7 @@ public sealed class PostgresServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.Environment["RESILIENCE_PG_FAST"] = fast ? "1" : "0";
         start.ArgumentList.Add(script);
         start.ArgumentList.Add(command);
         start.ArgumentList.Add(directory);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using ContentService.Errors;
+using ContentService.Hosting;
 using ContentService.Providers;
 using ContentService.Security;
 using ContentService.Tasks;
@@ -31,10 +32,12 @@ internal static partial class ContentEndpoints
 
         content.MapGet("/", async (string? page, string? pageSize, ContentRepository repository, CancellationToken ct) =>
             Results.Ok(await repository.ListAsync(TaskRequestValidator.ParsePage(page), TaskRequestValidator.ParsePageSize(pageSize), ct)))
+        .WithReadDeadline()
         .Produces<ContentPage>();
 
         content.MapGet("/{id}", async (string id, ContentRepository repository, CancellationToken ct) =>
             await repository.GetAsync(TaskRequestValidator.ParseId(id), ct) is { } item ? Results.Ok(item) : throw ApiException.NotFound("Content"))
+        .WithReadDeadline()
         .Produces<ContentResponse>()
         .ProducesProblem(StatusCodes.Status404NotFound);
 

@@ -24,4 +24,8 @@ internal sealed class ApiException(int status, string errorId, string message) :
 
     public static ApiException Conflict(string message) =>
         new(StatusCodes.Status409Conflict, ServiceErrorIds.AlreadyExists, message);
+
+    /// <summary>409 for a change the resource's current state forbids (not a duplicate: nothing "already exists").</summary>
+    public static ApiException InvalidState(string message) =>
+        new(StatusCodes.Status409Conflict, ServiceErrorIds.InvalidState, message);
 }

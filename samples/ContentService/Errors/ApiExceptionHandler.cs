@@ -57,11 +57,16 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         OperationTimeoutException => (504, ServiceErrorIds.Timeout, "The operation did not complete in time.", null, null),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             (413, ServiceErrorIds.PayloadTooLarge, "The request body is too large.", null, null),
+        BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } =>
+            (415, ServiceErrorIds.UnsupportedMediaType, "The body must be JSON (Content-Type: application/json).", null, null),
         BadHttpRequestException e => (422, ServiceErrorIds.Validation, "The request body is not valid.", FieldOf(e), null),
         OperationCanceledException when http.RequestAborted.IsCancellationRequested =>
             (499, ServiceErrorIds.Internal, "The request was aborted.", null, null),
         _ => (500, ServiceErrorIds.Internal, "An unexpected error occurred.", null, null),
     };
+
+    private static readonly System.Buffers.SearchValues<char> FieldCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
     // The JSON reader names the path of the bad value ("Path: $.targetLength"); the field is that path, never the value.
     private static string? FieldOf(BadHttpRequestException exception)
@@ -70,6 +75,19 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         if (message is null)
         {
             return "body";
+        }
+
+        // A repeated key names itself ("Duplicate property 'topic' ..."); its path may still point at the object.
+        const string duplicate = "Duplicate property '";
+        var named = message.IndexOf(duplicate, StringComparison.Ordinal);
+        if (named >= 0)
+        {
+            var from = named + duplicate.Length;
+            var to = message.IndexOf('\'', from);
+            if (to > from && message.AsSpan(from, to - from).IndexOfAnyExcept(FieldCharacters) < 0)
+            {
+                return message[from..to];
+            }
         }
 
         const string marker = "Path: $.";

@@ -15,8 +15,13 @@ internal static class ErrorsServiceCollectionExtensions
             context.ProblemDetails.Extensions["errorId"] = status switch
             {
                 StatusCodes.Status404NotFound => ServiceErrorIds.NotFound,
+                StatusCodes.Status405MethodNotAllowed => ServiceErrorIds.MethodNotAllowed,
                 StatusCodes.Status413PayloadTooLarge => ServiceErrorIds.PayloadTooLarge,
-                >= 400 and < 500 => ServiceErrorIds.Validation,
+                StatusCodes.Status415UnsupportedMediaType => ServiceErrorIds.UnsupportedMediaType,
+                StatusCodes.Status401Unauthorized => ServiceErrorIds.Unauthorized,
+                StatusCodes.Status429TooManyRequests => ServiceErrorIds.RateLimited,
+                StatusCodes.Status422UnprocessableEntity => ServiceErrorIds.Validation,
+                >= 400 and < 500 => ServiceErrorIds.BadRequest,
                 _ => ServiceErrorIds.Internal,
             };
             context.ProblemDetails.Extensions["traceId"] = ApiProblem.TraceIdOf(context.HttpContext);

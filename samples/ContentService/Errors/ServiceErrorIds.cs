@@ -21,6 +21,18 @@ internal static class ServiceErrorIds
     /// <summary>The request body is larger than the endpoint accepts.</summary>
     public const string PayloadTooLarge = "ERR_PAYLOAD_TOO_LARGE";
 
+    /// <summary>The resource exists but its state does not allow the change (e.g. cancelling a finished task).</summary>
+    public const string InvalidState = "ERR_INVALID_STATE";
+
+    /// <summary>The route exists but not for this HTTP method (405).</summary>
+    public const string MethodNotAllowed = "ERR_METHOD_NOT_ALLOWED";
+
+    /// <summary>The body's content type is not one the endpoint reads (415).</summary>
+    public const string UnsupportedMediaType = "ERR_UNSUPPORTED_MEDIA_TYPE";
+
+    /// <summary>A request the application saw but could not read as HTTP it accepts (400), e.g. a bad query string.</summary>
+    public const string BadRequest = "ERR_BAD_REQUEST";
+
     /// <summary>The task was cancelled before it finished.</summary>
     public const string Cancelled = "ERR_CANCELLED";
 }

@@ -16,13 +16,14 @@ internal static class HealthEndpoints
 
     public static WebApplication MapServiceHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new() { Predicate = static _ => false });
+        // Probes are never rate limited: a limited liveness probe restarts a healthy instance under load.
+        app.MapHealthChecks("/health/live", new() { Predicate = static _ => false }).DisableRateLimiting();
         app.MapHealthChecks("/health/ready", new()
         {
             Predicate = static check => check.Tags.Contains("ready"),
             ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status200OK, [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
             ResponseWriter = HealthResponseWriter.WriteAsync,
-        });
+        }).DisableRateLimiting();
 
         return app;
     }

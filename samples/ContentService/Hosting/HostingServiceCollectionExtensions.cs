@@ -9,10 +9,18 @@ internal static class HostingServiceCollectionExtensions
     public static IServiceCollection AddServiceHosting(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOpenApi();
+        services.AddReadDeadline(configuration);
 
         // A field the API does not define is an error, not silently dropped: a client that sends "status" or "isAdmin"
         // must learn that it had no effect. The handler answers it 422 ERR_VALIDATION naming the field.
-        services.ConfigureHttpJsonOptions(static o => o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow);
+        // A repeated key is refused too (which value wins is the parser's guess), and a number must be a JSON number:
+        // the web defaults read "300" into an int, so a client's type bug went unseen.
+        services.ConfigureHttpJsonOptions(static o =>
+        {
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.AllowDuplicateProperties = false;
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
 
         // Shutdown waits this long for requests and the executor to return in-flight tasks to pending.
         services.Configure<HostOptions>(configuration.GetSection("Shutdown"));

@@ -3,7 +3,9 @@ using ContentService.Metrics;
 using ContentService.Providers;
 using ContentService.Security;
 using ContentService.Tasks.Execution;
+using System.Globalization;
 using Microsoft.Extensions.Options;
+using Resilience.CircuitBreaking;
 using Resilience.Npgsql;
 
 namespace ContentService.Hosting;
@@ -33,7 +35,8 @@ internal sealed partial class StartupReport(
     private void Report()
     {
         var d = database.Value;
-        LogDatabase(logger, d.Name, d.QueryTimeouts.StatementTimeout, d.Retry.MaxRetries, d.CircuitBreaker.FailureThreshold, d.CircuitBreaker.BreakDuration);
+        var breaker = DescribeBreaker(d.CircuitBreaker);
+        LogDatabase(logger, d.Name, d.QueryTimeouts.StatementTimeout, d.Retry.MaxRetries, breaker);
         var p = providers.Value;
         foreach (var llm in p.Llm)
         {
@@ -49,8 +52,13 @@ internal sealed partial class StartupReport(
         LogMetrics(logger, metrics.Value.CacheDuration, metrics.Value.MaxStaleness, host.Value.ShutdownTimeout);
     }
 
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Database '{Name}' through Resilience.Npgsql: statement timeout {StatementTimeout}, {MaxRetries} retries, breaker opens after {FailureThreshold} failures for {BreakDuration}")]
-    private static partial void LogDatabase(ILogger logger, string name, TimeSpan statementTimeout, int maxRetries, int failureThreshold, TimeSpan breakDuration);
+    /// <summary>What opens the breaker in the mode it runs in (the threshold means nothing in ratio mode, and the other way round).</summary>
+    internal static string DescribeBreaker(CircuitBreakerOptions b) => b.Mode == CircuitBreakerMode.FailureRatio
+        ? string.Create(CultureInfo.InvariantCulture, $"breaker opens when at least {b.FailureRatio * 100:0.#}% of at least {b.MinimumThroughput} calls in {b.SamplingDuration.TotalSeconds:0.###} s fail, for {b.BreakDuration.TotalSeconds:0.###} s")
+        : string.Create(CultureInfo.InvariantCulture, $"breaker opens after {b.FailureThreshold} consecutive failures, for {b.BreakDuration.TotalSeconds:0.###} s");
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Database '{Name}' through Resilience.Npgsql: statement timeout {StatementTimeout}, {MaxRetries} retries, {Breaker}")]
+    private static partial void LogDatabase(ILogger logger, string name, TimeSpan statementTimeout, int maxRetries, string breaker);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "LLM provider '{Provider}': {UsdPer1KTokens} USD per 1K tokens, up to '{MaxComplexity}' tasks, at {BaseUrl}")]
     private static partial void LogProvider(ILogger logger, string provider, decimal usdPer1KTokens, string maxComplexity, Uri baseUrl);

@@ -1,5 +1,7 @@
+using System.Net;
 using System.Threading.RateLimiting;
 using ContentService.Errors;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -16,12 +18,16 @@ internal static class SecurityServiceCollectionExtensions
         services.AddSingleton<ApiKeyStore>();
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>(static (limiter, limits) =>
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, TimeProvider>(static (limiter, limits, time) =>
         {
             var o = limits.Value;
-            var perClient = PartitionedRateLimiter.Create<HttpContext, string>(http => RateLimitPartition.GetFixedWindowLimiter(
-                ClientKey(http),
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = o.PermitsPerWindow, Window = o.Window, QueueLimit = 0, AutoReplenishment = true }));
+            var perClient = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            {
+                // The status page has its own allowance, so neither can starve the other.
+                var status = http.Request.Path.StartsWithSegments("/status", StringComparison.OrdinalIgnoreCase);
+                var permits = status ? o.StatusPermitsPerWindow : o.PermitsPerWindow;
+                return RateLimitPartition.Get((status ? "status|" : "api|") + ClientKey(http), _ => new FixedWindowLimiter(permits, o.Window, time));
+            });
             var global = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetConcurrencyLimiter(
                 "global",
                 _ => new ConcurrencyLimiterOptions { PermitLimit = o.ConcurrencyLimit, QueueLimit = o.ConcurrencyQueueLimit, QueueProcessingOrder = QueueProcessingOrder.OldestFirst }));
@@ -33,11 +39,31 @@ internal static class SecurityServiceCollectionExtensions
                     "Too many requests; slow down.", retryAfter: retryAfter));
             };
         });
+
+        // X-Forwarded-For only from the configured proxies: the defaults trust loopback, and any client could send it.
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RateLimitOptions>>(static (forwarded, limits) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            foreach (var proxy in limits.Value.KnownProxies)
+            {
+                forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        });
         return services;
     }
 
     public static WebApplication UseApiSecurity(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value.KnownProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        // Inside the exception handler, which answers a cancelled request 499 before any handler sees it: the read
+        // deadline's 504 must be written here.
+        app.UseRequestTimeouts();
         app.UseRateLimiter();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         return app;

@@ -73,7 +73,7 @@ internal sealed class ResilienceMeterRecorder : IHostedService, IDisposable
         var list = new List<CounterValue>(_counts.Count);
         foreach (var (key, box) in _counts)
         {
-            list.Add(new CounterValue(key.Metric, key.Name, key.Detail, Volatile.Read(ref box.Value)));
+            list.Add(new CounterValue(key.Metric, BreakerView.LogicalName(key.Name), key.Detail, Volatile.Read(ref box.Value)));
         }
 
         list.Sort(static (a, b) =>

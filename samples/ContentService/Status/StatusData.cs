@@ -15,25 +15,40 @@ internal sealed record StatusData(
     CostPanel Costs);
 
 /// <summary>One breaker: its state now and its recent transitions (oldest first).</summary>
+/// <param name="Name">The logical name (<c>llm-local</c>): per-host breakers of the HTTP handler are named with the
+/// upstream's scheme, host and port, which the page does not show.</param>
+/// <param name="Failures">Failures counting towards opening, or null while open (the count restarts when it closes, so
+/// "0" beside an open circuit read as "no failures").</param>
+/// <param name="FailuresLabel">What <paramref name="Failures"/> counts in the breaker's mode.</param>
 internal sealed record BreakerView(
     string Name,
     string State,
-    int Failures,
+    int? Failures,
+    string FailuresLabel,
     DateTimeOffset? OpenedAt,
     DateTimeOffset? NextProbeAt,
     long Rejections,
     long Transitions,
     IReadOnlyList<BreakerTransition> History)
 {
-    public static BreakerView From(CircuitBreakerStatus status, IReadOnlyList<BreakerTransition> history) => new(
-        status.Name,
+    public static BreakerView From(CircuitBreakerStatus status, CircuitBreakerMode? mode, IReadOnlyList<BreakerTransition> history) => new(
+        LogicalName(status.Name),
         StateName(status.State),
-        status.Failures,
+        status.State is CircuitState.Closed or CircuitState.HalfOpen ? status.Failures : null,
+        mode == CircuitBreakerMode.FailureRatio ? "failures in the sampling window" : "failures in a row",
         status.OpenedAt,
         status.NextProbeAt,
         status.Rejections,
         status.Transitions,
         history);
+
+    /// <summary><c>llm-local:http://127.0.0.1:5090</c> → <c>llm-local</c>; other names unchanged.</summary>
+    public static string LogicalName(string name)
+    {
+        var scheme = name.IndexOf("://", StringComparison.Ordinal);
+        var colon = scheme > 0 ? name.LastIndexOf(':', scheme - 1) : -1;
+        return colon > 0 ? name[..colon] : name;
+    }
 
     /// <summary>The names the library's meter uses for states, so the current state and the history read alike.</summary>
     public static string StateName(CircuitState state) => state switch

@@ -30,7 +30,7 @@ internal static class StatusPageExtensions
     /// <summary>Maps <c>/status</c>, its script and style sheet, and <c>/status/data</c>.</summary>
     public static IEndpointRouteBuilder MapStatusPage(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/status").ExcludeFromDescription();
+        var group = endpoints.MapGroup("/status").ExcludeFromDescription().AddEndpointFilter<StatusPageAccessFilter>();
         group.MapGet("/", static (HttpContext http) => Asset(http, "status.html", "text/html; charset=utf-8"));
         group.MapGet("/status.js", static (HttpContext http) => Asset(http, "status.js", "text/javascript; charset=utf-8"));
         group.MapGet("/status.css", static (HttpContext http) => Asset(http, "status.css", "text/css; charset=utf-8"));
@@ -51,7 +51,8 @@ internal static class StatusPageExtensions
             var breakers = new BreakerView[statuses.Count];
             for (var i = 0; i < breakers.Length; i++)
             {
-                breakers[i] = BreakerView.From(statuses[i], recorder.GetTransitions(statuses[i].Name));
+                var mode = registry.TryGet(statuses[i].Name, out var breaker) ? breaker.Mode : (CircuitBreakerMode?)null;
+                breakers[i] = BreakerView.From(statuses[i], mode, recorder.GetTransitions(statuses[i].Name));
             }
 
             http.Response.Headers.CacheControl = "no-store";

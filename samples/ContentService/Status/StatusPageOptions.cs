@@ -23,4 +23,11 @@ internal sealed class StatusPageOptions
     /// <summary>How often the page asks for fresh data. Default 2 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.250", "00:05:00")]
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// When set, the page and its data need this key (<c>StatusPage__AccessKey</c> in the environment, at least 16
+    /// characters): the page shows dependency states and costs an operator may not want public. Default: none (open).
+    /// </summary>
+    [MinLength(16)]
+    public string? AccessKey { get; set; }
 }

@@ -1,4 +1,5 @@
 using ContentService.Errors;
+using ContentService.Hosting;
 using ContentService.Security;
 using ContentService.Tasks.Execution;
 
@@ -13,7 +14,7 @@ internal static class TaskEndpoints
 
         tasks.MapPost("/", async (HttpContext http, CreateTaskRequest? request, TaskRepository repository, TaskSignal signal, CancellationToken ct) =>
         {
-            var key = TaskRequestValidator.ParseIdempotencyKey(http.Request.Headers["Idempotency-Key"].FirstOrDefault());
+            var key = TaskRequestValidator.ParseIdempotencyKey(http.Request.Headers["Idempotency-Key"]);
             var spec = TaskRequestValidator.Validate(request);
             var identity = ApiKeyIdentityFeature.Get(http)!;
             var result = await repository.CreateAsync(spec, identity.Owner, key, ct);
@@ -42,6 +43,7 @@ internal static class TaskEndpoints
 
         tasks.MapGet("/{id}", async (string id, TaskRepository repository, CancellationToken ct) =>
             await repository.GetAsync(TaskRequestValidator.ParseId(id), ct) is { } task ? Results.Ok(task) : throw ApiException.NotFound("Task"))
+        .WithReadDeadline()
         .Produces<TaskResponse>()
         .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -50,6 +52,7 @@ internal static class TaskEndpoints
             var query = TaskRequestValidator.ParseListQuery(status, page, pageSize);
             return Results.Ok(await repository.ListAsync(query.Status, query.Page, query.PageSize, ct));
         })
+        .WithReadDeadline()
         .Produces<TaskPage>();
 
         tasks.MapDelete("/{id}", async (string id, TaskRepository repository, RunningTaskRegistry running, CancellationToken ct) =>
@@ -58,7 +61,7 @@ internal static class TaskEndpoints
             var task = await repository.CancelAsync(taskId, ct) ?? throw ApiException.NotFound("Task");
             if (task.Status != TaskStates.Cancelled)
             {
-                throw ApiException.Conflict($"The task has already {task.Status}; only pending or running tasks can be cancelled.");
+                throw ApiException.InvalidState($"The task has already {task.Status}; only pending or running tasks can be cancelled.");
             }
 
             running.Cancel(taskId);

@@ -24,6 +24,12 @@ internal static class TaskRequestValidator
             throw ApiException.Validation("topic", "topic is required: 3 to 500 characters.");
         }
 
+        // PostgreSQL text cannot hold NUL (it failed there, answered without a field); a topic is one line of text.
+        if (topic.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0 || topic.Contains('\u007f', StringComparison.Ordinal))
+        {
+            throw ApiException.Validation("topic", "topic must not contain control characters.");
+        }
+
         var style = (request.Style ?? "neutral").Trim().ToLowerInvariant();
         if (Array.IndexOf(Styles, style) < 0)
         {
@@ -66,13 +72,20 @@ internal static class TaskRequestValidator
         : int.TryParse(pageSize, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s is >= 1 and <= MaxPageSize ? s
         : throw ApiException.Validation("pageSize", $"pageSize must be a whole number from 1 to {MaxPageSize}.");
 
-    public static string? ParseIdempotencyKey(string? header)
+    public static string? ParseIdempotencyKey(Microsoft.Extensions.Primitives.StringValues values)
     {
-        if (header is null)
+        if (values.Count == 0)
         {
             return null;
         }
 
+        // Two keys on one request: which one applies is a guess, and a wrong guess creates a duplicate task.
+        if (values.Count > 1)
+        {
+            throw ApiException.Validation("Idempotency-Key", "Send one Idempotency-Key header, not several.");
+        }
+
+        var header = values[0]!;
         return header.Length is >= 1 and <= 200 && header.All(static c => c is > ' ' and <= '~')
             ? header
             : throw ApiException.Validation("Idempotency-Key", "Idempotency-Key must be 1 to 200 visible ASCII characters.");

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using ContentService.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Resilience.Testing;
 
 namespace ContentService.Tests.Hosting;
@@ -22,6 +24,24 @@ public sealed class HostingTests(PostgresFixture postgres)
         {
             Assert.Contains(path, paths);
         }
+    }
+
+    /// <summary>Regression: the log said "opens after 5 failures" while the database breaker ran in failure-ratio mode.</summary>
+    [Fact]
+    public async Task Startup_DatabaseBreakerInRatioMode_LogSaysWhatOpensIt()
+    {
+        var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        var logs = new CapturingLogger();
+        await using var factory = new ContentServiceFactory(connectionString, settings: new Dictionary<string, string?> { ["Executor:Workers"] = "0" })
+        {
+            ConfigureTestServices = s => s.AddSingleton<ILoggerProvider>(logs),
+        };
+        using var client = factory.CreateClient();
+        using var live = await Json.GetAsync(client, "/health/live");
+
+        var line = Assert.Single(logs.Entries, e => e.Message.StartsWith("Database 'content-db'", StringComparison.Ordinal)).Message;
+        Assert.Contains("breaker opens when at least 50% of at least", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("after 5 failures", line, StringComparison.Ordinal);
     }
 
     [Theory]

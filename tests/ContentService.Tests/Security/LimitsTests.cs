@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Time.Testing;
 using ContentService.Security;
 using ContentService.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -91,6 +94,118 @@ public sealed class LimitsTests(PostgresFixture postgres)
 
         await Problem.AssertAsync(rejected, HttpStatusCode.TooManyRequests, "ERR_RATE_LIMITED");
         Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+    }
+
+    /// <summary>Regression: after 120 anonymous requests in 10 s, /health/live, /health/ready and /status answered 429.</summary>
+    [Fact]
+    public async Task RateLimit_ClientOverItsAllowance_ProbesAndStatusPageStillAnswer()
+    {
+        var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        await using var factory = new ContentServiceFactory(connectionString, settings: new Dictionary<string, string?>
+        {
+            ["Executor:Workers"] = "0",
+            ["RateLimiting:PermitsPerWindow"] = "2",
+            ["RateLimiting:StatusPermitsPerWindow"] = "2",
+            ["RateLimiting:Window"] = "00:10:00",
+        });
+        using var client = factory.CreateClient();
+        for (var i = 0; i < 2; i++)
+        {
+            using var ok = await Json.GetAsync(client, "/api/tasks");
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using var limited = await Json.GetAsync(client, "/api/tasks");
+        await Problem.AssertAsync(limited, HttpStatusCode.TooManyRequests, "ERR_RATE_LIMITED");
+
+        // Probes are never limited; the status page has its own allowance, then is limited on its own.
+        for (var i = 0; i < 5; i++)
+        {
+            using var live = await Json.GetAsync(client, "/health/live");
+            using var ready = await Json.GetAsync(client, "/health/ready");
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        using var page = await Json.GetAsync(client, "/status");
+        using var data = await Json.GetAsync(client, "/status/data");
+        using var pageLimited = await Json.GetAsync(client, "/status/data");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, data.StatusCode);
+        await Problem.AssertAsync(pageLimited, HttpStatusCode.TooManyRequests, "ERR_RATE_LIMITED");
+    }
+
+    /// <summary>Regression: Retry-After was always the whole window (10 s), not the time left in it.</summary>
+    [Fact]
+    public async Task RateLimit_Rejected_RetryAfterIsTheTimeLeftInTheWindow()
+    {
+        var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var factory = new ContentServiceFactory(connectionString, settings: new Dictionary<string, string?>
+        {
+            ["Executor:Workers"] = "0",
+            ["RateLimiting:PermitsPerWindow"] = "1",
+            ["RateLimiting:Window"] = "00:00:10",
+        })
+        {
+            ConfigureTestServices = s => s.AddSingleton<TimeProvider>(clock),
+        };
+        using var client = factory.CreateClient();
+        using (var first = await Json.GetAsync(client, "/api/tasks"))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(7));
+        using var limited = await Json.GetAsync(client, "/api/tasks");
+        var problem = await Problem.AssertAsync(limited, HttpStatusCode.TooManyRequests, "ERR_RATE_LIMITED");
+        Assert.Equal(TimeSpan.FromSeconds(3), limited.Headers.RetryAfter?.Delta);
+        Assert.Equal(3, problem.GetProperty("retryAfterSeconds").GetInt32());
+
+        clock.Advance(TimeSpan.FromSeconds(3));
+        using var next = await Json.GetAsync(client, "/api/tasks");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    /// <summary>X-Forwarded-For counts only from a configured proxy: behind one, clients get their own allowances; without one, the header buys nothing.</summary>
+    [Theory]
+    [InlineData("127.0.0.1", HttpStatusCode.OK)]
+    [InlineData(null, HttpStatusCode.TooManyRequests)]
+    public async Task RateLimit_ForwardedFor_BelievedOnlyFromAConfiguredProxy(string? proxy, HttpStatusCode secondClient)
+    {
+        var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Executor:Workers"] = "0",
+            ["RateLimiting:PermitsPerWindow"] = "1",
+            ["RateLimiting:Window"] = "00:10:00",
+        };
+        if (proxy is not null)
+        {
+            settings["RateLimiting:KnownProxies:0"] = proxy;
+        }
+
+        await using var factory = new ContentServiceFactory(connectionString, settings: settings);
+        factory.UseKestrel(static o => o.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var http = new HttpClient { BaseAddress = address };
+
+        var first = await GetAsAsync(http, "203.0.113.1");
+        var again = await GetAsAsync(http, "203.0.113.1");
+        var other = await GetAsAsync(http, "203.0.113.2");
+
+        Assert.Equal(HttpStatusCode.OK, first);
+        Assert.Equal(HttpStatusCode.TooManyRequests, again);
+        Assert.Equal(secondClient, other);
+
+        static async Task<HttpStatusCode> GetAsAsync(HttpClient http, string client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks", UriKind.Relative));
+            request.Headers.Add("X-Forwarded-For", client);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
     }
 
     [Fact]

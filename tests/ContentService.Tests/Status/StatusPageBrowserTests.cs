@@ -45,17 +45,71 @@ public sealed class StatusPageBrowserTests(PostgresFixture postgres)
         using var created = await writer.PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { topic = "status page in a browser", complexity = "low" });
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
 
-        var breaker = "llm-local:" + providers.BaseAddress.GetLeftPart(UriPartial.Authority);
-        var history = wait.Until(d => Texts(d, $"[data-breaker='{breaker}'][data-state='open'] ol.history") is [var h] ? h : null);
+        // The page shows the logical name; the registry holds the per-host one.
+        var history = wait.Until(d => Texts(d, "[data-breaker='llm-local'][data-state='open'] ol.history") is [var h] ? h : null);
         Assert.Contains("ConsecutiveFailures", history, StringComparison.Ordinal);
-        Assert.Equal(CircuitState.Open, service.Services.GetRequiredService<CircuitBreakerRegistry>().GetOrAdd(breaker).State);
+        Assert.Equal(CircuitState.Open, service.Services.GetRequiredService<CircuitBreakerRegistry>().GetOrAdd("llm-local:" + providers.BaseAddress.GetLeftPart(UriPartial.Authority)).State);
+        Assert.Empty(Texts(browser.Driver, $"[data-breaker*='{providers.BaseAddress.Port}']"));
         wait.Until(d => Texts(d, "#costs tr[data-provider='budget']").Count > 0);
+        Assert.StartsWith("computed", Assert.Single(Texts(browser.Driver, "#costs [data-costs-age]")), StringComparison.Ordinal);
         Assert.Empty(Texts(browser.Driver, "#costs tr[data-provider='local']"));
         Assert.StartsWith("1 circuit", Assert.Single(Texts(browser.Driver, "#overall")), StringComparison.Ordinal);
 
         // One row per dependency: the handler's retries are counted once, under the breaker's name.
         Assert.Single(Texts(browser.Driver, "#counters tr[data-metric='retries']"), static row => row.Contains("llm-local", StringComparison.Ordinal));
         Assert.NotEmpty(Texts(browser.Driver, "#pool svg.chart polyline.util"));
+        Assert.Empty(browser.ConsoleErrors());
+    }
+
+    /// <summary>Regression: a failed ping was omitted from /status/data, the script called undefined.toFixed, and the page
+    /// said "connection lost" while the pool card showed the last "Healthy" for the whole database outage.</summary>
+    [BrowserFact]
+    public async Task StatusPage_DatabaseDownAndProviderDown_PoolCardAndBannerTellTheTruth()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync();
+        await using var providers = FakeProvidersServer.Start();
+        var database = await TestDatabase.CreateAsync(server.ConnectionString);
+        await using var service = new ContentServiceFactory(database, providers.BaseAddress, new Dictionary<string, string?>
+        {
+            ["StatusPage:RefreshInterval"] = "00:00:00.250",
+            ["StatusPage:SampleInterval"] = "00:00:00.250",
+            ["Database:PoolHealth:CheckInterval"] = "00:00:00.300",
+            ["Database:PoolHealth:PingTimeout"] = "00:00:00.250",
+            ["Database:PoolHealth:SlowPingThreshold"] = "00:00:00.200",
+            ["Executor:PollInterval"] = "00:00:00.100",
+        });
+        service.UseKestrel(static o => o.Listen(IPAddress.Loopback, 0));
+        service.StartServer();
+        var baseAddress = new Uri(service.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var browser = HeadlessChromium.Start();
+        var wait = new WebDriverWait(browser.Driver, TimeSpan.FromSeconds(30)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        browser.Driver.Navigate().GoToUrl(new Uri(baseAddress, "/status"));
+        wait.Until(d => Texts(d, "#pool [data-pool-status='Healthy']").Count > 0);
+
+        // A provider down: its breaker opens and the banner names it.
+        await providers.SetFaultAsync("local", """{"outage":true}""");
+        using (var writer = service.CreateWriter())
+        using (var created = await writer.PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { topic = "provider down", complexity = "low" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        }
+
+        wait.Until(d => Texts(d, "[data-breaker='llm-local'][data-state='open']").Count > 0);
+        Assert.Contains("llm-local", Assert.Single(Texts(browser.Driver, "#overall")), StringComparison.Ordinal);
+
+        // The database down as well: the pool card turns Critical, the banner says so, and the page keeps refreshing.
+        await server.PauseAsync();
+        wait.Until(d => Texts(d, "#pool [data-pool-status='Critical']").Count > 0);
+        var banner = Assert.Single(Texts(browser.Driver, "#overall"));
+        Assert.Contains("database", banner, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("llm-local", banner, StringComparison.Ordinal);
+        var updated = Assert.Single(Texts(browser.Driver, "#updated"));
+        Assert.StartsWith("updated", updated, StringComparison.Ordinal);
+        Assert.Contains("failed", Assert.Single(Texts(browser.Driver, "#pool [data-pool-status] dl")), StringComparison.Ordinal);
+
+        // Back up: the card follows.
+        await server.ResumeAsync();
+        wait.Until(d => Texts(d, "#pool [data-pool-status='Healthy']").Count > 0);
         Assert.Empty(browser.ConsoleErrors());
     }
 

@@ -147,6 +147,57 @@ public sealed class StatusPageTests(PostgresFixture postgres)
         Assert.Empty(costs.GetProperty("providers").EnumerateArray());
     }
 
+    /// <summary>Regression: breakers showed the provider's host:port, and an open breaker "failures 0" beside its transitions.</summary>
+    [Fact]
+    public async Task StatusData_PerHostBreakerOpen_ShowsTheLogicalNameAndNoFailureCount()
+    {
+        await using var factory = CreateFactory(postgres.ConnectionString);
+        using var client = factory.CreateClient();
+        var logical = "llm-status-" + Guid.NewGuid().ToString("N")[..8];
+        var breaker = factory.Services.GetRequiredService<CircuitBreakerRegistry>().GetOrAdd(logical + ":http://127.0.0.1:5090");
+
+        breaker.Isolate();
+        var data = await GetDataAsync(client);
+
+        var view = FindBreaker(data, logical);
+        Assert.Equal("isolated", view.GetProperty("state").GetString());
+        Assert.False(view.TryGetProperty("failures", out _), "an open breaker's failure count restarts at 0 and must not be shown");
+        Assert.Equal("failures in a row", view.GetProperty("failuresLabel").GetString());
+        Assert.Single(view.GetProperty("history").EnumerateArray());
+        Assert.DoesNotContain("127.0.0.1:5090", data.GetProperty("breakers").GetRawText(), StringComparison.Ordinal);
+        Assert.Equal("failures in the sampling window", FindBreaker(data, "content-db").GetProperty("failuresLabel").GetString());
+    }
+
+    /// <summary>An operator can protect the page: without its key every part of it is 401; the key opens it by header or, once given in the address, by cookie.</summary>
+    [Fact]
+    public async Task StatusPage_AccessKeyConfigured_RequiresItByHeaderOrCookie()
+    {
+        const string key = "status-page-key-0123456789";
+        await using var factory = CreateFactory(postgres.ConnectionString, ("StatusPage:AccessKey", key));
+        using var anonymous = factory.CreateClient();
+        foreach (var path in new[] { "/status", "/status/status.js", "/status/data" })
+        {
+            using var refused = await anonymous.GetAsync(new Uri(path, UriKind.Relative));
+            await Problem.AssertAsync(refused, HttpStatusCode.Unauthorized, "ERR_UNAUTHORIZED");
+        }
+
+        using var wrong = await anonymous.GetAsync(new Uri("/status?key=not-the-key-0000000000", UriKind.Relative));
+        await Problem.AssertAsync(wrong, HttpStatusCode.Unauthorized, "ERR_UNAUTHORIZED");
+
+        using var byHeader = new HttpRequestMessage(HttpMethod.Get, new Uri("/status/data", UriKind.Relative));
+        byHeader.Headers.Add("X-Status-Key", key);
+        using var headerResponse = await anonymous.SendAsync(byHeader);
+        Assert.Equal(HttpStatusCode.OK, headerResponse.StatusCode);
+
+        // A browser: the key once in the address, then the cookie (the client follows the redirect and keeps cookies).
+        using var browser = factory.CreateClient();
+        using var page = await browser.GetAsync(new Uri($"/status?key={key}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("/status", page.RequestMessage!.RequestUri!.AbsolutePath);
+        Assert.Equal(string.Empty, page.RequestMessage.RequestUri.Query);
+        Assert.Equal(JsonValueKind.Array, (await GetDataAsync(browser)).GetProperty("breakers").ValueKind); // 200 asserted inside
+    }
+
     [Fact]
     public void BoundedRing_AddedBeyondCapacity_KeepsTheNewestOldestFirst()
     {

@@ -159,7 +159,7 @@ public sealed class TaskApiTests(PostgresFixture postgres) : IAsyncLifetime
 
         Assert.Equal("cancelled", (await Json.ReadAsync(first)).GetProperty("status").GetString());
         Assert.Equal("cancelled", (await Json.ReadAsync(second)).GetProperty("status").GetString());
-        await Problem.AssertAsync(done, HttpStatusCode.Conflict, "ERR_ALREADY_EXISTS");
+        await Problem.AssertAsync(done, HttpStatusCode.Conflict, "ERR_INVALID_STATE");
         await Problem.AssertAsync(unknown, HttpStatusCode.NotFound, "ERR_NOT_FOUND");
     }
 

@@ -59,26 +59,28 @@
   }
 
   function renderOverall(data) {
-    const states = data.breakers.map((b) => b.state);
     const pool = data.pool ? data.pool.status : 'Unknown';
-    let level = 'ok';
-    let text = 'All systems normal';
-    if (states.includes('half_open') || pool === 'Degraded') { level = 'warn'; text = 'Degraded'; }
-    if (states.includes('open') || states.includes('isolated') || pool === 'Critical') {
-      level = 'bad';
-      const open = states.filter((s) => s === 'open' || s === 'isolated').length;
-      text = open > 0 ? `${open} circuit${open === 1 ? '' : 's'} open` : 'Database pool critical';
-    }
+    const open = data.breakers.filter((b) => b.state === 'open' || b.state === 'isolated').map((b) => b.name);
+    const halfOpen = data.breakers.filter((b) => b.state === 'half_open').map((b) => b.name);
+    // Every problem at once: an open provider circuit must not hide a database outage, nor the other way round.
+    const problems = [];
+    if (open.length > 0) problems.push(`${open.length} circuit${open.length === 1 ? '' : 's'} open: ${open.join(', ')}`);
+    if (pool === 'Critical') problems.push('database pool critical');
+    const warnings = [];
+    if (halfOpen.length > 0) warnings.push(`probing: ${halfOpen.join(', ')}`);
+    if (pool === 'Degraded') warnings.push('database pool degraded');
+    const level = problems.length > 0 ? 'bad' : warnings.length > 0 ? 'warn' : 'ok';
     const badge = document.getElementById('overall');
     badge.className = `badge ${level}`;
-    badge.textContent = text;
+    badge.textContent = problems.concat(warnings).join(' · ') || 'All systems normal';
   }
 
   function renderBreakers(data) {
     const now = Date.parse(data.generatedAt);
     const cards = data.breakers.map((b) => {
       const pairs = [
-        ['failures', number(b.failures)],
+        // Absent while open: the count restarts when the circuit closes, so a number there would mislead.
+        [b.failuresLabel || 'failures', b.failures == null ? null : number(b.failures)],
         ['rejected calls', number(b.rejections)],
         ['transitions', number(b.transitions)],
       ];
@@ -161,7 +163,8 @@
         ['busy / idle / max', `${p.busy} / ${p.idle} / ${p.maxSize}`],
         ['waiting for a connection', number(p.waiters)],
         ['acquire timeouts', number(p.acquireTimeouts)],
-        ['ping', p.pingMs === null ? 'failed or not yet' : `${p.pingMs.toFixed(1)} ms`],
+        // == null: the service omits null members, so a failed ping arrives as undefined.
+        ['ping', p.pingMs == null ? 'failed or not yet' : `${p.pingMs.toFixed(1)} ms`],
         ['p99 acquire wait', p.p99AcquireWaitMs == null ? '—' : `${p.p99AcquireWaitMs.toFixed(1)} ms`],
         ['checked', p.checkedAt ? clock(p.checkedAt) : 'not yet'],
       ]));
@@ -210,6 +213,11 @@
     const parts = [];
     if (c.errorId) parts.push(el('div', { className: 'notice bad', text: `${c.message} (${c.errorId})` }));
     else if (c.isStale) parts.push(el('div', { className: 'notice warn', text: `${c.message} Read at ${clock(c.readAt)}.` }));
+    // Always the age: the figures are computed at most once per cache period, so "now" would be a guess.
+    if (c.readAt) {
+      const age = Date.parse(data.generatedAt) - Date.parse(c.readAt);
+      parts.push(el('p', { className: 'muted', data: { costsAge: String(Math.round(age / 1000)) }, text: `computed ${clock(c.readAt)} (${duration(age)} ago)` }));
+    }
     if (c.providers.length === 0 && !c.errorId) {
       parts.push(el('div', { className: 'empty', text: 'No provider calls in the last 30 days.' }));
     } else if (c.providers.length > 0) {
@@ -240,10 +248,21 @@
 
   async function refresh() {
     const updated = document.getElementById('updated');
+    let data;
     try {
       const response = await fetch('/status/data', { cache: 'no-store', headers: { Accept: 'application/json' } });
       if (!response.ok) throw new Error(`the service answered ${response.status}`);
-      const data = await response.json();
+      data = await response.json();
+    } catch (error) {
+      // Shown on the page rather than thrown: an unreachable service is a state to display, not a script error.
+      updated.textContent = lastSuccess === null
+        ? `cannot reach the service (${error.message}); retrying`
+        : `connection lost ${duration(Date.now() - lastSuccess)} ago (${error.message}); showing the last data`;
+      updated.className = 'badge bad';
+      setTimeout(refresh, refreshMs);
+      return;
+    }
+    try {
       render(data);
       refreshMs = data.refreshMs || refreshMs;
       lastSuccess = Date.now();
@@ -251,11 +270,10 @@
       updated.className = 'muted';
       document.body.dataset.loaded = 'true';
     } catch (error) {
-      // Shown on the page rather than thrown: an unreachable service is a state to display, not a script error.
-      updated.textContent = lastSuccess === null
-        ? `cannot reach the service (${error.message}); retrying`
-        : `connection lost ${duration(Date.now() - lastSuccess)} ago (${error.message}); showing the last data`;
+      // A drawing bug is not a lost connection: say which it is, and keep refreshing.
+      updated.textContent = `could not draw the data (${error.message}); retrying`;
       updated.className = 'badge bad';
+      console.error(error);
     } finally {
       setTimeout(refresh, refreshMs);
     }
