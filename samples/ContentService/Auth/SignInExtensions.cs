@@ -48,7 +48,7 @@ internal static partial class SignInExtensions
             LogDisabled(logger);
         }
 
-        var group = app.MapGroup("/auth").RequireRateLimiting(RateLimitPolicy).ExcludeFromDescription();
+        var group = app.MapGroup("/auth").RequireRateLimiting(RateLimitPolicy).WithTags("Auth");
         group.MapGet("/signin", static (HttpContext http, SignInFlow flow, CancellationToken ct) => flow.StartAsync(http, ct));
         group.MapGet("/callback", static (HttpContext http, SignInFlow flow, CancellationToken ct) => flow.CompleteAsync(http, ct));
         return app;

@@ -8,7 +8,7 @@ internal static class HostingServiceCollectionExtensions
 {
     public static IServiceCollection AddServiceHosting(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOpenApi();
+        services.AddOpenApi(OpenApiDocumentation.Configure);
         services.AddReadDeadline(configuration);
 
         // A field the API does not define is an error, not silently dropped: a client that sends "status" or "isAdmin"

@@ -31,5 +31,11 @@ internal sealed partial class RequireApiKeyFilter(ApiKeyStore keys, ILogger<Requ
 internal static class RequireApiKeyExtensions
 {
     public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder)
-        where TBuilder : IEndpointConventionBuilder => builder.AddEndpointFilter<TBuilder, RequireApiKeyFilter>();
+        where TBuilder : IEndpointConventionBuilder => builder.AddEndpointFilter<TBuilder, RequireApiKeyFilter>().WithMetadata(RequiresApiKeyMetadata.Instance);
+}
+
+/// <summary>Endpoint metadata: the endpoint needs an API key (the OpenAPI document lists its security requirement).</summary>
+internal sealed class RequiresApiKeyMetadata
+{
+    public static readonly RequiresApiKeyMetadata Instance = new();
 }

@@ -30,10 +30,10 @@ internal static class StatusPageExtensions
     /// <summary>Maps <c>/status</c>, its script and style sheet, and <c>/status/data</c>.</summary>
     public static IEndpointRouteBuilder MapStatusPage(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/status").ExcludeFromDescription().AddEndpointFilter<StatusPageAccessFilter>();
-        group.MapGet("/", static (HttpContext http) => Asset(http, "status.html", "text/html; charset=utf-8"));
-        group.MapGet("/status.js", static (HttpContext http) => Asset(http, "status.js", "text/javascript; charset=utf-8"));
-        group.MapGet("/status.css", static (HttpContext http) => Asset(http, "status.css", "text/css; charset=utf-8"));
+        var group = endpoints.MapGroup("/status").WithTags("Status").AddEndpointFilter<StatusPageAccessFilter>();
+        group.MapGet("/", static (HttpContext http) => Asset(http, "status.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+        group.MapGet("/status.js", static (HttpContext http) => Asset(http, "status.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
+        group.MapGet("/status.css", static (HttpContext http) => Asset(http, "status.css", "text/css; charset=utf-8")).ExcludeFromDescription();
         group.MapGet("/data", static async (
             HttpContext http,
             CircuitBreakerRegistry registry,
@@ -64,7 +64,9 @@ internal static class StatusPageExtensions
                 recorder.GetCounters(),
                 RetrySummary.From(database.Pipeline.RetryStatistics),
                 costPanel));
-        });
+        })
+        .Produces<StatusData>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized);
         return endpoints;
     }
 

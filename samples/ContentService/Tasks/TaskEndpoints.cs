@@ -36,6 +36,7 @@ internal static class TaskEndpoints
             return Results.Accepted(location, result.Task);
         })
         .RequireApiKey()
+        .WithMetadata(IdempotencyKeyMetadata.Instance)
         .Produces<TaskResponse>(StatusCodes.Status202Accepted)
         .Produces<TaskResponse>(StatusCodes.Status200OK)
         .ProducesProblem(StatusCodes.Status409Conflict)

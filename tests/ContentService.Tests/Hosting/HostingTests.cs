@@ -3,6 +3,7 @@ using System.Text.Json;
 using ContentService.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.OpenApi;
 using Resilience.Testing;
 
 namespace ContentService.Tests.Hosting;
@@ -23,6 +24,50 @@ public sealed class HostingTests(PostgresFixture postgres)
         foreach (var path in new[] { "/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/events", "/api/content", "/api/content/{id}", "/api/content/{id}/image", "/api/metrics" })
         {
             Assert.Contains(path, paths);
+        }
+    }
+
+    /// <summary>
+    /// Regression: the document was too thin to generate a client from (no security schemes, no Idempotency-Key, paging
+    /// as strings, no 401/413/429/503, no /auth, /health or /status/data). Read with Microsoft.OpenApi's own reader.
+    /// </summary>
+    [Fact]
+    public async Task OpenApi_ReadByMicrosoftOpenApi_HasWhatAClientGeneratorNeeds()
+    {
+        var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        await using var factory = new ContentServiceFactory(connectionString, settings: new Dictionary<string, string?> { ["Executor:Workers"] = "0" });
+        using var client = factory.CreateClient();
+        using var response = await Json.GetAsync(client, "/openapi/v1.json");
+        await using var stream = await response.Content.ReadAsStreamAsync();
+
+        var read = await OpenApiDocument.LoadAsync(stream, "json");
+
+        Assert.Empty(read.Diagnostic?.Errors ?? []);
+        var document = read.Document!;
+        var schemes = document.Components!.SecuritySchemes!;
+        Assert.Equal((SecuritySchemeType.ApiKey, ParameterLocation.Header, "X-Api-Key"), (schemes["ApiKey"].Type!.Value, schemes["ApiKey"].In!.Value, schemes["ApiKey"].Name));
+        Assert.Equal((SecuritySchemeType.Http, "bearer"), (schemes["Bearer"].Type!.Value, schemes["Bearer"].Scheme));
+
+        var create = document.Paths["/api/tasks"].Operations![HttpMethod.Post];
+        Assert.Equal(2, create.Security!.Count);
+        var idempotency = Assert.Single(create.Parameters!, p => p.Name == "Idempotency-Key");
+        Assert.Equal(ParameterLocation.Header, idempotency.In);
+        foreach (var status in new[] { "202", "401", "409", "413", "422", "429", "503" })
+        {
+            Assert.True(create.Responses!.ContainsKey(status), $"POST /api/tasks does not document {status}");
+        }
+
+        var list = document.Paths["/api/tasks"].Operations![HttpMethod.Get];
+        foreach (var name in new[] { "page", "pageSize" })
+        {
+            Assert.True(Assert.Single(list.Parameters!, p => p.Name == name).Schema!.Type!.Value.HasFlag(JsonSchemaType.Integer), $"{name} is not an integer");
+        }
+
+        Assert.Null(list.Security);
+        Assert.True(list.Responses!.ContainsKey("429"));
+        foreach (var path in new[] { "/auth/signin", "/auth/callback", "/health/live", "/health/ready", "/status/data" })
+        {
+            Assert.True(document.Paths.ContainsKey(path), $"{path} is missing");
         }
     }
 

@@ -52,6 +52,37 @@ public sealed class TaskExecutorTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(2, (await _harness.CostsAsync(id)).Count);
     }
 
+    /// <summary>Regression: a reclaimed task ran (and was charged for) the stages its dead instance had already finished.</summary>
+    [Fact]
+    public async Task ExpiredLease_AfterTheDeadInstanceFinishedAStage_TheStageIsReusedNotChargedAgain()
+    {
+        var service = _harness.AddInstance(new Dictionary<string, string?> { ["Executor:Workers"] = "0" });
+        var id = await ServiceHarness.CreateTaskAsync(service, new { topic = "Half done by a crash", complexity = "medium" });
+        await _harness.ScalarAsync<int>(
+            "UPDATE content_tasks SET status = 'running', stage = 'critique', attempts = 1, lease_owner = 'crashed-instance', lease_expires_at = now() - interval '1 second' WHERE id = $1 RETURNING 1", id);
+        // What the dead instance recorded when its generate call returned (RecordStageAsync: the cost and the result).
+        await _harness.ScalarAsync<int>("INSERT INTO task_costs (call_id, task_id, stage, provider, tokens, cost_usd) VALUES (gen_random_uuid(), $1, 'generate', 'budget', 400, 0.0002) RETURNING 1", id);
+        await _harness.ScalarAsync<int>("INSERT INTO task_stage_results (task_id, stage, provider, text) VALUES ($1, 'generate', 'budget', 'The draft the crashed instance paid for.') RETURNING 1", id);
+
+        _harness.AddInstance();
+        await _harness.WaitForStatusAsync(id, "completed");
+
+        var costs = await _harness.CostsAsync(id);
+        Assert.Equal((400, 0.0002m), Assert.Single(costs, c => c.Stage == "generate") is var g ? (g.Tokens, g.CostUsd) : default);
+        Assert.Single(costs, c => c.Stage == "critique");
+    }
+
+    [Fact]
+    public async Task Options_Default_LeaseIsShortAndRenewedByHeartbeat()
+    {
+        var service = _harness.AddInstance(new Dictionary<string, string?> { ["Executor:Workers"] = "0" });
+
+        var options = service.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ContentService.Tasks.Execution.ExecutorOptions>>().Value;
+
+        // A dead instance's tasks are taken over within the lease, no longer after 60 s.
+        Assert.True(options.LeaseDuration <= TimeSpan.FromSeconds(15), $"lease {options.LeaseDuration}");
+    }
+
     [Fact]
     public async Task LiveLease_OfAnotherInstance_IsNotTaken()
     {

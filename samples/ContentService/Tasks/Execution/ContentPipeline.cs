@@ -16,14 +16,16 @@ internal sealed partial class ContentPipeline(
     public async Task RunAsync(ClaimedTask claimed, CancellationToken ct)
     {
         var task = claimed.Task;
+        // Stages finished on an earlier attempt (or by an instance that died) are reused, never called or paid twice.
+        var done = await store.StageResultsAsync(task.Id, ct);
         await store.StageAsync(claimed, TaskStages.Generate, 10, ct);
         var prompt = $"Write a {task.Style} article about {task.Topic}";
-        var draft = await router.GenerateAsync(Call(task, TaskStages.Generate), prompt, "draft", task.TargetLength, ct);
-        await store.RecordCostAsync(claimed, TaskStages.Generate, draft.Provider, draft.Tokens, draft.CostUsd, ct);
+        var draft = done.GetValueOrDefault(TaskStages.Generate)
+            ?? await RecordAsync(claimed, TaskStages.Generate, await router.GenerateAsync(Call(task, TaskStages.Generate), prompt, "draft", task.TargetLength, ct), ct);
 
         await store.StageAsync(claimed, TaskStages.Critique, 40, ct);
-        var critique = await router.CritiqueAsync(Call(task, TaskStages.Critique), draft.Text, ct);
-        await store.RecordCostAsync(claimed, TaskStages.Critique, critique.Provider, critique.Tokens, critique.CostUsd, ct);
+        var critique = done.GetValueOrDefault(TaskStages.Critique)
+            ?? await RecordAsync(claimed, TaskStages.Critique, await router.CritiqueAsync(Call(task, TaskStages.Critique), draft.Text, ct), ct);
 
         var body = draft.Text;
         var provider = draft.Provider;
@@ -31,8 +33,8 @@ internal sealed partial class ContentPipeline(
         if (critique.Score < providers.Value.QualityThreshold)
         {
             await store.StageAsync(claimed, TaskStages.Refine, 55, ct);
-            var better = await router.GenerateAsync(Call(task, TaskStages.Refine), draft.Text, "refine", task.TargetLength, ct);
-            await store.RecordCostAsync(claimed, TaskStages.Refine, better.Provider, better.Tokens, better.CostUsd, ct);
+            var better = done.GetValueOrDefault(TaskStages.Refine)
+                ?? await RecordAsync(claimed, TaskStages.Refine, await router.GenerateAsync(Call(task, TaskStages.Refine), draft.Text, "refine", task.TargetLength, ct), ct);
             body = better.Text;
             provider = better.Provider;
             refined = true;
@@ -51,6 +53,12 @@ internal sealed partial class ContentPipeline(
             await DeleteOrphanAsync(imageId, task.Id);
             throw new OperationCanceledException("The task was cancelled or taken over before it was published.");
         }
+    }
+
+    private async Task<LlmResult> RecordAsync(ClaimedTask claimed, string stage, LlmResult result, CancellationToken ct)
+    {
+        await store.RecordStageAsync(claimed, stage, result, ct);
+        return result;
     }
 
     private async Task DeleteOrphanAsync(string imageId, Guid taskId)

@@ -14,8 +14,12 @@ internal sealed class ExecutorOptions
     /// <summary>How often an idle worker looks for work created elsewhere or leases that expired.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long a claim holds without renewal; a crashed instance's tasks are picked up again after it.</summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How long a claim holds without renewal; a crashed instance's tasks are picked up again after it. The running
+    /// instance renews it every third of this (its heartbeat), so it can be short: 15 s (was 60 s, a dead instance's
+    /// tasks showed "running" for a minute). Stages already finished are not run again by the next instance.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Attempts before a failing task ends failed with its last error ID.</summary>
     public int MaxAttempts { get; set; } = 3;

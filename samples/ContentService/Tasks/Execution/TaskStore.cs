@@ -1,4 +1,5 @@
 using ContentService.Events;
+using ContentService.Providers;
 using Npgsql;
 using Resilience.Npgsql;
 
@@ -73,11 +74,29 @@ internal sealed class TaskStore(ResilientDataSource db, TaskEventHub events, Tim
         }
     }
 
-    public ValueTask RecordCostAsync(ClaimedTask task, string stage, string provider, int tokens, decimal costUsd, CancellationToken ct) =>
-        DiscardAsync(db.ExecuteAsync(static async (command, s, ct) =>
+    /// <summary>The results of the stages this task already finished (on any attempt, any instance), by stage.</summary>
+    public ValueTask<Dictionary<string, LlmResult>> StageResultsAsync(Guid taskId, CancellationToken ct) =>
+        db.ExecuteAsync(static async (command, taskId, ct) =>
+        {
+            command.CommandText = "SELECT stage, provider, text, score FROM task_stage_results WHERE task_id = $1";
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = taskId });
+            var results = new Dictionary<string, LlmResult>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                // Reused, not called: no tokens, no cost this time.
+                results[reader.GetString(0)] = new LlmResult(reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt32(3), 0, 0m, reader.GetString(1));
+            }
+
+            return results;
+        }, taskId, DbCallOptions.Idempotent, ct);
+
+    /// <summary>Records a paid stage: its cost and its result, together, so the task never pays for the stage again.</summary>
+    public ValueTask RecordStageAsync(ClaimedTask task, string stage, LlmResult result, CancellationToken ct) =>
+        DiscardAsync(db.InTransactionAsync(static async (command, s, ct) =>
         {
             // A paid call is a fact whatever happens to the task later, so it is recorded without the lease guard; the call
-            // id makes a repeated insert a no-op, so the call is idempotent and safe to retry.
+            // id and the (task, stage) key make a repeated insert a no-op, so the call is idempotent and safe to retry.
             command.CommandText = """
                 INSERT INTO task_costs (call_id, task_id, stage, provider, tokens, cost_usd) VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (call_id) DO NOTHING
@@ -85,11 +104,22 @@ internal sealed class TaskStore(ResilientDataSource db, TaskEventHub events, Tim
             command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = s.CallId });
             command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = s.Id });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = s.stage });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = s.provider });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.tokens });
-            command.Parameters.Add(new NpgsqlParameter<decimal> { TypedValue = s.costUsd });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = s.result.Provider });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.result.Tokens });
+            command.Parameters.Add(new NpgsqlParameter<decimal> { TypedValue = s.result.CostUsd });
+            await command.ExecuteNonQueryAsync(ct);
+            command.Parameters.Clear();
+            command.CommandText = """
+                INSERT INTO task_stage_results (task_id, stage, provider, text, score) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (task_id, stage) DO NOTHING
+                """;
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = s.Id });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = s.stage });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = s.result.Provider });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = s.result.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)s.result.Score ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
             return await command.ExecuteNonQueryAsync(ct);
-        }, (CallId: Guid.CreateVersion7(), task.Id, stage, provider, tokens, costUsd), DbCallOptions.Idempotent, ct));
+        }, (CallId: Guid.CreateVersion7(), task.Id, stage, result), System.Data.IsolationLevel.ReadCommitted, DbCallOptions.Idempotent, ct));
 
     /// <summary>Stores the content and completes the task in one transaction; false when the task is no longer ours (nothing stored).</summary>
     public async ValueTask<bool> PublishAsync(ClaimedTask task, PublishedContent content, CancellationToken ct)
