@@ -17,9 +17,9 @@ internal readonly struct PipelineCall<TState, TResult>
     private readonly Delegate _operation;
     private readonly bool _takesContext;
 
-    public PipelineCall(PipelineLayer[] layers, Delegate operation, bool takesContext, TState state, ResilienceContext? context, Func<TResult, bool>? shouldHandleResult)
+    public PipelineCall(PipelineEngine engine, Delegate operation, bool takesContext, TState state, ResilienceContext? context, Func<TResult, bool>? shouldHandleResult)
     {
-        Layers = layers;
+        Engine = engine;
         _operation = operation;
         _takesContext = takesContext;
         State = state;
@@ -31,7 +31,7 @@ internal readonly struct PipelineCall<TState, TResult>
     // Field by field: `this = call` first made the JIT copy the whole struct twice on every layer hop.
     private PipelineCall(in PipelineCall<TState, TResult> call, int index, long deadline, ResilienceContext? context)
     {
-        Layers = call.Layers;
+        Engine = call.Engine;
         Index = index;
         _operation = call._operation;
         _takesContext = call._takesContext;
@@ -41,9 +41,10 @@ internal readonly struct PipelineCall<TState, TResult>
         Deadline = deadline;
     }
 
-    public PipelineLayer[] Layers { get; }
+    /// <summary>Gets the pipeline the call runs through: its layers and its telemetry.</summary>
+    public PipelineEngine Engine { get; }
 
-    /// <summary>Gets the index of the layer this call enters next; <see cref="Layers"/>' length means the operation.</summary>
+    /// <summary>Gets the index of the layer this call enters next; the number of layers means the operation.</summary>
     public int Index { get; }
 
     public TState State { get; }
@@ -71,7 +72,7 @@ internal readonly struct PipelineCall<TState, TResult>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ValueTask<Outcome<TResult>> NextAsync(CancellationToken cancellationToken)
     {
-        var layers = Layers;
+        var layers = Engine.Layers;
         var index = Index;
         if ((uint)index >= (uint)layers.Length)
         {
@@ -83,6 +84,17 @@ internal readonly struct PipelineCall<TState, TResult>
     }
 
     private ValueTask<Outcome<TResult>> InvokeOperation(CancellationToken cancellationToken)
+    {
+        if (Engine.Telemetry.AttemptEnabled)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            return Engine.MeasureAttempt(Invoke(cancellationToken), started, Context);
+        }
+
+        return Invoke(cancellationToken);
+    }
+
+    private ValueTask<Outcome<TResult>> Invoke(CancellationToken cancellationToken)
     {
         if (!_takesContext)
         {

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using Resilience.Telemetry;
+
 namespace Resilience;
 
 /// <summary>
@@ -9,11 +12,14 @@ namespace Resilience;
 internal sealed class PipelineEngine
 {
     private readonly PipelineLayer[] _layers;
+    private readonly ResilienceTagEnricher? _enricher;
 
-    public PipelineEngine(string name, PipelineLayer[] layers)
+    public PipelineEngine(string name, PipelineLayer[] layers, PipelineTelemetry telemetry, ResilienceTagEnricher? enricher)
     {
         Name = name;
         _layers = layers;
+        Telemetry = telemetry;
+        _enricher = enricher;
         foreach (var layer in layers)
         {
             layer.Bind(layers);
@@ -21,6 +27,11 @@ internal sealed class PipelineEngine
     }
 
     public string Name { get; }
+
+    /// <summary>Gets the layers, outermost first.</summary>
+    public PipelineLayer[] Layers => _layers;
+
+    public PipelineTelemetry Telemetry { get; }
 
     /// <summary>Finds the pipeline's layer of type <typeparamref name="TLayer"/>, if it has one.</summary>
     public TLayer? Find<TLayer>()
@@ -46,15 +57,19 @@ internal sealed class PipelineEngine
 
     /// <summary>Runs an operation that takes a token; <paramref name="context"/> is the caller's, or <see langword="null"/>.</summary>
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, ResilienceContext? context, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) =>
-        new PipelineCall<TState, TResult>(_layers, operation, takesContext: false, state, context, shouldHandleResult).NextAsync(cancellationToken);
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, ResilienceContext? context, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        var call = new PipelineCall<TState, TResult>(this, operation, takesContext: false, state, context, shouldHandleResult);
+        return Telemetry.PipelineEnabled ? Measured(in call, cancellationToken) : call.NextAsync(cancellationToken);
+    }
 
     /// <summary>Runs an operation that takes the call's context.</summary>
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(
         Func<ResilienceContext, TState, ValueTask<TResult>> operation, TState state, ResilienceContext context, Func<TResult, bool>? shouldHandleResult)
     {
         var token = context.CancellationToken;
-        var pending = new PipelineCall<TState, TResult>(_layers, operation, takesContext: true, state, context, shouldHandleResult).NextAsync(token);
+        var call = new PipelineCall<TState, TResult>(this, operation, takesContext: true, state, context, shouldHandleResult);
+        var pending = Telemetry.PipelineEnabled ? Measured(in call, token) : call.NextAsync(token);
 
         // The layers set the attempt's token on the context; the caller gets its own back.
         if (pending.IsCompletedSuccessfully)
@@ -76,5 +91,46 @@ internal sealed class PipelineEngine
         {
             context.CancellationToken = token;
         }
+    }
+
+    /// <summary>Records an attempt's duration when it ends (<paramref name="started"/>: its <see cref="Stopwatch"/> timestamp).</summary>
+    public ValueTask<Outcome<TResult>> MeasureAttempt<TResult>(ValueTask<Outcome<TResult>> pending, long started, ResilienceContext? context)
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            var outcome = pending.Result;
+            Telemetry.RecordAttempt(Name, started, outcome.Exception, context, _enricher);
+            return new ValueTask<Outcome<TResult>>(outcome);
+        }
+
+        return MeasureAttemptAsync(pending, started, context);
+    }
+
+    private async ValueTask<Outcome<TResult>> MeasureAttemptAsync<TResult>(ValueTask<Outcome<TResult>> pending, long started, ResilienceContext? context)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        Telemetry.RecordAttempt(Name, started, outcome.Exception, context, _enricher);
+        return outcome;
+    }
+
+    private ValueTask<Outcome<TResult>> Measured<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var pending = call.NextAsync(cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            var outcome = pending.Result;
+            Telemetry.RecordPipeline(Name, started, outcome.Exception, call.Context, _enricher);
+            return new ValueTask<Outcome<TResult>>(outcome);
+        }
+
+        return MeasuredAsync(pending, started, call.Context);
+    }
+
+    private async ValueTask<Outcome<TResult>> MeasuredAsync<TResult>(ValueTask<Outcome<TResult>> pending, long started, ResilienceContext? context)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        Telemetry.RecordPipeline(Name, started, outcome.Exception, context, _enricher);
+        return outcome;
     }
 }

@@ -56,6 +56,10 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
     /// <value>Default: <see langword="null"/>, the library's static meter named <c>Resilience</c>.</value>
     public IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>Gets or sets a function that adds tags of your own to the pipeline's duration measurements (<c>resilience.pipeline.duration</c>, <c>resilience.attempt.duration</c>), from the call's context.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public Telemetry.ResilienceTagEnricher? TelemetryEnricher { get; set; }
+
     /// <summary>Puts the layer <paramref name="spec"/> describes at its kind's position, replacing any layer of that kind.</summary>
     /// <param name="spec">The layer's validated configuration.</param>
     /// <returns>This builder.</returns>
@@ -88,7 +92,7 @@ public abstract class ResiliencePipelineBuilderBase<TBuilder>
             spec?.AddTo(layers, context);
         }
 
-        return new PipelineEngine(Name, [.. layers]);
+        return new PipelineEngine(Name, [.. layers], Telemetry.ResilienceMeter.Instruments<Telemetry.PipelineTelemetry>(MeterFactory), TelemetryEnricher);
     }
 
     /// <summary>Throws when <paramref name="timeout"/> is neither positive nor infinite.</summary>

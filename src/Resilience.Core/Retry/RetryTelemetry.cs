@@ -8,7 +8,7 @@ namespace Resilience.Retry;
 internal sealed class RetryTelemetry : IResilienceInstruments<RetryTelemetry>
 {
     /// <summary>Tag: the retry number (1 for the first retry).</summary>
-    public const string AttemptTag = "resilience.attempt";
+    public const string AttemptTag = ResilienceTelemetry.AttemptTag;
 
     /// <summary>Tag: how a call through a retry strategy ended.</summary>
     public const string RetryResultTag = "resilience.retry.result";

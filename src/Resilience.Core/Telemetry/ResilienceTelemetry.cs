@@ -28,6 +28,12 @@ public static class ResilienceTelemetry
     /// <summary>Tag: which timeout fired (<c>attempt</c> or <c>total</c>).</summary>
     public const string TimeoutKindTag = "resilience.timeout.kind";
 
+    /// <summary>Tag: how a call or attempt ended (<c>success</c>, <c>failure</c>, or <c>rejected</c> by a layer).</summary>
+    public const string OutcomeTag = "resilience.outcome";
+
+    /// <summary>Tag: the attempt number (0 for the first attempt, 1 for the first retry).</summary>
+    public const string AttemptTag = "resilience.attempt";
+
     /// <summary>The library's meter. Created once per process; instruments are created by each feature.</summary>
     internal static readonly Meter Meter = new(MeterName, typeof(ResilienceTelemetry).Assembly.GetName().Version?.ToString());
 }
