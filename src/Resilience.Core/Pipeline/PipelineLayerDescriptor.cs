@@ -11,7 +11,7 @@ public sealed class PipelineLayerDescriptor
         Summary = summary;
     }
 
-    /// <summary>Gets the layer's kind: <c>Fallback</c>, <c>RateLimiter</c>, <c>TotalTimeout</c>, <c>Retry</c>, <c>Hedging</c>, <c>CircuitBreaker</c>, <c>AttemptTimeout</c>, <c>FaultInjection</c>, or <c>Custom</c> with the custom layer's name.</summary>
+    /// <summary>Gets the layer's kind (e.g. <c>Retry</c>, <c>CircuitBreaker</c>), or a custom layer's <see cref="ResilienceLayer.Name"/>.</summary>
     public string Kind { get; }
 
     /// <summary>Gets the options the layer runs with, typed: e.g. <c>Retry.RetryOptions</c>, <c>CircuitBreaking.CircuitBreakerOptions</c>, <c>Timeouts.TimeoutOptions</c>, the <c>RateLimiter</c>, or the custom <see cref="ResilienceLayer"/>.</summary>
