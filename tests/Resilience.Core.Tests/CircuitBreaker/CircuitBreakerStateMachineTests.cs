@@ -150,6 +150,22 @@ public sealed class CircuitBreakerStateMachineTests
     }
 
     [Fact]
+    public void TryAcquire_HalfOpenFreeSlotAfterTheProbeDeadline_AdmitsItIntoTheSamePeriod()
+    {
+        // Only probes that fill every slot and stay silent past the deadline are abandoned; a free slot is simply taken.
+        var breaker = Create(o => o.PermittedProbes = 2);
+        OpenAndElapse(breaker);
+        var first = Probe(breaker);
+        _time.Advance(ProbeTimeout);
+        var second = Probe(breaker);
+
+        first.Succeeded();
+        second.Succeeded();
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
     public void Release_StaleProbeAfterAbandonment_DoesNotFreeTheNewProbesSlot()
     {
         var breaker = Create();
