@@ -60,12 +60,12 @@ public sealed class RetryBudgetConcurrencyTests
 
     [Theory]
     [InlineData(200_000, 0)]
-    [InlineData(1_000, 50_000)]
+    [InlineData(1_000, 200_000)]
     public void TryWithdraw_ConcurrentCallersOnTokensAndFloor_GrantExactlyBoth(int tokens, int floor)
     {
         // The tokens, then the floor retries of this (frozen) second: not one more, not one less.
         var budget = Budget(max: tokens, floor: floor);
-        const int PerWorker = 200_000;
+        const int PerWorker = 300_000;
         long granted = 0;
         OnThreads(() =>
         {
