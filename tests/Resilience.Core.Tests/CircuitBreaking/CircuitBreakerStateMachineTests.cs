@@ -150,6 +150,22 @@ public sealed class CircuitBreakerStateMachineTests
     }
 
     [Fact]
+    public void TryAcquire_HalfOpenFreeSlotAfterTheProbeDeadline_AdmitsItIntoTheSamePeriod()
+    {
+        // Only probes that fill every slot and stay silent past the deadline are abandoned; a free slot is simply taken.
+        var breaker = Create(o => o.PermittedProbes = 2);
+        OpenAndElapse(breaker);
+        var first = Probe(breaker);
+        _time.Advance(ProbeTimeout);
+        var second = Probe(breaker);
+
+        first.Succeeded();
+        second.Succeeded();
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
     public void Release_StaleProbeAfterAbandonment_DoesNotFreeTheNewProbesSlot()
     {
         var breaker = Create();
@@ -542,9 +558,200 @@ public sealed class CircuitBreakerStateMachineTests
         Assert.Equal(1, breaker.GetSnapshot().Rejections);
     }
 
+    [Fact]
+    public void TryAcquire_TimerEndedTheBreakBeforeTheClockCaughtUp_AdmitsAProbe()
+    {
+        // The timer decides: a clock that reads a little behind (a coarse clock) must not hold the circuit open longer.
+        var time = new ManualTimerTimeProvider(_time);
+        var breaker = Create(time: time);
+        Fail(breaker, 2);
+        _time.Advance(Break - TimeSpan.FromMilliseconds(5));
+
+        time.FireAll();
+
+        Probe(breaker);
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+    }
+
+    [Fact]
+    public void Succeeded_ProbeWhileOthersAreInFlight_IsNotCountedInTheWindow()
+    {
+        var breaker = Create(o => { Ratio(o); o.PermittedProbes = 2; });
+        Succeed(breaker, 5);
+        Fail(breaker, 5);
+        Assert.Equal(CircuitState.Open, breaker.State);
+        _time.Advance(Break);
+        var first = Probe(breaker);
+        _ = Probe(breaker);
+        var before = breaker.GetSnapshot();
+
+        first.Succeeded();
+
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+        Assert.Equal((before.Failures, before.Calls), (breaker.GetSnapshot().Failures, breaker.GetSnapshot().Calls));
+    }
+
+    [Fact]
+    public void Succeeded_ClosedPeriodPermitAfterProbesWereAbandonedTwice_IsIgnored()
+    {
+        var breaker = Create(o => Ratio(o));
+        Assert.True(breaker.TryAcquire(out var stale));
+        Fail(breaker, 10);
+        Assert.Equal(CircuitState.Open, breaker.State);
+        _time.Advance(Break);
+        Probe(breaker);
+        _time.Advance(ProbeTimeout);
+        Probe(breaker);
+        _time.Advance(ProbeTimeout);
+        Probe(breaker);
+        var calls = breaker.GetSnapshot().Calls;
+
+        stale.Succeeded();
+
+        Assert.Equal(calls, breaker.GetSnapshot().Calls);
+    }
+
+    [Fact]
+    public void HalfOpen_ProbeFailsAfterBreakDurationLoweredWithoutFactor_ReopensWithTheCurrentBreak()
+    {
+        var breaker = Create();
+        Fail(breaker, 2);
+        breaker.UpdateOptions(new CircuitBreakerOptions
+        {
+            FailureThreshold = 2,
+            BreakDuration = TimeSpan.FromSeconds(3),
+            ProbeTimeout = ProbeTimeout,
+            OnStateChanged = c => _changes.Add(c),
+        });
+        _time.Advance(Break);
+
+        Probe(breaker).Failed();
+
+        // No factor: the break in progress is kept as it is, not cut to the new (shorter) base.
+        Assert.Equal(Break, _changes[^1].BreakDuration);
+        Assert.Equal(Break, breaker.CurrentBreak);
+    }
+
+    [Fact]
+    public void CurrentBreak_GrowsWithFailedProbes_AndReturnsToTheBaseOnClose()
+    {
+        var breaker = Create(o => { o.BreakDurationFactor = 3; o.MaxBreakDuration = TimeSpan.FromMinutes(1); });
+        Assert.Equal(Break, breaker.CurrentBreak);
+        OpenAndElapse(breaker);
+
+        Probe(breaker).Failed();
+        Assert.Equal(TimeSpan.FromSeconds(30), breaker.CurrentBreak);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Probe(breaker).Succeeded();
+
+        Assert.Equal(Break, breaker.CurrentBreak);
+    }
+
+    [Fact]
+    public void Telemetry_EveryRejectionAndTransition_IsCountedOnce()
+    {
+        var name = "sm-metrics-" + Guid.NewGuid().ToString("N");
+        using var recorder = new MeterRecorder(meter => meter.Scope is null);
+        var breaker = new CircuitBreaking.CircuitBreaker(name, new CircuitBreakerOptions { FailureThreshold = 1, BreakDuration = Break }, _time);
+
+        Fail(breaker, 1);
+        Refused(breaker);
+        Refused(breaker);
+        breaker.Isolate();
+        Refused(breaker);
+
+        Assert.Equal(3, recorder.Of("resilience.circuit_breaker.rejections", name).Sum(m => m.Value));
+        Assert.Equal(2, recorder.Of("resilience.circuit_breaker.transitions", name).Sum(m => m.Value));
+    }
+
+    [Fact]
+    public void Log_TransitionsAreLogged_AndANormalProbeIsNotReportedAbandoned()
+    {
+        var logger = new CapturingLogger();
+        var breaker = Create(logger: logger);
+        OpenAndElapse(breaker);
+
+        Probe(breaker).Succeeded();
+
+        string[] transitions = ["CircuitOpened", "CircuitHalfOpened", "CircuitClosed"];
+        Assert.Equal(transitions, logger.Entries.Select(e => e.EventId.Name).Where(n => transitions.Contains(n)));
+        Assert.DoesNotContain(logger.Entries, e => e.EventId.Name == "CircuitProbeAbandoned");
+    }
+
+    [Fact]
+    public void OnStateChanged_Throws_FailureIsLogged()
+    {
+        var logger = new CapturingLogger();
+        var breaker = Create(o => o.OnStateChanged = _ => throw new InvalidOperationException("observer"), logger: logger);
+
+        Fail(breaker, 2);
+
+        Assert.Equal(CircuitState.Open, breaker.State);
+        Assert.Single(logger.Entries, e => e.EventId.Name == "CircuitStateChangedCallbackFailed");
+    }
+
+    [Fact]
+    public async Task Pipeline_ProbeInFlight_RejectionsOfOnePeriodShareOneException()
+    {
+        var breaker = Create();
+        var pipeline = new ResiliencePipelineBuilder("sm") { TimeProvider = _time }.AddCircuitBreaker(breaker).Build();
+        OpenAndElapse(breaker);
+        _ = Probe(breaker);
+
+        var first = await pipeline.ExecuteOutcomeAsync(static (_, _) => new ValueTask<int>(1), 0, CancellationToken.None);
+        var second = await pipeline.ExecuteOutcomeAsync(static (_, _) => new ValueTask<int>(1), 0, CancellationToken.None);
+
+        Assert.IsType<BrokenCircuitException>(first.Exception);
+        Assert.Same(first.Exception, second.Exception);
+    }
+
+    [Fact]
+    public async Task Pipeline_Isolated_ThrowsAFreshCopyEachTime_OutcomesShareOne()
+    {
+        var breaker = Create();
+        var pipeline = new ResiliencePipelineBuilder("sm") { TimeProvider = _time }.AddCircuitBreaker(breaker).Build();
+        breaker.Isolate();
+
+        var thrown1 = await Assert.ThrowsAsync<BrokenCircuitException>(() => pipeline.ExecuteAsync(static (_, _) => new ValueTask<int>(1), 0, CancellationToken.None).AsTask());
+        var thrown2 = await Assert.ThrowsAsync<BrokenCircuitException>(() => pipeline.ExecuteAsync(static (_, _) => new ValueTask<int>(1), 0, CancellationToken.None).AsTask());
+        var shared1 = (await pipeline.ExecuteOutcomeAsync(static (_, _) => new ValueTask<int>(1), 0, CancellationToken.None)).Exception;
+        var shared2 = (await pipeline.ExecuteOutcomeAsync(static (_, _) => new ValueTask<int>(1), 0, CancellationToken.None)).Exception;
+
+        // A shared instance thrown from many threads would have its stack trace rewritten under them.
+        Assert.NotSame(thrown1, thrown2);
+        Assert.Same(shared1, shared2);
+        Assert.Equal(CircuitState.Isolated, thrown1.State);
+    }
+
     private sealed class Counter(int value)
     {
         public int Value { get; set; } = value;
+    }
+
+    /// <summary>A clock whose timers fire only when the test says so.</summary>
+    private sealed class ManualTimerTimeProvider(TimeProvider inner) : TimeProvider
+    {
+        private readonly List<(TimerCallback Callback, object? State)> _timers = [];
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _timers.Add((callback, state));
+            return new SilentTimerTimeProvider(inner).CreateTimer(callback, state, dueTime, period);
+        }
+
+        public void FireAll()
+        {
+            foreach (var (callback, state) in _timers)
+            {
+                callback(state);
+            }
+        }
     }
 
     /// <summary>A clock whose timers never fire: a starved thread pool, so only the breaker's own clock reads end a break.</summary>

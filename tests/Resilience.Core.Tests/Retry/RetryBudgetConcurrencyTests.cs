@@ -58,12 +58,14 @@ public sealed class RetryBudgetConcurrencyTests
         Assert.Equal(Workers * PerWorker / 1000.0, budget.AvailableTokens);
     }
 
-    [Fact]
-    public void TryWithdraw_ConcurrentCallersOnTokensAndFloor_GrantExactlyBoth()
+    [Theory]
+    [InlineData(200_000, 0)]
+    [InlineData(1_000, 200_000)]
+    public void TryWithdraw_ConcurrentCallersOnTokensAndFloor_GrantExactlyBoth(int tokens, int floor)
     {
-        // 1,000 tokens, then 50,000 floor retries in this (frozen) second: not one more, not one less.
-        var budget = Budget(max: 1000, floor: 50_000);
-        const int PerWorker = 100_000;
+        // The tokens, then the floor retries of this (frozen) second: not one more, not one less.
+        var budget = Budget(max: tokens, floor: floor);
+        const int PerWorker = 300_000;
         long granted = 0;
         OnThreads(() =>
         {
@@ -79,8 +81,8 @@ public sealed class RetryBudgetConcurrencyTests
             Interlocked.Add(ref granted, mine);
         });
 
-        Assert.Equal(51_000, granted);
-        Assert.Equal((Workers * PerWorker) - 51_000, budget.Rejections);
+        Assert.Equal(tokens + floor, granted);
+        Assert.Equal((Workers * PerWorker) - tokens - floor, budget.Rejections);
         Assert.Equal(0.0, budget.AvailableTokens);
     }
 
