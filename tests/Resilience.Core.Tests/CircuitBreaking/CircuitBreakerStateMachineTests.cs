@@ -652,7 +652,7 @@ public sealed class CircuitBreakerStateMachineTests
     {
         var name = "sm-metrics-" + Guid.NewGuid().ToString("N");
         using var recorder = new MeterRecorder(meter => meter.Scope is null);
-        var breaker = new CircuitBreaking.CircuitBreaker(name, new CircuitBreakerOptions { FailureThreshold = 1, BreakDuration = Break }, _time);
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker(name, new CircuitBreakerOptions { FailureThreshold = 1, BreakDuration = Break }, _time);
 
         Fail(breaker, 1);
         Refused(breaker);
