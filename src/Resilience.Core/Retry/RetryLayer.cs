@@ -210,7 +210,7 @@ internal sealed class RetryLayer : PipelineLayer
         }
     }
 
-    /// <summary>Waits out a retry delay; a synchronous call blocks its own thread (its caller chose to), as Polly does, instead of waiting on a timer's callback.</summary>
+    /// <summary>Waits out a retry delay; a synchronous call blocks its own thread (its caller chose to) instead of waiting on a timer's callback.</summary>
     private Task WaitAsync(TimeSpan delay, bool synchronous, CancellationToken cancellationToken)
     {
         if (!synchronous || !ReferenceEquals(_timeProvider, TimeProvider.System))
