@@ -40,7 +40,7 @@ public sealed partial class CircuitBreaker
         _minimumThroughput = options.MinimumThroughput;
         _probeTimeout = options.ProbeTimeout;
         _shouldHandle = options.ShouldHandle;
-        _onStateChanged = options.OnStateChanged;
+        _onStateChanged = options.CombinedCallbacks();
         _slowCallTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow) : 0;
         _baseBreak = options.BreakDuration;
         _maxBreak = options.BreakDurationFactor > 1.0 ? options.MaxBreakDuration : options.BreakDuration;

@@ -40,6 +40,9 @@ public sealed class CircuitBreakerOptions
         ProbeTimeout = other.ProbeTimeout;
         ShouldHandle = other.ShouldHandle;
         OnStateChanged = other.OnStateChanged;
+        OnOpened = other.OnOpened;
+        OnClosed = other.OnClosed;
+        OnHalfOpened = other.OnHalfOpened;
     }
 
     /// <summary>Gets or sets how the closed circuit decides to open.</summary>
@@ -133,6 +136,9 @@ public sealed class CircuitBreakerOptions
         Check(ProbeTimeout != other.ProbeTimeout, nameof(ProbeTimeout));
         Check(ShouldHandle?.Method != other.ShouldHandle?.Method, nameof(ShouldHandle));
         Check(OnStateChanged?.Method != other.OnStateChanged?.Method, nameof(OnStateChanged));
+        Check(OnOpened?.Method != other.OnOpened?.Method, nameof(OnOpened));
+        Check(OnClosed?.Method != other.OnClosed?.Method, nameof(OnClosed));
+        Check(OnHalfOpened?.Method != other.OnHalfOpened?.Method, nameof(OnHalfOpened));
         return differences;
 
         void Check(bool differs, string key)
@@ -148,5 +154,43 @@ public sealed class CircuitBreakerOptions
     /// <value>Default: <see langword="null"/>.</value>
     /// <remarks>An exception thrown by the callback is logged and does not affect the call that caused the change.</remarks>
     public Action<CircuitStateChange>? OnStateChanged { get; set; }
+
+    /// <summary>Gets or sets a callback raised when the circuit opens (from closed, or again after a failed probe), after <see cref="OnStateChanged"/>.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public Action<CircuitStateChange>? OnOpened { get; set; }
+
+    /// <summary>Gets or sets a callback raised when the circuit closes (its probes succeeded, or it was reset), after <see cref="OnStateChanged"/>.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public Action<CircuitStateChange>? OnClosed { get; set; }
+
+    /// <summary>Gets or sets a callback raised when the circuit turns half-open to admit its probes, after <see cref="OnStateChanged"/>.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public Action<CircuitStateChange>? OnHalfOpened { get; set; }
+
+    /// <summary>The callbacks as one: <see cref="OnStateChanged"/>, then the one for the state entered; <see langword="null"/> when none is set.</summary>
+    internal Action<CircuitStateChange>? CombinedCallbacks()
+    {
+        var any = OnStateChanged;
+        var opened = OnOpened;
+        var closed = OnClosed;
+        var halfOpened = OnHalfOpened;
+        if (opened is null && closed is null && halfOpened is null)
+        {
+            return any;
+        }
+
+        return change =>
+        {
+            any?.Invoke(change);
+            var specific = change.To switch
+            {
+                CircuitState.Open => opened,
+                CircuitState.Closed => closed,
+                CircuitState.HalfOpen => halfOpened,
+                _ => null,
+            };
+            specific?.Invoke(change);
+        };
+    }
 }
 #pragma warning restore IL2026

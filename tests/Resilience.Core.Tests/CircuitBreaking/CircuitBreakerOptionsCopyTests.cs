@@ -25,6 +25,9 @@ public sealed class CircuitBreakerOptionsCopyTests
             ProbeTimeout = TimeSpan.FromSeconds(4),
             ShouldHandle = handle,
             OnStateChanged = changed,
+            OnOpened = changed,
+            OnClosed = changed,
+            OnHalfOpened = changed,
         };
 
         var copy = new CircuitBreakerOptions(source);
