@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Resilience.Retry;
 using Resilience.Telemetry;
 using Resilience.Testing;
@@ -13,9 +15,14 @@ public sealed class PipelineDurationTests
     public async Task ExecuteAsync_RetriedOnce_OneCallAndTwoAttemptsMeasured_EnrichedFromTheContext()
     {
         const string name = "duration-db";
-        using var recorder = new MeterRecorder(static meter => meter.Scope is null);
+        // A container's meter, not the static one: listening to the static meter would make the allocation tests that run
+        // beside this one record (and allocate) on every call.
+        using var provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = provider.GetRequiredService<IMeterFactory>();
+        using var recorder = new MeterRecorder(meter => ReferenceEquals(meter.Scope, factory));
         var pipeline = new ResiliencePipelineBuilder(name)
         {
+            MeterFactory = factory,
             TelemetryEnricher = static (ResilienceContext? ctx, ref TagList tags) => tags.Add("tenant", ctx?.Properties.GetValue(Tenant, "none")),
         }
             .AddRetry(new RetryOptions { MaxRetries = 2, BaseDelay = TimeSpan.Zero, Jitter = RetryJitter.None })
