@@ -49,7 +49,9 @@ for project in tests/*/*.csproj; do
   echo "== $name"
   trx="$results/$name.trx"
   dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$trx" --logger "console;verbosity=normal" \
-    2>&1 | grep -vE '^\s*$' | grep -E 'Passed |Failed |Skipped |error|Error Message|Assert|at .* in |Total tests|Passed!|Failed!' | grep -vE '^\s+Passed ' | tail -n 200
+    2>&1 | grep -vE '^\s*$' \
+    | awk '/Error Message:/ { print; more = 3; next } more > 0 { print; more--; next }
+           /Failed |Skipped |error|Assert|at .* in |Total tests|Passed!|Failed!/ && !/^\s+Passed / { print }' | tail -n 200
   if [ -f "$trx" ]; then
     # The TRX counters are exact; the console output is only for people.
     counters=$(grep -o '<Counters [^>]*>' "$trx")
