@@ -2,13 +2,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Resilience.Testing;
 
-/// <summary>Records every log entry (event ID, level, formatted message), for tests that assert what was logged.</summary>
+/// <summary>Records every log entry (event ID, level, formatted message, exception), for tests that assert what was logged.</summary>
 internal sealed class CapturingLogger : ILogger, ILoggerProvider
 {
     private readonly Lock _sync = new();
-    private readonly List<(EventId EventId, LogLevel Level, string Message)> _entries = [];
+    private readonly List<(EventId EventId, LogLevel Level, string Message, Exception? Exception)> _entries = [];
 
-    public IReadOnlyList<(EventId EventId, LogLevel Level, string Message)> Entries
+    public IReadOnlyList<(EventId EventId, LogLevel Level, string Message, Exception? Exception)> Entries
     {
         get
         {
@@ -39,7 +39,7 @@ internal sealed class CapturingLogger : ILogger, ILoggerProvider
     {
         lock (_sync)
         {
-            _entries.Add((eventId, logLevel, formatter(state, exception)));
+            _entries.Add((eventId, logLevel, formatter(state, exception), exception));
         }
     }
 

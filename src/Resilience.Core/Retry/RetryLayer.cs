@@ -306,7 +306,7 @@ internal sealed class RetryLayer : PipelineLayer
 
         Statistics.RecordRetry();
         _telemetry.RecordRetry(Name, attempt, reason, delay);
-        RetryLog.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception);
+        RetryLog.RetryScheduled(_logger, Name, attempt, delay.TotalMilliseconds, reason, outcome.Exception?.Message);
         if (_onRetry is not null)
         {
             _onRetry(new RetryArguments(attempt, delay, outcome.Exception, outcome.HasException ? null : outcome.Result, hint, timeLeft, context));

@@ -6,9 +6,11 @@ namespace Resilience.Retry;
 /// <summary>Source-generated log events of retry (IDs 1200–1299).</summary>
 internal static partial class RetryLog
 {
-    [LoggerMessage(EventId = ResilienceEventIds.RetryScheduled, EventName = "RetryScheduled", Level = LogLevel.Information,
-        Message = "Retry {Attempt} of '{Name}' in {DelayMs} ms after {Reason}")]
-    public static partial void RetryScheduled(ILogger logger, string name, int attempt, double delayMs, string reason, Exception? exception);
+    // Debug and without the exception: a retry is routine, and a stack trace per retry floods the log in an outage. The
+    // events that end the call (exhausted, budget, deadline) carry the exception at Warning.
+    [LoggerMessage(EventId = ResilienceEventIds.RetryScheduled, EventName = "RetryScheduled", Level = LogLevel.Debug,
+        Message = "Retry {Attempt} of '{Name}' in {DelayMs} ms after {Reason}: {Error}")]
+    public static partial void RetryScheduled(ILogger logger, string name, int attempt, double delayMs, string reason, string? error);
 
     [LoggerMessage(EventId = ResilienceEventIds.RetriesExhausted, EventName = "RetriesExhausted", Level = LogLevel.Warning,
         Message = "'{Name}' failed after {Retries} retries ({Reason})")]

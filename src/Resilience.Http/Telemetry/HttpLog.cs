@@ -6,7 +6,7 @@ namespace Resilience.Http;
 /// <summary>The adapter's log events. Arguments are authorities or log-safe URIs (<see cref="LogSafeUri"/>), never queries.</summary>
 internal static partial class HttpLog
 {
-    [LoggerMessage(HttpResilienceEventIds.RetryScheduled, LogLevel.Information,
+    [LoggerMessage(HttpResilienceEventIds.RetryScheduled, LogLevel.Debug,
         "HTTP client {ClientName}: attempt {Attempt} to {Authority} failed ({Reason}); retrying in {DelayMs} ms")]
     public static partial void RetryScheduled(ILogger logger, string clientName, string authority, int attempt, string reason, double delayMs);
 

@@ -54,13 +54,18 @@ internal sealed class KeyedUsualStack(string connectionString, string name = "us
 }
 
 /// <summary>Ours on the keyed table: the insert is marked idempotent, so a write whose reply was lost is retried safely.</summary>
+/// <remarks>
+/// The data source is built as <c>AddNpgsqlResilience</c> builds it (the limits are start-up options of each connection), so
+/// an idempotent insert is one round trip, as the usual stack's is. Without <c>UseQueryTimeouts()</c> every call ran in a
+/// transaction that sets the limits (three round trips): on a loaded CI machine that saturated the pool in the open loop.
+/// </remarks>
 internal sealed class KeyedResilientStack : IWriteStack
 {
     private readonly NpgsqlDataSource _dataSource;
 
     public KeyedResilientStack(string connectionString, string name = "ours, keyed")
     {
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _dataSource = new NpgsqlDataSourceBuilder(connectionString).UseQueryTimeouts().Build();
         Database = new ResilientDataSource(_dataSource);
         Name = name;
     }
