@@ -44,17 +44,9 @@ internal sealed class CircuitBreakerLayer : PipelineLayer
             return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, Breaker.GetCachedRejection(in permit)));
         }
 
-        ValueTask<Outcome<TResult>> pending;
-        try
-        {
-            pending = call.NextAsync(cancellationToken);
-        }
-        catch (Exception e)
-        {
-            RecordException(ref permit, e, cancellationToken);
-            return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(e));
-        }
-
+        // No try/catch: the layers within and the operation's invoker turn every exception into an outcome, and an exception
+        // handler here kept the 32-byte pending result in memory, copied three times per call.
+        var pending = call.NextAsync(cancellationToken);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;

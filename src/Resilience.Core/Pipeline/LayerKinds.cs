@@ -60,7 +60,7 @@ internal static class LayerKinds
     /// A type switch over sealed classes, not a generic virtual method: each case is one type-handle compare and a direct
     /// call, where a generic virtual call costs a runtime lookup per layer. Each kind's line here is its registration.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ValueTask<Outcome<TResult>> Dispatch<TState, TResult>(PipelineLayer layer, in PipelineCall<TState, TResult> inner, CancellationToken cancellationToken) => layer switch
     {
         RateLimiterLayer l => l.ExecuteAsync(in inner, cancellationToken),
