@@ -9,6 +9,7 @@ using ContentService.Metrics;
 using ContentService.Providers;
 using ContentService.Security;
 using ContentService.Tasks;
+using ContentService.Usage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -26,6 +27,7 @@ builder.Services.AddTasks(builder.Configuration);
 builder.Services.AddContent(builder.Configuration);
 builder.Services.AddServiceMetrics(builder.Configuration);
 builder.Services.AddTaskEvents(builder.Configuration);
+builder.Services.AddCmsUsage(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -41,6 +43,7 @@ app.MapTasks();
 app.MapContent();
 app.MapServiceMetrics();
 app.MapTaskEvents();
+app.MapCmsUsage();
 
 await app.RunAsync();
 

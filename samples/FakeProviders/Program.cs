@@ -63,6 +63,21 @@ app.MapGet("/cms/images/{id}", async (string id, HttpContext http, FaultBoard bo
 app.MapDelete("/cms/images/{id}", async (string id, HttpContext http, FaultBoard board) =>
     await board.InjectAsync("cms", http) ?? (images.TryRemove(id, out _) ? Results.NoContent() : Results.NotFound()));
 
+// Usage (the original's Cloudinary /usage call): plan, stored images and bytes, credits, and how many usage calls
+// were answered, so a caller's cache can be seen working. Subject to the "cms" faults like the other CMS calls.
+long usageCalls = 0;
+app.MapGet("/cms/usage", async (HttpContext http, FaultBoard board) =>
+{
+    if (await board.InjectAsync("cms", http) is { } fault)
+    {
+        return fault;
+    }
+
+    var bytes = images.Values.Sum(static i => i.Bytes);
+    var credits = Math.Round(images.Count * 0.01 + bytes / 1_000_000_000.0, 4);
+    return Results.Ok(new CmsUsage("free", images.Count, bytes, Interlocked.Increment(ref usageCalls), credits, 25, DateTimeOffset.UtcNow));
+});
+
 await app.RunAsync();
 
 /// <summary>The entry point, visible to the content service's tests, which start these providers in-process on loopback.</summary>
@@ -174,6 +189,9 @@ namespace FakeProviders
 
     internal sealed record ImageMetadata(string Id, long Bytes, string ContentType, DateTimeOffset UploadedAt);
 
+    /// <summary>The CMS account's usage; <see cref="UsageCalls"/> counts the usage calls answered, this one included.</summary>
+    internal sealed record CmsUsage(string Plan, int Images, long StorageBytes, long UsageCalls, double CreditsUsed, double CreditsLimit, DateTimeOffset UpdatedAt);
+
     [JsonSerializable(typeof(HealthResponse))]
     [JsonSerializable(typeof(GenerateRequest))]
     [JsonSerializable(typeof(GenerateResponse))]
@@ -181,6 +199,7 @@ namespace FakeProviders
     [JsonSerializable(typeof(CritiqueResponse))]
     [JsonSerializable(typeof(LlmProvider[]))]
     [JsonSerializable(typeof(ImageMetadata))]
+    [JsonSerializable(typeof(CmsUsage))]
     [JsonSerializable(typeof(FaultSettings))]
     [JsonSerializable(typeof(IReadOnlyDictionary<string, FaultSettings>))]
     [JsonSerializable(typeof(Dictionary<string, FaultSettings>))]
