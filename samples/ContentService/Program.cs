@@ -5,6 +5,7 @@ using ContentService.Errors;
 using ContentService.Events;
 using ContentService.Health;
 using ContentService.Hosting;
+using ContentService.Images;
 using ContentService.Metrics;
 using ContentService.Providers;
 using ContentService.Security;
@@ -28,6 +29,7 @@ builder.Services.AddContent(builder.Configuration);
 builder.Services.AddServiceMetrics(builder.Configuration);
 builder.Services.AddTaskEvents(builder.Configuration);
 builder.Services.AddCmsUsage(builder.Configuration);
+builder.Services.AddImages(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -44,6 +46,7 @@ app.MapContent();
 app.MapServiceMetrics();
 app.MapTaskEvents();
 app.MapCmsUsage();
+app.MapImages();
 
 await app.RunAsync();
 

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using FakeProviders;
 using FakeProviders.OAuth;
 
-// Local stand-ins for the LLM and CMS providers the content service calls, with fault injection
+// Local stand-ins for the LLM, image and CMS providers the content service calls, with fault injection
 // (error rate, latency, outage, 429 with Retry-After, hang, connection dropped mid-response) so breakers and
 // fallbacks can be watched working.
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -35,6 +35,9 @@ app.MapDelete("/faults", (FaultBoard board) =>
 
 // LLM: the named providers of LlmEndpoints.Catalogue (local, budget, premium), each its own fault target.
 app.MapLlm();
+
+// Image generation: a GPU with finite memory (fault target "images").
+app.MapImages();
 
 // Image CMS: upload, metadata, delete. Uploads honour Idempotency-Key, so a retried upload never duplicates.
 var images = new ConcurrentDictionary<string, ImageMetadata>();
@@ -85,7 +88,7 @@ public partial class Program;
 
 namespace FakeProviders
 {
-    /// <summary>The faults currently injected per target (an LLM provider name or "cms").</summary>
+    /// <summary>The faults currently injected per target (an LLM provider name, "images" or "cms").</summary>
     internal sealed class FaultBoard
     {
         private readonly ConcurrentDictionary<string, FaultSettings> _faults = new(StringComparer.OrdinalIgnoreCase);
@@ -200,6 +203,9 @@ namespace FakeProviders
     [JsonSerializable(typeof(LlmProvider[]))]
     [JsonSerializable(typeof(ImageMetadata))]
     [JsonSerializable(typeof(CmsUsage))]
+    [JsonSerializable(typeof(ImageRequest))]
+    [JsonSerializable(typeof(GeneratedImage))]
+    [JsonSerializable(typeof(GpuCapacity))]
     [JsonSerializable(typeof(FaultSettings))]
     [JsonSerializable(typeof(IReadOnlyDictionary<string, FaultSettings>))]
     [JsonSerializable(typeof(Dictionary<string, FaultSettings>))]
