@@ -8,6 +8,7 @@ using ContentService.Hosting;
 using ContentService.Images;
 using ContentService.Metrics;
 using ContentService.Providers;
+using ContentService.Realtime;
 using ContentService.Security;
 using ContentService.Tasks;
 using ContentService.Usage;
@@ -31,6 +32,7 @@ builder.Services.AddPrometheusMetrics();
 builder.Services.AddTaskEvents(builder.Configuration);
 builder.Services.AddCmsUsage(builder.Configuration);
 builder.Services.AddImages(builder.Configuration);
+builder.Services.AddRealtime(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -49,6 +51,7 @@ app.MapPrometheusMetrics();
 app.MapTaskEvents();
 app.MapCmsUsage();
 app.MapImages();
+app.MapRealtime();
 
 await app.RunAsync();
 
