@@ -5,10 +5,13 @@ using ContentService.Errors;
 using ContentService.Events;
 using ContentService.Health;
 using ContentService.Hosting;
+using ContentService.Images;
 using ContentService.Metrics;
 using ContentService.Providers;
+using ContentService.Realtime;
 using ContentService.Security;
 using ContentService.Tasks;
+using ContentService.Usage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -25,7 +28,11 @@ builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddTasks(builder.Configuration);
 builder.Services.AddContent(builder.Configuration);
 builder.Services.AddServiceMetrics(builder.Configuration);
+builder.Services.AddPrometheusMetrics();
 builder.Services.AddTaskEvents(builder.Configuration);
+builder.Services.AddCmsUsage(builder.Configuration);
+builder.Services.AddImages(builder.Configuration);
+builder.Services.AddRealtime(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -40,7 +47,11 @@ app.MapServiceHealth();
 app.MapTasks();
 app.MapContent();
 app.MapServiceMetrics();
+app.MapPrometheusMetrics();
 app.MapTaskEvents();
+app.MapCmsUsage();
+app.MapImages();
+app.MapRealtime();
 
 await app.RunAsync();
 

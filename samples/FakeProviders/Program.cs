@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using FakeProviders;
 using FakeProviders.OAuth;
 
-// Local stand-ins for the LLM and CMS providers the content service calls, with fault injection
+// Local stand-ins for the LLM, image and CMS providers the content service calls, with fault injection
 // (error rate, latency, outage, 429 with Retry-After, hang, connection dropped mid-response) so breakers and
 // fallbacks can be watched working.
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -36,6 +36,9 @@ app.MapDelete("/faults", (FaultBoard board) =>
 // LLM: the named providers of LlmEndpoints.Catalogue (local, budget, premium), each its own fault target.
 app.MapLlm();
 
+// Image generation: a GPU with finite memory (fault target "images").
+app.MapImages();
+
 // Image CMS: upload, metadata, delete. Uploads honour Idempotency-Key, so a retried upload never duplicates.
 var images = new ConcurrentDictionary<string, ImageMetadata>();
 var byIdempotencyKey = new ConcurrentDictionary<string, string>();
@@ -63,6 +66,21 @@ app.MapGet("/cms/images/{id}", async (string id, HttpContext http, FaultBoard bo
 app.MapDelete("/cms/images/{id}", async (string id, HttpContext http, FaultBoard board) =>
     await board.InjectAsync("cms", http) ?? (images.TryRemove(id, out _) ? Results.NoContent() : Results.NotFound()));
 
+// Usage (the original's Cloudinary /usage call): plan, stored images and bytes, credits, and how many usage calls
+// were answered, so a caller's cache can be seen working. Subject to the "cms" faults like the other CMS calls.
+long usageCalls = 0;
+app.MapGet("/cms/usage", async (HttpContext http, FaultBoard board) =>
+{
+    if (await board.InjectAsync("cms", http) is { } fault)
+    {
+        return fault;
+    }
+
+    var bytes = images.Values.Sum(static i => i.Bytes);
+    var credits = Math.Round(images.Count * 0.01 + bytes / 1_000_000_000.0, 4);
+    return Results.Ok(new CmsUsage("free", images.Count, bytes, Interlocked.Increment(ref usageCalls), credits, 25, DateTimeOffset.UtcNow));
+});
+
 await app.RunAsync();
 
 /// <summary>The entry point, visible to the content service's tests, which start these providers in-process on loopback.</summary>
@@ -70,7 +88,7 @@ public partial class Program;
 
 namespace FakeProviders
 {
-    /// <summary>The faults currently injected per target (an LLM provider name or "cms").</summary>
+    /// <summary>The faults currently injected per target (an LLM provider name, "images" or "cms").</summary>
     internal sealed class FaultBoard
     {
         private readonly ConcurrentDictionary<string, FaultSettings> _faults = new(StringComparer.OrdinalIgnoreCase);
@@ -174,6 +192,9 @@ namespace FakeProviders
 
     internal sealed record ImageMetadata(string Id, long Bytes, string ContentType, DateTimeOffset UploadedAt);
 
+    /// <summary>The CMS account's usage; <see cref="UsageCalls"/> counts the usage calls answered, this one included.</summary>
+    internal sealed record CmsUsage(string Plan, int Images, long StorageBytes, long UsageCalls, double CreditsUsed, double CreditsLimit, DateTimeOffset UpdatedAt);
+
     [JsonSerializable(typeof(HealthResponse))]
     [JsonSerializable(typeof(GenerateRequest))]
     [JsonSerializable(typeof(GenerateResponse))]
@@ -181,6 +202,10 @@ namespace FakeProviders
     [JsonSerializable(typeof(CritiqueResponse))]
     [JsonSerializable(typeof(LlmProvider[]))]
     [JsonSerializable(typeof(ImageMetadata))]
+    [JsonSerializable(typeof(CmsUsage))]
+    [JsonSerializable(typeof(ImageRequest))]
+    [JsonSerializable(typeof(GeneratedImage))]
+    [JsonSerializable(typeof(GpuCapacity))]
     [JsonSerializable(typeof(FaultSettings))]
     [JsonSerializable(typeof(IReadOnlyDictionary<string, FaultSettings>))]
     [JsonSerializable(typeof(Dictionary<string, FaultSettings>))]

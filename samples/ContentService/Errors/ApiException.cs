@@ -28,4 +28,8 @@ internal sealed class ApiException(int status, string errorId, string message) :
     /// <summary>409 for a change the resource's current state forbids (not a duplicate: nothing "already exists").</summary>
     public static ApiException InvalidState(string message) =>
         new(StatusCodes.Status409Conflict, ServiceErrorIds.InvalidState, message);
+
+    /// <summary>503 for a request that does not fit in the capacity free now; it is refused, never queued.</summary>
+    public static ApiException CapacityExhausted(string message, TimeSpan retryAfter) =>
+        new(StatusCodes.Status503ServiceUnavailable, ServiceErrorIds.CapacityExhausted, message) { RetryAfter = retryAfter };
 }

@@ -11,6 +11,7 @@ internal static class ApiProblem
     public static async Task WriteAsync(HttpContext http, int status, string errorId, string title, string? field = null, TimeSpan? retryAfter = null)
     {
         var problem = Create(http, status, errorId, title, field, retryAfter);
+        Metrics.ApiErrorMetrics.Record(http, errorId, status);
         if (retryAfter is { } delay)
         {
             http.Response.Headers.RetryAfter = Seconds(delay).ToString(CultureInfo.InvariantCulture);

@@ -25,6 +25,7 @@ internal static class ErrorsServiceCollectionExtensions
                 _ => ServiceErrorIds.Internal,
             };
             context.ProblemDetails.Extensions["traceId"] = ApiProblem.TraceIdOf(context.HttpContext);
+            Metrics.ApiErrorMetrics.Record(context.HttpContext, (string)context.ProblemDetails.Extensions["errorId"]!, status);
         });
 
         // A body that does not bind (bad JSON, wrong type) throws, so it is answered 422 ERR_VALIDATION naming the field.

@@ -33,6 +33,9 @@ internal static class ServiceErrorIds
     /// <summary>A request the application saw but could not read as HTTP it accepts (400), e.g. a bad query string.</summary>
     public const string BadRequest = "ERR_BAD_REQUEST";
 
+    /// <summary>Not enough capacity free now (e.g. GPU memory for an image); refused at once, with Retry-After (503).</summary>
+    public const string CapacityExhausted = "ERR_CAPACITY_EXHAUSTED";
+
     /// <summary>The task was cancelled before it finished.</summary>
     public const string Cancelled = "ERR_CANCELLED";
 }

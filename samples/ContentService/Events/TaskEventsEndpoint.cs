@@ -22,7 +22,7 @@ internal static class TaskEventsEndpoint
 
     public static IEndpointRouteBuilder MapTaskEvents(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/tasks/{id}/events", async (string id, HttpContext http, TaskRepository tasks, EventStreamLimiter limiter, TaskEventHub hub,
+        app.MapGet("/api/tasks/{id}/events", async (string id, [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext http, TaskRepository tasks, EventStreamLimiter limiter, TaskEventHub hub,
             IOptions<EventsOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, CancellationToken ct) =>
         {
             var taskId = TaskRequestValidator.ParseId(id);
@@ -37,7 +37,17 @@ internal static class TaskEventsEndpoint
                 try
                 {
                     var current = await tasks.GetAsync(taskId, ct) ?? throw ApiException.NotFound("Task");
-                    var events = StreamAsync(current, subscription, tasks, options.Value, time, slot, lifetime.ApplicationStopping, ct);
+
+                    // A reconnecting EventSource sends the id of the last event it got: it is sent only what changed since.
+                    if (TaskStates.IsFinal(current.Status) && lastEventId == IdOf(ToEvent(current, time)))
+                    {
+                        // It already has the final state; 204 tells an EventSource to stop reconnecting.
+                        subscription.Dispose();
+                        slot.Dispose();
+                        return Results.NoContent();
+                    }
+
+                    var events = StreamAsync(current, lastEventId ?? "", subscription, tasks, options.Value, time, slot, lifetime.ApplicationStopping, ct);
                     return TypedResults.ServerSentEvents(events);
                 }
                 catch
@@ -55,13 +65,14 @@ internal static class TaskEventsEndpoint
         .WithTags("Tasks")
         .DisableRateLimiting() // a stream would hold a request slot for its whole life; it has its own limits
         .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+        .Produces(StatusCodes.Status204NoContent)
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 
     private static async IAsyncEnumerable<SseItem<TaskEvent>> StreamAsync(
-        TaskResponse current, TaskEventHub.Subscription subscription, TaskRepository tasks, EventsOptions options, TimeProvider time, IDisposable slot,
+        TaskResponse current, string lastEventId, TaskEventHub.Subscription subscription, TaskRepository tasks, EventsOptions options, TimeProvider time, IDisposable slot,
         CancellationToken stopping, [EnumeratorCancellation] CancellationToken requestAborted)
     {
         // Streams end when the host stops, so a graceful shutdown is not held up by clients watching tasks.
@@ -70,7 +81,11 @@ internal static class TaskEventsEndpoint
         using var slotLease = slot;
         using var subscribed = subscription;
         var last = ToEvent(current, time);
-        yield return Item(last);
+        if (lastEventId != IdOf(last))
+        {
+            yield return Item(last);
+        }
+
         var lastChange = time.GetTimestamp();
         Task<TaskEvent>? next = null;
         try
@@ -79,7 +94,7 @@ internal static class TaskEventsEndpoint
             {
                 if (time.GetElapsedTime(lastChange) >= options.IdleTimeout)
                 {
-                    yield return new SseItem<TaskEvent>(last, "idle-timeout");
+                    yield return new SseItem<TaskEvent>(last, "idle-timeout") { EventId = IdOf(last) };
                     yield break;
                 }
 
@@ -91,7 +106,7 @@ internal static class TaskEventsEndpoint
                 await wait.CancelAsync();
                 if (stopping.IsCancellationRequested)
                 {
-                    yield return new SseItem<TaskEvent>(last, "shutdown");
+                    yield return new SseItem<TaskEvent>(last, "shutdown") { EventId = IdOf(last) };
                     yield break;
                 }
 
@@ -146,7 +161,15 @@ internal static class TaskEventsEndpoint
         }
     }
 
-    private static SseItem<TaskEvent> Item(TaskEvent change) => new(change, TaskStates.IsFinal(change.Status) ? change.Status : "progress");
+    private static SseItem<TaskEvent> Item(TaskEvent change) =>
+        new(change, TaskStates.IsFinal(change.Status) ? change.Status : "progress") { EventId = IdOf(change) };
+
+    /// <summary>
+    /// The event's id names the state it shows (status, stage, progress): the stream keeps no history, and the current
+    /// state supersedes every change a client missed, so resuming means "send the current state unless it is this one".
+    /// </summary>
+    private static string IdOf(TaskEvent change) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{change.Status}.{change.Stage}.{change.Progress}");
 
     private static TaskEvent ToEvent(TaskResponse task, TimeProvider time) => new(task.Id, task.Status, task.Stage, task.Progress, task.ErrorId, time.GetUtcNow());
 

@@ -33,9 +33,13 @@ internal static class ReadDeadline
                 Timeout = requests.Value.ReadDeadline,
                 TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
                 // Written with no token: the request's own token is the one the deadline just cancelled.
-                WriteTimeoutResponse = static http => http.Response.WriteAsJsonAsync(
-                    ApiProblem.Create(http, StatusCodes.Status504GatewayTimeout, ServiceErrorIds.Timeout, "The read did not complete within its deadline."),
-                    (System.Text.Json.JsonSerializerOptions?)null, ApiProblem.ContentType, CancellationToken.None),
+                WriteTimeoutResponse = static http =>
+                {
+                    Metrics.ApiErrorMetrics.Record(http, ServiceErrorIds.Timeout, StatusCodes.Status504GatewayTimeout);
+                    return http.Response.WriteAsJsonAsync(
+                        ApiProblem.Create(http, StatusCodes.Status504GatewayTimeout, ServiceErrorIds.Timeout, "The read did not complete within its deadline."),
+                        (System.Text.Json.JsonSerializerOptions?)null, ApiProblem.ContentType, CancellationToken.None);
+                },
             }));
         return services;
     }

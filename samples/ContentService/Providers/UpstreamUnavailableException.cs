@@ -5,8 +5,9 @@ internal sealed class UpstreamUnavailableException(string dependency, string mes
 {
     public const string Llm = "llm";
     public const string Cms = "cms";
+    public const string Images = "images";
 
-    /// <summary>Which dependency failed: <see cref="Llm"/> (every provider the router could use) or <see cref="Cms"/>.</summary>
+    /// <summary>Which dependency failed: <see cref="Llm"/> (every provider the router could use), <see cref="Cms"/> or <see cref="Images"/>.</summary>
     public string Dependency { get; } = dependency;
 
     /// <summary>When the earliest provider may be back (its breaker's remaining break or its Retry-After), if known.</summary>

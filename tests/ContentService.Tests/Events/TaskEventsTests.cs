@@ -44,6 +44,62 @@ public sealed class TaskEventsTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Events_CarryIds_LastEventIdResumesWithoutRepeating_AndAFinishedTaskAnswers204()
+    {
+        var api = _harness.AddInstance(new Dictionary<string, string?> { ["Executor:Workers"] = "0", ["Events:PollInterval"] = "00:00:00.050" });
+        var id = await ServiceHarness.CreateTaskAsync(api, new { topic = "Resume me" });
+        using var client = api.CreateWriter();
+
+        var (pendingId, pendingType) = await FirstEventAsync(client, id, lastEventId: null);
+        var resumed = FirstEventAsync(client, id, lastEventId: pendingId);
+        var streams = api.Services.GetRequiredService<ContentService.Events.EventStreamLimiter>();
+        while (streams.Open == 0 && !resumed.IsCompleted)
+        {
+            // The resumed stream holds its slot before it reads the task: the cancel comes after, as a change.
+            await Task.Yield();
+        }
+
+        (await Json.DeleteAsync(client, $"/api/tasks/{id}")).Dispose();
+        var (cancelledId, cancelledType) = await resumed;
+        var (afterMissing, _) = await FirstEventAsync(client, id, lastEventId: pendingId);
+        using var finished = await EventsAsync(client, id, cancelledId);
+
+        Assert.Equal("progress", pendingType);
+        Assert.False(string.IsNullOrEmpty(pendingId));
+        // Resumed with the current state's id, the stream sent nothing until the task changed, then the change.
+        Assert.Equal("cancelled", cancelledType);
+        Assert.NotEqual(pendingId, cancelledId);
+        // A client that missed the change gets the current state at once.
+        Assert.Equal(cancelledId, afterMissing);
+        Assert.Equal(HttpStatusCode.NoContent, finished.StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> EventsAsync(HttpClient client, Guid id, string? lastEventId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/tasks/{id}/events", UriKind.Relative));
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
+    /// <summary>Opens the stream, returns its first event's id and type, and closes it.</summary>
+    private static async Task<(string Id, string Type)> FirstEventAsync(HttpClient client, Guid id, string? lastEventId)
+    {
+        using var response = await EventsAsync(client, id, lastEventId);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync())
+        {
+            return (item.EventId ?? "", item.EventType);
+        }
+
+        throw new Xunit.Sdk.XunitException("the stream ended without an event");
+    }
+
+    [Fact]
     public async Task Events_PerClientAndGlobalConnectionLimits_Return429()
     {
         var api = _harness.AddInstance(new Dictionary<string, string?>

@@ -21,7 +21,7 @@ public sealed class HostingTests(PostgresFixture postgres)
         using var document = JsonDocument.Parse(await (await Json.GetAsync(client, "/openapi/v1.json")).Content.ReadAsStringAsync());
 
         var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
-        foreach (var path in new[] { "/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/events", "/api/content", "/api/content/{id}", "/api/content/{id}/image", "/api/metrics" })
+        foreach (var path in new[] { "/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/events", "/api/content", "/api/content/{id}", "/api/content/{id}/image", "/api/metrics", "/api/cms/usage", "/api/images", "/api/images/capacity" })
         {
             Assert.Contains(path, paths);
         }
