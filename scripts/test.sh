@@ -13,6 +13,9 @@ cleanup() { bash "$root/scripts/postgres.sh" stop "$pg_dir" >/dev/null 2>&1; rm 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Each section's header carries the seconds since the start, so a slow run shows where its time went (CI's limit is 10 min).
+section() { echo "== $1 (at ${SECONDS} s)"; }
+
 summary() {
   local line="$passed passed, $failed failed"
   [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
@@ -20,11 +23,11 @@ summary() {
 }
 fail_early() { echo "test.sh: $1" >&2; failed=$((failed + 1)); summary; exit 1; }
 
-echo "== restore and build (Release)"
+section "restore and build (Release)"
 dotnet restore Resilience.sln || fail_early "restore failed"
 dotnet build Resilience.sln -c Release --no-restore || fail_early "build failed"
 
-echo "== Chromium (the status page's browser test)"
+section "Chromium (the status page's browser test)"
 # Debian's chromium and its chromedriver; the test fails under CI=true when they are missing, so install them here.
 if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
   echo "chromium and chromedriver present"
@@ -38,7 +41,7 @@ else
     "Fix: sudo apt-get update && sudo apt-get install -y chromium chromium-driver" >&2
 fi
 
-echo "== Prometheus (the /metrics test with a real scraper)"
+section "Prometheus (the /metrics test with a real scraper)"
 # Debian's prometheus; like the browser test, its test fails under CI=true when it is missing, so install it here.
 # Measured on the 2-core machine: about 26 s to install (once per machine), about 10 s for the test itself.
 if [ -x /usr/bin/prometheus ]; then
@@ -54,7 +57,7 @@ else
     "Fix: sudo apt-get update && sudo apt-get install -y prometheus" >&2
 fi
 
-echo "== PostgreSQL"
+section "PostgreSQL"
 # The shared test server trades durability for speed (only test data is at stake); the crash test starts its own durable one.
 RESILIENCE_PG_FAST=1 bash scripts/postgres.sh start "$pg_dir" >/dev/null || fail_early "could not start PostgreSQL"
 export RESILIENCE_PG_CONNECTION
@@ -62,7 +65,7 @@ RESILIENCE_PG_CONNECTION=$(cat "$pg_dir/connection-string")
 
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
-  echo "== $name"
+  section "$name"
   trx="$results/$name.trx"
   dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$trx" --logger "console;verbosity=normal" \
     2>&1 | grep -vE '^\s*$' \
@@ -85,13 +88,14 @@ for project in tests/*/*.csproj; do
   fi
 done
 
-echo "== package smoke test"
+section "package smoke test"
 if bash scripts/package-smoke.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 if [ -f scripts/bench.sh ]; then
-  echo "== benchmark smoke run"
+  section "benchmark smoke run"
   if bash scripts/bench.sh --smoke; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
 
+section "done"
 summary
 [ "$failed" -eq 0 ]

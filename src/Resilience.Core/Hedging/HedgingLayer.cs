@@ -233,7 +233,7 @@ internal sealed class HedgingLayer : PipelineLayer
 
     /// <summary>The time left before the total timeout's <paramref name="deadline"/>; <see cref="TimeSpan.MaxValue"/> without one.</summary>
     private TimeSpan TimeLeft(long deadline) =>
-        deadline == PipelineCall<int, int>.NoDeadline ? TimeSpan.MaxValue : TimeSpan.FromTicks(deadline - _clock.Now);
+        deadline == PipelineDeadline.None ? TimeSpan.MaxValue : TimeSpan.FromTicks(deadline - _clock.Now);
 
     private TimeSpan DelayBefore(int attemptNumber)
     {

@@ -10,7 +10,7 @@ namespace Resilience;
 internal readonly struct PipelineCall<TState, TResult>
 {
     /// <summary>No deadline known to the pipeline (an ambient <see cref="Timeouts.Deadline"/> may still apply).</summary>
-    public const long NoDeadline = long.MaxValue;
+    public const long NoDeadline = PipelineDeadline.None;
 
     // Either Func<TState, CancellationToken, ValueTask<TResult>> or, when _takesContext, Func<ResilienceContext, TState, ValueTask<TResult>>:
     // one field instead of two keeps the struct that every layer hop copies small.
@@ -106,4 +106,11 @@ internal readonly struct PipelineCall<TState, TResult>
         context.CancellationToken = cancellationToken;
         return OutcomeInvoker.InvokeAsync(Unsafe.As<Func<ResilienceContext, TState, ValueTask<TResult>>>(_operation), context, State);
     }
+}
+
+/// <summary>The deadline a call carries, for code that is not generic over the call.</summary>
+internal static class PipelineDeadline
+{
+    /// <summary>No deadline known to the pipeline, in <see cref="Time.MonotonicClock"/> time.</summary>
+    public const long None = long.MaxValue;
 }

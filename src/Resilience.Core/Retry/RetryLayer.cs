@@ -336,7 +336,7 @@ internal sealed class RetryLayer : PipelineLayer
     private TimeSpan TimeLeft(long deadline)
     {
         var left = AmbientDeadline.TimeLeft();
-        if (deadline != PipelineCall<int, int>.NoDeadline)
+        if (deadline != PipelineDeadline.None)
         {
             var own = TimeSpan.FromTicks(Math.Max(0, deadline - _clock.Now));
             if (left == Timeout.InfiniteTimeSpan || own < left)

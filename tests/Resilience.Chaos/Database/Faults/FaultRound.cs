@@ -39,6 +39,9 @@ internal static class FaultRound
     /// </summary>
     public const int OpenLoopRate = 50;
 
+    /// <summary>The rate, in calls per second, that the faults' schedules (in completed calls) were written for.</summary>
+    private const int ScheduledRate = 200;
+
     /// <summary>Per stack, so four stacks (and the fault's admin connections) fit in the server's 200 connections while open-loop calls pile up.</summary>
     public const int PoolSize = 40;
 
@@ -101,7 +104,9 @@ internal static class FaultRound
         }
 
         var open = new OpenLoopLoad(OpenLoopRate, ClosedLoopWriters);
-        return new LoadDriver(() => open.Now, open.WhenCompletedAsync, open.RunAsync);
+        // The faults' schedules count calls at the pace they were written for (200 calls/s); the open loop reaches the same
+        // moments after proportionally fewer calls, so its rounds keep their length in seconds.
+        return new LoadDriver(() => open.Now, calls => open.WhenCompletedAsync(calls * OpenLoopRate / ScheduledRate), open.RunAsync);
     }
 
     /// <summary>Either load, seen the same way.</summary>
