@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using ContentService.Security;
+using ContentService.Tasks;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -13,8 +15,9 @@ internal sealed class IdempotencyKeyMetadata
 /// <summary>
 /// Fills in what the generated OpenAPI document cannot see, so a client can be generated from it: the two ways to send
 /// an API key, which operations need one, the Idempotency-Key header, paging parameters as integers (the handlers take
-/// strings so a bad value is a 422 naming it), the rejections every operation may get (401, 413, 429, 503), and the
-/// health endpoints (mapped as health checks, outside the API explorer).
+/// strings so a bad value is a 422 naming it), the rejections every operation may get (401, 413, 422, 429, 503), the
+/// task request's rules (the record's fields are nullable so that a missing one is a 422 naming it, not a binding error),
+/// and the health endpoints (mapped as health checks, outside the API explorer).
 /// </summary>
 internal static class OpenApiDocumentation
 {
@@ -23,6 +26,27 @@ internal static class OpenApiDocumentation
 
     public static void Configure(OpenApiOptions options)
     {
+        options.AddSchemaTransformer(static (schema, context, _) =>
+        {
+            if (context.JsonTypeInfo.Type == typeof(CreateTaskRequest) && schema.Properties is { } properties)
+            {
+                schema.Required = new HashSet<string> { "topic" };
+                Constrain(properties, "topic", static s => (s.MinLength, s.MaxLength) = (3, 500));
+                Constrain(properties, "targetLength", static s => (s.Minimum, s.Maximum) = ("50", "5000"));
+                Constrain(properties, "style", static s => s.Enum = [.. TaskRequestValidator.Styles.Select(static v => (JsonNode)JsonValue.Create(v))]);
+                Constrain(properties, "complexity", static s => s.Enum = [.. TaskRequestValidator.Complexities.Select(static v => (JsonNode)JsonValue.Create(v))]);
+            }
+            else if (context.JsonTypeInfo.Type == typeof(Images.GenerateImageRequest) && schema.Properties is { } image)
+            {
+                schema.Required = new HashSet<string> { "prompt" };
+                Constrain(image, "prompt", static s => (s.MinLength, s.MaxLength) = (3, 1000));
+                Constrain(image, "width", static s => (s.Minimum, s.Maximum, s.MultipleOf) = ($"{Images.ImageRequestValidator.MinSide}", $"{Images.ImageRequestValidator.MaxSide}", 64));
+                Constrain(image, "height", static s => (s.Minimum, s.Maximum, s.MultipleOf) = ($"{Images.ImageRequestValidator.MinSide}", $"{Images.ImageRequestValidator.MaxSide}", 64));
+            }
+
+            return Task.CompletedTask;
+        });
+
         options.AddDocumentTransformer(static (document, _, _) =>
         {
             document.Components ??= new OpenApiComponents();
@@ -90,8 +114,18 @@ internal static class OpenApiDocumentation
                 AddProblem(operation, "413", "The body is larger than the endpoint accepts (ERR_PAYLOAD_TOO_LARGE).");
             }
 
+            // A path or query value of the wrong shape (an id that is not one) is refused before anything runs.
+            if (operation.Parameters?.Any(static p => p.In is ParameterLocation.Path or ParameterLocation.Query) == true)
+            {
+                AddProblem(operation, "422", "A parameter is malformed (ERR_VALIDATION; the problem's field names it).");
+            }
+
             AddProblem(operation, "429", "Rate limited (ERR_RATE_LIMITED); Retry-After says when to try again.");
-            if (path.StartsWith("api/", StringComparison.Ordinal))
+            if (path.StartsWith("auth/", StringComparison.Ordinal))
+            {
+                AddProblem(operation, "503", "Sign-in is not configured, or the sign-in provider is unavailable (ERR_UPSTREAM_UNAVAILABLE); Retry-After.");
+            }
+            else if (path.StartsWith("api/", StringComparison.Ordinal))
             {
                 AddProblem(operation, "503", "A dependency is unavailable (ERR_DB_UNAVAILABLE, ERR_UPSTREAM_UNAVAILABLE, ERR_UNKNOWN_OUTCOME); Retry-After.");
             }
@@ -123,5 +157,13 @@ internal static class OpenApiDocumentation
 
         document.Paths ??= new OpenApiPaths();
         document.Paths[path] = new OpenApiPathItem { Operations = new() { [HttpMethod.Get] = operation } };
+    }
+
+    private static void Constrain(IDictionary<string, IOpenApiSchema> properties, string name, Action<OpenApiSchema> rule)
+    {
+        if (properties.TryGetValue(name, out var property) && property is OpenApiSchema schema)
+        {
+            rule(schema);
+        }
     }
 }

@@ -37,6 +37,7 @@ internal static class TaskEndpoints
         })
         .RequireApiKey()
         .WithMetadata(IdempotencyKeyMetadata.Instance)
+        .Accepts<CreateTaskRequest>("application/json") // the body is parsed by hand (duplicate keys, strict numbers); say its shape
         .Produces<TaskResponse>(StatusCodes.Status202Accepted)
         .Produces<TaskResponse>(StatusCodes.Status200OK)
         .ProducesProblem(StatusCodes.Status409Conflict)

@@ -8,8 +8,8 @@ internal static class TaskRequestValidator
 {
     public const int MaxPageSize = 100;
     public const int DefaultPageSize = 20;
-    private static readonly string[] Styles = ["neutral", "formal", "casual", "technical"];
-    private static readonly string[] Complexities = ["low", "medium", "high"];
+    internal static readonly string[] Styles = ["neutral", "formal", "casual", "technical"];
+    internal static readonly string[] Complexities = ["low", "medium", "high"];
 
     public static TaskSpec Validate(CreateTaskRequest? request)
     {
