@@ -43,6 +43,7 @@ app.MapStatusPage();
 app.MapSignIn();
 app.UseApiSecurity();
 app.MapServiceHosting();
+app.MapKeyAdmin();
 app.MapServiceHealth();
 app.MapTasks();
 app.MapContent();

@@ -48,6 +48,35 @@ internal sealed partial class OAuthProviderClient(HttpClient http, IOptions<OAut
         return token;
     }
 
+    /// <summary>Trades a refresh token for a new token (and a new refresh token: the provider's are single use).</summary>
+    public async Task<ProviderToken> RefreshAsync(string refreshToken, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        using var request = new HttpRequestMessage(HttpMethod.Post, o.TokenUrl)
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["client_id"] = o.ClientId!,
+                ["client_secret"] = o.ClientSecret!,
+                ["grant_type"] = "refresh_token",
+                ["refresh_token"] = refreshToken,
+            }),
+        };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.BadRequest)
+        {
+            throw RefreshRejected();
+        }
+
+        EnsureAvailable(response, "token");
+        var token = await response.Content.ReadFromJsonAsync(ProviderJsonContext.Default.ProviderToken, cancellationToken);
+        return token is { AccessToken.Length: > 0 } ? token : throw RefreshRejected();
+    }
+
+    public static ApiException RefreshRejected() =>
+        new(StatusCodes.Status401Unauthorized, SignInErrorIds.RefreshRejected, "The refresh token is unknown, used, expired or its key revoked; sign in again.");
+
     public async Task<ProviderUser> GetUserAsync(string accessToken, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, options.Value.UserUrl);
@@ -98,11 +127,12 @@ internal sealed partial class OAuthProviderClient(HttpClient http, IOptions<OAut
     private static partial void LogProviderFailed(ILogger logger, Exception? exception, string endpoint, int status);
 }
 
-/// <summary>The provider's token response; <see cref="ExpiresIn"/> is absent for tokens that do not expire.</summary>
+/// <summary>The provider's token response; <see cref="ExpiresIn"/> and <see cref="RefreshToken"/> are absent for tokens that do not expire.</summary>
 internal sealed record ProviderToken(
     [property: JsonPropertyName("access_token")] string AccessToken,
     [property: JsonPropertyName("token_type")] string? TokenType,
-    [property: JsonPropertyName("expires_in")] int? ExpiresIn);
+    [property: JsonPropertyName("expires_in")] int? ExpiresIn,
+    [property: JsonPropertyName("refresh_token")] string? RefreshToken = null);
 
 /// <summary>The provider's user.</summary>
 internal sealed record ProviderUser(

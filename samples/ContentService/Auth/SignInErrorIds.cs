@@ -24,6 +24,9 @@ internal static class SignInErrorIds
     /// <summary>The provider refused the code (wrong, used or expired).</summary>
     public const string CodeRejected = "ERR_OAUTH_CODE_REJECTED";
 
+    /// <summary>A refresh was refused: the refresh token is unknown, already used or expired, or its key was revoked.</summary>
+    public const string RefreshRejected = "ERR_OAUTH_REFRESH_REJECTED";
+
     /// <summary>The provider's token is expired (or was issued already expired).</summary>
     public const string TokenExpired = "ERR_OAUTH_TOKEN_EXPIRED";
 }

@@ -50,7 +50,15 @@ internal static partial class SignInExtensions
 
         var group = app.MapGroup("/auth").RequireRateLimiting(RateLimitPolicy).WithTags("Auth");
         group.MapGet("/signin", static (HttpContext http, SignInFlow flow, CancellationToken ct) => flow.StartAsync(http, ct));
-        group.MapGet("/callback", static (HttpContext http, SignInFlow flow, CancellationToken ct) => flow.CompleteAsync(http, ct));
+        group.MapGet("/callback", static (HttpContext http, SignInFlow flow, CancellationToken ct) => flow.CompleteAsync(http, ct))
+            .Produces<SignInResult>();
+
+        // Before the key expires the client trades its refresh token for a fresh key (same key id; the previous secret
+        // keeps working for the rotation grace period), instead of finding itself signed out.
+        group.MapPost("/refresh", static (HttpContext http, RefreshRequest? request, SignInFlow flow, CancellationToken ct) => flow.RefreshAsync(http, request, ct))
+            .Produces<SignInResult>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return app;
     }
 

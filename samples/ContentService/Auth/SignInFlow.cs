@@ -17,6 +17,7 @@ internal sealed partial class SignInFlow(
     OAuthStateStore states,
     OAuthProviderClient provider,
     ApiKeyStore apiKeys,
+    IOptions<SecurityOptions> security,
     TimeProvider time,
     ILogger<SignInFlow> logger)
 {
@@ -101,20 +102,59 @@ internal sealed partial class SignInFlow(
         }
 
         var user = await provider.GetUserAsync(token.AccessToken, cancellationToken);
-
-        // The key may not outlive the provider's token (a token without expiry is capped by MaxKeyLifetime alone).
-        var expiresAt = now + o.MaxKeyLifetime;
-        if (token.ExpiresIn is { } seconds && now.AddSeconds(seconds) < expiresAt)
-        {
-            expiresAt = now.AddSeconds(seconds);
-        }
-
+        var expiresAt = KeyExpiry(o, token, now);
         var owner = "github:" + user.Login;
-        var key = await apiKeys.IssueAsync(owner, expiresAt, cancellationToken);
+
+        // Only the refresh token's hash is kept: the client holds the token and presents it to refresh.
+        var (_, key) = await apiKeys.IssueAsync(owner, expiresAt, token.RefreshToken is { Length: > 0 } r ? Hash(r) : null, cancellationToken);
         var keyId = ApiKeyStore.KeyIdOf(key);
         LogSignedIn(logger, owner, keyId, expiresAt);
         http.Response.Headers.CacheControl = "no-store";
-        return Results.Ok(new SignInResult(owner, key, expiresAt, ApiKeyIdentityFeature.HeaderName));
+        return Results.Ok(new SignInResult(owner, key, expiresAt, ApiKeyIdentityFeature.HeaderName, token.RefreshToken));
+    }
+
+    /// <summary>
+    /// Trades the refresh token handed out at sign-in for a new key secret with a new expiry (the same key id, so the
+    /// audit and an operator's revocation follow it) and a new refresh token. A revoked key is never refreshed.
+    /// </summary>
+    public async Task<IResult> RefreshAsync(HttpContext http, RefreshRequest? request, CancellationToken cancellationToken)
+    {
+        var o = RequireEnabled();
+        if (request?.RefreshToken is not { Length: > 0 and <= 512 } refreshToken)
+        {
+            throw ApiException.Validation("refreshToken", "refreshToken is required (at most 512 characters): the one the sign-in or the last refresh returned.");
+        }
+
+        // Ours first: an unknown token or a revoked key never reaches the provider.
+        var hash = Hash(refreshToken);
+        var id = await apiKeys.FindByRefreshHashAsync(hash, cancellationToken) ?? throw OAuthProviderClient.RefreshRejected();
+        var token = await provider.RefreshAsync(refreshToken, cancellationToken);
+        if (token.ExpiresIn is <= 0)
+        {
+            throw new ApiException(StatusCodes.Status401Unauthorized, SignInErrorIds.TokenExpired, "The provider issued an expired token; sign in again.");
+        }
+
+        var user = await provider.GetUserAsync(token.AccessToken, cancellationToken);
+        var expiresAt = KeyExpiry(o, token, time.GetUtcNow());
+        var (rotated, _) = await apiKeys.RotateAsync(id, security.Value.RotationGracePeriod, cancellationToken,
+            expectedRefreshHash: hash, newExpiresAt: expiresAt, newRefreshHash: token.RefreshToken is { Length: > 0 } r ? Hash(r) : null);
+
+        // Revoked, or refreshed by someone else meanwhile; and the provider must still say it is the same user.
+        if (rotated is null || rotated.Owner != "github:" + user.Login)
+        {
+            throw OAuthProviderClient.RefreshRejected();
+        }
+
+        LogRefreshed(logger, rotated.Owner, rotated.Id, expiresAt);
+        http.Response.Headers.CacheControl = "no-store";
+        return Results.Ok(new SignInResult(rotated.Owner, rotated.ApiKey, expiresAt, ApiKeyIdentityFeature.HeaderName, token.RefreshToken));
+    }
+
+    // The key may not outlive the provider's token (a token without expiry is capped by MaxKeyLifetime alone).
+    private static DateTimeOffset KeyExpiry(OAuthOptions o, ProviderToken token, DateTimeOffset now)
+    {
+        var expiresAt = now + o.MaxKeyLifetime;
+        return token.ExpiresIn is { } seconds && now.AddSeconds(seconds) < expiresAt ? now.AddSeconds(seconds) : expiresAt;
     }
 
     private static ApiException Rejected(string errorId, string message) => new(StatusCodes.Status400BadRequest, errorId, message);
@@ -136,9 +176,18 @@ internal sealed partial class SignInFlow(
                 "Sign-in is not configured: set OAuth__ClientId and OAuth__ClientSecret.");
     }
 
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Information, Message = "Refreshed {Owner}: API key {IssuedKeyId} has a new secret, expires {ExpiresAt}")]
+    private static partial void LogRefreshed(ILogger logger, string owner, Guid issuedKeyId, DateTimeOffset expiresAt);
+
     [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "Signed in {Owner}: API key {KeyId} issued, expires {ExpiresAt}")]
     private static partial void LogSignedIn(ILogger logger, string owner, string keyId, DateTimeOffset expiresAt);
 }
 
-/// <summary>The answer to a completed sign-in: the API key is shown this once.</summary>
-internal sealed record SignInResult(string Owner, string ApiKey, DateTimeOffset ExpiresAt, string Header);
+/// <summary>
+/// The answer to a completed sign-in or refresh: the API key and refresh token are shown this once. Refresh before
+/// <see cref="ExpiresAt"/> with <c>POST /auth/refresh</c>; <see cref="RefreshToken"/> is null when the provider's token does not expire.
+/// </summary>
+internal sealed record SignInResult(string Owner, string ApiKey, DateTimeOffset ExpiresAt, string Header, string? RefreshToken = null);
+
+/// <summary>The body of <c>POST /auth/refresh</c>.</summary>
+internal sealed record RefreshRequest(string? RefreshToken);

@@ -36,6 +36,9 @@ internal static class ServiceErrorIds
     /// <summary>Not enough capacity free now (e.g. GPU memory for an image); refused at once, with Retry-After (503).</summary>
     public const string CapacityExhausted = "ERR_CAPACITY_EXHAUSTED";
 
+    /// <summary>Key administration is not configured (no <c>Security:AdminKey</c>) (503).</summary>
+    public const string AdminNotConfigured = "ERR_ADMIN_NOT_CONFIGURED";
+
     /// <summary>The task was cancelled before it finished.</summary>
     public const string Cancelled = "ERR_CANCELLED";
 }

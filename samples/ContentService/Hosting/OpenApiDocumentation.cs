@@ -23,6 +23,7 @@ internal static class OpenApiDocumentation
 {
     public const string ApiKeyScheme = "ApiKey";
     public const string BearerScheme = "Bearer";
+    public const string AdminKeyScheme = "AdminKey";
 
     public static void Configure(OpenApiOptions options)
     {
@@ -64,6 +65,13 @@ internal static class OpenApiDocumentation
                 Scheme = "bearer",
                 Description = "The same API key as a bearer token.",
             };
+            document.Components.SecuritySchemes[AdminKeyScheme] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = AdminKeyFilter.HeaderName,
+                Description = "The admin key (Security__AdminKey) for /admin: list, rotate and revoke issued keys, read their audit log.",
+            };
             AddHealth(document, "/health/live", "Liveness: 200 while the process serves requests; never rate limited.", withUnavailable: false);
             AddHealth(document, "/health/ready", "Readiness: pool health and every circuit breaker; 503 when the database's or every provider's breaker is open.", withUnavailable: true);
             return Task.CompletedTask;
@@ -80,6 +88,14 @@ internal static class OpenApiDocumentation
                 operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] });
                 operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] });
                 AddProblem(operation, "401", "No API key, or one that is unknown or expired (ERR_UNAUTHORIZED).");
+            }
+
+            if (metadata.OfType<RequiresAdminKeyMetadata>().Any())
+            {
+                operation.Security ??= [];
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminKeyScheme, context.Document)] = [] });
+                AddProblem(operation, "401", "No admin key, or a wrong one (ERR_UNAUTHORIZED).");
+                AddProblem(operation, "503", "Key administration is not configured (ERR_ADMIN_NOT_CONFIGURED), or the database is unavailable (ERR_DB_UNAVAILABLE); Retry-After.");
             }
 
             if (metadata.OfType<IdempotencyKeyMetadata>().Any())

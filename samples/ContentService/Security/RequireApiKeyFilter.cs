@@ -3,7 +3,7 @@ using ContentService.Errors;
 namespace ContentService.Security;
 
 /// <summary>Lets a write through only with a valid API key; the identity is kept on the request for the handler and the logs.</summary>
-internal sealed partial class RequireApiKeyFilter(ApiKeyStore keys, ILogger<RequireApiKeyFilter> logger) : IEndpointFilter
+internal sealed partial class RequireApiKeyFilter(ApiKeyStore keys, ApiKeyAudit audit, TimeProvider time, ILogger<RequireApiKeyFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -20,8 +20,22 @@ internal sealed partial class RequireApiKeyFilter(ApiKeyStore keys, ILogger<Requ
         }
 
         ApiKeyIdentityFeature.Set(http, identity);
+
+        // Recorded as the response starts: the status is final then (the exception handler's problem details included),
+        // and the client cannot see the answer before the audit holds it. Bounded in time so an outage cannot stall it.
+        // The route template, not the path: task ids would make every request its own row. Taken now, as the
+        // exception handler clears the endpoint.
+        var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "-";
+        http.Response.OnStarting(static async state =>
+        {
+            var (audit, time, http, identity, route) = ((ApiKeyAudit, TimeProvider, HttpContext, ApiKeyIdentity, string))state;
+            using var timeout = new CancellationTokenSource(AuditTimeout, time);
+            await audit.RecordAsync(identity, http.Request.Method, route, http.Response.StatusCode, timeout.Token);
+        }, (audit, time, http, identity, route));
         return await next(context);
     }
+
+    private static readonly TimeSpan AuditTimeout = TimeSpan.FromSeconds(2);
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Write rejected: {Method} {Path} with key {KeyId} (missing or invalid)")]
     private static partial void LogRejected(ILogger logger, string method, string path, string keyId);

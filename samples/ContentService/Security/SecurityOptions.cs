@@ -14,6 +14,17 @@ internal sealed class SecurityOptions
     /// <summary>Owner name → SHA-256 of a key as hex, for deployments that never hand the service the key itself.</summary>
     public Dictionary<string, string> ApiKeyHashes { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>The key for the key-admin endpoints (<c>X-Admin-Key</c>), from the environment only (<c>Security__AdminKey</c>); unset, they answer 503.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>How long a rotated key's previous secret keeps working, so clients can switch over. Default 5 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan RotationGracePeriod { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long the per-minute audit of key use is kept. Default 7 days.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "366.00:00:00")]
+    public TimeSpan AuditRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>The largest JSON request body accepted.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
@@ -54,6 +65,11 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<SecurityOption
             {
                 errors.Add($"Security:ApiKeys:{owner}: the key is shorter than 16 characters.");
             }
+        }
+
+        if (options.AdminKey is { Length: > 0 and < 16 })
+        {
+            errors.Add("Security:AdminKey: the key is shorter than 16 characters.");
         }
 
         foreach (var (owner, hash) in options.ApiKeyHashes)

@@ -16,6 +16,7 @@ internal static class SecurityServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
         services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<ApiKeyAudit>();
 
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, TimeProvider>(static (limiter, limits, time) =>

@@ -7,7 +7,8 @@ namespace FakeProviders.OAuth;
 
 /// <summary>
 /// A GitHub-like OAuth authorization server: authorize (approves at once, as a signed-in user who clicks "Authorize"
-/// would), token exchange (codes single use, 10 minutes, bound to client and redirect URI; tokens that expire), user.
+/// would), token exchange (codes single use, 10 minutes, bound to client and redirect URI; tokens that expire, each
+/// with a refresh token that is single use and bound to the client, as GitHub's expiring user tokens), user.
 /// Clients come from configuration (<c>OAuth:ClientId</c> + <c>OAuth:ClientSecret</c>, as the content service reads
 /// them) or are registered at run time with <c>PUT /oauth/clients/{id}</c>. The token endpoint honours the fault board
 /// (target <c>oauth</c>), so a sign-in can meet a failing provider.
@@ -15,6 +16,9 @@ namespace FakeProviders.OAuth;
 internal static class GitHubStandIn
 {
     private static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
+
+    // GitHub's refresh tokens live six months.
+    private static readonly TimeSpan RefreshTokenLifetime = TimeSpan.FromDays(183);
 
     public static IEndpointRouteBuilder MapGitHubStandIn(this IEndpointRouteBuilder endpoints)
     {
@@ -80,7 +84,9 @@ internal static class GitHubStandIn
             }
 
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
-            var result = server.Exchange(form["client_id"].ToString(), form["client_secret"].ToString(), form["code"].ToString(), form["redirect_uri"].ToString());
+            var result = form["grant_type"] == "refresh_token"
+                ? server.Refresh(form["client_id"].ToString(), form["client_secret"].ToString(), form["refresh_token"].ToString())
+                : server.Exchange(form["client_id"].ToString(), form["client_secret"].ToString(), form["code"].ToString(), form["redirect_uri"].ToString());
             return result.Token is { } token
                 ? Results.Json(token, OAuthJsonContext.Default.OAuthToken)
                 : Results.Json(result.Error!, OAuthJsonContext.Default.OAuthError, statusCode: result.Error!.Error == "invalid_client" ? 401 : 400);
@@ -118,6 +124,7 @@ internal static class GitHubStandIn
         private readonly ConcurrentDictionary<string, OAuthClient> _clients = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, Grant> _codes = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, (string Login, DateTimeOffset ExpiresAt)> _tokens = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, (string ClientId, string Login, DateTimeOffset ExpiresAt)> _refreshTokens = new(StringComparer.Ordinal);
 
         public void Register(string clientId, OAuthClient client) => _clients[clientId] = client;
 
@@ -149,9 +156,33 @@ internal static class GitHubStandIn
                 return (null, new OAuthError("redirect_uri_mismatch", "the code was issued to another client or redirect_uri"));
             }
 
+            return (Issue(clientId, client, grant.Login), null);
+        }
+
+        public (OAuthToken? Token, OAuthError? Error) Refresh(string clientId, string secret, string refreshToken)
+        {
+            if (!_clients.TryGetValue(clientId, out var client)
+                || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(secret), System.Text.Encoding.UTF8.GetBytes(client.Secret)))
+            {
+                return (null, new OAuthError("invalid_client", "unknown client or wrong secret"));
+            }
+
+            // Removing it makes a refresh token single use, as GitHub rotates them.
+            if (!_refreshTokens.TryRemove(refreshToken, out var issued) || issued.ExpiresAt <= time.GetUtcNow() || issued.ClientId != clientId)
+            {
+                return (null, new OAuthError("bad_refresh_token", "the refresh token is incorrect, used or expired"));
+            }
+
+            return (Issue(clientId, client, issued.Login), null);
+        }
+
+        private OAuthToken Issue(string clientId, OAuthClient client, string login)
+        {
             var token = "gho_" + RandomToken();
-            _tokens[token] = (grant.Login, time.GetUtcNow().AddSeconds(client.TokenLifetimeSeconds));
-            return (new OAuthToken(token, "bearer", "read:user", client.TokenLifetimeSeconds), null);
+            var refresh = "ghr_" + RandomToken();
+            _tokens[token] = (login, time.GetUtcNow().AddSeconds(client.TokenLifetimeSeconds));
+            _refreshTokens[refresh] = (clientId, login, time.GetUtcNow() + RefreshTokenLifetime);
+            return new OAuthToken(token, "bearer", "read:user", client.TokenLifetimeSeconds, refresh, (int)RefreshTokenLifetime.TotalSeconds);
         }
 
         public OAuthUser? UserOf(string token) =>
@@ -177,7 +208,9 @@ internal sealed record OAuthToken(
     [property: JsonPropertyName("access_token")] string AccessToken,
     [property: JsonPropertyName("token_type")] string TokenType,
     [property: JsonPropertyName("scope")] string Scope,
-    [property: JsonPropertyName("expires_in")] int ExpiresIn);
+    [property: JsonPropertyName("expires_in")] int ExpiresIn,
+    [property: JsonPropertyName("refresh_token")] string RefreshToken,
+    [property: JsonPropertyName("refresh_token_expires_in")] int RefreshTokenExpiresIn);
 
 /// <summary>An error response (RFC 6749 §5.2).</summary>
 internal sealed record OAuthError(

@@ -46,6 +46,68 @@ public sealed class SignInTests(PostgresFixture postgres)
         Assert.Equal(1L, await setup.ScalarAsync("SELECT count(*) FROM oauth_states WHERE used_at IS NOT NULL"));
     }
 
+    /// <summary>Regression: the key issued at sign-in expired with the provider's token and the session just ended.</summary>
+    [Fact]
+    public async Task Refresh_BeforeTheKeyExpires_NewSecretAndExpiry_OldSecretOnlyDuringGrace()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(DateTimeOffset.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero));
+        await using var setup = await SignInSetup.StartAsync(postgres, clock, 3600, ("Security:RotationGracePeriod", "00:01:00"));
+        using var callback = await setup.CompleteAsync(await setup.AuthorizeAsync());
+        var signedIn = await Json.ReadAsync(callback);
+        var key = signedIn.GetProperty("apiKey").GetString()!;
+        var refreshToken = signedIn.GetProperty("refreshToken").GetString()!;
+
+        clock.Advance(TimeSpan.FromMinutes(55));
+        using var refreshed = await setup.RefreshAsync(refreshToken);
+        var result = await Json.ReadAsync(refreshed);
+        var newKey = result.GetProperty("apiKey").GetString()!;
+        var newRefreshToken = result.GetProperty("refreshToken").GetString()!;
+
+        Assert.Equal("no-store", refreshed.Headers.CacheControl?.ToString());
+        Assert.Equal(clock.GetUtcNow().AddSeconds(3600), result.GetProperty("expiresAt").GetDateTimeOffset());
+        Assert.Equal("github:octocat", result.GetProperty("owner").GetString());
+        Assert.NotEqual(key, newKey);
+        Assert.NotEqual(refreshToken, newRefreshToken);
+        Assert.Equal(HttpStatusCode.Accepted, await setup.WriteAsync(key));
+
+        // Past the first token's expiry: the session goes on with the refreshed key; the old secret is gone.
+        clock.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await setup.WriteAsync(key));
+        Assert.Equal(HttpStatusCode.Accepted, await setup.WriteAsync(newKey));
+        Assert.Equal(1L, await setup.ScalarAsync("SELECT count(*) FROM api_keys"));
+        using var reused = await setup.RefreshAsync(refreshToken);
+        await Problem.AssertAsync(reused, HttpStatusCode.Unauthorized, SignInErrorIds.RefreshRejected);
+        using var again = await setup.RefreshAsync(newRefreshToken);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Refresh_RevokedKey_401RefreshRejected()
+    {
+        await using var setup = await SignInSetup.StartAsync(postgres);
+        using var callback = await setup.CompleteAsync(await setup.AuthorizeAsync());
+        var refreshToken = (await Json.ReadAsync(callback)).GetProperty("refreshToken").GetString()!;
+        var id = (Guid)(await setup.ScalarAsync("SELECT id FROM api_keys"))!;
+        Assert.True(await setup.Service.Services.GetRequiredService<ApiKeyStore>().RevokeAsync(id, CancellationToken.None));
+
+        using var response = await setup.RefreshAsync(refreshToken);
+
+        await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, SignInErrorIds.RefreshRejected);
+    }
+
+    [Fact]
+    public async Task Refresh_UnknownOrMissingToken_401Or422()
+    {
+        await using var setup = await SignInSetup.StartAsync(postgres);
+
+        using var unknown = await setup.RefreshAsync("ghr_not-a-refresh-token");
+        using var missing = await setup.Browser.PostAsJsonAsync(new Uri("/auth/refresh", UriKind.Relative), new { });
+
+        await Problem.AssertAsync(unknown, HttpStatusCode.Unauthorized, SignInErrorIds.RefreshRejected);
+        await Problem.AssertAsync(missing, HttpStatusCode.UnprocessableEntity, "ERR_VALIDATION", "refreshToken");
+    }
+
     [Fact]
     public async Task SignIn_TokenLifetimeBeyondMaxKeyLifetime_KeyCappedAtMaxKeyLifetime()
     {
@@ -351,6 +413,18 @@ public sealed class SignInTests(PostgresFixture postgres)
         /// <summary>Follows the provider's redirect back to the service, as the browser would.</summary>
         public Task<HttpResponseMessage> CompleteAsync(Uri callback) =>
             Browser.GetAsync(new Uri(callback.PathAndQuery, UriKind.Relative));
+
+        public Task<HttpResponseMessage> RefreshAsync(string refreshToken) =>
+            Browser.PostAsJsonAsync(new Uri("/auth/refresh", UriKind.Relative), new { refreshToken });
+
+        /// <summary>Creates a task with <paramref name="key"/>; the status says whether the key was accepted.</summary>
+        public async Task<HttpStatusCode> WriteAsync(string key)
+        {
+            using var client = Service.CreateClient();
+            client.DefaultRequestHeaders.Add(ApiKeyIdentityFeature.HeaderName, key);
+            using var response = await client.PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { topic = "refresh", complexity = "low" });
+            return response.StatusCode;
+        }
 
         /// <summary>The state cookie as a Cookie header value (what an attacker replaying a callback would need).</summary>
         public string StateCookie() => _cookies.Container.GetCookieHeader(new Uri(Service.Server.BaseAddress, "/auth/"));

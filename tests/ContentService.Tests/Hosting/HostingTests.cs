@@ -65,7 +65,15 @@ public sealed class HostingTests(PostgresFixture postgres)
 
         Assert.Null(list.Security);
         Assert.True(list.Responses!.ContainsKey("429"));
-        foreach (var path in new[] { "/auth/signin", "/auth/callback", "/health/live", "/health/ready", "/status/data" })
+        Assert.Equal((SecuritySchemeType.ApiKey, ParameterLocation.Header, "X-Admin-Key"), (schemes["AdminKey"].Type!.Value, schemes["AdminKey"].In!.Value, schemes["AdminKey"].Name));
+        var rotate = document.Paths["/admin/keys/{id}/rotate"].Operations![HttpMethod.Post];
+        Assert.Single(rotate.Security!);
+        foreach (var status in new[] { "200", "401", "404", "409", "422", "429", "503" })
+        {
+            Assert.True(rotate.Responses!.ContainsKey(status), $"POST /admin/keys/{{id}}/rotate does not document {status}");
+        }
+
+        foreach (var path in new[] { "/auth/signin", "/auth/callback", "/auth/refresh", "/admin/keys", "/admin/keys/{id}/revoke", "/admin/usage", "/health/live", "/health/ready", "/status/data" })
         {
             Assert.True(document.Paths.ContainsKey(path), $"{path} is missing");
         }
