@@ -14,6 +14,7 @@ internal sealed class HttpRequestCall
 
     private readonly RequestContentReplay _replay;
     private HttpRetryDecisions? _retry;
+    private int _timedOutAttempts;
 
     public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission, CancellationToken deadline)
     {
@@ -55,6 +56,9 @@ internal sealed class HttpRequestCall
     /// <summary>Gets the last attempt's error, if it failed with one.</summary>
     public Exception? LastError { get; private set; }
 
+    /// <summary>Gets a value indicating whether attempts were sent and every one of them was cut off by a timeout (none answered or failed otherwise).</summary>
+    public bool AllAttemptsTimedOut => Attempts > 0 && _timedOutAttempts == Attempts;
+
     /// <summary>Finds the call a response belongs to (the response links to its request, the request holds the call).</summary>
     public static HttpRequestCall? Of(HttpResponseMessage response) =>
         response.RequestMessage is { } request && request.Options.TryGetValue(Key, out var call) ? call : null;
@@ -79,6 +83,13 @@ internal sealed class HttpRequestCall
         }
         catch (Exception e)
         {
+            // Whatever an attempt throws once its token is cancelled is a timeout's doing (the caller's own cancellation
+            // ends the request without a synthesized answer), as the timeout layer reports it.
+            if (cancellationToken.IsCancellationRequested)
+            {
+                _timedOutAttempts++;
+            }
+
             LastStatus = null;
             LastError = e;
             throw;

@@ -137,7 +137,11 @@ internal sealed partial class HttpResilienceEngine : IDisposable
             return ValueTask.FromException<HttpResponseMessage>(new HttpResilienceException(outcome, pipelines.Authority, retryAfter, call.Attempts, lastStatus, lastError));
         }
 
-        var response = outcome == HttpResilienceOutcome.TimedOut
+        // A gateway timeout when the upstream never answered in time: the deadline ran out, or every attempt timed out
+        // (retries exhausted or not retried). An open circuit keeps its 503, whose Retry-After says when to come back.
+        var timedOut = outcome == HttpResilienceOutcome.TimedOut
+            || (call.AllAttemptsTimedOut && outcome is not (HttpResilienceOutcome.CircuitOpen or HttpResilienceOutcome.RetriesStoppedByOpenCircuit));
+        var response = timedOut
             ? SyntheticResponses.Create504(call.Request)
             : SyntheticResponses.Create503(call.Request, retryAfter);
         OutcomeMarker.Mark(call.Request, response, outcome, call.Attempts);
