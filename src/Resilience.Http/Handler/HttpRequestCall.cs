@@ -12,6 +12,9 @@ internal sealed class HttpRequestCall
 {
     public static readonly HttpRequestOptionsKey<HttpRequestCall> Key = new("Resilience.Http.Call");
 
+    /// <summary>Where Core's retry leaves why it stopped, on the call's context (set only on that failure path).</summary>
+    public static readonly ResiliencePropertyKey<Retry.RetryStopReason> RetryStoppedKey = new("Resilience.Http.RetryStopped");
+
     private readonly RequestContentReplay _replay;
     private HttpRetryDecisions? _retry;
     private int _timedOutAttempts;
@@ -46,6 +49,13 @@ internal sealed class HttpRequestCall
 
     /// <summary>Gets why the retries stopped, when the retry predicate stopped them (hint, deadline, open circuit).</summary>
     public HttpResilienceOutcome? StoppedBecause => _retry?.StoppedBecause;
+
+    /// <summary>Gets why Core's retry stopped (retries used up, budget empty, no time left for the delay), when it stopped a failure it would have retried.</summary>
+    public Retry.RetryStopReason? RetryStopped { get; private set; }
+
+    /// <summary>Copies what Core's retry recorded on <paramref name="context"/>, before the context goes back to the pool.</summary>
+    public void ReadRetryStop(ResilienceContext context) =>
+        RetryStopped = context.HasProperties && context.Properties.TryGetValue(RetryStoppedKey, out var reason) ? reason : null;
 
     /// <summary>Gets the server's <c>Retry-After</c> that did not fit, when retries stopped for it.</summary>
     public TimeSpan? FailNowHint => _retry?.FailNowHint;

@@ -114,13 +114,26 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         return response;
     }
 
-    /// <summary>Why a retried request got no further attempt: the retry predicate said (hint, deadline, open circuit), all were used, or the budget was empty.</summary>
+    /// <summary>
+    /// Why a retried request got no further attempt: the retry predicate said (hint, deadline, open circuit), else what
+    /// Core's retry reported (all used, budget empty, the delay would end past the deadline).
+    /// </summary>
+    /// <remarks>
+    /// An empty budget is said only when the budget refused: guessing it from "nothing else explains the stop" called an
+    /// attempt timeout followed by a delay that did not fit the time left an empty budget.
+    /// </remarks>
     private HttpResilienceOutcome WhyRetriesStopped(HttpRequestCall call, HttpAuthorityPipelines pipelines) =>
         call.StoppedBecause
-        ?? (call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted
-        : pipelines.IsOpen ? HttpResilienceOutcome.RetriesStoppedByOpenCircuit
-        : TimeProvider.GetElapsedTime(call.StartTimestamp) >= TotalTimeout ? HttpResilienceOutcome.TimedOut
-        : HttpResilienceOutcome.RetryBudgetExhausted);
+        ?? call.RetryStopped switch
+        {
+            Retry.RetryStopReason.BudgetExhausted => HttpResilienceOutcome.RetryBudgetExhausted,
+            Retry.RetryStopReason.DeadlineReached => HttpResilienceOutcome.TimedOut,
+            Retry.RetryStopReason.Exhausted => HttpResilienceOutcome.RetriesExhausted,
+            _ => call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted
+                : pipelines.IsOpen ? HttpResilienceOutcome.RetriesStoppedByOpenCircuit
+                : TimeProvider.GetElapsedTime(call.StartTimestamp) >= TotalTimeout ? HttpResilienceOutcome.TimedOut
+                : HttpResilienceOutcome.NotRetried,
+        };
 
     /// <summary>Gives up when no upstream response is left to return: a stored response, else a synthesized one or the exception.</summary>
     private ValueTask<HttpResponseMessage> GiveUp(
