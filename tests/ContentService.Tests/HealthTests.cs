@@ -76,5 +76,41 @@ public sealed class HealthTests(PostgresFixture postgres)
         Assert.Equal("closed", breaker.GetProperty("state").GetString());
     }
 
+    [Fact]
+    public async Task Ready_OneLlmProviderOpenOthersNotCalledYet_DegradedNotUnhealthy_AllOpen_Unhealthy()
+    {
+        await using var factory = CreateFactory(postgres.ConnectionString);
+        using var client = factory.CreateClient();
+        var registry = factory.Services.GetRequiredService<Resilience.CircuitBreaking.CircuitBreakerRegistry>();
+        var providers = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ContentService.Providers.ProvidersOptions>>().Value;
+        Assert.True(providers.Llm.Count > 1);
+
+        // One provider called once (its breaker exists now), then isolated; the others were never called.
+        var first = providers.Llm[0].Name;
+        using (var request = new HttpRequestMessage(HttpMethod.Get, new Uri("health", UriKind.Relative)))
+        {
+            request.Options.Set(Resilience.Http.HttpResilienceRequestOptions.AllowRetry, false);
+            using var sent = await factory.Services.GetRequiredService<IHttpClientFactory>().CreateClient(ContentService.Providers.ModelRouter.ClientPrefix + first).SendAsync(request);
+        }
+
+        Resilience.Http.HttpCircuitBreakerLookup.GetHttpCircuitBreaker(registry, ContentService.Providers.ModelRouter.ClientPrefix + first, new Uri(providers.BaseUrl!, $"llm/{first}/"))!.Isolate();
+        using var degraded = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        using var degradedJson = JsonDocument.Parse(await degraded.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, degraded.StatusCode);
+        Assert.Equal("Degraded", degradedJson.RootElement.GetProperty("checks").GetProperty("circuit-breakers").GetProperty("status").GetString());
+
+        foreach (var provider in providers.Llm.Skip(1))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("health", UriKind.Relative));
+            request.Options.Set(Resilience.Http.HttpResilienceRequestOptions.AllowRetry, false);
+            using var sent = await factory.Services.GetRequiredService<IHttpClientFactory>().CreateClient(ContentService.Providers.ModelRouter.ClientPrefix + provider.Name).SendAsync(request);
+            Resilience.Http.HttpCircuitBreakerLookup.GetHttpCircuitBreaker(registry, ContentService.Providers.ModelRouter.ClientPrefix + provider.Name, new Uri(providers.BaseUrl!, $"llm/{provider.Name}/"))!.Isolate();
+        }
+
+        using var unhealthy = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unhealthy.StatusCode);
+    }
+
     private static ContentServiceFactory CreateFactory(string connectionString) => new(connectionString);
 }

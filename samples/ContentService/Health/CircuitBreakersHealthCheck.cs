@@ -2,6 +2,7 @@ using ContentService.Providers;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
+using Resilience.Http;
 using Resilience.Npgsql;
 
 namespace ContentService.Health;
@@ -9,14 +10,15 @@ namespace ContentService.Health;
 /// <summary>
 /// Every breaker's state. Unhealthy (readiness 503) when the service cannot do its job: the database's breaker is
 /// open, or every LLM provider's is. Degraded while any other breaker is not closed: the service still answers
-/// (fail-over, fallbacks, fast failures), but a dependency is out.
+/// (fail-over, fallbacks, fast failures), but a dependency is out. A provider not called yet has no breaker: it counts
+/// as available (its first call decides).
 /// </summary>
-internal sealed class CircuitBreakersHealthCheck(CircuitBreakerRegistry registry, IOptions<NpgsqlResilienceOptions> database) : IHealthCheck
+internal sealed class CircuitBreakersHealthCheck(CircuitBreakerRegistry registry, IOptions<NpgsqlResilienceOptions> database, IOptions<ProvidersOptions> providers) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
-        int notClosed = 0, llm = 0, llmOpen = 0;
+        int notClosed = 0, llmOpen = 0;
         var databaseOpen = false;
         foreach (var status in registry.GetStatusReport())
         {
@@ -31,11 +33,14 @@ internal sealed class CircuitBreakersHealthCheck(CircuitBreakerRegistry registry
             {
                 databaseOpen = open;
             }
-            else if (status.Name.StartsWith(ModelRouter.ClientPrefix, StringComparison.Ordinal))
-            {
-                llm++;
-                llmOpen += open ? 1 : 0;
-            }
+        }
+
+        // Each configured provider's breaker, looked up by its client and address (not by a name prefix).
+        var llm = providers.Value.Llm.Count;
+        foreach (var provider in providers.Value.Llm)
+        {
+            var breaker = registry.GetHttpCircuitBreaker(ModelRouter.ClientPrefix + provider.Name, ProvidersServiceCollectionExtensions.LlmAddress(providers.Value, provider.Name));
+            llmOpen += breaker?.State is CircuitState.Open or CircuitState.Isolated ? 1 : 0;
         }
 
         if (databaseOpen)

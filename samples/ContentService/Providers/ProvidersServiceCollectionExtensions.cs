@@ -17,7 +17,7 @@ internal static partial class ProvidersServiceCollectionExtensions
         {
             var name = provider.Name;
             services.AddHttpClient(ModelRouter.ClientPrefix + name, (sp, client) =>
-                    client.BaseAddress = new Uri(sp.GetRequiredService<IOptions<ProvidersOptions>>().Value.BaseUrl!, $"llm/{name}/"))
+                    client.BaseAddress = LlmAddress(sp.GetRequiredService<IOptions<ProvidersOptions>>().Value, name))
                 .AddResilienceHttpHandler(configuration.GetSection("Resilience:Http:llm"));
         }
 
@@ -28,4 +28,7 @@ internal static partial class ProvidersServiceCollectionExtensions
         services.AddSingleton<CmsClient>();
         return services;
     }
+
+    /// <summary>The base address of LLM provider <paramref name="name"/>'s client.</summary>
+    public static Uri LlmAddress(ProvidersOptions options, string name) => new(options.BaseUrl!, $"llm/{name}/");
 }

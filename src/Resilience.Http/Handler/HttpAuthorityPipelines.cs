@@ -71,6 +71,9 @@ internal sealed class HttpAuthorityPipelines
                 ShouldHandleOutcome = ShouldRetry,
                 RetryAfter = RetryAfter,
                 OnRetry = OnRetry,
+
+                // The only place an exception's stop reason is known: the handler reports it instead of guessing.
+                OnRetriesStopped = static stopped => stopped.Context.Properties.Set(HttpRequestCall.RetryStoppedKey, stopped.Reason),
             };
         Retrying = retry is null ? SendOnce : Build(retry, null);
         HedgedRetrying = retry is null || hedging is null ? HedgedSendOnce : Build(retry, hedging);

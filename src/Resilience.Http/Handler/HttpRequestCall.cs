@@ -12,8 +12,12 @@ internal sealed class HttpRequestCall
 {
     public static readonly HttpRequestOptionsKey<HttpRequestCall> Key = new("Resilience.Http.Call");
 
+    /// <summary>Where Core's retry leaves why it stopped, on the call's context (set only on that failure path).</summary>
+    public static readonly ResiliencePropertyKey<Retry.RetryStopReason> RetryStoppedKey = new("Resilience.Http.RetryStopped");
+
     private readonly RequestContentReplay _replay;
     private HttpRetryDecisions? _retry;
+    private int _timedOutAttempts;
 
     public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission, CancellationToken deadline)
     {
@@ -46,6 +50,13 @@ internal sealed class HttpRequestCall
     /// <summary>Gets why the retries stopped, when the retry predicate stopped them (hint, deadline, open circuit).</summary>
     public HttpResilienceOutcome? StoppedBecause => _retry?.StoppedBecause;
 
+    /// <summary>Gets why Core's retry stopped (retries used up, budget empty, no time left for the delay), when it stopped a failure it would have retried.</summary>
+    public Retry.RetryStopReason? RetryStopped { get; private set; }
+
+    /// <summary>Copies what Core's retry recorded on <paramref name="context"/>, before the context goes back to the pool.</summary>
+    public void ReadRetryStop(ResilienceContext context) =>
+        RetryStopped = context.HasProperties && context.Properties.TryGetValue(RetryStoppedKey, out var reason) ? reason : null;
+
     /// <summary>Gets the server's <c>Retry-After</c> that did not fit, when retries stopped for it.</summary>
     public TimeSpan? FailNowHint => _retry?.FailNowHint;
 
@@ -54,6 +65,9 @@ internal sealed class HttpRequestCall
 
     /// <summary>Gets the last attempt's error, if it failed with one.</summary>
     public Exception? LastError { get; private set; }
+
+    /// <summary>Gets a value indicating whether attempts were sent and every one of them was cut off by a timeout (none answered or failed otherwise).</summary>
+    public bool AllAttemptsTimedOut => Attempts > 0 && _timedOutAttempts == Attempts;
 
     /// <summary>Finds the call a response belongs to (the response links to its request, the request holds the call).</summary>
     public static HttpRequestCall? Of(HttpResponseMessage response) =>
@@ -79,6 +93,13 @@ internal sealed class HttpRequestCall
         }
         catch (Exception e)
         {
+            // Whatever an attempt throws once its token is cancelled is a timeout's doing (the caller's own cancellation
+            // ends the request without a synthesized answer), as the timeout layer reports it.
+            if (cancellationToken.IsCancellationRequested)
+            {
+                _timedOutAttempts++;
+            }
+
             LastStatus = null;
             LastError = e;
             throw;

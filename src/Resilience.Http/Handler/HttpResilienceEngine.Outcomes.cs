@@ -114,13 +114,26 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         return response;
     }
 
-    /// <summary>Why a retried request got no further attempt: the retry predicate said (hint, deadline, open circuit), all were used, or the budget was empty.</summary>
+    /// <summary>
+    /// Why a retried request got no further attempt: the retry predicate said (hint, deadline, open circuit), else what
+    /// Core's retry reported (all used, budget empty, the delay would end past the deadline).
+    /// </summary>
+    /// <remarks>
+    /// An empty budget is said only when the budget refused: guessing it from "nothing else explains the stop" called an
+    /// attempt timeout followed by a delay that did not fit the time left an empty budget.
+    /// </remarks>
     private HttpResilienceOutcome WhyRetriesStopped(HttpRequestCall call, HttpAuthorityPipelines pipelines) =>
         call.StoppedBecause
-        ?? (call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted
-        : pipelines.IsOpen ? HttpResilienceOutcome.RetriesStoppedByOpenCircuit
-        : TimeProvider.GetElapsedTime(call.StartTimestamp) >= TotalTimeout ? HttpResilienceOutcome.TimedOut
-        : HttpResilienceOutcome.RetryBudgetExhausted);
+        ?? call.RetryStopped switch
+        {
+            Retry.RetryStopReason.BudgetExhausted => HttpResilienceOutcome.RetryBudgetExhausted,
+            Retry.RetryStopReason.DeadlineReached => HttpResilienceOutcome.TimedOut,
+            Retry.RetryStopReason.Exhausted => HttpResilienceOutcome.RetriesExhausted,
+            _ => call.Attempts > MaxRetries ? HttpResilienceOutcome.RetriesExhausted
+                : pipelines.IsOpen ? HttpResilienceOutcome.RetriesStoppedByOpenCircuit
+                : TimeProvider.GetElapsedTime(call.StartTimestamp) >= TotalTimeout ? HttpResilienceOutcome.TimedOut
+                : HttpResilienceOutcome.NotRetried,
+        };
 
     /// <summary>Gives up when no upstream response is left to return: a stored response, else a synthesized one or the exception.</summary>
     private ValueTask<HttpResponseMessage> GiveUp(
@@ -137,7 +150,11 @@ internal sealed partial class HttpResilienceEngine : IDisposable
             return ValueTask.FromException<HttpResponseMessage>(new HttpResilienceException(outcome, pipelines.Authority, retryAfter, call.Attempts, lastStatus, lastError));
         }
 
-        var response = outcome == HttpResilienceOutcome.TimedOut
+        // A gateway timeout when the upstream never answered in time: the deadline ran out, or every attempt timed out
+        // (retries exhausted or not retried). An open circuit keeps its 503, whose Retry-After says when to come back.
+        var timedOut = outcome == HttpResilienceOutcome.TimedOut
+            || (call.AllAttemptsTimedOut && outcome is not (HttpResilienceOutcome.CircuitOpen or HttpResilienceOutcome.RetriesStoppedByOpenCircuit));
+        var response = timedOut
             ? SyntheticResponses.Create504(call.Request)
             : SyntheticResponses.Create503(call.Request, retryAfter);
         OutcomeMarker.Mark(call.Request, response, outcome, call.Attempts);

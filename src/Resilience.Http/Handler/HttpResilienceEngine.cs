@@ -256,6 +256,7 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
+            call.ReadRetryStop(context);
             ResilienceContextPool.Shared.Return(context);
             return Complete(call, pipelines, retries, replay, outcome, cancellationToken).AsTask();
         }
@@ -267,6 +268,7 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, ValueTask<Outcome<HttpResponseMessage>> pending, ResilienceContext context, CancellationToken cancellationToken)
     {
         var outcome = await pending.ConfigureAwait(false);
+        call.ReadRetryStop(context);
         ResilienceContextPool.Shared.Return(context);
         return await Complete(call, pipelines, retries, replay, outcome, cancellationToken).ConfigureAwait(false);
     }

@@ -10,7 +10,7 @@ public enum HttpFailureSurface
 {
     /// <summary>
     /// A response, never an exception: the upstream's own last response (status, headers and body intact) when there is
-    /// one, else a synthesized <c>503</c> (<c>504</c> after a timeout); marked with the outcome and the attempts sent (read
+    /// one, else a synthesized <c>503</c> (<c>504</c> when the total timeout ran out or every attempt timed out); marked with the outcome and the attempts sent (read
     /// them with <see cref="HttpResilienceResponse.GetOutcome(HttpResponseMessage)"/> and
     /// <see cref="HttpResilienceResponse.GetAttempts(HttpResponseMessage)"/>), so callers that already handle 503 need no
     /// new code path.

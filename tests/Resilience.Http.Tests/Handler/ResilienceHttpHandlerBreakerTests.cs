@@ -201,4 +201,38 @@ public sealed class ResilienceHttpHandlerBreakerTests(ITestOutputHelper output) 
             Assert.Equal(800, _a.RequestCount);
         }
     }
+
+    [Fact]
+    public async Task BreakerLookup_PerAuthority_FindsTheHandlersBreakerByUriNotByNamePrefix()
+    {
+        using var registry = new CircuitBreakerRegistry();
+        using var fixture = new HandlerFixture(Breaking(), "llm-a", registry);
+        using var other = new HandlerFixture(Breaking(), "llm-ab", registry);
+        _a.Default = FaultResponse.Status(500);
+        (await fixture.GetAsync(_a.Url("/x"))).Dispose();
+        (await fixture.GetAsync(_a.Url("/x"))).Dispose();
+        (await other.GetAsync(_a.Url("/y"))).Dispose();
+
+        // Any URI of the authority finds it (path, query and host case aside); another client or authority does not.
+        var breaker = registry.GetHttpCircuitBreaker("llm-a", new Uri(_a.Url("/other/path?q=1").ToString().ToUpperInvariant().Replace("HTTP://", "http://", StringComparison.Ordinal)));
+        Assert.Same(fixture.Handler.Engine.GetPipelines(_a.BaseAddress).Breaker, breaker);
+        Assert.Equal(CircuitState.Open, breaker!.State);
+        Assert.Equal(CircuitState.Closed, registry.GetHttpCircuitBreaker("llm-ab", _a.BaseAddress)!.State);
+        Assert.Null(registry.GetHttpCircuitBreaker("llm-a", _b.BaseAddress));
+        Assert.Null(registry.GetHttpCircuitBreaker("llm", _a.BaseAddress));
+        Assert.Throws<ArgumentException>(() => registry.GetHttpCircuitBreaker("llm-a", new Uri("/x", UriKind.Relative)));
+    }
+
+    [Fact]
+    public void BreakerLookup_SharedScope_FindsTheClientsOneBreakerForAnyAuthority()
+    {
+        using var registry = new CircuitBreakerRegistry();
+        using var fixture = new HandlerFixture(Breaking(o => o.BreakerScope = HttpCircuitBreakerScope.Shared), "shared", registry);
+
+        var breaker = registry.GetHttpCircuitBreaker("shared", _b.BaseAddress);
+
+        Assert.NotNull(breaker);
+        Assert.Same(breaker, registry.GetHttpCircuitBreaker("shared", _a.BaseAddress));
+        Assert.Same(fixture.Handler.Engine.GetPipelines(_a.BaseAddress).Breaker, breaker);
+    }
 }

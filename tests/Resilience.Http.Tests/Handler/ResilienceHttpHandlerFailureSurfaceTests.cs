@@ -189,6 +189,86 @@ public sealed class ResilienceHttpHandlerFailureSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_EveryAttemptTimedOut_RetriesExhausted_Synthesized504()
+    {
+        // Attempts of 1 s inside 30 s: every retry is made and times out, so the answer is a timeout, not "unavailable".
+        var options = HandlerFixture.Immediate(o =>
+        {
+            o.MaxRetries = 2;
+            o.AttemptTimeout = TimeSpan.FromSeconds(1);
+            o.TotalTimeout = TimeSpan.FromSeconds(30);
+        });
+        using var fixture = new HandlerFixture(options);
+        var gate = new HangGate();
+        _server.Default = FaultResponse.Hang(gate);
+
+        var pending = fixture.Client.GetAsync(_server.Url("/hang"));
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            await _server.WaitForRequestsAsync(attempt);
+            fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        using var response = await pending;
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal(Resilience.Failures.FailureKind.Timeout, HttpFailureKindOf(response));
+        Assert.Equal(HttpResilienceOutcome.RetriesExhausted, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(3, HttpResilienceResponse.GetAttempts(response));
+        gate.Release();
+    }
+
+    [Fact]
+    public async Task Post_OnlyAttemptTimedOut_NotRetried_Synthesized504()
+    {
+        var options = HandlerFixture.Immediate(o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromSeconds(1);
+            o.TotalTimeout = TimeSpan.FromSeconds(30);
+        });
+        using var fixture = new HandlerFixture(options);
+        var gate = new HangGate();
+        _server.Default = FaultResponse.Hang(gate);
+
+        var pending = fixture.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, _server.Url("/orders")) { Content = new StringContent("{}") });
+        await _server.WaitForRequestsAsync(1);
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        using var response = await pending;
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal(HttpResilienceOutcome.NotRetried, HttpResilienceResponse.GetOutcome(response));
+        Assert.Equal(1, _server.RequestCount);
+        gate.Release();
+    }
+
+    [Fact]
+    public async Task Get_ConnectionRefusedThenTimedOut_Synthesized503()
+    {
+        // Not every attempt timed out (the first was refused): no claim that the upstream is merely slow.
+        var options = HandlerFixture.Immediate(o =>
+        {
+            o.MaxRetries = 1;
+            o.AttemptTimeout = TimeSpan.FromSeconds(1);
+            o.TotalTimeout = TimeSpan.FromSeconds(30);
+        });
+        using var fixture = new HandlerFixture(options);
+        var gate = new HangGate();
+        _server.Enqueue(FaultResponse.Drop());
+        _server.Default = FaultResponse.Hang(gate);
+
+        var pending = fixture.Client.GetAsync(_server.Url("/mixed"));
+        await _server.WaitForRequestsAsync(2);
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        using var response = await pending;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(HttpResilienceOutcome.RetriesExhausted, HttpResilienceResponse.GetOutcome(response));
+        gate.Release();
+    }
+
+    private static Resilience.Failures.FailureKind HttpFailureKindOf(HttpResponseMessage response) => HttpFailureClassifier.Classify(response.StatusCode);
+
+    [Fact]
     public async Task Post_503NotRetried_ExceptionSurface_Throws()
     {
         using var fixture = new HandlerFixture(HandlerFixture.Immediate(o => o.FailureSurface = HttpFailureSurface.Exception));

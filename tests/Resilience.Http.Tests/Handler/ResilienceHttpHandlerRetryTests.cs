@@ -375,4 +375,62 @@ public sealed class ResilienceHttpHandlerRetryTests : IAsyncLifetime
         Assert.Equal(2, _server.RequestCount);
         gate.Release();
     }
+
+    [Theory]
+    [InlineData(HttpFailureSurface.Exception)]
+    [InlineData(HttpFailureSurface.Response503)]
+    public async Task HangingUpstream_FreshClient_EndsAsTimedOutNeverAsEmptyBudget(HttpFailureSurface surface)
+    {
+        // Attempts of 5 s inside 11 s with delays of up to 1 s: the jitter decides whether the third attempt starts (and
+        // the total cuts it) or the second delay does not fit the time left, so the retry stops before the deadline.
+        // Either way the request timed out; several fresh clients, so both schedules come up.
+        for (var run = 0; run < 8; run++)
+        {
+            var options = new HttpResilienceOptions
+            {
+                FailureSurface = surface,
+                AttemptTimeout = TimeSpan.FromSeconds(5),
+                TotalTimeout = TimeSpan.FromSeconds(11),
+                BaseDelay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromSeconds(1),
+            };
+            using var fixture = new HandlerFixture(options);
+            var gate = new HangGate();
+            _server.Default = FaultResponse.Hang(gate);
+            var before = _server.RequestCount;
+            var start = fixture.Time.GetUtcNow();
+
+            var pending = fixture.Time.DriveAsync(fixture.Client.GetAsync(_server.Url("/hang/" + run)));
+            for (var attempt = 1; ; attempt++)
+            {
+                if (await Task.WhenAny(_server.WaitForRequestsAsync(before + attempt), pending) == pending)
+                {
+                    break;
+                }
+
+                // The attempt's timer fires at its limit or at the total's deadline, whichever comes first.
+                var left = options.TotalTimeout - (fixture.Time.GetUtcNow() - start);
+                fixture.Time.Advance(left < options.AttemptTimeout ? left : options.AttemptTimeout);
+            }
+
+            HttpResilienceOutcome outcome;
+            if (surface == HttpFailureSurface.Exception)
+            {
+                var error = await Assert.ThrowsAsync<HttpResilienceException>(() => pending);
+                outcome = error.Outcome;
+                Assert.DoesNotContain("budget", error.Message, StringComparison.OrdinalIgnoreCase);
+            }
+            else
+            {
+                using var response = await pending;
+                outcome = HttpResilienceResponse.GetOutcome(response);
+                Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            }
+
+            Assert.Equal(HttpResilienceOutcome.TimedOut, outcome);
+            Assert.InRange(_server.RequestCount - before, 2, 3);
+            Assert.Equal(0, fixture.Handler.Engine.GetPipelines(_server.BaseAddress).Budget!.Rejections);
+            gate.Release();
+        }
+    }
 }
