@@ -52,6 +52,14 @@ public sealed class NpgsqlResilienceOptions
     /// <remarks>Retries are also counted by the <c>Resilience</c> meter and logged; this is for code that wants to react per call.</remarks>
     public Action<DbRetryInfo>? OnRetry { get; set; }
 
+    /// <summary>Gets or sets the clock of this database's retry delays, breaker, pool health checks and acquire-wait figures.</summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: <c>AddNpgsqlResilience</c> uses the container's <see cref="System.TimeProvider"/>
+    /// (<see cref="System.TimeProvider.System"/> when none is registered). Set in code; not bound from configuration.
+    /// </value>
+    /// <remarks>Lets one database run on its own clock (e.g. a <c>FakeTimeProvider</c> in a test) without replacing the application's.</remarks>
+    public TimeProvider? TimeProvider { get; set; }
+
     /// <summary>Gets or sets the lowest level of Npgsql's own log events passed to the application's loggers.</summary>
     /// <value>Defaults to <see cref="LogLevel.Warning"/>: Npgsql logs connection events at Information and every command at Debug.</value>
     public LogLevel DriverLogLevel { get; set; } = LogLevel.Warning;
