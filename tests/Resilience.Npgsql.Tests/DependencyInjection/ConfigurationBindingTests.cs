@@ -71,6 +71,32 @@ public sealed class ConfigurationBindingTests
             error.Failures.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void AddNpgsqlResilience_FailureThresholdUnderRatioMode_FailsNamingBothKeys()
+    {
+        var error = StartUp(("CircuitBreaker:FailureThreshold", "3"));
+
+        Assert.Equal(
+            [Section + ":CircuitBreaker:FailureThreshold: has no effect while " + Section + ":CircuitBreaker:Mode is FailureRatio; set " + Section + ":CircuitBreaker:Mode to ConsecutiveFailures for it to apply, or remove it."],
+            error.Failures);
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_RatioSettingsUnderConsecutiveMode_FailNamingBothKeys()
+    {
+        var error = StartUp(
+            ("CircuitBreaker:Mode", "ConsecutiveFailures"),
+            ("CircuitBreaker:MinimumThroughput", "50"),
+            ("CircuitBreaker:SamplingDuration", "00:00:30"));
+
+        Assert.Equal(
+            [
+                Section + ":CircuitBreaker:MinimumThroughput: has no effect while " + Section + ":CircuitBreaker:Mode is ConsecutiveFailures; set " + Section + ":CircuitBreaker:Mode to FailureRatio for it to apply, or remove it.",
+                Section + ":CircuitBreaker:SamplingDuration: has no effect while " + Section + ":CircuitBreaker:Mode is ConsecutiveFailures; set " + Section + ":CircuitBreaker:Mode to FailureRatio for it to apply, or remove it.",
+            ],
+            error.Failures.Order(StringComparer.Ordinal));
+    }
+
     private static OptionsValidationException StartUp(params (string Key, string Value)[] values)
     {
         var configuration = new ConfigurationBuilder()
