@@ -7,7 +7,7 @@ namespace Resilience.Npgsql;
 
 /// <summary>Settings of the PostgreSQL adapter registered by <c>AddNpgsqlResilience</c>, bound from one configuration section.</summary>
 /// <remarks>
-/// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>DriverLogLevel</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
+/// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>DriverLogLevel</c>, <c>ApplyQueryTimeoutsToDataSource</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
 /// <c>Retry:*</c> (<see cref="RetryOptions"/>), <c>CircuitBreaker:*</c> (<see cref="CircuitBreakerOptions"/>) and
 /// <c>PoolHealth:*</c> (<see cref="PoolHealthOptions"/>). Validated as a whole; every broken rule is reported with its key.
 /// </remarks>
@@ -24,6 +24,15 @@ public sealed class NpgsqlResilienceOptions
 
     /// <summary>Gets the default time limits of each attempt.</summary>
     public QueryTimeoutOptions QueryTimeouts { get; } = new();
+
+    /// <summary>Gets or sets a value indicating whether the registered <c>NpgsqlDataSource</c>'s connections start with the default limits.</summary>
+    /// <value>
+    /// Defaults to <see langword="true"/>: <c>AddNpgsqlResilience</c> starts every connection of the data source it registers with
+    /// <c>statement_timeout</c> and <c>lock_timeout</c> from <see cref="QueryTimeouts"/> (no round trip per call), so they also limit
+    /// commands run on that data source directly. <see langword="false"/>: the connections carry no limits and each call through
+    /// <see cref="ResilientDataSource"/> sets them in its own transaction (one more round trip for an idempotent single statement).
+    /// </value>
+    public bool ApplyQueryTimeoutsToDataSource { get; set; } = true;
 
     /// <summary>Gets how failed attempts are retried (only those safe to retry; see <see cref="ResilientDataSource"/>).</summary>
     /// <value>

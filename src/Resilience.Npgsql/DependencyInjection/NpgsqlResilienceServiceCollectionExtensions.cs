@@ -174,9 +174,20 @@ public static class NpgsqlResilienceServiceCollectionExtensions
             builder.ConnectionStringBuilder.CancellationTimeout = QueryTimeoutConstants.BoundedCancellationTimeoutMilliseconds;
         }
 
-        // The default limits travel with each physical connection, so a call under them costs no extra round trip.
-        builder.UseQueryTimeouts(settings.QueryTimeouts);
-        if (sp.GetService<ILoggerFactory>() is { } loggerFactory && settings.DriverLogLevel != LogLevel.None)
+        var loggerFactory = sp.GetService<ILoggerFactory>();
+        if (settings.ApplyQueryTimeoutsToDataSource)
+        {
+            // The default limits travel with each physical connection, so a call under them costs no extra round trip; they
+            // also limit the user's own commands on this data source, which is why it is said at start-up.
+            builder.UseQueryTimeouts(settings.QueryTimeouts);
+            var logger = loggerFactory?.CreateLogger("Resilience.Npgsql");
+            if (logger is not null && logger.IsEnabled(LogLevel.Information))
+            {
+                NpgsqlLog.DataSourceLimits(logger, settings.Name, settings.QueryTimeouts.StatementTimeout, settings.QueryTimeouts.EffectiveLockTimeout);
+            }
+        }
+
+        if (loggerFactory is not null && settings.DriverLogLevel != LogLevel.None)
         {
             builder.UseLoggerFactory(new MinimumLevelLoggerFactory(loggerFactory, settings.DriverLogLevel));
         }

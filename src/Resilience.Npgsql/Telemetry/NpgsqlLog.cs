@@ -12,4 +12,8 @@ internal static partial class NpgsqlLog
     [LoggerMessage(EventId = NpgsqlResilienceEventIds.Configured, Level = LogLevel.Information,
         Message = "Database '{DataSource}' through Resilience.Npgsql: {Retry}; {Breaker}")]
     public static partial void Configured(ILogger logger, string dataSource, string retry, string breaker);
+
+    [LoggerMessage(EventId = NpgsqlResilienceEventIds.DataSourceLimits, Level = LogLevel.Information,
+        Message = "Data source '{DataSource}': every connection of the registered NpgsqlDataSource starts with statement_timeout {StatementTimeout} and lock_timeout {LockTimeout}, also for commands not run through ResilientDataSource; set ApplyQueryTimeoutsToDataSource to false to opt out (calls through the adapter then set their limits per transaction)")]
+    public static partial void DataSourceLimits(ILogger logger, string dataSource, TimeSpan statementTimeout, TimeSpan lockTimeout);
 }

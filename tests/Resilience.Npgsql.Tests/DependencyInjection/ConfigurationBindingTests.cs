@@ -30,7 +30,7 @@ public sealed class ConfigurationBindingTests
         var error = StartUp(("StatementTimeout", "00:00:05"));
 
         Assert.Equal(
-            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
+            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, ApplyQueryTimeoutsToDataSource, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
             error.Failures);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 using Resilience.CircuitBreaking;
 using Resilience.Health;
 using Resilience.Testing;
@@ -70,5 +71,52 @@ public sealed class StartupAndClockTests(PostgresFixture postgres)
         var line = Assert.Single(log.Entries, e => e.EventId.Id == NpgsqlResilienceEventIds.Configured).Message;
         Assert.Contains("breaker opens after 7 failures in a row; breaks for 60 s, then 1 probe(s)", line, StringComparison.Ordinal);
         Assert.DoesNotContain("%", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddNpgsqlResilience_RegisteredDataSourceGetsLimits_SaidAtStartup()
+    {
+        var log = new CapturingLogger();
+        var services = new ServiceCollection().AddLogging(b => b.AddProvider(log));
+        services.AddNpgsqlResilience(postgres.ConnectionString, configure: o => o.Name = "loud-limits-db");
+        await using var provider = services.BuildServiceProvider();
+
+        var raw = await RawStatementTimeoutAsync(provider.GetRequiredService<NpgsqlDataSource>());
+
+        Assert.Equal("5s", raw);
+        var entry = Assert.Single(log.Entries, e => e.EventId.Id == NpgsqlResilienceEventIds.DataSourceLimits);
+        Assert.Equal(LogLevel.Information, entry.Level);
+        Assert.Contains("registered NpgsqlDataSource starts with statement_timeout 00:00:05 and lock_timeout 00:00:02.5", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("ApplyQueryTimeoutsToDataSource", entry.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddNpgsqlResilience_OptedOut_RawConnectionsUnlimitedAdapterCallsStillLimited()
+    {
+        var log = new CapturingLogger();
+        var services = new ServiceCollection().AddLogging(b => b.AddProvider(log));
+        services.AddNpgsqlResilience(postgres.ConnectionString, configure: o =>
+        {
+            o.Name = "opted-out-db";
+            o.ApplyQueryTimeoutsToDataSource = false;
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var raw = await RawStatementTimeoutAsync(provider.GetRequiredService<NpgsqlDataSource>());
+        var throughAdapter = await provider.GetRequiredService<ResilientDataSource>().ExecuteAsync(static async (command, ct) =>
+        {
+            command.CommandText = "SELECT current_setting('statement_timeout')";
+            return (string)(await command.ExecuteScalarAsync(ct))!;
+        }, DbCallOptions.Idempotent, CancellationToken.None);
+
+        Assert.Equal("0", raw);
+        Assert.Equal("5s", throughAdapter);
+        Assert.DoesNotContain(log.Entries, e => e.EventId.Id == NpgsqlResilienceEventIds.DataSourceLimits);
+    }
+
+    private static async Task<string> RawStatementTimeoutAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand("SHOW statement_timeout");
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 }
