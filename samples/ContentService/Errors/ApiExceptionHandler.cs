@@ -44,13 +44,14 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
     internal static (int Status, string ErrorId, string Title, string? Field, TimeSpan? RetryAfter) Map(Exception exception, HttpContext http) => exception switch
     {
         ApiException e => (e.Status, e.ErrorId, e.Message, e.Field, e.RetryAfter),
+        // The status comes from the library's one map; the sample adds its error IDs and wording.
         DatabaseException e => e.FailureKind switch
         {
-            FailureKind.Unavailable or FailureKind.Transient => (503, ServiceErrorIds.DatabaseUnavailable, "The database is unavailable; try again later.", null, e.RetryAfter ?? DefaultRetryAfter),
-            FailureKind.Timeout => (504, ServiceErrorIds.Timeout, "The database did not answer in time.", null, null),
-            FailureKind.UnknownOutcome => (503, ServiceErrorIds.UnknownOutcome, "The change may or may not have been saved; check its state before repeating it.", null, DefaultRetryAfter),
-            FailureKind.Conflict => (409, ServiceErrorIds.AlreadyExists, "The item already exists.", null, null),
-            FailureKind.InvalidInput => (422, ServiceErrorIds.Validation, "A value is not acceptable.", null, null),
+            FailureKind.Unavailable or FailureKind.Transient => (FailureKinds.ToHttpStatus(e.FailureKind), ServiceErrorIds.DatabaseUnavailable, "The database is unavailable; try again later.", null, e.RetryAfter ?? DefaultRetryAfter),
+            FailureKind.Timeout => (FailureKinds.ToHttpStatus(e.FailureKind), ServiceErrorIds.Timeout, "The database did not answer in time.", null, null),
+            FailureKind.UnknownOutcome => (FailureKinds.ToHttpStatus(e.FailureKind), ServiceErrorIds.UnknownOutcome, "The change may or may not have been saved; check its state before repeating it.", null, DefaultRetryAfter),
+            FailureKind.Conflict => (FailureKinds.ToHttpStatus(e.FailureKind), ServiceErrorIds.AlreadyExists, "The item already exists.", null, null),
+            FailureKind.InvalidInput => (FailureKinds.ToHttpStatus(e.FailureKind), ServiceErrorIds.Validation, "A value is not acceptable.", null, null),
             _ => (500, ServiceErrorIds.Internal, "An unexpected error occurred.", null, null),
         },
         UpstreamUnavailableException e => (503, ServiceErrorIds.UpstreamUnavailable, e.Message, null, e.RetryAfter ?? DefaultRetryAfter),

@@ -74,13 +74,17 @@ public sealed class CircuitBreakerRegistry : IDisposable
     /// whatever its settings. Delegates compare by the method they call, so a callback bound to another instance of the
     /// same class is the same setting.
     /// </exception>
-    public CircuitBreaker GetOrAdd(string name, CircuitBreakerOptions options)
+    public CircuitBreaker GetOrAdd(string name, CircuitBreakerOptions options) => GetOrAdd(name, options, timeProvider: null);
+
+    /// <summary>As <see cref="GetOrAdd(string, CircuitBreakerOptions)"/>, a new breaker running on <paramref name="timeProvider"/> (the registry's clock when <see langword="null"/>).</summary>
+    /// <remarks>For an adapter with a clock of its own, whose breaker must still show in the registry's report.</remarks>
+    internal CircuitBreaker GetOrAdd(string name, CircuitBreakerOptions options, TimeProvider? timeProvider)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(options);
         var breaker = _breakers.TryGetValue(name, out var existing)
             ? existing
-            : _breakers.GetOrAdd(name, static (n, state) => state.Self.Create(n, state.Options), (Self: this, Options: options));
+            : _breakers.GetOrAdd(name, static (n, state) => state.Self.Create(n, state.Options, state.Clock), (Self: this, Options: options, Clock: timeProvider));
         var differences = breaker.Settings.DifferencesFrom(options);
         if (differences.Count > 0)
         {
@@ -160,5 +164,6 @@ public sealed class CircuitBreakerRegistry : IDisposable
             }
         });
 
-    private CircuitBreaker Create(string name, CircuitBreakerOptions options) => new(name, options, _timeProvider, _logger, _meterFactory);
+    private CircuitBreaker Create(string name, CircuitBreakerOptions options, TimeProvider? timeProvider = null) =>
+        new(name, options, timeProvider ?? _timeProvider, _logger, _meterFactory);
 }

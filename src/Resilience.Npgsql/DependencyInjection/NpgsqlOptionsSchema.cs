@@ -16,6 +16,7 @@ internal static class NpgsqlOptionsSchema
         ("Name", static (o, k, e) => o.Name = OptionsValue.String(k, e, o.Name) is { Length: > 0 } name ? name : o.Name),
         ("TotalTimeout", static (o, k, e) => o.TotalTimeout = OptionsValue.OptionalTimeSpan(k, e, o.TotalTimeout)),
         ("DriverLogLevel", static (o, k, e) => o.DriverLogLevel = OptionsValue.Enum(k, e, o.DriverLogLevel)),
+        ("ApplyQueryTimeoutsToDataSource", static (o, k, e) => o.ApplyQueryTimeoutsToDataSource = OptionsValue.Bool(k, e, o.ApplyQueryTimeoutsToDataSource)),
         ("QueryTimeouts", static (o, k, e) => OptionsValue.Section(k, e, o.QueryTimeouts, QueryTimeouts)),
         ("Retry", static (o, k, e) => OptionsValue.Section(k, e, o.Retry, OptionsSchemas.Retry)),
         ("CircuitBreaker", static (o, k, e) => OptionsValue.Section(k, e, o.CircuitBreaker, OptionsSchemas.CircuitBreaker)),

@@ -7,7 +7,7 @@ namespace Resilience.Npgsql;
 
 /// <summary>Settings of the PostgreSQL adapter registered by <c>AddNpgsqlResilience</c>, bound from one configuration section.</summary>
 /// <remarks>
-/// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>DriverLogLevel</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
+/// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>DriverLogLevel</c>, <c>ApplyQueryTimeoutsToDataSource</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
 /// <c>Retry:*</c> (<see cref="RetryOptions"/>), <c>CircuitBreaker:*</c> (<see cref="CircuitBreakerOptions"/>) and
 /// <c>PoolHealth:*</c> (<see cref="PoolHealthOptions"/>). Validated as a whole; every broken rule is reported with its key.
 /// </remarks>
@@ -24,6 +24,15 @@ public sealed class NpgsqlResilienceOptions
 
     /// <summary>Gets the default time limits of each attempt.</summary>
     public QueryTimeoutOptions QueryTimeouts { get; } = new();
+
+    /// <summary>Gets or sets a value indicating whether the registered <c>NpgsqlDataSource</c>'s connections start with the default limits.</summary>
+    /// <value>
+    /// Defaults to <see langword="true"/>: <c>AddNpgsqlResilience</c> starts every connection of the data source it registers with
+    /// <c>statement_timeout</c> and <c>lock_timeout</c> from <see cref="QueryTimeouts"/> (no round trip per call), so they also limit
+    /// commands run on that data source directly. <see langword="false"/>: the connections carry no limits and each call through
+    /// <see cref="ResilientDataSource"/> sets them in its own transaction (one more round trip for an idempotent single statement).
+    /// </value>
+    public bool ApplyQueryTimeoutsToDataSource { get; set; } = true;
 
     /// <summary>Gets how failed attempts are retried (only those safe to retry; see <see cref="ResilientDataSource"/>).</summary>
     /// <value>
@@ -51,6 +60,14 @@ public sealed class NpgsqlResilienceOptions
     /// <value>Defaults to <see langword="null"/>. Set in code; it runs on the calling thread and must not throw (an exception ends the call).</value>
     /// <remarks>Retries are also counted by the <c>Resilience</c> meter and logged; this is for code that wants to react per call.</remarks>
     public Action<DbRetryInfo>? OnRetry { get; set; }
+
+    /// <summary>Gets or sets the clock of this database's retry delays, breaker, pool health checks and acquire-wait figures.</summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: <c>AddNpgsqlResilience</c> uses the container's <see cref="System.TimeProvider"/>
+    /// (<see cref="System.TimeProvider.System"/> when none is registered). Set in code; not bound from configuration.
+    /// </value>
+    /// <remarks>Lets one database run on its own clock (e.g. a <c>FakeTimeProvider</c> in a test) without replacing the application's.</remarks>
+    public TimeProvider? TimeProvider { get; set; }
 
     /// <summary>Gets or sets the lowest level of Npgsql's own log events passed to the application's loggers.</summary>
     /// <value>Defaults to <see cref="LogLevel.Warning"/>: Npgsql logs connection events at Information and every command at Debug.</value>

@@ -46,6 +46,51 @@ internal sealed class NpgsqlResilienceOptionsValidator : IValidateOptions<Npgsql
         // The breaker runs with the adapter's adjustments (its failure rule, a cap never below the break), so those are checked.
         errors.Add(CircuitBreakerOptionsValidator.Collect(
             ResilientDataSource.CreateBreakerOptions(options.CircuitBreaker), OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.CircuitBreaker))));
+        CollectIneffective(options.CircuitBreaker, OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.CircuitBreaker)), errors);
         errors.Add(PoolHealthOptionsValidator.Collect(options.PoolHealth, OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.PoolHealth))));
+    }
+
+    /// <summary>
+    /// Refuses a breaker setting moved from its default that the chosen mode ignores (e.g. a failure threshold under the
+    /// default failure-ratio mode): the user meant it to do something, and it silently would not.
+    /// </summary>
+    private static void CollectIneffective(CircuitBreakerOptions breaker, string section, OptionsErrors errors)
+    {
+        var defaults = NpgsqlResilienceConstants.CreateDefaultBreaker();
+        var mode = OptionsErrors.Join(section, nameof(CircuitBreakerOptions.Mode));
+        if (breaker.Mode == CircuitBreakerMode.FailureRatio)
+        {
+            if (breaker.FailureThreshold != defaults.FailureThreshold)
+            {
+                Ineffective(nameof(CircuitBreakerOptions.FailureThreshold), CircuitBreakerMode.ConsecutiveFailures);
+            }
+
+            return;
+        }
+
+        if (breaker.FailureRatio != defaults.FailureRatio)
+        {
+            Ineffective(nameof(CircuitBreakerOptions.FailureRatio), CircuitBreakerMode.FailureRatio);
+        }
+
+        if (breaker.SamplingDuration != defaults.SamplingDuration)
+        {
+            Ineffective(nameof(CircuitBreakerOptions.SamplingDuration), CircuitBreakerMode.FailureRatio);
+        }
+
+        if (breaker.SamplingBuckets != defaults.SamplingBuckets)
+        {
+            Ineffective(nameof(CircuitBreakerOptions.SamplingBuckets), CircuitBreakerMode.FailureRatio);
+        }
+
+        if (breaker.MinimumThroughput != defaults.MinimumThroughput)
+        {
+            Ineffective(nameof(CircuitBreakerOptions.MinimumThroughput), CircuitBreakerMode.FailureRatio);
+        }
+
+        void Ineffective(string key, CircuitBreakerMode needs) => errors.Add(
+            section,
+            key,
+            $"has no effect while {mode} is {breaker.Mode}; set {mode} to {needs} for it to apply, or remove it.");
     }
 }

@@ -135,7 +135,7 @@ public static class NpgsqlResilienceServiceCollectionExtensions
         Add(services, key, sp =>
         {
             var settings = SettingsOf(sp);
-            return new NpgsqlPoolProbe(settings.Name, connectionString, settings.PoolHealth.PingTimeout, Get<ResilientDataSource>(sp), sp.GetRequiredService<TimeProvider>());
+            return new NpgsqlPoolProbe(settings.Name, connectionString, settings.PoolHealth.PingTimeout, Get<ResilientDataSource>(sp), ClockOf(sp, settings));
         });
         Add<IPoolProbe>(services, key, sp => Get<NpgsqlPoolProbe>(sp));
         Add(services, key, sp =>
@@ -143,7 +143,7 @@ public static class NpgsqlResilienceServiceCollectionExtensions
             var settings = SettingsOf(sp);
             var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<PoolHealthMonitor>();
             var thresholds = PoolHealthThresholds.ForPool(settings.PoolHealth, connectionString);
-            return new PoolHealthMonitor(Get<IPoolProbe>(sp), thresholds, sp.GetRequiredService<TimeProvider>(), logger, settings.Name, sp.GetService<IMeterFactory>());
+            return new PoolHealthMonitor(Get<IPoolProbe>(sp), thresholds, ClockOf(sp, settings), logger, settings.Name, sp.GetService<IMeterFactory>());
         });
         services.AddSingleton<IHostedService>(sp => new PoolHealthMonitorHostedService(Get<PoolHealthMonitor>(sp)));
         services.AddHealthChecks().Add(new HealthCheckRegistration(
@@ -174,9 +174,20 @@ public static class NpgsqlResilienceServiceCollectionExtensions
             builder.ConnectionStringBuilder.CancellationTimeout = QueryTimeoutConstants.BoundedCancellationTimeoutMilliseconds;
         }
 
-        // The default limits travel with each physical connection, so a call under them costs no extra round trip.
-        builder.UseQueryTimeouts(settings.QueryTimeouts);
-        if (sp.GetService<ILoggerFactory>() is { } loggerFactory && settings.DriverLogLevel != LogLevel.None)
+        var loggerFactory = sp.GetService<ILoggerFactory>();
+        if (settings.ApplyQueryTimeoutsToDataSource)
+        {
+            // The default limits travel with each physical connection, so a call under them costs no extra round trip; they
+            // also limit the user's own commands on this data source, which is why it is said at start-up.
+            builder.UseQueryTimeouts(settings.QueryTimeouts);
+            var logger = loggerFactory?.CreateLogger("Resilience.Npgsql");
+            if (logger is not null && logger.IsEnabled(LogLevel.Information))
+            {
+                NpgsqlLog.DataSourceLimits(logger, settings.Name, settings.QueryTimeouts.StatementTimeout, settings.QueryTimeouts.EffectiveLockTimeout);
+            }
+        }
+
+        if (loggerFactory is not null && settings.DriverLogLevel != LogLevel.None)
         {
             builder.UseLoggerFactory(new MinimumLevelLoggerFactory(loggerFactory, settings.DriverLogLevel));
         }
@@ -187,7 +198,21 @@ public static class NpgsqlResilienceServiceCollectionExtensions
     private static ResilientDataSource CreateResilientDataSource(IServiceProvider sp, NpgsqlResilienceOptions settings, NpgsqlDataSource dataSource)
     {
         // A registry in DI owns the breaker, so its state shows in the registry's status report and gauge.
-        var breaker = sp.GetService<CircuitBreakerRegistry>()?.GetOrAdd(settings.Name, ResilientDataSource.CreateBreakerOptions(settings.CircuitBreaker));
-        return new ResilientDataSource(dataSource, settings, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), breaker, sp.GetService<IMeterFactory>());
+        var clock = ClockOf(sp, settings);
+        var breaker = sp.GetService<CircuitBreakerRegistry>()?.GetOrAdd(settings.Name, ResilientDataSource.CreateBreakerOptions(settings.CircuitBreaker), clock);
+        var loggerFactory = sp.GetService<ILoggerFactory>();
+        var resilient = new ResilientDataSource(dataSource, settings, clock, loggerFactory, breaker, sp.GetService<IMeterFactory>());
+        var logger = loggerFactory?.CreateLogger("Resilience.Npgsql");
+        if (logger is not null && logger.IsEnabled(LogLevel.Information))
+        {
+            // Described from the breaker as it runs (the adapter's adjustments and a shared breaker's settings included).
+            var retry = NpgsqlStartupDescription.Retry(settings.Retry);
+            var breakerDescription = NpgsqlStartupDescription.Breaker(resilient.Pipeline.CircuitBreaker!.Settings);
+            NpgsqlLog.Configured(logger, settings.Name, retry, breakerDescription);
+        }
+
+        return resilient;
     }
+
+    private static TimeProvider ClockOf(IServiceProvider sp, NpgsqlResilienceOptions settings) => settings.TimeProvider ?? sp.GetRequiredService<TimeProvider>();
 }

@@ -9,6 +9,8 @@ namespace Resilience.Npgsql;
 /// </remarks>
 public sealed class DatabaseException : Exception
 {
+    private TimeSpan? _retryAfter;
+
     /// <summary>Creates an exception of kind <see cref="FailureKind.Permanent"/> with error ID <see cref="ErrorIds.Internal"/>.</summary>
     public DatabaseException()
         : this("A database error occurred.", FailureKind.Permanent, ErrorIds.Internal, sqlState: null, failedBeforeSend: false, innerException: null)
@@ -60,6 +62,13 @@ public sealed class DatabaseException : Exception
     public bool FailedBeforeSend { get; }
 
     /// <summary>Gets how long the caller should wait before trying again, when that is known (e.g. the remaining break of an open circuit).</summary>
-    /// <value>Defaults to <see langword="null"/>: no hint.</value>
-    public TimeSpan? RetryAfter { get; init; }
+    /// <value>
+    /// Defaults to <see langword="null"/>: no hint. <see cref="ResilientDataSource"/> sets it on every
+    /// <see cref="FailureKind.Unavailable"/> or <see cref="FailureKind.Transient"/> failure it surfaces: the breaker's
+    /// remaining break when it is open, otherwise the retry's next delay (un-jittered), so a web app can send it on its 503.
+    /// </value>
+    public TimeSpan? RetryAfter { get => _retryAfter; init => _retryAfter = value; }
+
+    /// <summary>Sets the hint on an exception translated before the library knew its schedule; a hint already set wins.</summary>
+    internal void SuggestRetryAfter(TimeSpan retryAfter) => _retryAfter ??= retryAfter;
 }

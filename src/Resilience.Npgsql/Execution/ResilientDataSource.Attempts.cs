@@ -105,6 +105,7 @@ public sealed partial class ResilientDataSource
                     permit.Succeeded();
                 }
 
+                SuggestRetryAfter(translated);
                 throw translated;
             }
         }
@@ -120,6 +121,8 @@ public sealed partial class ResilientDataSource
             {
                 throw surfaced;
             }
+
+            SuggestRetryAfter(outcome.Exception!);
         }
 
         // Rethrows a DatabaseException or the caller's cancellation with its original stack.
@@ -141,6 +144,32 @@ public sealed partial class ResilientDataSource
             ReportUnknownOutcome(ex);
             throw;
         }
+        catch (DatabaseException ex)
+        {
+            SuggestRetryAfter(ex);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Tells the caller of a failure worth trying again when to do so: at the breaker's next probe when this call's failures
+    /// opened it, otherwise after the delay the retry would have waited next.
+    /// </summary>
+    private void SuggestRetryAfter(Exception exception)
+    {
+        if (exception is not DatabaseException { FailureKind: FailureKind.Unavailable or FailureKind.Transient, RetryAfter: null } failure)
+        {
+            return;
+        }
+
+        if (Pipeline.CircuitBreaker?.GetSnapshot() is { State: CircuitState.Open, NextProbeAt: { } nextProbe })
+        {
+            var remaining = nextProbe - _timeProvider.GetUtcNow();
+            failure.SuggestRetryAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            return;
+        }
+
+        failure.SuggestRetryAfter(_nextRetryDelay);
     }
 
     private void ReportUnknownOutcome(Exception exception)

@@ -36,7 +36,9 @@ namespace Resilience.Npgsql;
 /// (<see cref="PostgresFailureClassifier.IsInfrastructureFailure"/>). While it is open, calls fail at once with a
 /// <see cref="DatabaseException"/> of kind <see cref="FailureKind.Unavailable"/> (<c>ERR_DB_UNAVAILABLE</c>) whose
 /// <see cref="DatabaseException.RetryAfter"/> is the remaining break and whose inner exception is the
-/// <see cref="BrokenCircuitException"/>, so callers handle one exception type.</para>
+/// <see cref="BrokenCircuitException"/>, so callers handle one exception type. Every other <see cref="FailureKind.Unavailable"/> or
+/// <see cref="FailureKind.Transient"/> failure carries a <see cref="DatabaseException.RetryAfter"/> too: the remaining break when
+/// the breaker is open by then, otherwise the retry's next delay without jitter.</para>
 /// <para>Every failure is a translated, sanitized <see cref="DatabaseException"/>; a timeout never becomes an empty result; the
 /// caller's cancellation propagates as <see cref="OperationCanceledException"/>. Connection-acquire waits are recorded for
 /// <see cref="NpgsqlPoolProbe"/>. The data source is not owned (not disposed).</para>
@@ -49,6 +51,9 @@ public sealed partial class ResilientDataSource
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly NpgsqlMetrics _metrics;
+
+    // The retry's delay after its last attempt, without jitter: the hint a failure carries when the breaker is closed.
+    private readonly TimeSpan _nextRetryDelay;
 
     /// <summary>Wraps <paramref name="dataSource"/>.</summary>
     /// <param name="dataSource">The data source whose pool serves the calls.</param>
@@ -102,6 +107,9 @@ public sealed partial class ResilientDataSource
         });
         builder.AddCircuitBreaker(breaker);
         Pipeline = builder.Build();
+        double jitterState = 0;
+        _nextRetryDelay = new RetrySchedule(new RetryOptions(options.Retry) { Jitter = RetryJitter.None })
+            .Compute(options.Retry.MaxRetries + 1, ref jitterState, Random.Shared);
     }
 
     /// <summary>Gets the wrapped data source.</summary>

@@ -30,7 +30,7 @@ public sealed class ConfigurationBindingTests
         var error = StartUp(("StatementTimeout", "00:00:05"));
 
         Assert.Equal(
-            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
+            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, ApplyQueryTimeoutsToDataSource, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
             error.Failures);
     }
 
@@ -67,6 +67,32 @@ public sealed class ConfigurationBindingTests
                 Section + ":PoolHealth:CriticalAfterPingFailures: must be between 1 and 100 (was 0).",
                 Section + ":QueryTimeouts:StatementTimeout: must be between 00:00:00.0010000 and 01:00:00 (was 00:00:00).",
                 Section + ":TotalTimeout: 'thirty seconds' is not a duration; write it as \"hh:mm:ss\" (e.g. \"00:01:00\").",
+            ],
+            error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_FailureThresholdUnderRatioMode_FailsNamingBothKeys()
+    {
+        var error = StartUp(("CircuitBreaker:FailureThreshold", "3"));
+
+        Assert.Equal(
+            [Section + ":CircuitBreaker:FailureThreshold: has no effect while " + Section + ":CircuitBreaker:Mode is FailureRatio; set " + Section + ":CircuitBreaker:Mode to ConsecutiveFailures for it to apply, or remove it."],
+            error.Failures);
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_RatioSettingsUnderConsecutiveMode_FailNamingBothKeys()
+    {
+        var error = StartUp(
+            ("CircuitBreaker:Mode", "ConsecutiveFailures"),
+            ("CircuitBreaker:MinimumThroughput", "50"),
+            ("CircuitBreaker:SamplingDuration", "00:00:30"));
+
+        Assert.Equal(
+            [
+                Section + ":CircuitBreaker:MinimumThroughput: has no effect while " + Section + ":CircuitBreaker:Mode is ConsecutiveFailures; set " + Section + ":CircuitBreaker:Mode to FailureRatio for it to apply, or remove it.",
+                Section + ":CircuitBreaker:SamplingDuration: has no effect while " + Section + ":CircuitBreaker:Mode is ConsecutiveFailures; set " + Section + ":CircuitBreaker:Mode to FailureRatio for it to apply, or remove it.",
             ],
             error.Failures.Order(StringComparer.Ordinal));
     }

@@ -59,6 +59,41 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
+    public async Task ExecuteAndExecuteAsync_ServerStopped_FailureCarriesRetryAfterFromRetryThenBreaker()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync();
+        await using var pool = NpgsqlDataSource.Create(server.ConnectionString + ";Timeout=5");
+        var clock = new FakeTimeProvider();
+        var options = new NpgsqlResilienceOptions { Name = "retry-after-db" };
+        options.Retry.MaxRetries = 0; // no waits on the fake clock; the next delay is then the schedule's first
+        options.Retry.BaseDelay = TimeSpan.FromSeconds(2);
+        options.CircuitBreaker.Mode = CircuitBreakerMode.ConsecutiveFailures;
+        options.CircuitBreaker.FailureThreshold = 3;
+        options.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+        var db = new ResilientDataSource(pool, options, clock);
+
+        Assert.Equal(1, await db.ExecuteAsync(SelectOne, 0));
+        await server.PauseAsync();
+
+        // Breaker still closed: the hint is the retry's next (un-jittered) delay, on both paths.
+        var down1 = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
+        var down2 = Assert.Throws<DatabaseException>(() => db.Execute(static (command, _) =>
+        {
+            command.CommandText = "SELECT 1";
+            return (int)command.ExecuteScalar()!;
+        }, 0));
+        Assert.Equal(FailureKind.Unavailable, down2.FailureKind);
+        Assert.Equal(TimeSpan.FromSeconds(2), down1.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(2), down2.RetryAfter);
+
+        // This call's failure opens the breaker: the hint is the break, not the retry's delay.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var opening = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
+        Assert.Equal(CircuitState.Open, db.Pipeline.CircuitBreaker!.State);
+        Assert.Equal(TimeSpan.FromSeconds(30), opening.RetryAfter);
+    }
+
+    [Fact]
     public void CreateBreakerOptions_BreakAboveDefaultCap_IsConstantBreak()
     {
         var seeds = new NpgsqlResilienceOptions();
