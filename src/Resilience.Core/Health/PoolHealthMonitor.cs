@@ -32,6 +32,18 @@ public sealed class PoolHealthMonitor : IAsyncDisposable
     private ITimer? _timer;
     private CancellationTokenSource? _stopping;
     private Task _scheduledCheck = Task.CompletedTask;
+
+    /// <summary>Gets the scheduled check running now, or a completed task: a tick that finds one running is skipped.</summary>
+    internal Task ScheduledCheck
+    {
+        get
+        {
+            lock (_lifecycle)
+            {
+                return _scheduledCheck;
+            }
+        }
+    }
     private bool _disposed;
 
     // Check state, only touched while holding _gate.
