@@ -45,7 +45,7 @@ internal sealed partial class FineTuningRunner(
 
             var run = new RunningJob(job.Id, options.Value.Deadline, time, _stopping.Token);
             _running[job.Id] = run;
-            run.Completion = Task.Run(() => RunAsync(run, job, examples));
+            _ = Task.Run(() => RunAsync(run, job, examples));
             return true;
         }
     }
@@ -148,6 +148,7 @@ internal sealed partial class FineTuningRunner(
             DeleteDirectory(directory);
             _running.TryRemove(job.Id, out _);
             run.Dispose();
+            run.Completed();
         }
     }
 
@@ -265,6 +266,7 @@ internal sealed partial class FineTuningRunner(
     private sealed class RunningJob : IDisposable
     {
         private readonly CancellationTokenSource _owner = new();
+        private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CancellationTokenSource _deadline;
         private readonly CancellationTokenSource _linked;
         private readonly CancellationTokenRegistration _onDeadline;
@@ -286,7 +288,8 @@ internal sealed partial class FineTuningRunner(
 
         public CancellationToken Token { get; }
 
-        public Task Completion { get; set; } = Task.CompletedTask;
+        /// <summary>Done once the run has cleaned up; set by the run itself, so a cancel that finds the job never misses it.</summary>
+        public Task Completion => _completed.Task;
 
         public int? Pid
         {
@@ -299,8 +302,17 @@ internal sealed partial class FineTuningRunner(
         public async Task CancelByOwnerAsync()
         {
             SetReason(StopReason.Owner);
-            await _owner.CancelAsync();
+            try
+            {
+                await _owner.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The run ended and cleaned up between the look-up and the cancel: nothing is left to stop.
+            }
         }
+
+        public void Completed() => _completed.TrySetResult();
 
         public void Dispose()
         {
