@@ -3,6 +3,7 @@ using ContentService.Content;
 using ContentService.Database;
 using ContentService.Errors;
 using ContentService.Events;
+using ContentService.FineTuning;
 using ContentService.Health;
 using ContentService.Hosting;
 using ContentService.Images;
@@ -33,6 +34,7 @@ builder.Services.AddTaskEvents(builder.Configuration);
 builder.Services.AddCmsUsage(builder.Configuration);
 builder.Services.AddImages(builder.Configuration);
 builder.Services.AddRealtime(builder.Configuration);
+builder.Services.AddFineTuning(builder.Configuration);
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
@@ -53,6 +55,7 @@ app.MapTaskEvents();
 app.MapCmsUsage();
 app.MapImages();
 app.MapRealtime();
+app.MapFineTuning();
 
 await app.RunAsync();
 

@@ -39,6 +39,9 @@ app.MapLlm();
 // Image generation: a GPU with finite memory (fault target "images").
 app.MapImages();
 
+// Fine-tuning: training-file uploads and the jobs' reported results (fault target "fine-tuning").
+app.MapFineTuning();
+
 // Image CMS: upload, metadata, delete. Uploads honour Idempotency-Key, so a retried upload never duplicates.
 var images = new ConcurrentDictionary<string, ImageMetadata>();
 var byIdempotencyKey = new ConcurrentDictionary<string, string>();
@@ -206,6 +209,9 @@ namespace FakeProviders
     [JsonSerializable(typeof(ImageRequest))]
     [JsonSerializable(typeof(GeneratedImage))]
     [JsonSerializable(typeof(GpuCapacity))]
+    [JsonSerializable(typeof(TrainingFile))]
+    [JsonSerializable(typeof(FineTuningJobReport))]
+    [JsonSerializable(typeof(FineTuningJob))]
     [JsonSerializable(typeof(FaultSettings))]
     [JsonSerializable(typeof(IReadOnlyDictionary<string, FaultSettings>))]
     [JsonSerializable(typeof(Dictionary<string, FaultSettings>))]

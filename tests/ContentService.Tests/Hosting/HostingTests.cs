@@ -21,7 +21,7 @@ public sealed class HostingTests(PostgresFixture postgres)
         using var document = JsonDocument.Parse(await (await Json.GetAsync(client, "/openapi/v1.json")).Content.ReadAsStringAsync());
 
         var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
-        foreach (var path in new[] { "/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/events", "/api/content", "/api/content/{id}", "/api/content/{id}/image", "/api/metrics", "/api/cms/usage", "/api/images", "/api/images/capacity" })
+        foreach (var path in new[] { "/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/events", "/api/content", "/api/content/{id}", "/api/content/{id}/image", "/api/metrics", "/api/cms/usage", "/api/images", "/api/images/capacity", "/api/fine-tuning/jobs", "/api/fine-tuning/jobs/{id}" })
         {
             Assert.Contains(path, paths);
         }
@@ -104,6 +104,8 @@ public sealed class HostingTests(PostgresFixture postgres)
     [InlineData("Executor:Deadline:Limit", "00:00:00", "Executor:Deadline:")]
     [InlineData("Events:MaxConnectionsPerClient", "0", "Events:MaxConnectionsPerClient")]
     [InlineData("Metrics:CacheDuration", "02:00:00", "Metrics:CacheDuration")]
+    [InlineData("FineTuning:Deadline", "00:00:00", "FineTuning:Deadline")]
+    [InlineData("FineTuning:Trainer", "no-such-trainer.sh", "FineTuning:Trainer")]
     public async Task Startup_BadOption_StopsTheHostNamingIt(string key, string value, string named)
     {
         var connectionString = await TestDatabase.CreateAsync(postgres.ConnectionString);
