@@ -26,6 +26,7 @@ internal sealed partial class FineTuningRunner(
     private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _admission = new();
+    private bool _disposed;
 
     /// <summary>Jobs in this instance whose run has not finished cleaning up.</summary>
     public int Running => _running.Count;
@@ -70,13 +71,26 @@ internal sealed partial class FineTuningRunner(
     {
         lock (_admission)
         {
+            // The container may dispose this runner before the host stops it (a test host torn down unstarted).
+            if (_disposed)
+            {
+                return;
+            }
+
             _stopping.Cancel();
         }
 
         await Task.WhenAll(_running.Values.Select(static j => j.Completion)).WaitAsync(cancellationToken);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        lock (_admission)
+        {
+            _disposed = true;
+            _stopping.Dispose();
+        }
+    }
 
     private async Task RunAsync(RunningJob run, FineTuningJobResponse job, IReadOnlyList<TrainingExample> examples)
     {

@@ -92,7 +92,7 @@ public sealed class HostingTests(PostgresFixture postgres)
         using var client = factory.CreateClient();
         using var live = await Json.GetAsync(client, "/health/live");
 
-        var line = Assert.Single(logs.Entries, e => e.Message.StartsWith("Database 'content-db'", StringComparison.Ordinal)).Message;
+        var line = Assert.Single(logs.Entries, e => e.EventId.Id == 1000 && e.Message.StartsWith("Database 'content-db'", StringComparison.Ordinal)).Message;
         Assert.Contains("breaker opens when at least 50% of at least", line, StringComparison.Ordinal);
         Assert.DoesNotContain("after 5 failures", line, StringComparison.Ordinal);
     }

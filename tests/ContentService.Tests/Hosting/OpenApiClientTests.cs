@@ -55,9 +55,11 @@ public sealed class OpenApiClientTests(PostgresFixture postgres)
         Assert.True(called.Count >= 10, "too few operations called: " + string.Join("; ", called));
         Assert.True(undocumented.Count == 0, string.Join("\n", undocumented));
 
-        // The client really is one: the main write, built from the document alone, is accepted.
-        Assert.Contains(called, static c => c.StartsWith("POST /api/tasks → 202", StringComparison.Ordinal));
-        Assert.True(called.Count(static c => c.Contains("→ 2", StringComparison.Ordinal)) >= called.Count / 2, string.Join("; ", called));
+        // The client really is one: the main write, built from the document alone, is accepted, and the lists answer.
+        foreach (var expected in new[] { "POST /api/tasks → 202", "GET /api/tasks → 200", "GET /api/content → 200" })
+        {
+            Assert.Contains(expected, called);
+        }
     }
 
     private static async Task<OpenApiDocument> LoadAsync(HttpClient client)
@@ -108,6 +110,12 @@ public sealed class OpenApiClientTests(PostgresFixture postgres)
     /// <summary>A value the schema accepts: its example or default, its first enum value, its minimum, or one of its type.</summary>
     private static string SampleValue(IOpenApiSchema? schema, string name)
     {
+        // An id the schema only types as a string: a well-formed one that exists nowhere (404 is documented).
+        if (name == "id" && schema is { Format: null, Enum: null or { Count: 0 } })
+        {
+            return Guid.NewGuid().ToString();
+        }
+
         if (SampleJson(schema, depth: 0) is JsonValue value)
         {
             return value.ToString();
