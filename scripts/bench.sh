@@ -16,7 +16,9 @@ job=short
 if [ "${1:-}" = "--smoke" ]; then
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
-  dotnet run -c Release --project "$project" -- --filter '*' --job Dry --inProcess --artifacts "$out" \
+  # BENCH_NO_BUILD=1 (test.sh, after its build) runs what is built: the package smoke test rebuilds src/ beside it.
+  build_flag=(); [ "${BENCH_NO_BUILD:-0}" = 1 ] && build_flag=(--no-build)
+  dotnet run -c Release "${build_flag[@]}" --project "$project" -- --filter '*' --job Dry --inProcess --artifacts "$out" \
     > "$out/log.txt" 2>&1 || { tail -n 80 "$out/log.txt" >&2; echo "bench.sh: smoke run failed" >&2; exit 1; }
   count=$(grep -cE '^// Benchmark: ' "$out/log.txt" || true)
   # A thrown exception prints its qualified type name (System.X.YException: …); benchmark names such as

@@ -58,13 +58,12 @@ for readme in "$root/README.md" "$root"/src/*/README.md; do
     dir="$work/snippets-$(basename "$(dirname "$readme")")-$kind"
     dotnet new "$kind" -n Snippets -o "$dir" --framework net10.0 >/dev/null
     cd "$dir"
-    for p in $own; do
-      out=$(dotnet add package "Resilience.$p" --version "$version" 2>&1) || { echo "$out" >&2; exit 1; }
-    done
-    for p in $named; do
-      out=$(dotnet add package "$p" --version "$(pin "$p")" 2>&1) || { echo "$out" >&2; exit 1; }
-      if grep -qiE 'error|could not be found|unable to find' <<<"$out"; then echo "$out" >&2; exit 1; fi
-    done
+    # The references `dotnet add package` would write, written at once: one restore in the build instead of one per
+    # package (the Smoke app above already proves `dotnet add package` itself; this saved about a minute of CI).
+    refs=""
+    for p in $own; do refs="$refs<PackageReference Include=\"Resilience.$p\" Version=\"$version\" />"; done
+    for p in $named; do refs="$refs<PackageReference Include=\"$p\" Version=\"$(pin "$p")\" />"; done
+    sed -i "s#</Project>#  <ItemGroup>$refs</ItemGroup>\n</Project>#" Snippets.csproj
     # The snippets declare their own `builder`/`app`: replace the template's top-level program with a bare entry point.
     echo 'internal static class Program { private static void Main() { } }' > Program.cs
     mv "$work/snippets.cs" ReadmeSnippets.cs

@@ -14,6 +14,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 project=tests/Resilience.Chaos/Resilience.Chaos.csproj
 
 export RESILIENCE_CHAOS_SOAK=0
+# The long sweeps (e.g. the 12 s database outage) run here; CI skips them to stay within ten minutes.
+export RESILIENCE_LONG_SWEEPS=1
 mode=""
 if [ "${1:-}" = "--soak" ]; then RESILIENCE_CHAOS_SOAK=1; mode=" --soak"; shift; fi
 filter=${1:-}
