@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using Microsoft.Extensions.Logging;
 using Resilience.Time;
 
 namespace Resilience.CircuitBreaking;

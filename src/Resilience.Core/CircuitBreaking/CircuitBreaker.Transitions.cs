@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
-using Microsoft.Extensions.Logging;
 using Resilience.Time;
 
 namespace Resilience.CircuitBreaking;

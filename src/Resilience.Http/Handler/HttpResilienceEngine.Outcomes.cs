@@ -1,7 +1,5 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.CircuitBreaking;
 using Resilience.Timeouts;
 

@@ -1,8 +1,4 @@
 using System.Data;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Resilience.CircuitBreaking;
 using Resilience.Failures;

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Globalization;
 using Npgsql;
 using Resilience.Failures;

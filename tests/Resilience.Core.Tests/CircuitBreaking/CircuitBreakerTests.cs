@@ -546,26 +546,4 @@ public sealed class CircuitBreakerTests
         Assert.True(admitted);
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
     }
-
-    private sealed class SilentTimerTimeProvider(TimeProvider inner) : TimeProvider
-    {
-        public override long GetTimestamp() => inner.GetTimestamp();
-
-        public override long TimestampFrequency => inner.TimestampFrequency;
-
-        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new SilentTimer();
-
-        private sealed class SilentTimer : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-            public void Dispose()
-            {
-            }
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-        }
-    }
 }
