@@ -1,25 +1,48 @@
 #!/usr/bin/env bash
 # Packs Resilience.Core, .Npgsql and .Http into artifacts/packages, then consumes them exactly as a user would:
-# a brand-new console project outside the solution, `dotnet add package` by version, build, run.
+# a brand-new console project outside the solution, `dotnet add package` by version, build, run. Checks each
+# package's metadata, and compiles every C# block of the READMEs and docs against the packages.
+#
+# RESILIENCE_PACKAGES=DIR RESILIENCE_PACKAGE_VERSION=V: test the packages already in DIR instead of packing
+# (scripts/release.sh), with a fresh NuGet cache so an earlier package of the same version cannot stand in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-feed="$root/artifacts/packages"
-# A unique version per run, so the NuGet cache can never hand back a stale package of the same version.
-version="0.1.0-local.$(date +%Y%m%d%H%M%S)"
-
-rm -f "$feed"/*.nupkg "$feed"/*.snupkg
-for p in Core Npgsql Http; do
-  dotnet pack "src/Resilience.$p/Resilience.$p.csproj" -c Release -p:Version="$version" -o "$feed" --nologo -v quiet
-done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [ -n "${RESILIENCE_PACKAGES:-}" ]; then
+  feed=$RESILIENCE_PACKAGES
+  version=${RESILIENCE_PACKAGE_VERSION:?RESILIENCE_PACKAGE_VERSION is required with RESILIENCE_PACKAGES}
+  export NUGET_PACKAGES="$work/nuget-cache"
+else
+  feed="$root/artifacts/packages"
+  # A unique version per run, so the NuGet cache can never hand back a stale package of the same version.
+  version="0.1.0-local.$(date +%Y%m%d%H%M%S)"
+  rm -f "$feed"/*.nupkg "$feed"/*.snupkg
+  for p in Core Npgsql Http; do
+    dotnet pack "src/Resilience.$p/Resilience.$p.csproj" -c Release -p:Version="$version" -o "$feed" --nologo -v quiet
+  done
+fi
 for p in Core Npgsql Http; do
   for ext in nupkg snupkg; do
     [ -f "$feed/Resilience.$p.$version.$ext" ] || { echo "package-smoke: missing Resilience.$p.$version.$ext" >&2; exit 1; }
   done
 done
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# What NuGet shows on each package's page: a package without it looks abandoned.
+for p in Core Npgsql Http; do
+  nuspec=$(unzip -p "$feed/Resilience.$p.$version.nupkg" "Resilience.$p.nuspec")
+  for element in description tags icon readme license repository projectUrl authors; do
+    grep -q "<$element[ >]" <<<"$nuspec" || { echo "package-smoke: Resilience.$p has no <$element> in its nuspec" >&2; exit 1; }
+  done
+  # The listing is read whole first: `grep -q` on a pipe would stop unzip mid-write, and pipefail would count that.
+  listing=$(unzip -l "$feed/Resilience.$p.$version.nupkg")
+  for file in icon.png README.md; do
+    grep -q " $file\$" <<<"$listing" || { echo "package-smoke: Resilience.$p lacks $file" >&2; exit 1; }
+  done
+done
+echo "package-smoke: description, tags, icon, readme, license, repository and authors present in each package"
+
 cd "$work"
 cat > nuget.config <<XML
 <?xml version="1.0" encoding="utf-8"?>
@@ -48,14 +71,18 @@ pin() { # the repository's pinned version of a package, else that of the Microso
     || grep -oP 'Include="Microsoft.Extensions.Options" Version="\K[^"]+' "$root/Directory.Packages.props"
 }
 total=0
-for readme in "$root/README.md" "$root"/src/*/README.md; do
-  if [ "$readme" = "$root/README.md" ]; then own="Core Npgsql Http"; else own=$(basename "$(dirname "$readme")"); own=${own#Resilience.}; fi
-  named=$(grep -ohP 'dotnet add package \K[A-Za-z0-9_.]+' "$readme" | grep -v '^Resilience\.' | sort -u || true)
+# compile_blocks LABEL OWN FILE...: the C# blocks of FILE... with the Resilience packages OWN (e.g. "Core Npgsql") and
+# the packages the files name with `dotnet add package`. SNIPPET_LANG=cs SNIPPET_PACKAGES="A B": the ```cs blocks, with
+# the packages A and B instead (the migration guide's Polly halves).
+compile_blocks() {
+  local label=$1 own=$2; shift 2
+  local named lang=${SNIPPET_LANG:-csharp}
+  named=${SNIPPET_PACKAGES:-$(grep -ohP 'dotnet add package \K[A-Za-z0-9_.]+' "$@" | grep -v '^Resilience\.' | sort -u || true)}
   for kind in console web; do
-    awk -v kind="$kind" -f "$root/scripts/readme-snippets.awk" "$readme" > "$work/snippets.cs"
+    awk -v kind="$kind" -v lang="$lang" -f "$root/scripts/readme-snippets.awk" "$@" > "$work/snippets.cs"
     blocks=$(grep -c 'internal static async System.Threading.Tasks.Task Snippet' "$work/snippets.cs" || true)
     [ "$blocks" -gt 0 ] || continue
-    dir="$work/snippets-$(basename "$(dirname "$readme")")-$kind"
+    dir="$work/snippets-${label//[^A-Za-z0-9.]/-}-$lang-$kind"
     dotnet new "$kind" -n Snippets -o "$dir" --framework net10.0 >/dev/null
     cd "$dir"
     # The references `dotnet add package` would write, written at once: one restore in the build instead of one per
@@ -68,11 +95,21 @@ for readme in "$root/README.md" "$root"/src/*/README.md; do
     echo 'internal static class Program { private static void Main() { } }' > Program.cs
     mv "$work/snippets.cs" ReadmeSnippets.cs
     dotnet build -c Release --nologo -v quiet || {
-      echo "package-smoke: a C# block of ${readme#"$root"/} does not compile in a new $kind app with only the packages it names" >&2
+      echo "package-smoke: a C# block of $label does not compile in a new $kind app with only the packages it names" >&2
       cat -n ReadmeSnippets.cs >&2; exit 1; }
-    echo "package-smoke: $blocks C# block(s) of ${readme#"$root"/} compile in a new $kind app"
+    echo "package-smoke: $blocks C# block(s) of $label compile in a new $kind app"
     total=$((total + blocks))
   done
+}
+# The root README and the documentation site's pages together (one app of each kind with all three packages; one build
+# instead of two keeps CI short); then the migration guide's Polly halves against Polly and Microsoft's handler only.
+mapfile -t pages < <(find "$root/docs" -name '*.md' -not -path '*/_site/*' -not -path '*/api/*' | sort)
+compile_blocks "README.md and docs" "Core Npgsql Http" "$root/README.md" "${pages[@]}"
+SNIPPET_LANG=cs SNIPPET_PACKAGES="Polly.Core Polly.Testing Microsoft.Extensions.Http.Resilience" \
+  compile_blocks "the Polly halves of docs/migrating-from-polly.md" "" "$root/docs/migrating-from-polly.md"
+for readme in "$root"/src/*/README.md; do
+  own=$(basename "$(dirname "$readme")")
+  compile_blocks "${readme#"$root"/}" "${own#Resilience.}" "$readme"
 done
-echo "package-smoke: $total README C# blocks compile against the packages"
+echo "package-smoke: $total C# blocks of the READMEs and docs compile against the packages"
 echo "package-smoke: Resilience.Core, .Npgsql and .Http $version installed from the local feed, built and ran"

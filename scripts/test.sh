@@ -88,11 +88,14 @@ for project in tests/*/*.csproj; do
   fi
 done
 
-# The package smoke test and the benchmark smoke run share no files and mostly wait on restores and process starts, so
+# The package smoke test, the benchmark smoke run and the docs build share no files and mostly wait on restores and process starts, so
 # they run side by side (together about 40 s less than one after the other); each one's output is printed whole.
-section "package smoke test and benchmark smoke run, side by side"
+section "package smoke test, benchmark smoke run and docs build, side by side"
 bash scripts/package-smoke.sh > "$results/package-smoke.log" 2>&1 &
 package_smoke=$!
+# The documentation site with warnings as errors (a broken link, a stale telemetry reference, an oversized README).
+DOCS_NO_BUILD=1 bash scripts/docs.sh build > "$results/docs.log" 2>&1 &
+docs_build=$!
 bench_smoke=
 if [ -f scripts/bench.sh ]; then
   BENCH_NO_BUILD=1 bash scripts/bench.sh --smoke > "$results/bench-smoke.log" 2>&1 &
@@ -103,6 +106,12 @@ grep -vE 'warning : (The URL of repository|Repository .* has no remote|Source co
 if [ -n "$bench_smoke" ]; then
   if wait "$bench_smoke"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
   cat "$results/bench-smoke.log"
+fi
+
+if wait "$docs_build"; then
+  passed=$((passed + 1)); grep -E 'telemetry-reference|Build succeeded' "$results/docs.log"
+else
+  failed=$((failed + 1)); echo "test.sh: the docs build failed:" >&2; cat "$results/docs.log"
 fi
 
 section "done"

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Resilience.AdaptiveConcurrency;
+using Resilience.AdaptiveThrottling;
 using Resilience.CircuitBreaking;
 using Resilience.FaultInjection;
 using Resilience.Hedging;
@@ -15,9 +17,12 @@ namespace Resilience;
 /// </summary>
 /// <remarks>
 /// Why this order: the fallback outermost, so it answers for every failure inside. The rate limiter outside the total
-/// timeout, so queueing is not billed to the call. The total timeout outside retry, so it bounds the retries and their
+/// timeout, so queueing is not billed to the call. The adaptive concurrency limit inside the rate limiter (a call the rate
+/// refuses never takes a slot) and outside the total timeout (its queue is not billed to the call either). The total timeout outside retry, so it bounds the retries and their
 /// delays. Retry outside hedging, so a retry runs a whole hedged round (a backoff never swallows the hedge delay, and
-/// hedges never multiply retries). Hedging and retry outside the breaker, so each attempt asks the breaker. The attempt
+/// hedges never multiply retries). Hedging and retry outside the breaker, so each attempt asks the breaker. Adaptive
+/// throttling per attempt and outside the breaker: every retry and hedged copy is a request it counts, and one it
+/// refuses never takes a breaker's probe. The attempt
 /// timeout inside the breaker, so a timed-out attempt counts as a failure. Fault injection innermost, so an injected
 /// fault meets every strategy a real one would. Custom layers sit at three named places (<see cref="CustomLayerPosition"/>).
 /// A new kind is its folder plus one value here and one case in <see cref="LayerKinds.Dispatch"/>.
@@ -27,10 +32,12 @@ internal enum LayerKind
     Fallback,
     CustomOuter,
     RateLimiter,
+    AdaptiveConcurrency,
     TotalTimeout,
     Retry,
     Hedging,
     CustomAttempt,
+    AdaptiveThrottling,
     CircuitBreaker,
     AttemptTimeout,
     FaultInjection,
@@ -64,9 +71,11 @@ internal static class LayerKinds
     public static ValueTask<Outcome<TResult>> Dispatch<TState, TResult>(PipelineLayer layer, in PipelineCall<TState, TResult> inner, CancellationToken cancellationToken) => layer switch
     {
         RateLimiterLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        AdaptiveConcurrencyLayer l => l.ExecuteAsync(in inner, cancellationToken),
         TotalTimeoutLayer l => l.ExecuteAsync(in inner, cancellationToken),
         RetryLayer l => l.ExecuteAsync(in inner, cancellationToken),
         HedgingLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        AdaptiveThrottlingLayer l => l.ExecuteAsync(in inner, cancellationToken),
         CircuitBreakerLayer l => l.ExecuteAsync(in inner, cancellationToken),
         AttemptTimeoutLayer l => l.ExecuteAsync(in inner, cancellationToken),
         FaultInjectionLayer l => l.ExecuteAsync(in inner, cancellationToken),

@@ -7,8 +7,8 @@ using Resilience.Retry;
 namespace Resilience.Core.Tests.Pipeline;
 
 /// <summary>
-/// The README's <c>FakeTimeProvider</c> recipe, run inside xUnit exactly as the README prints it (a second test checks
-/// the text is the README's), 20 times: a recipe that works only in a console app is no recipe.
+/// The testing guide's <c>FakeTimeProvider</c> recipe (docs/guide/testing.md), run inside xUnit exactly as the guide
+/// prints it (a second test checks the text is the guide's), 20 times: a recipe that works only in a console app is no recipe.
 /// </summary>
 public sealed class ReadmeFakeTimeRecipeTests
 {
@@ -81,14 +81,14 @@ public sealed class ReadmeFakeTimeRecipeTests
             root = Path.GetDirectoryName(root)!;
         }
 
-        var readme = File.ReadAllLines(Path.Combine(root, "README.md"));
+        var readme = File.ReadAllLines(Path.Combine(root, "docs", "guide", "testing.md"));
         var start = Array.FindIndex(readme, static l => l.StartsWith("// A virtual clock and a seeded random source", StringComparison.Ordinal));
         var end = Array.FindIndex(readme, start, static l => l == "```");
         var test = File.ReadAllLines(Path.Combine(root, "tests", "Resilience.Core.Tests", "Pipeline", "ReadmeFakeTimeRecipeTests.cs"));
         var begin = Array.FindIndex(test, static l => l.Trim() == "// README:begin");
         var stop = Array.FindIndex(test, static l => l.Trim() == "// README:end");
 
-        Assert.True(start > 0, "the recipe is missing from README.md");
+        Assert.True(start > 0, "the recipe is missing from docs/guide/testing.md");
         Assert.Equal(readme[start..end].Select(static l => l.Trim()), test[(begin + 1)..stop].Select(static l => l.Trim()));
     }
 }

@@ -63,6 +63,19 @@ public sealed class ResiliencePipelineAllocationTests
                 return pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
             });
 
+    [Fact]
+    public void AdaptiveConcurrencyPipeline_FirstTrySuccess_DoesNotAllocate() =>
+        AssertNoAllocation(
+            new ResiliencePipelineBuilder("adaptive")
+                .AddAdaptiveConcurrencyLimit(new Resilience.AdaptiveConcurrency.AdaptiveConcurrencyOptions())
+                .AddRetry(RetryPresets.Database)
+                .Build(),
+            static p =>
+            {
+                var pending = p.ExecuteAsync(static (s, _) => new ValueTask<int>(s), 1, CancellationToken.None);
+                return pending.IsCompletedSuccessfully ? pending.Result : -1_000_000;
+            });
+
     private static void AssertNoAllocation<TPipeline>(TPipeline pipeline, Func<TPipeline, int> call)
     {
         Run(pipeline, call, 100);
