@@ -57,6 +57,12 @@ internal sealed class HttpRequestCall
     public void ReadRetryStop(ResilienceContext context) =>
         RetryStopped = context.HasProperties && context.Properties.TryGetValue(RetryStoppedKey, out var reason) ? reason : null;
 
+    /// <summary>Gets the server's <c>Retry-After</c> accepted for the next retry, if the last response had one.</summary>
+    public TimeSpan? RetryHint => _retry?.ServerHint;
+
+    /// <summary>Gets a value indicating whether this request may be retried (safe to repeat, resendable, retries configured); else it is sent once.</summary>
+    public bool Retries { get; init; }
+
     /// <summary>Gets the server's <c>Retry-After</c> that did not fit, when retries stopped for it.</summary>
     public TimeSpan? FailNowHint => _retry?.FailNowHint;
 
@@ -115,15 +121,12 @@ internal sealed class HttpRequestCall
 /// <summary>What the retry predicate decided for one request's responses: the next delay, or why the retries stopped.</summary>
 internal sealed class HttpRetryDecisions
 {
-    /// <summary>The decorrelated jitter's state across this request's retries.</summary>
-    public double JitterState;
-
     /// <summary>Gets or sets why the retries stopped (hint, deadline, open circuit).</summary>
     public HttpResilienceOutcome? StoppedBecause { get; set; }
 
     /// <summary>Gets or sets the server's <c>Retry-After</c> that did not fit the maximum delay or the time left.</summary>
     public TimeSpan? FailNowHint { get; set; }
 
-    /// <summary>Gets or sets the delay chosen for the retry that was allowed (the hint, or the computed backoff).</summary>
-    public TimeSpan NextDelay { get; set; }
+    /// <summary>Gets or sets the server's <c>Retry-After</c> accepted for the retry that was allowed; <see langword="null"/> without the header (Core's backoff alone).</summary>
+    public TimeSpan? ServerHint { get; set; }
 }

@@ -12,10 +12,10 @@ namespace Resilience.Http;
 /// response cache and its failure surface. Outlives the handler instances <c>IHttpClientFactory</c> rotates.
 /// </summary>
 /// <remarks>
-/// Per authority there are two Core pipelines sharing one breaker: one retries (requests that are safe to repeat and
-/// whose body can be resent), one sends once; with hedging on, the same pair with a hedging layer serves bodiless
-/// <c>GET</c> and <c>HEAD</c> requests. All have the total and attempt timeouts, so every request is bounded
-/// and every attempt counts for the breaker. The cached fallback is the handler's own (<see cref="HttpResponseCache"/>),
+/// Per authority there is one Core pipeline with its breaker: a request that must be sent once (not safe to repeat, or
+/// a body that cannot be resent) runs through it with retries forbidden on its context, and only bodiless <c>GET</c>
+/// and <c>HEAD</c> requests are hedged (when hedging is on). The total and attempt timeouts bound every request, and
+/// every attempt counts for the breaker. The cached fallback is the handler's own (<see cref="HttpResponseCache"/>),
 /// not Core's <c>CachedFallback</c>: a response is single-use, so it is stored as a snapshot and rebuilt per request.
 /// </remarks>
 internal sealed partial class HttpResilienceEngine : IDisposable
@@ -37,8 +37,16 @@ internal sealed partial class HttpResilienceEngine : IDisposable
     /// tracks with their breakers (same instances, given the new options) and, while their settings are unchanged, their
     /// retry budgets and the response cache. Not referenced afterwards.
     /// </param>
+    /// <param name="random">The retry jitter's source (the container's <c>UseRandom</c>); <see cref="System.Random.Shared"/> when <see langword="null"/>.</param>
     public HttpResilienceEngine(
-        string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers, IMeterFactory? meterFactory, HttpResilienceEngine? previous = null)
+        string clientName,
+        HttpResilienceOptions options,
+        TimeProvider? timeProvider,
+        ILoggerFactory? loggerFactory,
+        CircuitBreakerRegistry? breakers,
+        IMeterFactory? meterFactory,
+        HttpResilienceEngine? previous = null,
+        Random? random = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientName);
         ArgumentNullException.ThrowIfNull(options);
@@ -49,6 +57,7 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("Resilience.Http." + clientName);
         MeterFactory = meterFactory;
+        Random = random ?? Random.Shared;
         Metrics = HttpMetrics.For(meterFactory);
 
         // The values are copied: options changed after the client was built do not half-apply.
@@ -140,6 +149,9 @@ internal sealed partial class HttpResilienceEngine : IDisposable
 
     public HttpMetrics Metrics { get; }
 
+    /// <summary>Gets the source the retry draws its jitter from, once per retry.</summary>
+    public Random Random { get; }
+
     public TimeSpan TotalTimeout { get; }
 
     public TimeSpan AttemptTimeout { get; }
@@ -230,6 +242,9 @@ internal sealed partial class HttpResilienceEngine : IDisposable
             return await GiveUp(unsent, pipelines, HttpResilienceOutcome.TimedOut, null, timeout, null, "timeout").ConfigureAwait(false);
         }
 
+        // The retry's deadline is the request's too (the pipeline's own total timeout starts only now), so a retry whose
+        // delay would end after it is not started and the last response stays the answer. Flows into the pipeline only.
+        AmbientDeadline.Set(TimeProvider, TotalTimeout - TimeProvider.GetElapsedTime(start));
         return await Run(handler, request, pipelines, permission, replay, start, deadline.Token, cancellationToken).ConfigureAwait(false);
     }
 
@@ -245,14 +260,15 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         // Retried: safe to repeat, resendable, and retries configured. A failure of such a request is reported with why
         // the retries stopped; a failure of any other is reported as not retried.
         var retries = permission.IsAllowed() && replay.CanResend && MaxRetries > 0;
-        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission) };
+        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission), Retries = retries };
         request.Options.Set(HttpRequestCall.Key, call);
-        var pipeline = call.Hedged
-            ? (retries ? pipelines.HedgedRetrying! : pipelines.HedgedSendOnce!)
-            : (retries ? pipelines.Retrying : pipelines.SendOnce);
-        // The context carries the hedged attempt's number to the send, so a hedged copy knows it is one.
+
+        // One pipeline per authority: the context says whether this request may be retried or hedged, and carries the
+        // hedged attempt's number to the send, so a hedged copy knows it is one.
         var context = ResilienceContextPool.Shared.Get(null, deadline.CanBeCanceled ? deadline : cancellationToken);
-        var pending = pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, ctx.CancellationToken), context, call);
+        context.RetryAllowed = retries;
+        context.HedgingAllowed = call.Hedged;
+        var pending = pipelines.Pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, ctx.CancellationToken), context, call);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;

@@ -11,6 +11,7 @@ public sealed class DelayRecordingTimeProvider : FakeTimeProvider
 {
     private readonly Channel<TimeSpan> _delays = Channel.CreateUnbounded<TimeSpan>();
     private readonly List<TimeSpan> _all = [];
+    private Task<TimeSpan>? _pendingRead;
 
     public DelayRecordingTimeProvider()
         : base(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero))
@@ -46,13 +47,18 @@ public sealed class DelayRecordingTimeProvider : FakeTimeProvider
     }
 
     /// <summary>Runs <paramref name="task"/> to completion, advancing the clock by each retry delay as soon as it starts.</summary>
+    /// <remarks>
+    /// One call at a time. The read still pending when a task completes is kept for the next call: abandoned, it would
+    /// take the next request's first delay and leave that request waiting forever.
+    /// </remarks>
     public async Task<T> DriveAsync<T>(Task<T> task)
     {
         while (!task.IsCompleted)
         {
-            var next = _delays.Reader.ReadAsync().AsTask();
+            var next = _pendingRead ??= _delays.Reader.ReadAsync().AsTask();
             if (await Task.WhenAny(task, next) == next)
             {
+                _pendingRead = null;
                 Advance(await next);
             }
         }
