@@ -236,7 +236,7 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
         {
-            var unsent = new HttpRequestCall(handler, request, default, start, permission, deadline.Token);
+            var unsent = new HttpRequestCall(this, handler, request, default, start, permission, deadline.Token);
             HttpLog.TimedOut(Logger, ClientName, pipelines.Authority, TotalTimeout.TotalMilliseconds, 0);
             var timeout = new OperationTimeoutException(TimeoutKind.Total, TotalTimeout, pipelines.BreakerName, e);
             return await GiveUp(unsent, pipelines, HttpResilienceOutcome.TimedOut, null, timeout, null, "timeout").ConfigureAwait(false);
@@ -260,8 +260,12 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         // Retried: safe to repeat, resendable, and retries configured. A failure of such a request is reported with why
         // the retries stopped; a failure of any other is reported as not retried.
         var retries = permission.IsAllowed() && replay.CanResend && MaxRetries > 0;
-        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission), Retries = retries };
-        request.Options.Set(HttpRequestCall.Key, call);
+        var call = new HttpRequestCall(this, handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission), Retries = retries };
+        if (call.Hedged)
+        {
+            // Hedged copies run beside the request and carry its options: linked once, before any of them starts.
+            call.Register();
+        }
 
         // One pipeline per authority: the context says whether this request may be retried or hedged, and carries the
         // hedged attempt's number to the send, so a hedged copy knows it is one.
@@ -274,26 +278,27 @@ internal sealed partial class HttpResilienceEngine : IDisposable
             var outcome = pending.Result;
             call.ReadRetryStop(context);
             ResilienceContextPool.Shared.Return(context);
-            return Complete(call, pipelines, retries, replay, outcome, cancellationToken).AsTask();
+            return Complete(call, pipelines, outcome, cancellationToken).AsTask();
         }
 
-        return CompleteAsync(call, pipelines, retries, replay, pending, context, cancellationToken);
+        return CompleteAsync(call, pipelines, pending, context, cancellationToken);
     }
 
+    /// <remarks>The request's one unavoidable allocation besides its call (a <see cref="Task"/> is the handler's answer): few parameters, a small box.</remarks>
     private async Task<HttpResponseMessage> CompleteAsync(
-        HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, ValueTask<Outcome<HttpResponseMessage>> pending, ResilienceContext context, CancellationToken cancellationToken)
+        HttpRequestCall call, HttpAuthorityPipelines pipelines, ValueTask<Outcome<HttpResponseMessage>> pending, ResilienceContext context, CancellationToken cancellationToken)
     {
         var outcome = await pending.ConfigureAwait(false);
         call.ReadRetryStop(context);
         ResilienceContextPool.Shared.Return(context);
-        return await Complete(call, pipelines, retries, replay, outcome, cancellationToken).ConfigureAwait(false);
+        return await Complete(call, pipelines, outcome, cancellationToken).ConfigureAwait(false);
     }
 
-    private ValueTask<HttpResponseMessage> Complete(
-        HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
+    private ValueTask<HttpResponseMessage> Complete(HttpRequestCall call, HttpAuthorityPipelines pipelines, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
     {
-        replay.Restore(call.Request);
-        ((IDictionary<string, object?>)call.Request.Options).Remove(HttpRequestCall.Key.Key);
+        var retries = call.Retries;
+        call.Replay.Restore(call.Request);
+        call.Unregister();
         return outcome.HasException
             ? OnException(call, pipelines, retries, outcome, cancellationToken)
             : OnResponse(call, pipelines, retries, outcome.Result!, cancellationToken);

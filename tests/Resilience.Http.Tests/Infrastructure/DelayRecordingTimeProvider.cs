@@ -11,7 +11,6 @@ public sealed class DelayRecordingTimeProvider : FakeTimeProvider
 {
     private readonly Channel<TimeSpan> _delays = Channel.CreateUnbounded<TimeSpan>();
     private readonly List<TimeSpan> _all = [];
-    private Task<TimeSpan>? _pendingRead;
 
     public DelayRecordingTimeProvider()
         : base(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero))
@@ -48,18 +47,24 @@ public sealed class DelayRecordingTimeProvider : FakeTimeProvider
 
     /// <summary>Runs <paramref name="task"/> to completion, advancing the clock by each retry delay as soon as it starts.</summary>
     /// <remarks>
-    /// One call at a time. The read still pending when a task completes is kept for the next call: abandoned, it would
-    /// take the next request's first delay and leave that request waiting forever.
+    /// The read still pending when the task completes is cancelled, not abandoned: an abandoned read would take the next
+    /// call's first delay and leave that request waiting forever. A timer it already took (a breaker's break, started by
+    /// this call) is dropped, as before.
     /// </remarks>
     public async Task<T> DriveAsync<T>(Task<T> task)
     {
+        using var done = new CancellationTokenSource();
         while (!task.IsCompleted)
         {
-            var next = _pendingRead ??= _delays.Reader.ReadAsync().AsTask();
+            var next = _delays.Reader.ReadAsync(done.Token).AsTask();
             if (await Task.WhenAny(task, next) == next)
             {
-                _pendingRead = null;
                 Advance(await next);
+            }
+            else
+            {
+                await done.CancelAsync();
+                await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
 
