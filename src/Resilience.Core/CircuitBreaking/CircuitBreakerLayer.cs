@@ -57,6 +57,8 @@ internal sealed class CircuitBreakerLayer : PipelineLayer
         return AwaitAsync(pending, permit, call.ShouldHandleResult, cancellationToken);
     }
 
+    // Pooled: an I/O call completes asynchronously, and each layer's state machine would otherwise be a new box per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         Outcome<TResult> outcome;

@@ -43,6 +43,8 @@ internal static class OutcomeInvoker
     }
 
     /// <summary>Awaits <paramref name="task"/>, catching its exception into the outcome.</summary>
+    // Pooled: an I/O call completes asynchronously, and each layer's state machine would otherwise be a new box per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<TResult> task)
     {
         try

@@ -81,6 +81,8 @@ internal sealed class PipelineEngine
         return RestoreTokenAsync(pending, context, token);
     }
 
+    // Pooled: an I/O call completes asynchronously, and each layer's state machine would otherwise be a new box per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<Outcome<TResult>> RestoreTokenAsync<TResult>(ValueTask<Outcome<TResult>> pending, ResilienceContext context, CancellationToken token)
     {
         try

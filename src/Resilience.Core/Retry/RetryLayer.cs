@@ -153,6 +153,8 @@ internal sealed class RetryLayer : PipelineLayer
         }
     }
 
+    // Pooled: an I/O call completes asynchronously, and each layer's state machine would otherwise be a new box per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome<TResult>> RetryLoopAsync<TState, TResult>(
         ValueTask<Outcome<TResult>> pending, PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
     {

@@ -110,6 +110,8 @@ internal sealed class TimeoutStrategy
         return AwaitAsync(task, scope, call.Context, cancellationToken);
     }
 
+    // Pooled: an I/O call completes asynchronously, and each layer's state machine would otherwise be a new box per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<Outcome<TResult>> task, TimeoutScope scope, ResilienceContext? context, CancellationToken cancellationToken)
     {
         Outcome<TResult> outcome;

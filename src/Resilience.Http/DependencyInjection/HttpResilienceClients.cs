@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
+using Resilience.DependencyInjection;
 
 namespace Resilience.Http;
 
@@ -80,5 +81,6 @@ internal sealed class HttpResilienceClients : IDisposable
         _services.GetService<ILoggerFactory>(),
         _services.GetRequiredService<CircuitBreakerRegistry>(),
         _services.GetService<IMeterFactory>(),
-        previous);
+        previous,
+        _services.GetService<ResilienceRandom>()?.Random);
 }

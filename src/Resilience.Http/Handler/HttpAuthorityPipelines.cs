@@ -7,14 +7,16 @@ namespace Resilience.Http;
 
 /// <summary>
 /// What one authority (or, in shared scope, the whole client) owns: a breaker from the registry named
-/// <c>{client}:{authority}</c>, a retry budget, and two pipelines sharing both — one that retries, one that sends once.
+/// <c>{client}:{authority}</c>, a retry budget, and one pipeline over both.
 /// </summary>
+/// <remarks>
+/// Whether a request is retried or hedged is a fact of the request, not of the pipeline: the handler says it on the
+/// call's <see cref="ResilienceContext"/> (<see cref="ResilienceContext.RetryAllowed"/>,
+/// <see cref="ResilienceContext.HedgingAllowed"/>), and the retry and hedging layers read it there.
+/// </remarks>
 internal sealed class HttpAuthorityPipelines
 {
     private readonly HttpResilienceEngine _engine;
-
-    // The backoff schedule the retry predicate computes the next delay with, to check it against the deadline.
-    private readonly RetryOptions _delays;
 
     /// <param name="engine">The client's engine.</param>
     /// <param name="authority">The authority, or <c>*</c> in shared scope.</param>
@@ -44,19 +46,10 @@ internal sealed class HttpAuthorityPipelines
             Breaker = engine.Breakers.GetOrAdd(BreakerName, breakerOptions);
         }
 
-        _delays = new RetryOptions
-        {
-            BaseDelay = engine.BaseDelay,
-            MaxDelay = engine.MaxDelay,
-            Backoff = RetryBackoff.Exponential,
-            Jitter = RetryJitter.Decorrelated,
-        };
         Budget = engine.BudgetOptions is { } budget ? keptBudget ?? new RetryBudget(budget, engine.TimeProvider) : null;
         var hedging = engine.Hedging is { } hedge
             ? new HedgingOptions<HttpResponseMessage> { Delay = hedge.Delay, MaxHedgedAttempts = hedge.MaxHedgedAttempts, ShouldHandleOutcome = ShouldHedgeAtOnce }
             : null;
-        SendOnce = Build(null, null);
-        HedgedSendOnce = hedging is null ? null : Build(null, hedging);
         var retry = engine.MaxRetries == 0
             ? null
             : new RetryOptions<HttpResponseMessage>
@@ -75,8 +68,7 @@ internal sealed class HttpAuthorityPipelines
                 // The only place an exception's stop reason is known: the handler reports it instead of guessing.
                 OnRetriesStopped = static stopped => stopped.Context.Properties.Set(HttpRequestCall.RetryStoppedKey, stopped.Reason),
             };
-        Retrying = retry is null ? SendOnce : Build(retry, null);
-        HedgedRetrying = retry is null || hedging is null ? HedgedSendOnce : Build(retry, hedging);
+        Pipeline = Build(retry, hedging);
     }
 
     /// <summary>Gets the authority, <c>scheme://host:port</c>, or <c>*</c> in shared scope.</summary>
@@ -88,23 +80,19 @@ internal sealed class HttpAuthorityPipelines
 
     public RetryBudget? Budget { get; }
 
-    /// <summary>Gets the pipeline for requests that may be repeated: total timeout → retry → breaker → attempt timeout.</summary>
-    public ResiliencePipeline<HttpResponseMessage> Retrying { get; }
-
-    /// <summary>Gets the pipeline for requests sent at most once: total timeout → breaker → attempt timeout.</summary>
-    public ResiliencePipeline<HttpResponseMessage> SendOnce { get; }
-
-    /// <summary>Gets the pipeline for hedged requests that may be repeated: total timeout → retry → hedging → breaker → attempt timeout; <see langword="null"/> without hedging.</summary>
-    public ResiliencePipeline<HttpResponseMessage>? HedgedRetrying { get; }
-
-    /// <summary>Gets the pipeline for hedged requests without retries: total timeout → hedging → breaker → attempt timeout; <see langword="null"/> without hedging.</summary>
-    public ResiliencePipeline<HttpResponseMessage>? HedgedSendOnce { get; }
+    /// <summary>
+    /// Gets the authority's pipeline: total timeout → retry → hedging → breaker → attempt timeout (retry without retries
+    /// configured, hedging without hedging on, are left out). A request the handler must send once runs with retries
+    /// forbidden on its context, one not hedged with hedging forbidden.
+    /// </summary>
+    public ResiliencePipeline<HttpResponseMessage> Pipeline { get; }
 
     private ResiliencePipeline<HttpResponseMessage> Build(RetryOptions<HttpResponseMessage>? retry, HedgingOptions<HttpResponseMessage>? hedging)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>(BreakerName)
         {
             TimeProvider = _engine.TimeProvider,
+            Random = _engine.Random,
             LoggerFactory = _engine.LoggerFactory,
             MeterFactory = _engine.MeterFactory,
         };
@@ -151,14 +139,17 @@ internal sealed class HttpAuthorityPipelines
     public bool IsOpen => Breaker.State is CircuitState.Open or CircuitState.Isolated;
 
     /// <summary>
-    /// Retries transient failures unless the circuit is now open, or the delay before the next attempt (the server's
-    /// <c>Retry-After</c>, else the computed backoff) does not fit <see cref="HttpResilienceEngine.MaxDelay"/> or the time
-    /// left: then the retries stop and the last response is the answer, with the reason recorded on the call.
+    /// Retries transient failures unless the request is sent once, the circuit is now open, or the server's
+    /// <c>Retry-After</c> does not fit <see cref="HttpResilienceEngine.MaxDelay"/> or the time left: then the retries stop
+    /// and the last response is the answer, with the reason recorded on the call.
     /// </summary>
     /// <remarks>
-    /// The deadline is the adapter's own (the request's start plus the total timeout), so a response is never discarded
-    /// for a retry that could not start in time. An exception has no call to read it from: it retries while the circuit
-    /// is closed, and the total timeout ends it.
+    /// The backoff delay is not drawn here: Core's retry draws it, once, from the pipeline's random source (seedable with
+    /// <c>UseRandom</c>), and stops when it would end past the deadline. Only a real <c>Retry-After</c> travels to it as a
+    /// hint (<see cref="RetryAfter"/>), so a "Retry-After adjusted" event means the server's header was adjusted.
+    /// The hint's deadline is the adapter's own (the request's start plus the total timeout), so a response is never
+    /// discarded for a retry that could not start in time. An exception has no call to read it from: it retries while the
+    /// circuit is closed, and the total timeout ends it.
     /// </remarks>
     private bool ShouldRetry(Outcome<HttpResponseMessage> outcome)
     {
@@ -172,41 +163,41 @@ internal sealed class HttpAuthorityPipelines
             return false;
         }
 
-        if (HttpRequestCall.Of(response) is not { } call || call.Attempts > _engine.MaxRetries)
+        if (HttpRequestCall.Of(response) is not { } call || !call.Retries || call.Attempts > _engine.MaxRetries)
         {
-            // No retry is left: the retry strategy stops and reports the retries as exhausted.
+            // Sent once (the context forbids the retry), or no retry is left (Core reports the retries as exhausted).
             return true;
         }
 
         var decisions = call.Retry;
+        decisions.ServerHint = null;
         if (IsOpen)
         {
             decisions.StoppedBecause = HttpResilienceOutcome.RetriesStoppedByOpenCircuit;
             return false;
         }
 
-        TimeSpan? hint = _engine.TryGetRetryAfter(response, out var serverHint) ? serverHint : null;
-        var computed = hint is null ? RetryDelay.Compute(_delays, call.Attempts, ref decisions.JitterState, Random.Shared) : TimeSpan.Zero;
-        var timeLeft = _engine.TotalTimeout - _engine.TimeProvider.GetElapsedTime(call.StartTimestamp);
-        var decision = RetryAfterPolicy.Decide(hint, computed, _engine.MaxDelay, timeLeft);
-        switch (decision.Kind)
+        if (!_engine.TryGetRetryAfter(response, out var hint))
         {
-            case RetryDelayDecisionKind.FailNowWithHint:
-                decisions.StoppedBecause = HttpResilienceOutcome.RetryAfterExceedsDeadline;
-                decisions.FailNowHint = decision.ServerHint;
-                return false;
-            case RetryDelayDecisionKind.FailNowNoTimeLeft:
-                decisions.StoppedBecause = HttpResilienceOutcome.TimedOut;
-                return false;
-            default:
-                decisions.NextDelay = decision.Delay;
-                return true;
+            return true;
         }
+
+        var timeLeft = _engine.TotalTimeout - _engine.TimeProvider.GetElapsedTime(call.StartTimestamp);
+        var decision = RetryAfterPolicy.Decide(hint, TimeSpan.Zero, _engine.MaxDelay, timeLeft);
+        if (decision.Kind != RetryDelayDecisionKind.Retry)
+        {
+            decisions.StoppedBecause = HttpResilienceOutcome.RetryAfterExceedsDeadline;
+            decisions.FailNowHint = decision.ServerHint;
+            return false;
+        }
+
+        decisions.ServerHint = decision.Delay;
+        return true;
     }
 
-    /// <summary>The delay <see cref="ShouldRetry"/> chose for a response; for an exception, none (the retry strategy computes it).</summary>
+    /// <summary>The server's <c>Retry-After</c> that <see cref="ShouldRetry"/> accepted for a response; none otherwise (Core's backoff alone).</summary>
     private static TimeSpan? RetryAfter(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Result is { } response && HttpRequestCall.Of(response) is { } call ? call.Retry.NextDelay : null;
+        outcome.Result is { } response && HttpRequestCall.Of(response) is { } call ? call.RetryHint : null;
 
     private void OnRetry(RetryArguments arguments)
     {

@@ -15,12 +15,16 @@ internal sealed class HttpRequestCall
     /// <summary>Where Core's retry leaves why it stopped, on the call's context (set only on that failure path).</summary>
     public static readonly ResiliencePropertyKey<Retry.RetryStopReason> RetryStoppedKey = new("Resilience.Http.RetryStopped");
 
+    private readonly HttpResilienceEngine _engine;
     private readonly RequestContentReplay _replay;
+    private bool _registered;
     private HttpRetryDecisions? _retry;
     private int _timedOutAttempts;
 
-    public HttpRequestCall(ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission, CancellationToken deadline)
+    public HttpRequestCall(
+        HttpResilienceEngine engine, ResilienceHttpHandler handler, HttpRequestMessage request, RequestContentReplay replay, long startTimestamp, HttpRetryPermission permission, CancellationToken deadline)
     {
+        _engine = engine;
         Deadline = deadline;
         Handler = handler;
         Request = request;
@@ -30,6 +34,9 @@ internal sealed class HttpRequestCall
     }
 
     public ResilienceHttpHandler Handler { get; }
+
+    /// <summary>Gets how the request's body is resent, and restored when the call ends.</summary>
+    public RequestContentReplay Replay => _replay;
 
     public HttpRequestMessage Request { get; }
 
@@ -57,6 +64,12 @@ internal sealed class HttpRequestCall
     public void ReadRetryStop(ResilienceContext context) =>
         RetryStopped = context.HasProperties && context.Properties.TryGetValue(RetryStoppedKey, out var reason) ? reason : null;
 
+    /// <summary>Gets the server's <c>Retry-After</c> accepted for the next retry, if the last response had one.</summary>
+    public TimeSpan? RetryHint => _retry?.ServerHint;
+
+    /// <summary>Gets a value indicating whether this request may be retried (safe to repeat, resendable, retries configured); else it is sent once.</summary>
+    public bool Retries { get; init; }
+
     /// <summary>Gets the server's <c>Retry-After</c> that did not fit, when retries stopped for it.</summary>
     public TimeSpan? FailNowHint => _retry?.FailNowHint;
 
@@ -69,6 +82,30 @@ internal sealed class HttpRequestCall
     /// <summary>Gets a value indicating whether attempts were sent and every one of them was cut off by a timeout (none answered or failed otherwise).</summary>
     public bool AllAttemptsTimedOut => Attempts > 0 && _timedOutAttempts == Attempts;
 
+    /// <summary>
+    /// Links the call to its request, so <see cref="Of"/> finds it from a response. Done before a hedged round (its copies
+    /// carry the request's options) and, otherwise, only when an attempt failed: a healthy request never creates the
+    /// request's options dictionary for it.
+    /// </summary>
+    public void Register()
+    {
+        if (!_registered)
+        {
+            _registered = true;
+            Request.Options.Set(Key, this);
+        }
+    }
+
+    /// <summary>Unlinks the call from its request when it was linked, before the response goes to the caller.</summary>
+    public void Unregister()
+    {
+        if (_registered)
+        {
+            _registered = false;
+            ((IDictionary<string, object?>)Request.Options).Remove(Key.Key);
+        }
+    }
+
     /// <summary>Finds the call a response belongs to (the response links to its request, the request holds the call).</summary>
     public static HttpRequestCall? Of(HttpResponseMessage response) =>
         response.RequestMessage is { } request && request.Options.TryGetValue(Key, out var call) ? call : null;
@@ -80,6 +117,8 @@ internal sealed class HttpRequestCall
     public ValueTask<HttpResponseMessage> SendAttemptAsync(int hedgedAttempt, CancellationToken cancellationToken) =>
         Hedged && hedgedAttempt != 0 ? HttpHedging.SendCopyAsync(this, cancellationToken) : SendFirstAttemptAsync(cancellationToken);
 
+    // Pooled: an I/O call completes asynchronously, and each layer's state machine would otherwise be a new box per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HttpResponseMessage> SendFirstAttemptAsync(CancellationToken cancellationToken)
     {
         // These attempts never overlap: retry starts the next one after the previous outcome. Hedged copies run beside
@@ -106,6 +145,13 @@ internal sealed class HttpRequestCall
         }
 
         response.RequestMessage ??= Request;
+        if (_engine.IsTransient(Outcome.FromResult(response)))
+        {
+            // The retry predicate looks the call up from this response. Attempts of a call that is not hedged never
+            // overlap, so nothing else touches the request's options now.
+            Register();
+        }
+
         LastStatus = response.StatusCode;
         LastError = null;
         return response;
@@ -115,15 +161,12 @@ internal sealed class HttpRequestCall
 /// <summary>What the retry predicate decided for one request's responses: the next delay, or why the retries stopped.</summary>
 internal sealed class HttpRetryDecisions
 {
-    /// <summary>The decorrelated jitter's state across this request's retries.</summary>
-    public double JitterState;
-
     /// <summary>Gets or sets why the retries stopped (hint, deadline, open circuit).</summary>
     public HttpResilienceOutcome? StoppedBecause { get; set; }
 
     /// <summary>Gets or sets the server's <c>Retry-After</c> that did not fit the maximum delay or the time left.</summary>
     public TimeSpan? FailNowHint { get; set; }
 
-    /// <summary>Gets or sets the delay chosen for the retry that was allowed (the hint, or the computed backoff).</summary>
-    public TimeSpan NextDelay { get; set; }
+    /// <summary>Gets or sets the server's <c>Retry-After</c> accepted for the retry that was allowed; <see langword="null"/> without the header (Core's backoff alone).</summary>
+    public TimeSpan? ServerHint { get; set; }
 }

@@ -12,10 +12,10 @@ namespace Resilience.Http;
 /// response cache and its failure surface. Outlives the handler instances <c>IHttpClientFactory</c> rotates.
 /// </summary>
 /// <remarks>
-/// Per authority there are two Core pipelines sharing one breaker: one retries (requests that are safe to repeat and
-/// whose body can be resent), one sends once; with hedging on, the same pair with a hedging layer serves bodiless
-/// <c>GET</c> and <c>HEAD</c> requests. All have the total and attempt timeouts, so every request is bounded
-/// and every attempt counts for the breaker. The cached fallback is the handler's own (<see cref="HttpResponseCache"/>),
+/// Per authority there is one Core pipeline with its breaker: a request that must be sent once (not safe to repeat, or
+/// a body that cannot be resent) runs through it with retries forbidden on its context, and only bodiless <c>GET</c>
+/// and <c>HEAD</c> requests are hedged (when hedging is on). The total and attempt timeouts bound every request, and
+/// every attempt counts for the breaker. The cached fallback is the handler's own (<see cref="HttpResponseCache"/>),
 /// not Core's <c>CachedFallback</c>: a response is single-use, so it is stored as a snapshot and rebuilt per request.
 /// </remarks>
 internal sealed partial class HttpResilienceEngine : IDisposable
@@ -37,8 +37,16 @@ internal sealed partial class HttpResilienceEngine : IDisposable
     /// tracks with their breakers (same instances, given the new options) and, while their settings are unchanged, their
     /// retry budgets and the response cache. Not referenced afterwards.
     /// </param>
+    /// <param name="random">The retry jitter's source (the container's <c>UseRandom</c>); <see cref="System.Random.Shared"/> when <see langword="null"/>.</param>
     public HttpResilienceEngine(
-        string clientName, HttpResilienceOptions options, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CircuitBreakerRegistry? breakers, IMeterFactory? meterFactory, HttpResilienceEngine? previous = null)
+        string clientName,
+        HttpResilienceOptions options,
+        TimeProvider? timeProvider,
+        ILoggerFactory? loggerFactory,
+        CircuitBreakerRegistry? breakers,
+        IMeterFactory? meterFactory,
+        HttpResilienceEngine? previous = null,
+        Random? random = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientName);
         ArgumentNullException.ThrowIfNull(options);
@@ -49,6 +57,7 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("Resilience.Http." + clientName);
         MeterFactory = meterFactory;
+        Random = random ?? Random.Shared;
         Metrics = HttpMetrics.For(meterFactory);
 
         // The values are copied: options changed after the client was built do not half-apply.
@@ -140,6 +149,9 @@ internal sealed partial class HttpResilienceEngine : IDisposable
 
     public HttpMetrics Metrics { get; }
 
+    /// <summary>Gets the source the retry draws its jitter from, once per retry.</summary>
+    public Random Random { get; }
+
     public TimeSpan TotalTimeout { get; }
 
     public TimeSpan AttemptTimeout { get; }
@@ -224,12 +236,15 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
         {
-            var unsent = new HttpRequestCall(handler, request, default, start, permission, deadline.Token);
+            var unsent = new HttpRequestCall(this, handler, request, default, start, permission, deadline.Token);
             HttpLog.TimedOut(Logger, ClientName, pipelines.Authority, TotalTimeout.TotalMilliseconds, 0);
             var timeout = new OperationTimeoutException(TimeoutKind.Total, TotalTimeout, pipelines.BreakerName, e);
             return await GiveUp(unsent, pipelines, HttpResilienceOutcome.TimedOut, null, timeout, null, "timeout").ConfigureAwait(false);
         }
 
+        // The retry's deadline is the request's too (the pipeline's own total timeout starts only now), so a retry whose
+        // delay would end after it is not started and the last response stays the answer. Flows into the pipeline only.
+        AmbientDeadline.Set(TimeProvider, TotalTimeout - TimeProvider.GetElapsedTime(start));
         return await Run(handler, request, pipelines, permission, replay, start, deadline.Token, cancellationToken).ConfigureAwait(false);
     }
 
@@ -245,39 +260,45 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         // Retried: safe to repeat, resendable, and retries configured. A failure of such a request is reported with why
         // the retries stopped; a failure of any other is reported as not retried.
         var retries = permission.IsAllowed() && replay.CanResend && MaxRetries > 0;
-        var call = new HttpRequestCall(handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission) };
-        request.Options.Set(HttpRequestCall.Key, call);
-        var pipeline = call.Hedged
-            ? (retries ? pipelines.HedgedRetrying! : pipelines.HedgedSendOnce!)
-            : (retries ? pipelines.Retrying : pipelines.SendOnce);
-        // The context carries the hedged attempt's number to the send, so a hedged copy knows it is one.
+        var call = new HttpRequestCall(this, handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission), Retries = retries };
+        if (call.Hedged)
+        {
+            // Hedged copies run beside the request and carry its options: linked once, before any of them starts.
+            call.Register();
+        }
+
+        // One pipeline per authority: the context says whether this request may be retried or hedged, and carries the
+        // hedged attempt's number to the send, so a hedged copy knows it is one.
         var context = ResilienceContextPool.Shared.Get(null, deadline.CanBeCanceled ? deadline : cancellationToken);
-        var pending = pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, ctx.CancellationToken), context, call);
+        context.RetryAllowed = retries;
+        context.HedgingAllowed = call.Hedged;
+        var pending = pipelines.Pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, ctx.CancellationToken), context, call);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
             call.ReadRetryStop(context);
             ResilienceContextPool.Shared.Return(context);
-            return Complete(call, pipelines, retries, replay, outcome, cancellationToken).AsTask();
+            return Complete(call, pipelines, outcome, cancellationToken).AsTask();
         }
 
-        return CompleteAsync(call, pipelines, retries, replay, pending, context, cancellationToken);
+        return CompleteAsync(call, pipelines, pending, context, cancellationToken);
     }
 
+    /// <remarks>The request's one unavoidable allocation besides its call (a <see cref="Task"/> is the handler's answer): few parameters, a small box.</remarks>
     private async Task<HttpResponseMessage> CompleteAsync(
-        HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, ValueTask<Outcome<HttpResponseMessage>> pending, ResilienceContext context, CancellationToken cancellationToken)
+        HttpRequestCall call, HttpAuthorityPipelines pipelines, ValueTask<Outcome<HttpResponseMessage>> pending, ResilienceContext context, CancellationToken cancellationToken)
     {
         var outcome = await pending.ConfigureAwait(false);
         call.ReadRetryStop(context);
         ResilienceContextPool.Shared.Return(context);
-        return await Complete(call, pipelines, retries, replay, outcome, cancellationToken).ConfigureAwait(false);
+        return await Complete(call, pipelines, outcome, cancellationToken).ConfigureAwait(false);
     }
 
-    private ValueTask<HttpResponseMessage> Complete(
-        HttpRequestCall call, HttpAuthorityPipelines pipelines, bool retries, RequestContentReplay replay, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
+    private ValueTask<HttpResponseMessage> Complete(HttpRequestCall call, HttpAuthorityPipelines pipelines, Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
     {
-        replay.Restore(call.Request);
-        ((IDictionary<string, object?>)call.Request.Options).Remove(HttpRequestCall.Key.Key);
+        var retries = call.Retries;
+        call.Replay.Restore(call.Request);
+        call.Unregister();
         return outcome.HasException
             ? OnException(call, pipelines, retries, outcome, cancellationToken)
             : OnResponse(call, pipelines, retries, outcome.Result!, cancellationToken);

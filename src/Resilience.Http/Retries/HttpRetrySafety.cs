@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Resilience.Http;
 
 /// <summary>Why a request may or may not be sent more than once.</summary>
@@ -27,12 +29,14 @@ internal static class HttpRetrySafety
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
+    private static bool s_optionsFieldMissing;
+
     /// <summary>Returns whether and why <paramref name="request"/> may be sent again after a transient failure.</summary>
     /// <remarks>The per-request option wins over everything, then the method, then the header, then the client option.</remarks>
     public static HttpRetryPermission Evaluate(HttpRequestMessage request, bool retryUnsafeMethods)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Options.TryGetValue(HttpResilienceRequestOptions.AllowRetry, out var allow))
+        if (HasOptions(request) && request.Options.TryGetValue(HttpResilienceRequestOptions.AllowRetry, out var allow))
         {
             return allow ? HttpRetryPermission.AllowedByRequest : HttpRetryPermission.DeniedByRequest;
         }
@@ -59,6 +63,29 @@ internal static class HttpRetrySafety
         return method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options
             || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Trace;
     }
+
+    /// <summary>Whether the request has options set: reading <see cref="HttpRequestMessage.Options"/> creates them, two objects per request for nothing.</summary>
+    private static bool HasOptions(HttpRequestMessage request)
+    {
+        if (s_optionsFieldMissing)
+        {
+            return true;
+        }
+
+        try
+        {
+            return OptionsField(request) is { } options && ((ICollection<KeyValuePair<string, object?>>)options).Count > 0;
+        }
+        catch (MissingFieldException)
+        {
+            // Another runtime's HttpRequestMessage: read the options the public way from now on.
+            s_optionsFieldMissing = true;
+            return true;
+        }
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_options")]
+    private static extern ref HttpRequestOptions? OptionsField(HttpRequestMessage request);
 
     private static bool HasNonEmptyValue(System.Net.Http.Headers.HeaderStringValues values)
     {

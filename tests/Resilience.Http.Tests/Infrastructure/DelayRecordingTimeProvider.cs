@@ -46,14 +46,25 @@ public sealed class DelayRecordingTimeProvider : FakeTimeProvider
     }
 
     /// <summary>Runs <paramref name="task"/> to completion, advancing the clock by each retry delay as soon as it starts.</summary>
+    /// <remarks>
+    /// The read still pending when the task completes is cancelled, not abandoned: an abandoned read would take the next
+    /// call's first delay and leave that request waiting forever. A timer it already took (a breaker's break, started by
+    /// this call) is dropped, as before.
+    /// </remarks>
     public async Task<T> DriveAsync<T>(Task<T> task)
     {
+        using var done = new CancellationTokenSource();
         while (!task.IsCompleted)
         {
-            var next = _delays.Reader.ReadAsync().AsTask();
+            var next = _delays.Reader.ReadAsync(done.Token).AsTask();
             if (await Task.WhenAny(task, next) == next)
             {
                 Advance(await next);
+            }
+            else
+            {
+                await done.CancelAsync();
+                await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
 
