@@ -50,10 +50,19 @@ internal sealed class FaultInjectionLayer : PipelineLayer
         }
 
         // The result is typed by the options, not the call: a pipeline whose result type differs never gets one.
-        if (_options.InjectedResult is Func<TResult> result && Roll(_options.InjectedResultRate))
+        if (_options.InjectedResult is { } injected && Roll(_injector.ResultRate))
         {
-            _telemetry.RecordInjected(_name, "result");
-            return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result()));
+            if (injected is Func<ResilienceContext, TResult> generator)
+            {
+                _telemetry.RecordInjected(_name, "result");
+                return new ValueTask<Outcome<TResult>>(Outcome.FromResult(generator(call.GetOrCreateContext(cancellationToken))));
+            }
+
+            if (injected is Func<TResult> result)
+            {
+                _telemetry.RecordInjected(_name, "result");
+                return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result()));
+            }
         }
 
         return call.NextAsync(cancellationToken);

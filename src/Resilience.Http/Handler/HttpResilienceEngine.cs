@@ -64,6 +64,9 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         FailureSurface = options.FailureSurface;
         MaxTrackedAuthorities = options.MaxTrackedAuthorities;
         _shouldHandleOutcome = options.ShouldHandleOutcome;
+
+        // Hook (extensions): callbacks, fault injection, routing and custom layers; null when none is set.
+        Extensions = HttpPipelineExtensions.Create(options);
         if (options.RetryBudget.Enabled)
         {
             BudgetOptions = new Retry.RetryBudgetOptions
@@ -169,6 +172,12 @@ internal sealed partial class HttpResilienceEngine : IDisposable
 
     public CircuitBreakerRegistry Breakers => _breakers;
 
+    /// <summary>Gets the client's callbacks, fault injection, routing and custom layers; <see langword="null"/> when it has none.</summary>
+    public HttpPipelineExtensions? Extensions { get; }
+
+    /// <summary>Gets the pipelines (and breaker) of the authority of <paramref name="uri"/>, as a request to it would: routing sends attempts to other authorities.</summary>
+    public HttpAuthorityPipelines PipelinesFor(Uri uri) => _authorities.Get(uri, out _);
+
     public int TrackedAuthorities => _authorities.Count;
 
     public bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
@@ -252,7 +261,14 @@ internal sealed partial class HttpResilienceEngine : IDisposable
             : (retries ? pipelines.Retrying : pipelines.SendOnce);
         // The context carries the hedged attempt's number to the send, so a hedged copy knows it is one.
         var context = ResilienceContextPool.Shared.Get(null, deadline.CanBeCanceled ? deadline : cancellationToken);
-        var pending = pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, ctx.CancellationToken), context, call);
+        if (Extensions is not null)
+        {
+            // Hook (extensions): the request travels in the context to layers, generators and callbacks.
+            HttpPipelineExtensions.Attach(context, request);
+        }
+
+        // Hook (routing): the attempt's endpoint, when the routing layer chose one.
+        var pending = pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, HttpRoutingState.TargetOf(ctx), ctx.CancellationToken), context, call);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;
