@@ -118,6 +118,7 @@ internal sealed class HttpAuthorityPipelines
         {
             builder.AddCircuitBreaker(Breaker);
         }
+
         if (retry is not null)
         {
             builder.AddRetry(retry);
@@ -140,7 +141,10 @@ internal sealed class HttpAuthorityPipelines
     {
         if (outcome.Exception is { } exception)
         {
-            return exception is not (OperationCanceledException or BrokenCircuitException) && _engine.IsTransient(outcome);
+            // Hook (routing): with endpoint routing the next copy goes to another endpoint, so an open circuit moves on at once.
+            return exception is BrokenCircuitException
+                ? _engine.Extensions?.Router is not null
+                : exception is not OperationCanceledException && _engine.IsTransient(outcome);
         }
 
         return outcome.Result is { } response
@@ -192,7 +196,9 @@ internal sealed class HttpAuthorityPipelines
         }
 
         TimeSpan? hint = _engine.TryGetRetryAfter(response, out var serverHint) ? serverHint : null;
-        var computed = hint is null ? RetryDelay.Compute(_delays, call.Attempts, ref decisions.JitterState, Random.Shared) : TimeSpan.Zero;
+
+        // Hook (fault injection): an injected response was never sent (0 attempts), and still gets the first retry's delay.
+        var computed = hint is null ? RetryDelay.Compute(_delays, Math.Max(call.Attempts, 1), ref decisions.JitterState, Random.Shared) : TimeSpan.Zero;
         var timeLeft = _engine.TotalTimeout - _engine.TimeProvider.GetElapsedTime(call.StartTimestamp);
         var decision = RetryAfterPolicy.Decide(hint, computed, _engine.MaxDelay, timeLeft);
         switch (decision.Kind)

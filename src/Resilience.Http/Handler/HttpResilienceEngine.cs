@@ -175,9 +175,6 @@ internal sealed partial class HttpResilienceEngine : IDisposable
     /// <summary>Gets the client's callbacks, fault injection, routing and custom layers; <see langword="null"/> when it has none.</summary>
     public HttpPipelineExtensions? Extensions { get; }
 
-    /// <summary>Gets the pipelines (and breaker) of the authority of <paramref name="uri"/>, as a request to it would: routing sends attempts to other authorities.</summary>
-    public HttpAuthorityPipelines PipelinesFor(Uri uri) => _authorities.Get(uri, out _);
-
     public int TrackedAuthorities => _authorities.Count;
 
     public bool IsTransient(Outcome<HttpResponseMessage> outcome) =>

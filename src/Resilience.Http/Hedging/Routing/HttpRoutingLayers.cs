@@ -53,7 +53,7 @@ internal sealed class HttpRoutedBreakerLayer(HttpResilienceEngine engine, HttpAu
         {
             var target = HttpEndpointRouter.Rewrite(routing.Original, router.Pick(routing, context.HedgedAttempt));
             routing.SetTarget(context.HedgedAttempt, target);
-            breaker = engine.PipelinesFor(target).Breaker;
+            breaker = engine.GetPipelines(target).Breaker;
         }
 
         if (!breaker.TryAcquire(out var permit))

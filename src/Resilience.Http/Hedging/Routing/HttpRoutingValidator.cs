@@ -52,13 +52,17 @@ internal static class HttpRoutingValidator
                 }
 
                 CheckWeight(builder, endpoint.Weight, endpointPath + ":Weight");
-                if (endpoint.Uri is not { IsAbsoluteUri: true } uri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                if (endpoint.Uri is null)
                 {
-                    builder.AddError($"('{endpoint.Uri}') must be an absolute http or https URI.", endpointPath + ":Uri");
+                    builder.AddError("is required: an absolute http or https URI.", endpointPath + ":Uri");
+                }
+                else if (endpoint.Uri is not { IsAbsoluteUri: true } uri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                {
+                    builder.AddError($"{endpointPath}:Uri ('{endpoint.Uri}') must be an absolute http or https URI.", endpointPath + ":Uri");
                 }
                 else if (uri.AbsolutePath != "/" || uri.Query.Length != 0 || uri.Fragment.Length != 0 || uri.UserInfo.Length != 0)
                 {
-                    builder.AddError($"('{uri}') must name only scheme, host and port: the request's path and query are kept.", endpointPath + ":Uri");
+                    builder.AddError($"{endpointPath}:Uri ('{uri}') must name only scheme, host and port: the request's path and query are kept.", endpointPath + ":Uri");
                 }
             }
         }
@@ -68,7 +72,7 @@ internal static class HttpRoutingValidator
     {
         if (!(weight > 0) || double.IsInfinity(weight))
         {
-            builder.AddError($"({weight.ToString(CultureInfo.InvariantCulture)}) must be above 0.", path);
+            builder.AddError($"{path} ({weight.ToString(CultureInfo.InvariantCulture)}) must be above 0.", path);
         }
     }
 }
