@@ -49,8 +49,16 @@ internal sealed class FaultInjectionLayer : PipelineLayer
             return new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(_options.Exception?.Invoke() ?? new InjectedFaultException()));
         }
 
-        // The result is typed by the options, not the call: a pipeline whose result type differs never gets one.
-        if (_options.InjectedResult is Func<TResult> result && Roll(_options.InjectedResultRate))
+        // The result is typed by the options, not the call: a pipeline whose result type differs never gets one (nor rolls
+        // for it); at most one of the two factories matches.
+        var injected = _options.InjectedResult;
+        if (injected is Func<ResilienceContext, TResult> generator && Roll(_injector.ResultRate))
+        {
+            _telemetry.RecordInjected(_name, "result");
+            return new ValueTask<Outcome<TResult>>(Outcome.FromResult(generator(call.GetOrCreateContext(cancellationToken))));
+        }
+
+        if (injected is Func<TResult> result && Roll(_injector.ResultRate))
         {
             _telemetry.RecordInjected(_name, "result");
             return new ValueTask<Outcome<TResult>>(Outcome.FromResult(result()));

@@ -80,9 +80,13 @@ public sealed class FaultInjectionOptions<TResult> : FaultInjectionOptions
     /// <value>Default: <see langword="null"/> (required when <see cref="ResultRate"/> is above 0).</value>
     public Func<TResult>? Result { get; set; }
 
+    /// <summary>Gets or sets the injected result made from the call's context (e.g. a response that names the call's request), in place of <see cref="Result"/>; a new one per fault.</summary>
+    /// <value>Default: <see langword="null"/>: <see cref="Result"/> makes it.</value>
+    public Func<ResilienceContext, TResult>? ResultGenerator { get; set; }
+
     internal override double InjectedResultRate => ResultRate;
 
-    internal override Delegate? InjectedResult => Result;
+    internal override Delegate? InjectedResult => (Delegate?)ResultGenerator ?? Result;
 
-    internal override FaultInjectionOptions Clone() => new FaultInjectionOptions<TResult>(this) { ResultRate = ResultRate, Result = Result };
+    internal override FaultInjectionOptions Clone() => new FaultInjectionOptions<TResult>(this) { ResultRate = ResultRate, Result = Result, ResultGenerator = ResultGenerator };
 }

@@ -11,6 +11,7 @@ public sealed class FaultInjector
     private volatile bool _enabled;
     private double _exceptionRate;
     private double _latencyRate;
+    private double _resultRate;
 
     /// <summary>Initializes a new instance of the <see cref="FaultInjector"/> class.</summary>
     /// <param name="options">What to inject; copied and validated here. Use <see cref="FaultInjectionOptions{TResult}"/> to inject results.</param>
@@ -23,6 +24,7 @@ public sealed class FaultInjector
         _enabled = options.Enabled;
         _exceptionRate = options.ExceptionRate;
         _latencyRate = options.LatencyRate;
+        _resultRate = options.InjectedResultRate;
     }
 
     /// <summary>Gets or sets whether faults are injected now. While off, an attempt costs one field read.</summary>
@@ -46,6 +48,16 @@ public sealed class FaultInjector
     {
         get => Volatile.Read(ref _latencyRate);
         set => Volatile.Write(ref _latencyRate, CheckRate(value));
+    }
+
+    /// <summary>Gets or sets the probability, from 0 to 1, that an attempt returns the injected result (<see cref="FaultInjectionOptions{TResult}.Result"/>); changes apply to the next attempt.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside 0–1, or above 0 when the options inject no result.</exception>
+    public double ResultRate
+    {
+        get => Volatile.Read(ref _resultRate);
+        set => Volatile.Write(ref _resultRate, value > 0 && Options.InjectedResult is null
+            ? throw new ArgumentOutOfRangeException(nameof(value), value, "The options inject no result: create the injector with FaultInjectionOptions<TResult> and a Result.")
+            : CheckRate(value));
     }
 
     /// <summary>Gets a copy of the options the injector was created with.</summary>

@@ -20,7 +20,28 @@ internal static class HttpResilienceOptionsBinder
     public static readonly OptionsSchema<HttpHedgingOptions> Hedging = new(
         ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
         ("Delay", static (o, k, e) => o.Delay = OptionsValue.TimeSpan(k, e, o.Delay)),
-        ("MaxHedgedAttempts", static (o, k, e) => o.MaxHedgedAttempts = OptionsValue.Int(k, e, o.MaxHedgedAttempts)));
+        ("MaxHedgedAttempts", static (o, k, e) => o.MaxHedgedAttempts = OptionsValue.Int(k, e, o.MaxHedgedAttempts)),
+        ("Routing", static (o, k, e) => OptionsValue.Section(k, e, o.Routing, HttpRoutingBinder.Routing)));
+
+    public static readonly OptionsSchema<HttpFaultResponseOptions> FaultResponse = new(
+        ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
+        ("Rate", static (o, k, e) => o.Rate = OptionsValue.Double(k, e, o.Rate)),
+        ("StatusCode", static (o, k, e) => o.StatusCode = OptionsValue.Int(k, e, o.StatusCode)));
+
+    public static readonly OptionsSchema<HttpFaultLatencyOptions> FaultLatency = new(
+        ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
+        ("Rate", static (o, k, e) => o.Rate = OptionsValue.Double(k, e, o.Rate)),
+        ("Delay", static (o, k, e) => o.Delay = OptionsValue.TimeSpan(k, e, o.Delay)));
+
+    public static readonly OptionsSchema<HttpFaultExceptionOptions> FaultException = new(
+        ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
+        ("Rate", static (o, k, e) => o.Rate = OptionsValue.Double(k, e, o.Rate)));
+
+    public static readonly OptionsSchema<HttpFaultInjectionOptions> FaultInjection = new(
+        ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
+        ("Response", static (o, k, e) => OptionsValue.Section(k, e, o.Response, FaultResponse)),
+        ("Latency", static (o, k, e) => OptionsValue.Section(k, e, o.Latency, FaultLatency)),
+        ("Exception", static (o, k, e) => OptionsValue.Section(k, e, o.Exception, FaultException)));
 
     // The four times are set only when parsed: a time that is set is checked against the others, a derived one is not.
     public static readonly OptionsSchema<HttpResilienceOptions> Options = new(
@@ -38,5 +59,6 @@ internal static class HttpResilienceOptionsBinder
         ("RetryBudget", static (o, k, e) => OptionsValue.Section(k, e, o.RetryBudget, RetryBudget)),
         ("CachedFallback", static (o, k, e) => OptionsValue.Section(k, e, o.CachedFallback, CachedFallback)),
         ("Hedging", static (o, k, e) => OptionsValue.Section(k, e, o.Hedging, Hedging)),
+        ("FaultInjection", static (o, k, e) => OptionsValue.Section(k, e, o.FaultInjection, FaultInjection)),
         ("FailureSurface", static (o, k, e) => o.FailureSurface = OptionsValue.Enum(k, e, o.FailureSurface)));
 }

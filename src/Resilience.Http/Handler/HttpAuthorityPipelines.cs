@@ -35,6 +35,7 @@ internal sealed class HttpAuthorityPipelines
             BreakDuration = engine.BreakDuration,
             ShouldHandle = ShouldCountException,
         };
+        engine.Extensions?.WireBreaker(breakerOptions, authority); // Hook (extensions): breaker callbacks.
         if (engine.AdoptsBreakers && engine.Breakers.TryGet(BreakerName, out var existing))
         {
             // After a reload: the same breaker, state and all, under the new options.
@@ -48,7 +49,7 @@ internal sealed class HttpAuthorityPipelines
 
         Budget = engine.BudgetOptions is { } budget ? keptBudget ?? new RetryBudget(budget, engine.TimeProvider) : null;
         var hedging = engine.Hedging is { } hedge
-            ? new HedgingOptions<HttpResponseMessage> { Delay = hedge.Delay, MaxHedgedAttempts = hedge.MaxHedgedAttempts, ShouldHandleOutcome = ShouldHedgeAtOnce }
+            ? new HedgingOptions<HttpResponseMessage> { Delay = hedge.Delay, MaxHedgedAttempts = hedge.MaxHedgedAttempts, ShouldHandleOutcome = ShouldHedgeAtOnce, OnHedging = engine.Extensions?.HedgingCallback }
             : null;
         var retry = engine.MaxRetries == 0
             ? null
@@ -97,9 +98,15 @@ internal sealed class HttpAuthorityPipelines
             MeterFactory = _engine.MeterFactory,
         };
         builder.AddTotalTimeout(_engine.TotalTimeout)
-            .AddCircuitBreaker(Breaker)
             .AddAttemptTimeout(_engine.AttemptTimeout)
             .ShouldHandleResult(IsFailedResponse);
+
+        // Hook (extensions): the client's layers; with endpoint routing, its layer applies each endpoint's breaker instead.
+        if (_engine.Extensions?.Apply(builder, _engine, this, hedging is not null) != true)
+        {
+            builder.AddCircuitBreaker(Breaker);
+        }
+
         if (retry is not null)
         {
             builder.AddRetry(retry);
@@ -122,7 +129,10 @@ internal sealed class HttpAuthorityPipelines
     {
         if (outcome.Exception is { } exception)
         {
-            return exception is not (OperationCanceledException or BrokenCircuitException) && _engine.IsTransient(outcome);
+            // Hook (routing): with endpoint routing the next copy goes to another endpoint, so an open circuit moves on at once.
+            return exception is BrokenCircuitException
+                ? _engine.Extensions?.Router is not null
+                : exception is not OperationCanceledException && _engine.IsTransient(outcome);
         }
 
         return outcome.Result is { } response
@@ -203,6 +213,8 @@ internal sealed class HttpAuthorityPipelines
     {
         var response = arguments.Result as HttpResponseMessage;
         var reason = arguments.Exception is { } exception ? HttpLog.ReasonOf(Outcome.FromException<HttpResponseMessage>(exception)) : HttpLog.ReasonOf(Outcome.FromResult(response!));
+
+        _engine.Extensions?.RaiseRetry(Authority, in arguments); // Hook (extensions): OnRetry, before the response is disposed.
 
         // The discarded response holds a connection until its body is read or it is disposed.
         response?.Dispose();

@@ -113,14 +113,20 @@ internal sealed class HttpRequestCall
     /// <summary>Gets a value indicating whether this request goes through a hedging pipeline (a bodiless <c>GET</c> or <c>HEAD</c>, hedging on).</summary>
     public bool Hedged { get; init; }
 
-    /// <summary>Sends one attempt: the request itself, or (<paramref name="hedgedAttempt"/> above 0, from the call's context) a hedged copy.</summary>
-    public ValueTask<HttpResponseMessage> SendAttemptAsync(int hedgedAttempt, CancellationToken cancellationToken) =>
-        Hedged && hedgedAttempt != 0 ? HttpHedging.SendCopyAsync(this, cancellationToken) : SendFirstAttemptAsync(cancellationToken);
+    /// <summary>Sends one attempt: the request itself, or (<paramref name="hedgedAttempt"/> above 0, from the call's context) a hedged copy; to <paramref name="target"/> when routing chose one.</summary>
+    public ValueTask<HttpResponseMessage> SendAttemptAsync(int hedgedAttempt, Uri? target, CancellationToken cancellationToken) =>
+        Hedged && hedgedAttempt != 0 ? HttpHedging.SendCopyAsync(this, target, cancellationToken) : SendFirstAttemptAsync(target, cancellationToken);
 
     // Pooled: an I/O call completes asynchronously, and each layer's state machine would otherwise be a new box per call.
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<HttpResponseMessage> SendFirstAttemptAsync(CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> SendFirstAttemptAsync(Uri? target, CancellationToken cancellationToken)
     {
+        if (target is not null)
+        {
+            // Hook (routing): the primary goes to its endpoint; the routing layer gives the request its URI back at the end.
+            Request.RequestUri = target;
+        }
+
         // These attempts never overlap: retry starts the next one after the previous outcome. Hedged copies run beside
         // them and touch none of this call's state (HttpHedging.SendCopyAsync).
         Attempts++;

@@ -163,6 +163,8 @@ internal sealed partial class HttpResilienceEngine : IDisposable
     {
         if (_cache is not null && _cache.TryCreateStaleResponse(call.Request, out var response, out var age))
         {
+            // Hook (extensions): OnFallback.
+            Extensions?.RaiseFallback(call, age, null);
             Metrics.RecordHandled(ClientName, pipelines.Authority, HttpResilienceOutcome.Stale);
             if (Logger.IsEnabled(LogLevel.Warning))
             {

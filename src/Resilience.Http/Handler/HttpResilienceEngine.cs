@@ -73,6 +73,9 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         FailureSurface = options.FailureSurface;
         MaxTrackedAuthorities = options.MaxTrackedAuthorities;
         _shouldHandleOutcome = options.ShouldHandleOutcome;
+
+        // Hook (extensions): callbacks, fault injection, routing and custom layers; null when none is set.
+        Extensions = HttpPipelineExtensions.Create(options);
         if (options.RetryBudget.Enabled)
         {
             BudgetOptions = new Retry.RetryBudgetOptions
@@ -181,6 +184,9 @@ internal sealed partial class HttpResilienceEngine : IDisposable
 
     public CircuitBreakerRegistry Breakers => _breakers;
 
+    /// <summary>Gets the client's callbacks, fault injection, routing and custom layers; <see langword="null"/> when it has none.</summary>
+    public HttpPipelineExtensions? Extensions { get; }
+
     public int TrackedAuthorities => _authorities.Count;
 
     public bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
@@ -261,9 +267,10 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         // the retries stopped; a failure of any other is reported as not retried.
         var retries = permission.IsAllowed() && replay.CanResend && MaxRetries > 0;
         var call = new HttpRequestCall(this, handler, request, replay, start, permission, deadline) { Hedged = HttpHedging.Applies(this, request, permission), Retries = retries };
-        if (call.Hedged)
+        if (call.Hedged || Extensions?.FaultInjector is not null)
         {
-            // Hedged copies run beside the request and carry its options: linked once, before any of them starts.
+            // Hedged copies run beside the request and carry its options: linked once, before any of them starts. An
+            // injected response never passes the send, which links the call on a failure, so it is linked up front too.
             call.Register();
         }
 
@@ -272,7 +279,14 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         var context = ResilienceContextPool.Shared.Get(null, deadline.CanBeCanceled ? deadline : cancellationToken);
         context.RetryAllowed = retries;
         context.HedgingAllowed = call.Hedged;
-        var pending = pipelines.Pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, ctx.CancellationToken), context, call);
+        if (Extensions is not null)
+        {
+            // Hook (extensions): the request travels in the context to layers, generators and callbacks.
+            HttpPipelineExtensions.Attach(context, request);
+        }
+
+        // Hook (routing): the attempt's endpoint, when the routing layer chose one.
+        var pending = pipelines.Pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.SendAttemptAsync(ctx.HedgedAttempt, HttpRoutingState.TargetOf(ctx), ctx.CancellationToken), context, call);
         if (pending.IsCompletedSuccessfully)
         {
             var outcome = pending.Result;

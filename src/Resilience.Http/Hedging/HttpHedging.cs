@@ -14,10 +14,13 @@ internal static class HttpHedging
         && permission != HttpRetryPermission.DeniedByRequest;
 
     /// <summary>Sends a copy of the call's request (a request message can be sent only once at a time) and hands the response back as the original's.</summary>
-    public static async ValueTask<HttpResponseMessage> SendCopyAsync(HttpRequestCall call, CancellationToken cancellationToken)
+    /// <param name="call">The call.</param>
+    /// <param name="target">The URI the routing chose for this copy; <see langword="null"/> for the request's own.</param>
+    /// <param name="cancellationToken">The copy's token.</param>
+    public static async ValueTask<HttpResponseMessage> SendCopyAsync(HttpRequestCall call, Uri? target, CancellationToken cancellationToken)
     {
         var original = call.Request;
-        using var copy = new HttpRequestMessage(original.Method, original.RequestUri)
+        using var copy = new HttpRequestMessage(original.Method, target ?? original.RequestUri)
         {
             Version = original.Version,
             VersionPolicy = original.VersionPolicy,

@@ -27,4 +27,7 @@ public sealed class HttpHedgingOptions
     /// <value>Defaults to 1. Between 1 and 10.</value>
     [Range(1, HttpResilienceDefaults.MaxHedgedAttemptsBound)]
     public int MaxHedgedAttempts { get; set; } = HttpResilienceDefaults.MaxHedgedAttempts;
+
+    /// <summary>Gets the endpoint groups the attempts are sent to (ordered failover or weighted); none by default, when every copy goes to the request's URI.</summary>
+    public HttpRoutingOptions Routing { get; } = new();
 }

@@ -158,6 +158,45 @@ public sealed class HttpResilienceOptions
     /// </remarks>
     public Func<Outcome<HttpResponseMessage>, bool>? ShouldHandleOutcome { get; set; }
 
+    /// <summary>Gets the options of fault injection (chaos): fault responses, latency and exceptions in place of real attempts.</summary>
+    /// <value>Disabled by default.</value>
+    [ValidateObjectMembers]
+    public HttpFaultInjectionOptions FaultInjection { get; } = new();
+
+    /// <summary>Gets or sets a callback invoked as a retry is scheduled, with the request and the failed attempt's outcome.</summary>
+    /// <value>Defaults to <see langword="null"/>. Not bindable from configuration.</value>
+    /// <remarks>The callbacks run on the request's path: keep them quick, and do not read or dispose the response.</remarks>
+    public Action<HttpRetryArguments>? OnRetry { get; set; }
+
+    /// <summary>Gets or sets a callback invoked when an authority's circuit opens, with the request whose attempt opened it.</summary>
+    /// <value>Defaults to <see langword="null"/>. Not bindable from configuration.</value>
+    public Action<HttpCircuitArguments>? OnCircuitOpened { get; set; }
+
+    /// <summary>Gets or sets a callback invoked when an authority's circuit closes again.</summary>
+    /// <value>Defaults to <see langword="null"/>. Not bindable from configuration.</value>
+    public Action<HttpCircuitArguments>? OnCircuitClosed { get; set; }
+
+    /// <summary>Gets or sets a callback invoked when an authority's circuit turns half-open to let a probe through.</summary>
+    /// <value>Defaults to <see langword="null"/>. Not bindable from configuration.</value>
+    public Action<HttpCircuitArguments>? OnCircuitHalfOpened { get; set; }
+
+    /// <summary>Gets or sets a callback invoked as a hedged copy of a request starts.</summary>
+    /// <value>Defaults to <see langword="null"/>. Not bindable from configuration.</value>
+    public Action<HttpHedgingArguments>? OnHedging { get; set; }
+
+    /// <summary>Gets or sets a callback invoked when a stored response is served in place of a failure (<see cref="CachedFallback"/>).</summary>
+    /// <value>Defaults to <see langword="null"/>. Not bindable from configuration.</value>
+    public Action<HttpFallbackArguments>? OnFallback { get; set; }
+
+    /// <summary>Gets or sets a function that adds layers of your own to each authority's pipeline, given the builder and the authority (<c>scheme://host:port</c>, or <c>*</c> when breakers are shared).</summary>
+    /// <value>Defaults to <see langword="null"/>. Not bindable from configuration.</value>
+    /// <remarks>
+    /// Add layers with <c>AddLayer</c> at a <see cref="CustomLayerPosition"/> (<see cref="CustomLayerPosition.Attempt"/> runs
+    /// once per attempt); the request is in the context (<see cref="HttpResilienceProperties.GetRequest"/>). Replacing the
+    /// handler's own layers (retry, breaker, timeouts, hedging) is not supported.
+    /// </remarks>
+    public Action<ResiliencePipelineBuilder<HttpResponseMessage>, string>? ConfigurePipeline { get; set; }
+
     /// <summary>Gets a value indicating whether <see cref="TotalTimeout"/> was set (not derived).</summary>
     internal bool TotalTimeoutIsSet => _totalTimeout.HasValue;
 

@@ -50,6 +50,7 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
                 "RetryBudget:DepositPerSuccess");
         }
 
+        HttpRoutingValidator.Validate(options.Hedging, builder);
         return builder.Build();
     }
 

@@ -28,7 +28,7 @@ public sealed class ConfigurationBindingTests
         var error = StartUp(("MaxRetrys", "2"));
 
         Assert.Equal(
-            [Section + ":MaxRetrys: unknown key; expected one of TotalTimeout, AttemptTimeout, MaxRetries, BaseDelay, MaxDelay, FailureThreshold, BreakDuration, BreakerScope, MaxTrackedAuthorities, RetryUnsafeMethods, MaxBufferedContentBytes, RetryBudget, CachedFallback, Hedging, FailureSurface."],
+            [Section + ":MaxRetrys: unknown key; expected one of TotalTimeout, AttemptTimeout, MaxRetries, BaseDelay, MaxDelay, FailureThreshold, BreakDuration, BreakerScope, MaxTrackedAuthorities, RetryUnsafeMethods, MaxBufferedContentBytes, RetryBudget, CachedFallback, Hedging, FaultInjection, FailureSurface."],
             error.Failures);
     }
 
