@@ -46,6 +46,31 @@ public sealed class HttpFaultInjectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InjectedResponses_OpenTheCircuit_RetriesStopForItAsForRealOnes()
+    {
+        var retries = new ConcurrentQueue<HttpRetryArguments>();
+        using var fixture = new HandlerFixture(HandlerFixture.Immediate(o =>
+        {
+            o.MaxRetries = 3;
+            o.FailureThreshold = 2;
+            o.OnRetry = retries.Enqueue;
+            o.FaultInjection.Enabled = true;
+            o.FaultInjection.Response.Enabled = true;
+            o.FaultInjection.Response.Rate = 1;
+        }));
+
+        using var response = await fixture.GetAsync(_server.Url("/chaos")).WaitAsync(Guard);
+
+        // The second injected 503 opened the circuit: the retries stop there with that answer, no attempt meets the open
+        // circuit (which would report the request as never sent).
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("Injected fault", response.ReasonPhrase);
+        Assert.Equal(HttpResilienceOutcome.RetriesStoppedByOpenCircuit, HttpResilienceResponse.GetOutcome(response));
+        Assert.Single(retries);
+        Assert.Equal(0, _server.RequestCount);
+    }
+
+    [Fact]
     public async Task InjectedException_IsAConnectionFailure_RetriedThenAnswered()
     {
         var retries = new ConcurrentQueue<HttpRetryArguments>();
