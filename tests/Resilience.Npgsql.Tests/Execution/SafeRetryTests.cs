@@ -114,8 +114,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         return await command.ExecuteNonQueryAsync(ct);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_LostCommitReply_IdempotentWriteRetriedToExactlyOneRow()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_LostCommitReply_IdempotentWriteRetriedToExactlyOneRow(bool async)
     {
         var table = Unique("orders");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id uuid PRIMARY KEY)");
@@ -125,7 +126,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var insert = new KeyedInsert(table, Guid.NewGuid());
 
         proxy.LoseNextReplyTo(LostReplyProxy.Commit);
-        var inserted = await db.ExecuteAsync(InsertKeyedAsync, insert, DbCallOptions.Idempotent);
+        var inserted = await db.Execute(async, InsertKeyedAsync, insert, DbCallOptions.Idempotent);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
@@ -137,8 +138,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(1L, stats.RetriedSuccesses);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_LostCommitReply_NonIdempotentWriteResolvedByServerAsCommittedAndNotRetried()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_LostCommitReply_NonIdempotentWriteResolvedByServerAsCommittedAndNotRetried(bool async)
     {
         var table = Unique("events");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
@@ -148,7 +150,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var insert = new PlainInsert(table);
 
         proxy.LoseNextReplyTo(LostReplyProxy.Commit);
-        var inserted = await db.ExecuteAsync(InsertPlainAsync, insert);
+        var inserted = await db.Execute(async, InsertPlainAsync, insert);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
@@ -181,8 +183,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(0L, stats.TotalRetries);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_LostCommitReply_LogsUnknownOutcomeWarning()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_UnknownOutcome_LogsUnknownOutcomeWarning(bool async)
     {
         var table = Unique("events");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
@@ -192,20 +195,19 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
         var db = new ResilientDataSource(proxied, FastRetries(), loggerFactory: loggerFactory);
 
-        proxy.LoseNextReplyTo(LostReplyProxy.Commit);
-        Assert.Throws<DatabaseException>(() => db.Execute(static (command, t) =>
-        {
-            command.CommandText = $"INSERT INTO {t} (payload) VALUES ('x')";
-            return command.ExecuteNonQuery();
-        }, table));
+        // Without a transaction of ours the server cannot be asked: a lost reply to the write is an unknown outcome.
+        proxy.LoseNextReplyTo(PlainInsert.Marker);
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, InsertPlainAsync, new PlainInsert(table), new DbCallOptions { WithoutTransaction = true }));
 
+        Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
         var entry = Assert.Single(logs.Entries, e => e.EventId.Id == NpgsqlResilienceEventIds.UnknownOutcome);
         Assert.Equal(LogLevel.Warning, entry.Level);
         Assert.Contains("safe-retry", entry.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_ReplyLostBeforeCommit_NonIdempotentWriteRetriedSafely()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_ReplyLostBeforeCommit_NonIdempotentWriteRetriedSafely(bool async)
     {
         var table = Unique("events");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
@@ -216,7 +218,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         // The INSERT's reply is lost: its transaction never committed, so the server rolls it back and a re-run is safe.
         proxy.LoseNextReplyTo(PlainInsert.Marker);
-        await db.ExecuteAsync(InsertPlainAsync, insert);
+        await db.Execute(async, InsertPlainAsync, insert);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
@@ -226,8 +228,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(1L, stats.TotalRetries);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_RetriedAfterLostReply_OnRetryToldTheAttemptAndTheFailure()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_RetriedAfterLostReply_OnRetryToldTheAttemptAndTheFailure(bool async)
     {
         var table = Unique("observed");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
@@ -239,8 +242,8 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var db = new ResilientDataSource(proxied, options);
 
         proxy.LoseNextReplyTo(PlainInsert.Marker);
-        await db.ExecuteAsync(InsertPlainAsync, new PlainInsert(table));
-        await db.ExecuteAsync(InsertPlainAsync, new PlainInsert(table));
+        await db.Execute(async, InsertPlainAsync, new PlainInsert(table));
+        await db.Execute(async, InsertPlainAsync, new PlainInsert(table));
 
         var retry = Assert.Single(seen);
         Assert.Equal(2, retry.Attempt);
@@ -343,8 +346,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(10L, stats.TotalRetries); // only the keyed calls were retried
     }
 
-    [Fact]
-    public async Task ExecuteAsync_PoolExhausted_FailsWithinOneAcquireTimeoutWithoutRetry()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_PoolExhausted_FailsWithinOneAcquireTimeoutWithoutRetry(bool async)
     {
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString + ";Maximum Pool Size=1;Timeout=1");
         var db = new ResilientDataSource(pool, FastRetries());
@@ -352,8 +356,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var runs = new Counter();
 
         var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-            static (command, counter, ct) => ValueTask.FromResult(Interlocked.Increment(ref counter.Value)),
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+            async,
+            static (command, counter, _, ct) => ValueTask.FromResult(Interlocked.Increment(ref counter.Value)),
             runs,
             DbCallOptions.Idempotent));
         watch.Stop();
@@ -371,20 +376,22 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(0, db.Pipeline.CircuitBreaker.GetSnapshot().Failures);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_ClientCommandTimeoutOnRead_NotRerun()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_ClientCommandTimeoutOnRead_NotRerun(bool async)
     {
         var sequence = Unique("runs");
         await using var pool = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
         var db = new ResilientDataSource(pool, FastRetries(statementTimeout: TimeSpan.FromSeconds(30)));
 
         // The server would allow 30 s; the client gives up after 1 s. Even an idempotent read is not run again.
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-            static async (command, seq, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+            async,
+            static async (command, seq, async, ct) =>
             {
                 command.CommandTimeout = 1;
                 command.CommandText = $"SELECT nextval('{seq}'), pg_sleep(5)";
-                return await command.ExecuteScalarAsync(ct);
+                return await command.ExecuteScalar(async, ct);
             },
             sequence,
             DbCallOptions.Idempotent));
@@ -397,34 +404,67 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(0L, stats.TotalRetries);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_TotalTimeoutFires_TimeoutErrorAndQueryStopped()
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task Execute_TotalTimeoutFires_TimeoutErrorAndQueryStoppedOnServer(bool async, bool idempotent)
     {
         var sequence = Unique("total");
-        await using var pool = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        var app = Unique("total_app");
+        await using var setup = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        await using var pool = NpgsqlDataSource.Create($"{postgres.ConnectionString};Application Name={app}");
         var options = FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
-        options.TotalTimeout = TimeSpan.FromMilliseconds(500);
+        options.TotalTimeout = TimeSpan.FromSeconds(2);
         var db = new ResilientDataSource(pool, options);
 
+        // nextval runs only after the sleep: a statement stopped at the deadline never calls it.
         var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-            static async (command, seq, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+            async,
+            static async (command, seq, async, ct) =>
             {
-                command.CommandText = $"SELECT nextval('{seq}'), pg_sleep(10)";
-                return await command.ExecuteScalarAsync(ct);
+                command.CommandText = $"SELECT pg_sleep(10), nextval('{seq}')";
+                return await command.ExecuteScalar(async, ct);
             },
-            sequence));
+            sequence,
+            new DbCallOptions { IsIdempotent = idempotent }));
         watch.Stop();
+        output.WriteLine($"total timeout 2 s, async={async}, idempotent={idempotent}: failed after {watch.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.Equal(FailureKind.Timeout, error.FailureKind);
         Assert.Equal(ErrorIds.Timeout, error.ErrorId);
         Assert.IsType<Resilience.Timeouts.OperationTimeoutException>(error.InnerException);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
-        Assert.Equal(1L, await ScalarAsync(pool, $"SELECT last_value FROM {sequence}"));
+        Assert.False(await IsCalledAsync(setup, sequence)); // the statement was stopped, not left to finish
+        Assert.True(await NoLongerRunningAsync(setup, app), "the statement still runs on the server");
     }
 
-    [Fact]
-    public async Task ExecuteAsync_Conflicts_DoNotOpenCircuit()
+    private static async Task<bool> IsCalledAsync(NpgsqlDataSource pool, string sequence)
+    {
+        await using var command = pool.CreateCommand($"SELECT is_called FROM {sequence}");
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Whether no statement of <paramref name="applicationName"/> is active: back-to-back checks (no sleeping), up to 50.</summary>
+    private static async Task<bool> NoLongerRunningAsync(NpgsqlDataSource observer, string applicationName)
+    {
+        await using var check = observer.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'");
+        check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = applicationName });
+        for (var i = 0; i < 50; i++)
+        {
+            if ((long)(await check.ExecuteScalarAsync())! == 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_Conflicts_DoNotOpenCircuit(bool async)
     {
         var table = Unique("conflicts");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
@@ -435,11 +475,12 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         for (var i = 0; i < 5; i++)
         {
-            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-                static async (command, t, ct) =>
+            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+                async,
+                static async (command, t, async, ct) =>
                 {
                     command.CommandText = $"INSERT INTO {t} VALUES (1)";
-                    return await command.ExecuteNonQueryAsync(ct);
+                    return await command.ExecuteNonQuery(async, ct);
                 },
                 table));
             Assert.Equal(FailureKind.Conflict, error.FailureKind);
@@ -450,9 +491,11 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     }
 
     [Theory]
-    [InlineData(false, CircuitState.Closed)]
-    [InlineData(true, CircuitState.Open)]
-    public async Task ExecuteAsync_OwnStatementTimeouts_CountAgainstBreakerOnlyWithSlowCallDetection(bool slowCallsCount, CircuitState expected)
+    [InlineData(false, false, CircuitState.Closed)]
+    [InlineData(false, true, CircuitState.Open)]
+    [InlineData(true, false, CircuitState.Closed)]
+    [InlineData(true, true, CircuitState.Open)]
+    public async Task Execute_OwnStatementTimeouts_CountAgainstBreakerOnlyWithSlowCallDetection(bool async, bool slowCallsCount, CircuitState expected)
     {
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
         var options = FastRetries(statementTimeout: TimeSpan.FromMilliseconds(50));
@@ -463,11 +506,12 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         for (var i = 0; i < 2; i++)
         {
-            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-                static async (command, _, ct) =>
+            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+                async,
+                static async (command, _, async, ct) =>
                 {
                     command.CommandText = "SELECT pg_sleep(1)";
-                    return await command.ExecuteNonQueryAsync(ct);
+                    return await command.ExecuteNonQuery(async, ct);
                 },
                 0,
                 DbCallOptions.Idempotent));
@@ -501,44 +545,19 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(30L, total);
     }
 
-    [Fact]
-    public async Task Execute_SyncLostCommitReply_NonIdempotentReportsUnknownOutcome()
-    {
-        var table = Unique("sync_events");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY)");
-        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
-        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
-        {
-            var db = new ResilientDataSource(proxied, FastRetries());
-            var counter = new Counter();
-
-            proxy.LoseNextReplyTo(LostReplyProxy.Commit);
-            var error = Assert.Throws<DatabaseException>(() => db.Execute(static (command, s) =>
-            {
-                Interlocked.Increment(ref s.Counter.Value);
-                command.CommandText = $"INSERT INTO {s.Table} DEFAULT VALUES";
-                return command.ExecuteNonQuery();
-            }, (Table: table, Counter: counter)));
-
-            Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
-            Assert.Equal(1, counter.Value);
-            Assert.Equal(1L, await ScalarAsync(pool, $"SELECT count(*) FROM {table}"));
-        }
-    }
-
-    private static async ValueTask<int> InsertKeyedAsync(NpgsqlCommand command, KeyedInsert insert, CancellationToken ct)
+    private static async ValueTask<int> InsertKeyedAsync(NpgsqlCommand command, KeyedInsert insert, bool async, CancellationToken ct)
     {
         Interlocked.Increment(ref insert.Runs);
         command.CommandText = $"INSERT INTO {insert.Table} (id) VALUES ($1) ON CONFLICT (id) DO NOTHING";
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = insert.Key });
-        return await command.ExecuteNonQueryAsync(ct);
+        return await command.ExecuteNonQuery(async, ct);
     }
 
-    private static async ValueTask<int> InsertPlainAsync(NpgsqlCommand command, PlainInsert insert, CancellationToken ct)
+    private static async ValueTask<int> InsertPlainAsync(NpgsqlCommand command, PlainInsert insert, bool async, CancellationToken ct)
     {
         Interlocked.Increment(ref insert.Runs);
         command.CommandText = $"{PlainInsert.Marker} INSERT INTO {insert.Table} (payload) VALUES ('x')";
-        return await command.ExecuteNonQueryAsync(ct);
+        return await command.ExecuteNonQuery(async, ct);
     }
 
     private sealed class Counter
