@@ -99,6 +99,24 @@ public sealed class MultiStatementTests(PostgresFixture postgres)
         Assert.Equal(1L, await CountAsync(pool, $"SELECT count(*) FROM {table}"));
     }
 
+    [Fact]
+    public async Task ExecuteAsync_OwnCommandWithSeveralStatementsAndParameters_SaysWhyNotThatItIsADefect()
+    {
+        await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
+        var db = new ResilientDataSource(pool);
+
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(static async (command, _, ct) =>
+        {
+            command.CommandText = "SELECT $1; SELECT $1";
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 1 });
+            return await command.ExecuteNonQueryAsync(ct);
+        }, 0));
+
+        Assert.Equal("42601", error.SqlState);
+        Assert.Contains("binds parameters to a single statement", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("defect", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("SELECT 1", false)]
     [InlineData("SELECT 1;", false)]
