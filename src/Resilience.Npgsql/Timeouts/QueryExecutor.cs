@@ -231,27 +231,19 @@ internal static partial class QueryExecutor
         bool async, NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts, bool withLimits, FoldedStatement<TResult> statement, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        NpgsqlCommand? command = null;
+        NpgsqlBatch? batch = null;
+        NpgsqlBatchCommand? user = null;
         if (statement.Parameters.Count == 0)
         {
             var text = withLimits
                 ? string.Concat(LimitsLiteralSql(timeouts), ";\n", statement.Sql, "\n;", TransactionIdSql)
                 : string.Concat(statement.Sql, "\n;", TransactionIdSql);
-            var command = new NpgsqlCommand(text, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
-            try
-            {
-                using var cancellation = async ? default : SyncCancellation.Register(command, cancellationToken);
-                var reader = async ? await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false) : command.ExecuteReader();
-                return await ReadFoldedAsync(async, reader, withLimits, userRows: null, statement, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                await SyncOrAsync.Dispose(async, command).ConfigureAwait(false);
-            }
+            command = new NpgsqlCommand(text, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
         }
-
-        var batch = new NpgsqlBatch(connection, transaction) { Timeout = timeouts.CommandTimeoutSeconds };
-        try
+        else
         {
+            batch = new NpgsqlBatch(connection, transaction) { Timeout = timeouts.CommandTimeoutSeconds };
             if (withLimits)
             {
                 var limits = new NpgsqlBatchCommand(SetTimeoutsSql);
@@ -259,25 +251,19 @@ internal static partial class QueryExecutor
                 batch.BatchCommands.Add(limits);
             }
 
-            var user = statement.CreateBatchCommand();
+            user = statement.CreateBatchCommand();
             batch.BatchCommands.Add(user);
             batch.BatchCommands.Add(new NpgsqlBatchCommand(TransactionIdSql));
-            using var cancellation = async ? default : SyncCancellation.Register(batch, cancellationToken);
-            var reader = async ? await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false) : batch.ExecuteReader();
-            return await ReadFoldedAsync(async, reader, withLimits, user, statement, cancellationToken).ConfigureAwait(false);
         }
-        finally
-        {
-            await SyncOrAsync.Dispose(async, batch).ConfigureAwait(false);
-        }
-    }
 
-    /// <summary>Reads a folded batch: the statement's first value (when it returns rows), its rows affected, and the transaction id (the last set).</summary>
-    private static async ValueTask<(TResult Result, long TransactionId)> ReadFoldedAsync<TResult>(
-        bool async, NpgsqlDataReader reader, bool withLimits, NpgsqlBatchCommand? userRows, FoldedStatement<TResult> statement, CancellationToken cancellationToken)
-    {
+        var cancellation = async ? default : command is not null ? SyncCancellation.Register(command, cancellationToken) : SyncCancellation.Register(batch!, cancellationToken);
+        NpgsqlDataReader? reader = null;
         try
         {
+            reader = command is not null
+                ? async ? await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false) : command.ExecuteReader()
+                : async ? await batch!.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false) : batch!.ExecuteReader();
+
             // The reader skips statements without a result set (an INSERT without RETURNING), so the sets are counted: the
             // limits' set comes first when sent, the transaction id's last; the statement's first set, if any, follows the limits.
             var leading = withLimits ? 1 : 0;
@@ -304,13 +290,26 @@ internal static partial class QueryExecutor
             while (await SyncOrAsync.NextResult(async, reader, cancellationToken).ConfigureAwait(false));
 
             // Rows affected count INSERT/UPDATE/DELETE/MERGE/COPY only, so the limits' and the transaction id's SELECTs add nothing.
-            long rows = userRows is not null ? userRows.RecordsAffected : reader.RecordsAffected;
+            long rows = user is not null ? user.RecordsAffected : reader.RecordsAffected;
             var projected = statement.Project(rows > int.MaxValue ? int.MaxValue : (int)rows, sets > leading + 1 ? first : null);
             return (projected, Convert.ToInt64(last, CultureInfo.InvariantCulture));
         }
         finally
         {
-            await SyncOrAsync.Dispose(async, reader).ConfigureAwait(false);
+            cancellation.Dispose();
+            if (reader is not null)
+            {
+                await SyncOrAsync.Dispose(async, reader).ConfigureAwait(false);
+            }
+
+            if (command is not null)
+            {
+                await SyncOrAsync.Dispose(async, command).ConfigureAwait(false);
+            }
+            else
+            {
+                await SyncOrAsync.Dispose(async, batch!).ConfigureAwait(false);
+            }
         }
     }
 

@@ -39,8 +39,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    [Fact]
-    public async Task InTransactionAsync_SerializationFailure_RerunsLoserAndEachEffectCommitsOnce()
+    [Theory]
+    [SyncAndAsync]
+    public async Task InTransaction_SerializationFailure_RerunsLoserAndEachEffectCommitsOnce(bool async)
     {
         var table = Unique("tickets");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (n bigint NOT NULL)");
@@ -48,9 +49,10 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var race = new Race(table);
 
         // Both read the count before either writes (write skew): SERIALIZABLE must abort one of them with 40001.
+        // A synchronous call blocks its thread, so each runs on its own.
         var results = await Task.WhenAll(
-            db.InTransactionAsync(TakeTicketAsync, race, IsolationLevel.Serializable).AsTask(),
-            db.InTransactionAsync(TakeTicketAsync, race, IsolationLevel.Serializable).AsTask());
+            Task.Run(async () => await db.InTransaction(async, TakeTicketAsync, race, IsolationLevel.Serializable)),
+            Task.Run(async () => await db.InTransaction(async, TakeTicketAsync, race, IsolationLevel.Serializable)));
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
         var distinct = await ScalarAsync(pool, $"SELECT count(DISTINCT n) FROM {table}");
@@ -66,20 +68,21 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
     }
 
-    private static async ValueTask<long> TakeTicketAsync(NpgsqlCommand command, Race race, CancellationToken ct)
+    private static async ValueTask<long> TakeTicketAsync(NpgsqlCommand command, Race race, bool async, CancellationToken ct)
     {
         Interlocked.Increment(ref race.Attempts);
         command.CommandText = $"SELECT count(*) FROM {race.Table}";
-        var taken = (long)(await command.ExecuteScalarAsync(ct))!;
-        await race.ArriveAsync(ct);
+        var taken = (long)(await command.ExecuteScalar(async, ct))!;
+        await race.Arrive(async, ct);
         command.CommandText = $"INSERT INTO {race.Table} (n) VALUES ($1)";
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = taken + 1 });
-        await command.ExecuteNonQueryAsync(ct);
+        await command.ExecuteNonQuery(async, ct);
         return taken + 1;
     }
 
-    [Fact]
-    public async Task InTransactionAsync_Deadlock_VictimRerunsAndBothCommitOnce()
+    [Theory]
+    [SyncAndAsync]
+    public async Task InTransaction_Deadlock_VictimRerunsAndBothCommitOnce(bool async)
     {
         var table = Unique("accounts");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY, v int NOT NULL); INSERT INTO {table} VALUES (1, 0), (2, 0)");
@@ -88,8 +91,8 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         // Opposite lock order, both holding their first row before taking the second: a real deadlock (40P01).
         await Task.WhenAll(
-            db.InTransactionAsync(TransferAsync, (race, First: 1, Second: 2), IsolationLevel.ReadCommitted).AsTask(),
-            db.InTransactionAsync(TransferAsync, (race, First: 2, Second: 1), IsolationLevel.ReadCommitted).AsTask());
+            Task.Run(async () => await db.InTransaction(async, TransferAsync, (race, First: 1, Second: 2), IsolationLevel.ReadCommitted)),
+            Task.Run(async () => await db.InTransaction(async, TransferAsync, (race, First: 2, Second: 1), IsolationLevel.ReadCommitted)));
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var sum = await ScalarAsync(pool, $"SELECT sum(v) FROM {table}");
         var each = await ScalarAsync(pool, $"SELECT count(*) FROM {table} WHERE v = 2");
@@ -102,16 +105,16 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
     }
 
-    private static async ValueTask<int> TransferAsync(NpgsqlCommand command, (Race Race, int First, int Second) state, CancellationToken ct)
+    private static async ValueTask<int> TransferAsync(NpgsqlCommand command, (Race Race, int First, int Second) state, bool async, CancellationToken ct)
     {
         Interlocked.Increment(ref state.Race.Attempts);
         command.CommandText = $"UPDATE {state.Race.Table} SET v = v + 1 WHERE id = $1";
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = state.First });
-        await command.ExecuteNonQueryAsync(ct);
-        await state.Race.ArriveAsync(ct);
+        await command.ExecuteNonQuery(async, ct);
+        await state.Race.Arrive(async, ct);
         command.Parameters.Clear();
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = state.Second });
-        return await command.ExecuteNonQueryAsync(ct);
+        return await command.ExecuteNonQuery(async, ct);
     }
 
     [Theory]
@@ -592,6 +595,19 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         public int Attempts;
 
         public string Table { get; } = table;
+
+        /// <summary>Arrives; a synchronous operation waits on its own thread (it must not yield).</summary>
+        public ValueTask Arrive(bool async, CancellationToken ct)
+        {
+            var arrived = ArriveAsync(ct);
+            if (async)
+            {
+                return new ValueTask(arrived);
+            }
+
+            arrived.GetAwaiter().GetResult();
+            return default;
+        }
 
         public Task ArriveAsync(CancellationToken ct)
         {

@@ -66,17 +66,18 @@ public sealed class ConnectionLimitsTests(PostgresFixture postgres)
         Assert.Equal("COMMIT", await LastStatementAsync(app)); // a write not marked idempotent keeps its own transaction
     }
 
-    [Fact]
-    public async Task ExecuteAsync_CallLimitsDiffer_SetPerCallAndNotLeaked()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_CallLimitsDiffer_SetPerCallAndNotLeaked(bool async)
     {
         await using var pool = CreatePool("limits-override", TimeSpan.FromSeconds(5));
         var db = new ResilientDataSource(pool);
         var tight = new DbCallOptions { IsIdempotent = true, Timeouts = new QueryTimeoutOptions { StatementTimeout = TimeSpan.FromMilliseconds(200) } };
 
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(static async (command, _, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, static async (command, _, async, ct) =>
         {
             command.CommandText = "SELECT pg_sleep(3)";
-            return await command.ExecuteNonQueryAsync(ct);
+            return await command.ExecuteNonQuery(async, ct);
         }, 0, tight));
         var after = await db.ExecuteAsync(ProbeAsync, 0, DbCallOptions.Idempotent);
 

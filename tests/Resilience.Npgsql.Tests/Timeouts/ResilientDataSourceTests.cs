@@ -59,25 +59,28 @@ public sealed class ResilientDataSourceTests(PostgresFixture postgres)
         Assert.True(gone, $"the timed-out query still runs on the server after {polls} checks in {deadline.Elapsed}");
     }
 
-    [Fact]
-    public async Task Execute_AfterTimeout_PoolServesAndSettingDoesNotLeak()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_AfterTimeout_PoolServesAndSettingDoesNotLeak(bool async)
     {
         await using var pool = CreatePool("rds-leak");
         var resilient = new ResilientDataSource(pool, OneSecond);
-        await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.ExecuteAsync(
-            static async (command, ct) =>
+        await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.Execute(
+            async,
+            static async (command, _, async, ct) =>
             {
                 command.CommandText = "SELECT pg_backend_pid(), pg_sleep(30)";
-                return await command.ExecuteScalarAsync(ct);
+                return await command.ExecuteScalar(async, ct);
             },
-            CancellationToken.None));
-        var inside = await resilient.ExecuteAsync(
-            static async (command, ct) =>
+            0));
+        var inside = await resilient.Execute(
+            async,
+            static async (command, _, async, ct) =>
             {
                 command.CommandText = "SELECT current_setting('statement_timeout') || '/' || current_setting('lock_timeout') || '/' || pg_backend_pid()";
-                return (string)(await command.ExecuteScalarAsync(ct))!;
+                return (string)(await command.ExecuteScalar(async, ct))!;
             },
-            CancellationToken.None);
+            0);
 
         // Same physical connection (pool of one), used directly: the server defaults are back.
         await using var connection = await pool.OpenConnectionAsync();
