@@ -443,6 +443,40 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.True(await NoLongerRunningAsync(setup, app), "the statement still runs on the server");
     }
 
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_TotalTimeoutFiresBeforeStatementStarts_StatementStoppedOnServer(bool async)
+    {
+        var sequence = Unique("late");
+        var app = Unique("late_app");
+        await using var other = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        await using var pool = NpgsqlDataSource.Create($"{postgres.ConnectionString};Application Name={app}");
+        var options = FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
+        options.TotalTimeout = TimeSpan.FromMilliseconds(500);
+        var db = new ResilientDataSource(pool, options);
+
+        // The deadline passes while the operation waits on another connection (nothing of ours in flight to cancel); the
+        // statement it starts afterwards must still be stopped, not left to run to its end.
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+            async,
+            static async (command, s, async, ct) =>
+            {
+                await using (var elsewhere = s.Other.CreateCommand("SELECT pg_sleep(1)"))
+                {
+                    await elsewhere.ExecuteScalar(async, CancellationToken.None);
+                }
+
+                command.CommandText = $"SELECT pg_sleep(10), nextval('{s.Sequence}')";
+                return await command.ExecuteScalar(async, ct);
+            },
+            (Other: other, Sequence: sequence),
+            DbCallOptions.Idempotent));
+
+        Assert.Equal(FailureKind.Timeout, error.FailureKind);
+        Assert.False(await IsCalledAsync(other, sequence));
+        Assert.True(await NoLongerRunningAsync(other, app), "the statement still runs on the server");
+    }
+
     private static async Task<bool> IsCalledAsync(NpgsqlDataSource pool, string sequence)
     {
         await using var command = pool.CreateCommand($"SELECT is_called FROM {sequence}");
