@@ -254,8 +254,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.True(retry.Failure.FailureKind is FailureKind.Transient or FailureKind.Unavailable, retry.Failure.FailureKind.ToString());
     }
 
-    [Fact]
-    public async Task ExecuteAsync_FivePercentLostReplies_NoDuplicatesWhereUsualRetryDuplicates()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_FivePercentLostReplies_NoDuplicatesWhereUsualRetryDuplicates(bool async)
     {
         const int Inserts = 200;
         var table = Unique("loop");
@@ -299,11 +300,11 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
             try
             {
-                await db.ExecuteAsync(static async (command, s, ct) =>
+                await db.Execute(async, static async (command, s, async, ct) =>
                 {
                     command.CommandText = $"INSERT INTO {s.Table} (source, seq) VALUES ('plain', $1)";
                     command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.Seq });
-                    return await command.ExecuteNonQueryAsync(ct);
+                    return await command.ExecuteNonQuery(async, ct);
                 }, (Table: table, Seq: i));
             }
             catch (DatabaseException ex) when (ex.FailureKind == FailureKind.UnknownOutcome)
@@ -317,12 +318,12 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
                 proxy.LoseNextReplyTo(LostReplyProxy.Commit);
             }
 
-            await db.ExecuteAsync(static async (command, s, ct) =>
+            await db.Execute(async, static async (command, s, async, ct) =>
             {
                 command.CommandText = $"INSERT INTO {s.Table} (source, seq, key) VALUES ('keyed', $1, $2) ON CONFLICT (key) DO NOTHING";
                 command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.Seq });
                 command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = s.Key });
-                return await command.ExecuteNonQueryAsync(ct);
+                return await command.ExecuteNonQuery(async, ct);
             }, (Table: table, Seq: i, Key: Guid.NewGuid()), DbCallOptions.Idempotent);
         }
 
