@@ -109,7 +109,17 @@ public sealed partial class ResilientDataSource
 
     private async ValueTask<TResult> RunAsync<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
     {
-        var outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
+        Admission.Enter();
+        Outcome<TResult> outcome;
+        try
+        {
+            outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Admission.Exit();
+        }
+
         if (outcome.HasException)
         {
             ReportUnknownOutcome(outcome.Exception!);
@@ -127,6 +137,7 @@ public sealed partial class ResilientDataSource
 
     private TResult Run<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
     {
+        Admission.Enter();
         try
         {
             return Pipeline.Execute(static (c, ct) => c.RunOnce(ct), call, cancellationToken);
@@ -144,6 +155,10 @@ public sealed partial class ResilientDataSource
         {
             SuggestRetryAfter(ex);
             throw;
+        }
+        finally
+        {
+            Admission.Exit();
         }
     }
 
