@@ -7,14 +7,14 @@ public sealed partial class CircuitBreaker
     /// Closes an open circuit because a probe made outside the breaker reached the dependency (e.g. <c>Resilience.Npgsql</c>'s
     /// watch saw the server refuse connections, then answer a round trip): the break need not be waited out, nor one call's probe.
     /// </summary>
-    /// <returns><see langword="true"/> when an open circuit was closed; <see langword="false"/> in any other state (a half-open
-    /// circuit's own probe decides; an isolated one stays held).</returns>
+    /// <returns><see langword="true"/> when an open or half-open circuit was closed (a probe call still in flight then reports to
+    /// an earlier period, and is ignored); <see langword="false"/> when closed already or isolated (held by hand).</returns>
     internal bool CloseOnOutsideProbe()
     {
         CircuitStateChange change;
         lock (_lock)
         {
-            if (_state != StateOpen)
+            if (_state is not (StateOpen or StateHalfOpen))
             {
                 return false;
             }

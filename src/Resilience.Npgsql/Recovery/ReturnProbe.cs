@@ -15,9 +15,10 @@ namespace Resilience.Npgsql;
 /// server down, it clears the pool once, so neither its own round trips nor the probe after the return take a connection
 /// the restart killed.</para>
 /// <para>Its round trip is the probe: it runs on the data source's own connections, as a call would (the breaker reports the
-/// closing as probes succeeded). It stops when the circuit closes, when the break has grown beyond <c>youngBreakLimit</c> (the
-/// outage is no longer short: the breaker's own probes take over, and calls fail fast), or once it has closed the circuit. One runs at a time; it
-/// is started again by the next call that finds the circuit open.</para>
+/// closing as probes succeeded), and it may close a half-open circuit whose probe call is still in flight. It stops when the
+/// circuit closes, when the break has grown beyond <c>youngBreakLimit</c> (the outage is no longer short: the breaker's own
+/// probes take over, and calls fail fast), or once it has closed the circuit. One runs at a time; the next call that finds
+/// the circuit not closed starts another.</para>
 /// </remarks>
 internal sealed class ReturnProbe
 {
@@ -72,28 +73,25 @@ internal sealed class ReturnProbe
                     return;
                 }
 
-                // Half-open: a call is probing now; its answer decides, so only look again afterwards.
-                if (snapshot.State == CircuitState.Open)
+                // Open or half-open alike: a call probing may be slow to answer (a loaded machine), while this round trip is quick.
+                var answer = await AskServerAsync().ConfigureAwait(false);
+                if (answer == Answer.Up)
                 {
-                    var answer = await AskServerAsync().ConfigureAwait(false);
-                    if (answer == Answer.Up)
+                    if (seenDown && _breaker.CloseOnOutsideProbe())
                     {
-                        if (seenDown && _breaker.CloseOnOutsideProbe())
-                        {
-                            CircuitsClosed++;
-                        }
-
-                        // Reachable all along (the circuit opened for another reason), or back: either way the watch is over.
-                        return;
+                        CircuitsClosed++;
                     }
 
-                    if (answer == Answer.Down && !seenDown)
-                    {
-                        seenDown = true;
+                    // Reachable all along (the circuit opened for another reason), or back: either way the watch is over.
+                    return;
+                }
 
-                        // The server went away: the pool's idle connections are dead or soon will be; new ones are made on return.
-                        _dataSource.Clear();
-                    }
+                if (answer == Answer.Down && !seenDown)
+                {
+                    seenDown = true;
+
+                    // The server went away: the pool's idle connections are dead or soon will be; new ones are made on return.
+                    _dataSource.Clear();
                 }
 
                 await Task.Delay(_interval, _timeProvider).ConfigureAwait(false);
