@@ -110,23 +110,31 @@ public sealed partial class ResilientDataSource
     /// <summary>Runs a call through the pipeline and surfaces its failure as one <see cref="DatabaseException"/>; the synchronous API runs this too and it completes synchronously.</summary>
     private async ValueTask<TResult> RunAsync<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
     {
+        Admission.Enter();
         Outcome<TResult> outcome;
-        if (call.IsAsync)
+        try
         {
-            outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
+            if (call.IsAsync)
+            {
+                outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // A synchronous context: the retry blocks this thread between attempts instead of awaiting a timer.
+                var context = ResilienceContextPool.Shared.Get(operationKey: null, isSynchronous: true, cancellationToken);
+                try
+                {
+                    outcome = await Pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.RunOnceAsync(ctx.CancellationToken), context, call).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ResilienceContextPool.Shared.Return(context);
+                }
+            }
         }
-        else
+        finally
         {
-            // A synchronous context: the retry blocks this thread between attempts instead of awaiting a timer.
-            var context = ResilienceContextPool.Shared.Get(operationKey: null, isSynchronous: true, cancellationToken);
-            try
-            {
-                outcome = await Pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.RunOnceAsync(ctx.CancellationToken), context, call).ConfigureAwait(false);
-            }
-            finally
-            {
-                ResilienceContextPool.Shared.Return(context);
-            }
+            Admission.Exit();
         }
 
         if (outcome.HasException)

@@ -106,6 +106,8 @@ public sealed partial class ResilientDataSource
         });
         builder.AddCircuitBreaker(breaker);
         Pipeline = builder.Build();
+        var returnProbe = new ReturnProbe(dataSource, breaker, options.RecoveryProbeInterval, options.Retry.MaxDelay, _timeProvider);
+        Admission = new OutageAdmission(breaker, options.EffectiveMaxWaitingCalls(new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxPoolSize), returnProbe, _timeProvider);
         double jitterState = 0;
         _nextRetryDelay = new RetrySchedule(new RetryOptions(options.Retry) { Jitter = RetryJitter.None })
             .Compute(options.Retry.MaxRetries + 1, ref jitterState, Random.Shared);
@@ -118,6 +120,9 @@ public sealed partial class ResilientDataSource
     public ResiliencePipeline Pipeline { get; }
 
     internal AcquireWaitRecorder AcquireWaits { get; }
+
+    /// <summary>Gets the bound on calls waiting out an open circuit, and the watch for the server's return.</summary>
+    internal OutageAdmission Admission { get; }
 
 #pragma warning disable RS0026, RS0027 // See the stateless overloads below.
     /// <summary>Runs <paramref name="operation"/> (typically one statement) in a transaction of its own, retried only when safe.</summary>
