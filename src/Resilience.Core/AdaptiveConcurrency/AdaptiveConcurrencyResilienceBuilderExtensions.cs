@@ -36,14 +36,7 @@ public static class AdaptiveConcurrencyResilienceBuilderExtensions
     /// <returns>The builder.</returns>
     public static ResilienceBuilder AddAdaptiveConcurrencyLimit(this ResilienceBuilder builder, string pipelineName, IConfiguration section)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(pipelineName);
-        ArgumentNullException.ThrowIfNull(section);
-        var path = section is IConfigurationSection s ? s.Path : "AdaptiveConcurrency";
-        var options = builder.Services.AddOptions<AdaptiveConcurrencyOptions>(pipelineName).BindSection(section, Schema);
-        builder.Services.AddSingleton<IValidateOptions<AdaptiveConcurrencyOptions>>(new NamedOptionsValidator<AdaptiveConcurrencyOptions>(
-            pipelineName, path, static (o, at, errors) => errors.AddResult(at, OptionsErrors.Run(new AdaptiveConcurrencyOptionsValidator(), o))));
-        options.ValidateOnStart();
+        KindOptionsRegistration.Add(builder, pipelineName, section, "AdaptiveConcurrency", Schema, new AdaptiveConcurrencyOptionsValidator());
         builder.Services.AddKeyedSingleton(pipelineName, static (sp, key) =>
         {
             var name = (string)key!;

@@ -27,14 +27,7 @@ public static class AdaptiveThrottlingResilienceBuilderExtensions
     /// <returns>The builder.</returns>
     public static ResilienceBuilder AddAdaptiveThrottling(this ResilienceBuilder builder, string pipelineName, IConfiguration section)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(pipelineName);
-        ArgumentNullException.ThrowIfNull(section);
-        var path = section is IConfigurationSection s ? s.Path : "AdaptiveThrottling";
-        var options = builder.Services.AddOptions<AdaptiveThrottlingOptions>(pipelineName).BindSection(section, Schema);
-        builder.Services.AddSingleton<IValidateOptions<AdaptiveThrottlingOptions>>(new NamedOptionsValidator<AdaptiveThrottlingOptions>(
-            pipelineName, path, static (o, at, errors) => errors.AddResult(at, OptionsErrors.Run(new AdaptiveThrottlingOptionsValidator(), o))));
-        options.ValidateOnStart();
+        KindOptionsRegistration.Add(builder, pipelineName, section, "AdaptiveThrottling", Schema, new AdaptiveThrottlingOptionsValidator());
         builder.Services.AddKeyedSingleton(pipelineName, static (sp, key) =>
         {
             var name = (string)key!;

@@ -20,14 +20,7 @@ public static class FaultInjectionResilienceBuilderExtensions
     /// <returns>The builder.</returns>
     public static ResilienceBuilder AddFaultInjection(this ResilienceBuilder builder, string pipelineName, IConfiguration section)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(pipelineName);
-        ArgumentNullException.ThrowIfNull(section);
-        var path = section is IConfigurationSection s ? s.Path : "FaultInjection";
-        var options = builder.Services.AddOptions<FaultInjectionOptions>(pipelineName).BindSection(section, OptionsSchemas.FaultInjection);
-        builder.Services.AddSingleton<IValidateOptions<FaultInjectionOptions>>(new NamedOptionsValidator<FaultInjectionOptions>(
-            pipelineName, path, static (o, at, errors) => errors.AddResult(at, OptionsErrors.Run(new FaultInjectionOptionsValidator(), o))));
-        options.ValidateOnStart();
+        KindOptionsRegistration.Add(builder, pipelineName, section, "FaultInjection", OptionsSchemas.FaultInjection, new FaultInjectionOptionsValidator());
         builder.Services.AddKeyedSingleton(pipelineName, static (sp, key) =>
             new FaultInjector(sp.GetRequiredService<IOptionsMonitor<FaultInjectionOptions>>().Get((string)key!)));
         builder.Services.AddKeyedSingleton(pipelineName, new PipelineLayerRegistration(

@@ -5,7 +5,7 @@ internal static class PoolHealthConstants
 {
     public const string DefaultName = "default";
 
-    public static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan MinCheckInterval = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan MaxCheckInterval = TimeSpan.FromHours(1);
 

@@ -30,7 +30,7 @@ public sealed class PoolHealthOptionsValidator : IValidateOptions<PoolHealthOpti
         {
             failures.Add(section, nameof(PoolHealthOptions.PingTimeout), $"must be positive (was {options.PingTimeout}).");
         }
-        else if (options.PingTimeout > options.CheckInterval)
+        else if (options.PingTimeoutIsSet && options.PingTimeout > options.CheckInterval)
         {
             failures.Add(section, nameof(PoolHealthOptions.PingTimeout), $"must not exceed {nameof(PoolHealthOptions.CheckInterval)} (was {options.PingTimeout} > {options.CheckInterval}).");
         }
@@ -41,7 +41,9 @@ public sealed class PoolHealthOptionsValidator : IValidateOptions<PoolHealthOpti
         }
         else if (options.SlowPingThreshold >= options.PingTimeout)
         {
-            failures.Add(section, nameof(PoolHealthOptions.SlowPingThreshold), $"must be below {nameof(PoolHealthOptions.PingTimeout)} (was {options.SlowPingThreshold} >= {options.PingTimeout}).");
+            // Named when derived: the user set one key and should learn which other one to set.
+            var derived = options.PingTimeoutIsSet ? string.Empty : $"; {nameof(PoolHealthOptions.PingTimeout)} is not set and defaults to the shorter of 5 s and {nameof(PoolHealthOptions.CheckInterval)}: set it above {options.SlowPingThreshold}";
+            failures.Add(section, nameof(PoolHealthOptions.SlowPingThreshold), $"must be below {nameof(PoolHealthOptions.PingTimeout)} (was {options.SlowPingThreshold} >= {options.PingTimeout}{derived}).");
         }
 
         if (options.WaitersSustainedFor < TimeSpan.Zero)

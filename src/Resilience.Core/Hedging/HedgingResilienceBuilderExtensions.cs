@@ -19,14 +19,7 @@ public static class HedgingResilienceBuilderExtensions
     /// <returns>The builder.</returns>
     public static ResilienceBuilder AddHedging(this ResilienceBuilder builder, string pipelineName, IConfiguration section)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(pipelineName);
-        ArgumentNullException.ThrowIfNull(section);
-        var path = section is IConfigurationSection s ? s.Path : "Hedging";
-        var options = builder.Services.AddOptions<HedgingOptions>(pipelineName).BindSection(section, OptionsSchemas.Hedging);
-        builder.Services.AddSingleton<IValidateOptions<HedgingOptions>>(new NamedOptionsValidator<HedgingOptions>(
-            pipelineName, path, static (o, at, errors) => errors.AddResult(at, OptionsErrors.Run(new HedgingOptionsValidator(), o))));
-        options.ValidateOnStart();
+        KindOptionsRegistration.Add(builder, pipelineName, section, "Hedging", OptionsSchemas.Hedging, new HedgingOptionsValidator());
         builder.Services.AddKeyedSingleton(pipelineName, new PipelineLayerRegistration(
             static (sp, name) => new HedgingLayer.Spec(sp.GetRequiredService<IOptionsMonitor<HedgingOptions>>().Get(name))));
         return builder;

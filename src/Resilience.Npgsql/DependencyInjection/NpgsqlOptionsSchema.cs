@@ -17,6 +17,8 @@ internal static class NpgsqlOptionsSchema
         ("TotalTimeout", static (o, k, e) => o.TotalTimeout = OptionsValue.OptionalTimeSpan(k, e, o.TotalTimeout)),
         ("DriverLogLevel", static (o, k, e) => o.DriverLogLevel = OptionsValue.Enum(k, e, o.DriverLogLevel)),
         ("ApplyQueryTimeoutsToDataSource", static (o, k, e) => o.ApplyQueryTimeoutsToDataSource = OptionsValue.Bool(k, e, o.ApplyQueryTimeoutsToDataSource)),
+        ("MaxWaitingCalls", static (o, k, e) => o.MaxWaitingCalls = OptionsValue.OptionalInt(k, e, o.MaxWaitingCalls)),
+        ("RecoveryProbeInterval", static (o, k, e) => o.RecoveryProbeInterval = OptionsValue.TimeSpan(k, e, o.RecoveryProbeInterval)),
         ("QueryTimeouts", static (o, k, e) => OptionsValue.Section(k, e, o.QueryTimeouts, QueryTimeouts)),
         ("Retry", static (o, k, e) => OptionsValue.Section(k, e, o.Retry, OptionsSchemas.Retry)),
         ("CircuitBreaker", static (o, k, e) => OptionsValue.Section(k, e, o.CircuitBreaker, OptionsSchemas.CircuitBreaker)),

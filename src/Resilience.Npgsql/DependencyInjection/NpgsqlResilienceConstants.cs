@@ -7,6 +7,16 @@ namespace Resilience.Npgsql;
 internal static class NpgsqlResilienceConstants
 {
     public const string DefaultName = "postgres";
+
+    // While the circuit is open, at most this many calls per pooled connection wait for the return (400 for Npgsql's
+    // default pool of 100): a short outage's calls at a pool's pace, drained in a few rounds of the pool once it is back.
+    public const int DefaultWaitingCallsPerConnection = 4;
+    public const int MaxMaxWaitingCalls = 1_000_000;
+
+    // A young outage's watch for the server's return: one connection attempt per interval (a refused one costs the server
+    // nothing), so the first call after the return waits at most about this long instead of the rest of the break.
+    public static readonly TimeSpan DefaultRecoveryProbeInterval = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan MaxRecoveryProbeInterval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan MinTotalTimeout = TimeSpan.FromMilliseconds(1);
     public static readonly TimeSpan MaxTotalTimeout = TimeSpan.FromHours(1);
 

@@ -7,7 +7,8 @@ namespace Resilience.Npgsql;
 
 /// <summary>Settings of the PostgreSQL adapter registered by <c>AddNpgsqlResilience</c>, bound from one configuration section.</summary>
 /// <remarks>
-/// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>DriverLogLevel</c>, <c>ApplyQueryTimeoutsToDataSource</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
+/// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>DriverLogLevel</c>, <c>ApplyQueryTimeoutsToDataSource</c>, <c>MaxWaitingCalls</c>,
+/// <c>RecoveryProbeInterval</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
 /// <c>Retry:*</c> (<see cref="RetryOptions"/>), <c>CircuitBreaker:*</c> (<see cref="CircuitBreakerOptions"/>) and
 /// <c>PoolHealth:*</c> (<see cref="PoolHealthOptions"/>). Validated as a whole; every broken rule is reported with its key.
 /// </remarks>
@@ -21,6 +22,30 @@ public sealed class NpgsqlResilienceOptions
     /// <value>Defaults to <see langword="null"/>: no total limit (each attempt is bounded by <see cref="QueryTimeouts"/>). When set: 1 ms to 1 hour.</value>
     /// <remarks>It never interrupts a <c>COMMIT</c> in flight, so it cannot turn a write into an unknown outcome.</remarks>
     public TimeSpan? TotalTimeout { get; set; }
+
+    /// <summary>Gets or sets how many calls may wait at once for the database to come back while its circuit breaker is not closed.</summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: four times the data source's <c>Maximum Pool Size</c> (400 with Npgsql's default of 100).
+    /// When set: 1 to 1,000,000.
+    /// </value>
+    /// <remarks>
+    /// While the circuit is open or probing, a call that finds this many calls of the data source in flight fails at once with
+    /// a <see cref="DatabaseException"/> of kind <see cref="Failures.FailureKind.Unavailable"/> (<c>ERR_DB_UNAVAILABLE</c>) whose
+    /// <see cref="DatabaseException.RetryAfter"/> is the time until the next probe, so a web app can answer 503 with it; the
+    /// calls already waiting keep waiting. With the circuit closed nothing is limited (the pool's own <c>Timeout</c> applies).
+    /// </remarks>
+    public int? MaxWaitingCalls { get; set; }
+
+    /// <summary>Gets or sets how often, while a young outage holds the circuit open, the data source tries a new connection to see the server back.</summary>
+    /// <value>Defaults to 100 ms; <see cref="TimeSpan.Zero"/> turns the watch off. At most 10 s.</value>
+    /// <remarks>
+    /// When a call finds the circuit open, a watch tries one new physical connection (outside the pool) per interval; once it
+    /// has seen the server refuse and then accept, it ends the break, so the next call probes at once: the first call after a
+    /// short outage waits about one interval, not the rest of a break. A circuit opened while the server was reachable keeps
+    /// its break. The watch stops once the break has grown beyond <see cref="RetryOptions.MaxDelay"/> of <see cref="Retry"/>
+    /// (a long outage: the breaker's own probes take over), so a database that stays down sees few connections.
+    /// </remarks>
+    public TimeSpan RecoveryProbeInterval { get; set; } = NpgsqlResilienceConstants.DefaultRecoveryProbeInterval;
 
     /// <summary>Gets the default time limits of each attempt.</summary>
     public QueryTimeoutOptions QueryTimeouts { get; } = new();
@@ -75,4 +100,8 @@ public sealed class NpgsqlResilienceOptions
 
     /// <summary>Gets the pool health thresholds and check interval.</summary>
     public PoolHealthOptions PoolHealth { get; } = new();
+
+    /// <summary>The waiting limit in force for a pool of <paramref name="maxPoolSize"/> connections.</summary>
+    internal int EffectiveMaxWaitingCalls(int maxPoolSize) =>
+        MaxWaitingCalls ?? (int)Math.Min(NpgsqlResilienceConstants.MaxMaxWaitingCalls, (long)Math.Max(1, maxPoolSize) * NpgsqlResilienceConstants.DefaultWaitingCallsPerConnection);
 }

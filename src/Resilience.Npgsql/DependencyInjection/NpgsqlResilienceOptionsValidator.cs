@@ -40,6 +40,16 @@ internal sealed class NpgsqlResilienceOptionsValidator : IValidateOptions<Npgsql
             errors.Add(section, nameof(NpgsqlResilienceOptions.TotalTimeout), $"must be between {NpgsqlResilienceConstants.MinTotalTimeout} and {NpgsqlResilienceConstants.MaxTotalTimeout} when set (was {total}).");
         }
 
+        if (options.MaxWaitingCalls is { } waiting && (waiting < 1 || waiting > NpgsqlResilienceConstants.MaxMaxWaitingCalls))
+        {
+            errors.Add(section, nameof(NpgsqlResilienceOptions.MaxWaitingCalls), $"must be between 1 and {NpgsqlResilienceConstants.MaxMaxWaitingCalls} when set (was {waiting}).");
+        }
+
+        if (options.RecoveryProbeInterval < TimeSpan.Zero || options.RecoveryProbeInterval > NpgsqlResilienceConstants.MaxRecoveryProbeInterval)
+        {
+            errors.Add(section, nameof(NpgsqlResilienceOptions.RecoveryProbeInterval), $"must be between 0 (off) and {NpgsqlResilienceConstants.MaxRecoveryProbeInterval} (was {options.RecoveryProbeInterval}).");
+        }
+
         QueryTimeoutOptionsValidator.Collect(options.QueryTimeouts, OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.QueryTimeouts)), errors);
         errors.AddResult(OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.Retry)), OptionsErrors.Run(new RetryOptionsValidator(), options.Retry));
 

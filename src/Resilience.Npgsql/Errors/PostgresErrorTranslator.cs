@@ -82,6 +82,8 @@ public static class PostgresErrorTranslator
                 return WithName("The change removes an item that is still referenced", "constraint", pg.ConstraintName);
             case "40003":
                 return "The database could not tell whether the statement completed: it may or may not have taken effect.";
+            case "42601" when pg.MessageText.Contains("multiple commands", StringComparison.Ordinal):
+                return "Several statements were sent as one command with parameters; PostgreSQL binds parameters to a single statement (SQLSTATE 42601): run them as separate commands or as an NpgsqlBatch.";
             case "08P01":
                 return "The database rejected a malformed protocol message (a client or driver fault, e.g. too many parameters).";
             case "53100":

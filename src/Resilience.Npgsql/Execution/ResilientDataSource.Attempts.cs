@@ -107,9 +107,36 @@ public sealed partial class ResilientDataSource
         }
     }
 
+    /// <summary>Runs a call through the pipeline and surfaces its failure as one <see cref="DatabaseException"/>; the synchronous API runs this too and it completes synchronously.</summary>
     private async ValueTask<TResult> RunAsync<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
     {
-        var outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
+        Admission.Enter();
+        Outcome<TResult> outcome;
+        try
+        {
+            if (call.IsAsync)
+            {
+                outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // A synchronous context: the retry blocks this thread between attempts instead of awaiting a timer.
+                var context = ResilienceContextPool.Shared.Get(operationKey: null, isSynchronous: true, cancellationToken);
+                try
+                {
+                    outcome = await Pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.RunOnceAsync(ctx.CancellationToken), context, call).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ResilienceContextPool.Shared.Return(context);
+                }
+            }
+        }
+        finally
+        {
+            Admission.Exit();
+        }
+
         if (outcome.HasException)
         {
             ReportUnknownOutcome(outcome.Exception!);
@@ -123,28 +150,6 @@ public sealed partial class ResilientDataSource
 
         // Rethrows a DatabaseException or the caller's cancellation with its original stack.
         return outcome.GetResultOrThrow();
-    }
-
-    private TResult Run<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Pipeline.Execute(static (c, ct) => c.RunOnce(ct), call, cancellationToken);
-        }
-        catch (Exception ex) when (ex is BrokenCircuitException or OperationTimeoutException)
-        {
-            throw ToDatabaseException(ex)!;
-        }
-        catch (DatabaseException ex) when (ex.FailureKind == FailureKind.UnknownOutcome)
-        {
-            ReportUnknownOutcome(ex);
-            throw;
-        }
-        catch (DatabaseException ex)
-        {
-            SuggestRetryAfter(ex);
-            throw;
-        }
     }
 
     /// <summary>
@@ -217,8 +222,7 @@ public sealed partial class ResilientDataSource
     private readonly struct Call<TState, TResult>
     {
         private readonly ResilientDataSource _source;
-        private readonly Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>>? _asyncOperation;
-        private readonly Func<NpgsqlCommand, TState, TResult>? _syncOperation;
+        private readonly DbOperation<TState, TResult> _operation;
         private readonly TState _state;
         private readonly QueryTimeoutOptions _timeouts;
         private readonly IsolationLevel _isolationLevel;
@@ -229,8 +233,7 @@ public sealed partial class ResilientDataSource
 
         public Call(
             ResilientDataSource source,
-            Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>>? asyncOperation,
-            Func<NpgsqlCommand, TState, TResult>? syncOperation,
+            DbOperation<TState, TResult> operation,
             TState state,
             QueryTimeoutOptions timeouts,
             IsolationLevel isolationLevel,
@@ -240,8 +243,7 @@ public sealed partial class ResilientDataSource
             FoldedStatement<TResult>? statement = null)
         {
             _source = source;
-            _asyncOperation = asyncOperation;
-            _syncOperation = syncOperation;
+            _operation = operation;
             _state = state;
             _timeouts = timeouts;
             _isolationLevel = isolationLevel;
@@ -251,33 +253,14 @@ public sealed partial class ResilientDataSource
             _statement = statement;
         }
 
+        /// <summary>Gets a value indicating whether the caller used the asynchronous API.</summary>
+        public bool IsAsync => _operation.IsAsync;
+
         public ValueTask<TResult> RunOnceAsync(CancellationToken cancellationToken) =>
             _observer is null ? AttemptAsync(cancellationToken) : ObservedAsync(cancellationToken);
 
-        public TResult RunOnce(CancellationToken cancellationToken)
-        {
-            if (_observer is null)
-            {
-                return Attempt(cancellationToken);
-            }
-
-            _observer.BeforeAttempt();
-            try
-            {
-                return Attempt(cancellationToken);
-            }
-            catch (DatabaseException failure)
-            {
-                _observer.Failed(failure);
-                throw;
-            }
-        }
-
         private ValueTask<TResult> AttemptAsync(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnceAsync(
-            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _asyncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape, _statement);
-
-        private TResult Attempt(CancellationToken cancellationToken) => QueryExecutor.ExecuteOnce(
-            _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _syncOperation!, _state, cancellationToken, _isolationLevel, _idempotent, _shape);
+            _operation.IsAsync, _source.DataSource, _timeouts, _source.AcquireWaits, _source._timeProvider, _operation, _state, cancellationToken, _isolationLevel, _idempotent, _shape, _statement);
 
         private async ValueTask<TResult> ObservedAsync(CancellationToken cancellationToken)
         {

@@ -26,9 +26,8 @@ namespace Resilience.Npgsql;
 /// (serialization failure 40001, deadlock 40P01, lock timeout 55P03, or a connection lost before <c>COMMIT</c> was sent: an
 /// uncommitted transaction never takes effect); or the connection failed while <c>COMMIT</c> was in flight and the call is
 /// marked <see cref="DbCallOptions.IsIdempotent"/>. A call not marked idempotent learns its transaction id with <c>BEGIN</c>; when
-/// its <c>COMMIT</c> fails without an ERROR from the server, the asynchronous API asks the server (<c>pg_xact_status</c>, on a new
-/// connection, for up to about 3 s): committed → the call succeeds; aborted → retried like any rollback; otherwise, and always in
-/// the synchronous API, it is reported as <see cref="FailureKind.UnknownOutcome"/> (<c>ERR_UNKNOWN_OUTCOME</c>) and never retried. Timeouts are never retried
+/// its <c>COMMIT</c> fails without an ERROR from the server, the server is asked (<c>pg_xact_status</c>, on a new
+/// connection, for up to about 3 s): committed → the call succeeds; aborted → retried like any rollback; otherwise it is reported as <see cref="FailureKind.UnknownOutcome"/> (<c>ERR_UNKNOWN_OUTCOME</c>) and never retried. Timeouts are never retried
 /// (the same slow query would run again), nor is an exhausted pool (it already waited one acquire timeout; retrying
 /// would multiply the caller's wait), nor the caller's own faults. The operation may therefore run more than once: keep it
 /// free of effects outside the transaction.</para>
@@ -107,6 +106,8 @@ public sealed partial class ResilientDataSource
         });
         builder.AddCircuitBreaker(breaker);
         Pipeline = builder.Build();
+        var returnProbe = new ReturnProbe(dataSource, breaker, options.RecoveryProbeInterval, options.Retry.MaxDelay, _timeProvider);
+        Admission = new OutageAdmission(breaker, options.EffectiveMaxWaitingCalls(new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxPoolSize), returnProbe, _timeProvider);
         double jitterState = 0;
         _nextRetryDelay = new RetrySchedule(new RetryOptions(options.Retry) { Jitter = RetryJitter.None })
             .Compute(options.Retry.MaxRetries + 1, ref jitterState, Random.Shared);
@@ -119,6 +120,9 @@ public sealed partial class ResilientDataSource
     public ResiliencePipeline Pipeline { get; }
 
     internal AcquireWaitRecorder AcquireWaits { get; }
+
+    /// <summary>Gets the bound on calls waiting out an open circuit, and the watch for the server's return.</summary>
+    internal OutageAdmission Admission { get; }
 
 #pragma warning disable RS0026, RS0027 // See the stateless overloads below.
     /// <summary>Runs <paramref name="operation"/> (typically one statement) in a transaction of its own, retried only when safe.</summary>
@@ -140,7 +144,7 @@ public sealed partial class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), cancellationToken);
+        return RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), cancellationToken);
     }
 #pragma warning restore RS0026, RS0027
 
@@ -175,7 +179,7 @@ public sealed partial class ResilientDataSource
     }
 
     /// <summary>Runs one statement with positional parameters (<c>$1</c>, <c>$2</c>, …) and returns the number of rows affected.</summary>
-    /// <param name="sql">The statement, e.g. <c>INSERT INTO tasks (id, title, status, cost) VALUES ($1, $2, $3, $4)</c>.</param>
+    /// <param name="sql">The statement, e.g. <c>INSERT INTO tasks (id, title, status, cost) VALUES ($1, $2, $3, $4)</c>; without parameters, several statements separated by <c>;</c> run as one batch in the call's transaction.</param>
     /// <param name="parameters">The values of <c>$1</c>, <c>$2</c>, … in order (<see langword="null"/> is SQL NULL), e.g. <c>[id, title, status, cost]</c>.</param>
     /// <param name="options">Whether the call is idempotent, runs without a transaction, and its time limits.</param>
     /// <param name="cancellationToken">The caller's overall deadline.</param>
@@ -183,10 +187,12 @@ public sealed partial class ResilientDataSource
     /// <remarks>A convenience for the common case: the values are boxed; use the state-passing overloads on hot paths.</remarks>
     /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sql"/> holds several statements and <paramref name="parameters"/> is not empty (PostgreSQL binds parameters to one statement).</exception>
     public ValueTask<int> ExecuteNonQueryAsync(string sql, IReadOnlyList<object?> parameters, DbCallOptions options = default, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(sql);
         ArgumentNullException.ThrowIfNull(parameters);
+        ThrowIfSeveralStatementsWithParameters(sql, parameters);
         return ExecuteStatementAsync(
             new FoldedStatement<int>(sql, parameters, static (rows, _) => rows),
             static async (command, s, ct) => await s.Prepare(command).ExecuteNonQueryAsync(ct).ConfigureAwait(false),
@@ -196,7 +202,7 @@ public sealed partial class ResilientDataSource
 
     /// <summary>Runs one query with positional parameters (<c>$1</c>, <c>$2</c>, …) and returns the first column of the first row.</summary>
     /// <typeparam name="T">The type of the value.</typeparam>
-    /// <param name="sql">The query.</param>
+    /// <param name="sql">The query; without parameters, several statements separated by <c>;</c> run as one batch (the value is the first statement's that returns rows).</param>
     /// <param name="parameters">The values of <c>$1</c>, <c>$2</c>, … in order (<see langword="null"/> is SQL NULL).</param>
     /// <param name="options">Whether the call is idempotent (a read is: pass <see cref="DbCallOptions.Idempotent"/>), and its time limits.</param>
     /// <param name="cancellationToken">The caller's overall deadline.</param>
@@ -204,10 +210,12 @@ public sealed partial class ResilientDataSource
     /// <remarks>A convenience for the common case: the values are boxed; use the state-passing overloads on hot paths.</remarks>
     /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sql"/> holds several statements and <paramref name="parameters"/> is not empty (PostgreSQL binds parameters to one statement).</exception>
     public ValueTask<T?> ExecuteScalarAsync<T>(string sql, IReadOnlyList<object?> parameters, DbCallOptions options = default, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(sql);
         ArgumentNullException.ThrowIfNull(parameters);
+        ThrowIfSeveralStatementsWithParameters(sql, parameters);
         return ExecuteStatementAsync(
             new FoldedStatement<T?>(sql, parameters, static (_, value) => value is T typed ? typed : default),
             static async (command, s, ct) => await s.Prepare(command).ExecuteScalarAsync(ct).ConfigureAwait(false) is T value ? value : default,
@@ -217,6 +225,17 @@ public sealed partial class ResilientDataSource
 
 #pragma warning restore RS0026, RS0027
 
+    // Refused before anything is sent: PostgreSQL would reject it with a bare syntax error (42601).
+    private static void ThrowIfSeveralStatementsWithParameters(string sql, IReadOnlyList<object?> parameters)
+    {
+        if (parameters.Count > 0 && SqlText.HasSeveralStatements(sql))
+        {
+            throw new ArgumentException(
+                "The SQL holds several statements and has parameters, but PostgreSQL binds parameters to a single statement. Run each statement in its own call or together in InTransactionAsync; statements without parameters may share one call.",
+                nameof(sql));
+        }
+    }
+
     // The operation serves the shapes that need no transaction id; a call not marked idempotent runs the statement folded.
     private ValueTask<TResult> ExecuteStatementAsync<TResult>(
         FoldedStatement<TResult> statement,
@@ -225,7 +244,7 @@ public sealed partial class ResilientDataSource
         CancellationToken cancellationToken)
     {
         var timeouts = TimeoutsOf(options);
-        return RunAsync(new Call<FoldedStatement<TResult>, TResult>(this, operation, null, statement, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf(), statement), cancellationToken);
+        return RunAsync(new Call<FoldedStatement<TResult>, TResult>(this, new DbOperation<FoldedStatement<TResult>, TResult>(operation), statement, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf(), statement), cancellationToken);
     }
 
     /// <summary>Runs several statements in one transaction at <paramref name="isolationLevel"/>, re-running the whole transaction on 40001, 40P01 and 55P03.</summary>
@@ -252,7 +271,7 @@ public sealed partial class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return RunAsync(new Call<TState, TResult>(this, operation, null, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), cancellationToken);
+        return RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> on the caller's open <paramref name="connection"/>: through the circuit breaker, translated, never retried by us.</summary>
@@ -316,7 +335,7 @@ public sealed partial class ResilientDataSource
     /// <param name="operation">Sets up and executes the command with Npgsql's synchronous methods; may run more than once.</param>
     /// <param name="state">Passed to <paramref name="operation"/>.</param>
     /// <param name="options">Whether the call is idempotent, and its time limits (validated); <c>default</c> when omitted.</param>
-    /// <param name="cancellationToken">Checked between attempts and before the commit (synchronous I/O cannot be interrupted).</param>
+    /// <param name="cancellationToken">The caller's overall deadline: it cancels the running statement on the server, as in <c>ExecuteAsync</c> (the synchronous API runs the same code).</param>
     /// <returns>The operation's result.</returns>
     /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of a write is unknown, or the circuit is open.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
@@ -329,7 +348,7 @@ public sealed partial class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), cancellationToken);
+        return SyncOrAsync.Wait(RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), cancellationToken));
     }
 
     /// <summary>Runs several statements synchronously in one transaction at <paramref name="isolationLevel"/>, re-running it on 40001, 40P01 and 55P03.</summary>
@@ -339,7 +358,7 @@ public sealed partial class ResilientDataSource
     /// <param name="state">Passed to <paramref name="operation"/>.</param>
     /// <param name="isolationLevel">The isolation level.</param>
     /// <param name="options">Whether the call is idempotent, and its time limits (validated); <c>default</c> when omitted.</param>
-    /// <param name="cancellationToken">Checked between attempts and before the commit.</param>
+    /// <param name="cancellationToken">The caller's overall deadline: it cancels the running statement on the server.</param>
     /// <returns>The operation's result, after the transaction committed.</returns>
     /// <exception cref="DatabaseException">The call failed (translated, sanitized), the outcome of the commit is unknown, or the circuit is open.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
@@ -353,7 +372,7 @@ public sealed partial class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return Run(new Call<TState, TResult>(this, null, operation, state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), cancellationToken);
+        return SyncOrAsync.Wait(RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), cancellationToken));
     }
 
     /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>

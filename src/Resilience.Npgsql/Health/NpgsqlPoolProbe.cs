@@ -13,8 +13,11 @@ namespace Resilience.Npgsql;
 /// and timeouts are counted from the probe's creation on. The p99 acquire wait is known when a <see cref="ResilientDataSource"/>
 /// is given: it covers its connection opens that ended in the last 30 s (at most the last 256), failed ones included, and
 /// counts each caller still waiting by how long it has waited so far, so a pool whose callers wait shows it before they give up.</para>
-/// <para>The ping runs <c>SELECT 1</c> on its own data source (maximum pool size 1), so a saturated pool still pings fine and a
-/// failed ping means the server itself is unreachable. The probe owns and disposes that ping data source.</para>
+/// <para>The ping runs <c>SELECT 1</c> on a connection of its own, outside the pool, so a saturated pool still pings fine and a
+/// failed ping means the server itself is unreachable. That connection is kept between pings; when a ping on it fails (the
+/// server restarted and closed it), the ping is run again at once on a new connection, so a connection that died while idle
+/// never reports a server that is up as down, and a server that is down is reported by the very check that found it so.
+/// The probe owns and disposes that connection.</para>
 /// </remarks>
 public sealed class NpgsqlPoolProbe : IPoolProbe, IDisposable
 {
@@ -22,6 +25,11 @@ public sealed class NpgsqlPoolProbe : IPoolProbe, IDisposable
 
     private readonly string _poolName;
     private readonly NpgsqlDataSource _pingDataSource;
+    private readonly SemaphoreSlim _pingGate = new(1, 1);
+
+    // The ping's own connection, kept between pings; only touched under _pingGate.
+    private NpgsqlConnection? _pingConnection;
+    private volatile bool _disposed;
     private readonly AcquireWaitRecorder? _acquireWaits;
     private readonly TimeProvider _timeProvider;
     private readonly MeterListener _listener;
@@ -40,8 +48,8 @@ public sealed class NpgsqlPoolProbe : IPoolProbe, IDisposable
     /// The pool's name as Npgsql reports it: the <see cref="NpgsqlDataSourceBuilder.Name"/> given when building, or else the data
     /// source's <see cref="NpgsqlDataSource.ConnectionString"/>.
     /// </param>
-    /// <param name="pingConnectionString">The connection string of the ping data source (built with maximum pool size 1).</param>
-    /// <param name="pingTimeout">The ping data source's connect timeout, rounded up to whole seconds.</param>
+    /// <param name="pingConnectionString">The connection string of the ping's own connection (opened outside any pool).</param>
+    /// <param name="pingTimeout">The ping connection's connect and command timeout, rounded up to whole seconds.</param>
     /// <param name="measuredDataSource">Records acquire waits for the p99; <see langword="null"/> when not used.</param>
     /// <param name="timeProvider">Measures ping durations; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     public NpgsqlPoolProbe(
@@ -58,8 +66,9 @@ public sealed class NpgsqlPoolProbe : IPoolProbe, IDisposable
         _acquireWaits = measuredDataSource?.AcquireWaits;
         _timeProvider = timeProvider ?? TimeProvider.System;
         var builder = new NpgsqlDataSourceBuilder(pingConnectionString) { Name = poolName + ".ping" };
-        builder.ConnectionStringBuilder.MaxPoolSize = 1;
-        builder.ConnectionStringBuilder.MinPoolSize = 0;
+
+        // Unpooled: the probe holds its one connection itself, and a connection it drops is closed, not returned for reuse.
+        builder.ConnectionStringBuilder.Pooling = false;
         builder.ConnectionStringBuilder.Timeout = Math.Max(1, (int)Math.Ceiling(pingTimeout.TotalSeconds));
         builder.ConnectionStringBuilder.CommandTimeout = builder.ConnectionStringBuilder.Timeout;
         _pingDataSource = builder.Build();
@@ -96,36 +105,93 @@ public sealed class NpgsqlPoolProbe : IPoolProbe, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>Pings run one at a time. A ping whose kept connection fails is run once more on a new connection.</remarks>
     public async ValueTask<TimeSpan> PingAsync(CancellationToken cancellationToken)
     {
         var started = _timeProvider.GetTimestamp();
+        await _pingGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await _pingDataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            if (_pingConnection is { } kept)
             {
-                var command = new NpgsqlCommand("SELECT 1", connection);
-                await using (command.ConfigureAwait(false))
+                try
                 {
-                    await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                    await SelectOneAsync(kept, cancellationToken).ConfigureAwait(false);
+                    return _timeProvider.GetElapsedTime(started);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The kept connection may have died while idle (a restart closes every backend): it says nothing about the
+                    // server now, so it is dropped and the ping asks again on a new one.
+                    await DropConnectionAsync().ConfigureAwait(false);
+                }
+                catch
+                {
+                    await DropConnectionAsync().ConfigureAwait(false);
+                    throw;
                 }
             }
-        }
-        catch
-        {
-            // The pooled ping connection may be dead (server restarted): start the next ping with a fresh one.
-            _pingDataSource.Clear();
-            throw;
-        }
 
-        return _timeProvider.GetElapsedTime(started);
+            var fresh = _pingDataSource.CreateConnection();
+            try
+            {
+                await fresh.OpenAsync(cancellationToken).ConfigureAwait(false);
+                await SelectOneAsync(fresh, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await fresh.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            _pingConnection = fresh;
+            return _timeProvider.GetElapsedTime(started);
+        }
+        finally
+        {
+            if (_disposed)
+            {
+                // Disposed while this ping ran: nobody will close the connection it kept.
+                await DropConnectionAsync().ConfigureAwait(false);
+            }
+
+            _pingGate.Release();
+        }
     }
 
-    /// <summary>Stops listening to Npgsql's meter and disposes the ping data source.</summary>
+    /// <summary>Stops listening to Npgsql's meter and closes the ping connection.</summary>
     public void Dispose()
     {
+        _disposed = true;
         _listener.Dispose();
+
+        // A ping in flight keeps the gate and disposes of its own connection; one kept between pings is closed here.
+        if (_pingGate.Wait(0))
+        {
+            _pingConnection?.Dispose();
+            _pingConnection = null;
+        }
+
         _pingDataSource.Dispose();
+    }
+
+    private static async ValueTask SelectOneAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlCommand("SELECT 1", connection);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask DropConnectionAsync()
+    {
+        var dropped = _pingConnection;
+        _pingConnection = null;
+        if (dropped is not null)
+        {
+            await dropped.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private void OnMeasurement(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)

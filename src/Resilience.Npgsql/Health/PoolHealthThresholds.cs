@@ -17,16 +17,11 @@ internal static class PoolHealthThresholds
     {
         var timeoutSeconds = new NpgsqlConnectionStringBuilder(connectionString).Timeout;
         var share = timeoutSeconds > 0 ? TimeSpan.FromSeconds(timeoutSeconds * WaitShareOfTimeout) : TimeSpan.MaxValue;
-        return new PoolHealthOptions
-        {
-            CheckInterval = configured.CheckInterval,
-            PingTimeout = configured.PingTimeout,
-            SlowPingThreshold = configured.SlowPingThreshold,
-            WaitersSustainedFor = configured.WaitersSustainedFor < share ? configured.WaitersSustainedFor : share,
-            AcquireWaitBudget = configured.AcquireWaitBudget < share ? configured.AcquireWaitBudget : share,
-            AcquireTimeoutWindow = configured.AcquireTimeoutWindow,
-            MaxReportAge = configured.MaxReportAge,
-            CriticalAfterPingFailures = configured.CriticalAfterPingFailures,
-        };
+
+        // A copy keeps which of the ping's limits were set and which are derived from the interval.
+        var fitted = configured.Clone();
+        fitted.WaitersSustainedFor = configured.WaitersSustainedFor < share ? configured.WaitersSustainedFor : share;
+        fitted.AcquireWaitBudget = configured.AcquireWaitBudget < share ? configured.AcquireWaitBudget : share;
+        return fitted;
     }
 }

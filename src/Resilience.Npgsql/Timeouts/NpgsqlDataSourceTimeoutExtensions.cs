@@ -49,6 +49,6 @@ public static class NpgsqlDataSourceTimeoutExtensions
         ArgumentNullException.ThrowIfNull(operation);
         timeouts ??= new QueryTimeoutOptions();
         timeouts.Validate();
-        return QueryExecutor.ExecuteOnceAsync(dataSource, timeouts, acquireWaits: null, TimeProvider.System, operation, state, cancellationToken);
+        return QueryExecutor.ExecuteOnceAsync(async: true, dataSource, timeouts, acquireWaits: null, TimeProvider.System, new DbOperation<TState, TResult>(operation), state, cancellationToken);
     }
 }

@@ -48,7 +48,7 @@ internal static partial class QueryExecutor
     };
 
     /// <summary>What the server says became of transaction <paramref name="xid"/>: committed, aborted, in progress, or <see langword="null"/> when it cannot be asked.</summary>
-    private static async ValueTask<string?> TransactionStatusAsync(NpgsqlDataSource dataSource, long xid, TimeProvider timeProvider)
+    private static async ValueTask<string?> TransactionStatusAsync(bool async, NpgsqlDataSource dataSource, long xid, TimeProvider timeProvider)
     {
         // A restarting server answers within a few seconds: asked at once and after 0.1, 0.3, 0.7, 1.5 and 3.1 s (no wait
         // after the last ask, which lands after a 2–3 s outage is over), then the outcome stays unknown. "in progress" is
@@ -59,16 +59,20 @@ internal static partial class QueryExecutor
         {
             if (attempt > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100 << (attempt - 1)), timeProvider, CancellationToken.None).ConfigureAwait(false);
+                await SyncOrAsync.Delay(async, TimeSpan.FromMilliseconds(100 << (attempt - 1)), timeProvider).ConfigureAwait(false);
             }
 
             try
             {
                 var check = dataSource.CreateCommand("SELECT pg_xact_status($1::text::xid8)");
-                await using (check.ConfigureAwait(false))
+                try
                 {
                     check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = xid.ToString(CultureInfo.InvariantCulture) });
-                    status = await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
+                    status = await SyncOrAsync.ExecuteScalar(async, check, CancellationToken.None).ConfigureAwait(false) as string;
+                }
+                finally
+                {
+                    await SyncOrAsync.Dispose(async, check).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)

@@ -49,15 +49,21 @@ internal static partial class QueryExecutor
     /// <paramref name="operation"/> with a command bound to that transaction (its <see cref="NpgsqlCommand.CommandTimeout"/> set
     /// to the statement timeout plus the margin) and commits. This is the unit a retry and a circuit breaker wrap.
     /// </summary>
+    /// <remarks>
+    /// One implementation for both APIs (Npgsql's <c>bool async</c> idiom): with <paramref name="async"/> <see langword="false"/>
+    /// every call is Npgsql's synchronous one and the returned task has completed (<see cref="SyncOrAsync.Wait{TResult}"/>), so a
+    /// synchronous call resolves a lost COMMIT and honours its token exactly as an asynchronous one.
+    /// </remarks>
     /// <returns>The operation's result.</returns>
     /// <exception cref="DatabaseException">Any database failure, translated (a timeout is <see cref="FailureKind.Timeout"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (never translated).</exception>
     public static async ValueTask<TResult> ExecuteOnceAsync<TState, TResult>(
+        bool async,
         NpgsqlDataSource dataSource,
         QueryTimeoutOptions timeouts,
         AcquireWaitRecorder? acquireWaits,
         TimeProvider timeProvider,
-        Func<NpgsqlCommand, TState, CancellationToken, ValueTask<TResult>> operation,
+        DbOperation<TState, TResult> operation,
         TState state,
         CancellationToken cancellationToken,
         IsolationLevel isolationLevel = IsolationLevel.Unspecified,
@@ -65,12 +71,14 @@ internal static partial class QueryExecutor
         CallShape shape = CallShape.TransactionWithLimits,
         FoldedStatement<TResult>? statement = null)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         NpgsqlConnection connection;
         var started = timeProvider.GetTimestamp();
         var waiting = acquireWaits?.BeginWait(started) ?? -1;
         try
         {
-            connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            // The synchronous open watches no token: it is bounded by the data source's connection timeout.
+            connection = await SyncOrAsync.OpenConnection(async, dataSource, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
         {
@@ -84,124 +92,158 @@ internal static partial class QueryExecutor
 
         acquireWaits?.Record(timeProvider.GetElapsedTime(started));
         var phase = Phase.Setup;
-        await using (connection.ConfigureAwait(false))
+        try
         {
-            try
+            if (shape is CallShape.Autocommit or CallShape.AutocommitWithLimits)
             {
-                if (shape is CallShape.Autocommit or CallShape.AutocommitWithLimits)
+                var withLimits = shape == CallShape.AutocommitWithLimits;
+                if (withLimits)
                 {
-                    var withLimits = shape == CallShape.AutocommitWithLimits;
-                    if (withLimits)
+                    var set = CreateSessionLimits(connection, timeouts);
+                    try
                     {
-                        var set = CreateSessionLimits(connection, timeouts);
-                        await using (set.ConfigureAwait(false))
-                        {
-                            await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                        }
+                        await SyncOrAsync.ExecuteNonQuery(async, set, cancellationToken).ConfigureAwait(false);
                     }
-
-                    // Each statement commits by itself: once sent, a write not marked idempotent may have taken effect.
-                    phase = idempotent ? Phase.Operation : Phase.Commit;
-                    var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
-                    await using (autocommit.ConfigureAwait(false))
+                    finally
                     {
+                        await SyncOrAsync.Dispose(async, set).ConfigureAwait(false);
+                    }
+                }
+
+                // Each statement commits by itself: once sent, a write not marked idempotent may have taken effect.
+                phase = idempotent ? Phase.Operation : Phase.Commit;
+                var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+                try
+                {
+                    return await operation.InvokeAsync(autocommit, state, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (withLimits && connection.FullState == ConnectionState.Open)
+                    {
+                        var reset = new NpgsqlCommand(ResetSessionLimitsSql, connection);
                         try
                         {
-                            return await operation(autocommit, state, cancellationToken).ConfigureAwait(false);
+                            await SyncOrAsync.ExecuteNonQuery(async, reset, CancellationToken.None).ConfigureAwait(false);
                         }
                         finally
                         {
-                            if (withLimits && connection.FullState == ConnectionState.Open)
-                            {
-                                var reset = new NpgsqlCommand(ResetSessionLimitsSql, connection);
-                                await using (reset.ConfigureAwait(false))
-                                {
-                                    await reset.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-                                }
-                            }
+                            await SyncOrAsync.Dispose(async, reset).ConfigureAwait(false);
                         }
                     }
+
+                    await SyncOrAsync.Dispose(async, autocommit).ConfigureAwait(false);
                 }
+            }
 
-                // BEGIN is sent with the first statement (Npgsql pipelines it): no round trip of its own.
-                var transaction = await connection.BeginTransactionAsync(isolationLevel, cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
+            // BEGIN is sent with the first statement (Npgsql pipelines it): no round trip of its own.
+            var transaction = await SyncOrAsync.BeginTransaction(async, connection, isolationLevel, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                long? transactionId = null;
+                TResult result;
+                if (statement is not null && !idempotent)
                 {
-                    var commandTimeout = timeouts.CommandTimeoutSeconds;
-                    long? transactionId = null;
-                    TResult result;
-                    if (statement is not null && !idempotent)
+                    // One round trip for BEGIN, the limits, the statement and its transaction id; COMMIT is the only other.
+                    phase = Phase.Operation;
+                    (result, transactionId) = await RunFoldedAsync(async, connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, statement, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    if (shape == CallShape.TransactionWithLimits || !idempotent)
                     {
-                        // One round trip for BEGIN, the limits, the statement and its transaction id; COMMIT is the only other.
-                        phase = Phase.Operation;
-                        (result, transactionId) = await RunFoldedAsync(connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, statement, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        if (shape == CallShape.TransactionWithLimits || !idempotent)
+                        // A write that may not be repeated learns its transaction id (pipelined with BEGIN and the limits), so a
+                        // failure while COMMIT is in flight can be resolved by asking the server (pg_xact_status).
+                        var setup = CreateSetup(connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, withTransactionId: !idempotent);
+                        try
                         {
-                            // A write that may not be repeated learns its transaction id (pipelined with BEGIN and the limits), so a
-                            // failure while COMMIT is in flight can be resolved by asking the server (pg_xact_status).
-                            var setup = CreateSetup(connection, transaction, timeouts, shape == CallShape.TransactionWithLimits, withTransactionId: !idempotent);
-                            await using (setup.ConfigureAwait(false))
-                            {
-                                var id = await setup.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                                transactionId = idempotent ? null : Convert.ToInt64(id, CultureInfo.InvariantCulture);
-                            }
+                            var id = await SyncOrAsync.ExecuteScalar(async, setup, cancellationToken).ConfigureAwait(false);
+                            transactionId = idempotent ? null : Convert.ToInt64(id, CultureInfo.InvariantCulture);
                         }
-
-                        phase = Phase.Operation;
-                        var command = new NpgsqlCommand(null, connection, transaction) { CommandTimeout = commandTimeout };
-                        await using (command.ConfigureAwait(false))
+                        finally
                         {
-                            result = await operation(command, state, cancellationToken).ConfigureAwait(false);
+                            await SyncOrAsync.Dispose(async, setup).ConfigureAwait(false);
                         }
                     }
 
-                    // Once COMMIT is on the wire we wait for its answer instead of abandoning it: cancelling it would turn a
-                    // caller's impatience into an unknown outcome. It is bounded by the connection's command timeout.
-                    cancellationToken.ThrowIfCancellationRequested();
-                    phase = Phase.Commit;
+                    phase = Phase.Operation;
+                    var command = new NpgsqlCommand(null, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
                     try
                     {
-                        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                        result = await operation.InvokeAsync(command, state, cancellationToken).ConfigureAwait(false);
                     }
-                    catch (Exception ex) when (!idempotent && transactionId is { } xid
-                        && IsCommitOutcomeUncertain(ex, PostgresFailureClassifier.Classify(ex)))
+                    finally
                     {
-                        // Ask the server what became of the transaction instead of reporting an unknown outcome.
-                        switch (await TransactionStatusAsync(dataSource, xid, timeProvider).ConfigureAwait(false))
-                        {
-                            case "committed":
-                                return result;
-                            case "aborted":
-                                phase = Phase.Operation; // rolled back: as safe to retry as a failure before COMMIT
-                                break;
-                        }
+                        await SyncOrAsync.Dispose(async, command).ConfigureAwait(false);
+                    }
+                }
 
-                        throw;
+                // Past the deadline (or cancelled by the caller) the transaction rolls back instead of committing late.
+                cancellationToken.ThrowIfCancellationRequested();
+                phase = Phase.Commit;
+                try
+                {
+                    await SyncOrAsync.Commit(async, transaction).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!idempotent && transactionId is { } xid
+                    && IsCommitOutcomeUncertain(ex, PostgresFailureClassifier.Classify(ex)))
+                {
+                    // Ask the server what became of the transaction instead of reporting an unknown outcome.
+                    switch (await TransactionStatusAsync(async, dataSource, xid, timeProvider).ConfigureAwait(false))
+                    {
+                        case "committed":
+                            return result;
+                        case "aborted":
+                            phase = Phase.Operation; // rolled back: as safe to retry as a failure before COMMIT
+                            break;
                     }
 
-                    return result;
+                    throw;
                 }
+
+                return result;
             }
-            catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
+            finally
             {
-                // Disposing the transaction rolled it back (or the connection broke and Npgsql discards it); either way
-                // the pool gets back a usable connection or none, never one with our settings still in force.
-                throw Translate(ex, timeouts, phase, idempotent);
+                await SyncOrAsync.Dispose(async, transaction).ConfigureAwait(false);
             }
+        }
+        catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
+        {
+            // Disposing the transaction rolled it back (or the connection broke and Npgsql discards it); either way
+            // the pool gets back a usable connection or none, never one with our settings still in force.
+            throw Translate(ex, timeouts, phase, idempotent);
+        }
+        finally
+        {
+            await SyncOrAsync.Dispose(async, connection).ConfigureAwait(false);
         }
     }
 
     /// <summary>Runs <paramref name="statement"/> and <c>SELECT pg_current_xact_id()</c> (after the limits, when set per call) as one batch.</summary>
+    /// <remarks>
+    /// A statement with parameters goes as one batch command (PostgreSQL binds parameters to a single statement). One without goes
+    /// as a command text Npgsql splits into its statements, so <c>DROP …; CREATE …</c> is one batch too: every statement in the
+    /// call's transaction, each under the statement timeout, classified as one call.
+    /// </remarks>
     /// <returns>The statement's result and the transaction id.</returns>
     private static async ValueTask<(TResult Result, long TransactionId)> RunFoldedAsync<TResult>(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts, bool withLimits, FoldedStatement<TResult> statement, CancellationToken cancellationToken)
+        bool async, NpgsqlConnection connection, NpgsqlTransaction transaction, QueryTimeoutOptions timeouts, bool withLimits, FoldedStatement<TResult> statement, CancellationToken cancellationToken)
     {
-        var batch = new NpgsqlBatch(connection, transaction) { Timeout = timeouts.CommandTimeoutSeconds };
-        await using (batch.ConfigureAwait(false))
+        cancellationToken.ThrowIfCancellationRequested();
+        NpgsqlCommand? command = null;
+        NpgsqlBatch? batch = null;
+        NpgsqlBatchCommand? user = null;
+        if (statement.Parameters.Count == 0)
         {
+            var text = withLimits
+                ? string.Concat(LimitsLiteralSql(timeouts), ";\n", statement.Sql, "\n;", TransactionIdSql)
+                : string.Concat(statement.Sql, "\n;", TransactionIdSql);
+            command = new NpgsqlCommand(text, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds };
+        }
+        else
+        {
+            batch = new NpgsqlBatch(connection, transaction) { Timeout = timeouts.CommandTimeoutSeconds };
             if (withLimits)
             {
                 var limits = new NpgsqlBatchCommand(SetTimeoutsSql);
@@ -209,126 +251,71 @@ internal static partial class QueryExecutor
                 batch.BatchCommands.Add(limits);
             }
 
-            var user = statement.CreateBatchCommand();
+            user = statement.CreateBatchCommand();
             batch.BatchCommands.Add(user);
             batch.BatchCommands.Add(new NpgsqlBatchCommand(TransactionIdSql));
-            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                // The reader skips statements without a result set (an INSERT without RETURNING), so the sets are counted:
-                // the transaction id is the last; the statement's own set, when it has one, the one before.
-                var sets = 0;
-                object? previous = null;
-                object? last = null;
-                do
-                {
-                    object? value = null;
-                    if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0
-                        && !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false))
-                    {
-                        value = reader.GetValue(0);
-                    }
-
-                    (previous, last) = (last, value);
-                    sets++;
-                }
-                while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
-
-                var first = sets == (withLimits ? 3 : 2) ? previous : null;
-                var rows = user.RecordsAffected > int.MaxValue ? int.MaxValue : (int)user.RecordsAffected;
-                return (statement.Project(rows, first), Convert.ToInt64(last, CultureInfo.InvariantCulture));
-            }
         }
-    }
 
-    /// <summary>The synchronous twin of <see cref="ExecuteOnceAsync"/>, on Npgsql's synchronous I/O.</summary>
-    /// <returns>The operation's result.</returns>
-    public static TResult ExecuteOnce<TState, TResult>(
-        NpgsqlDataSource dataSource,
-        QueryTimeoutOptions timeouts,
-        AcquireWaitRecorder? acquireWaits,
-        TimeProvider timeProvider,
-        Func<NpgsqlCommand, TState, TResult> operation,
-        TState state,
-        CancellationToken cancellationToken,
-        IsolationLevel isolationLevel = IsolationLevel.Unspecified,
-        bool idempotent = false,
-        CallShape shape = CallShape.TransactionWithLimits)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        NpgsqlConnection connection;
-        var started = timeProvider.GetTimestamp();
-        var waiting = acquireWaits?.BeginWait(started) ?? -1;
+        var cancellation = async ? default : command is not null ? SyncCancellation.Register(command, cancellationToken) : SyncCancellation.Register(batch!, cancellationToken);
+        NpgsqlDataReader? reader = null;
         try
         {
-            connection = dataSource.OpenConnection();
-        }
-        catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
-        {
-            RecordFailedAcquire(acquireWaits, ex, timeProvider.GetElapsedTime(started));
-            throw Translate(ex, timeouts, Phase.Setup, idempotent);
+            reader = command is not null
+                ? async ? await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false) : command.ExecuteReader()
+                : async ? await batch!.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false) : batch!.ExecuteReader();
+
+            // The reader skips statements without a result set (an INSERT without RETURNING), so the sets are counted: the
+            // limits' set comes first when sent, the transaction id's last; the statement's first set, if any, follows the limits.
+            var leading = withLimits ? 1 : 0;
+            var sets = 0;
+            object? first = null;
+            object? last = null;
+            do
+            {
+                object? value = null;
+                if (await SyncOrAsync.Read(async, reader, cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0
+                    && !await SyncOrAsync.IsDBNull(async, reader, 0, cancellationToken).ConfigureAwait(false))
+                {
+                    value = reader.GetValue(0);
+                }
+
+                if (sets == leading)
+                {
+                    first = value;
+                }
+
+                last = value;
+                sets++;
+            }
+            while (await SyncOrAsync.NextResult(async, reader, cancellationToken).ConfigureAwait(false));
+
+            // Rows affected count INSERT/UPDATE/DELETE/MERGE/COPY only, so the limits' and the transaction id's SELECTs add nothing.
+            long rows = user is not null ? user.RecordsAffected : reader.RecordsAffected;
+            var projected = statement.Project(rows > int.MaxValue ? int.MaxValue : (int)rows, sets > leading + 1 ? first : null);
+            return (projected, Convert.ToInt64(last, CultureInfo.InvariantCulture));
         }
         finally
         {
-            acquireWaits?.EndWait(waiting);
-        }
-
-        acquireWaits?.Record(timeProvider.GetElapsedTime(started));
-        var phase = Phase.Setup;
-        using (connection)
-        {
-            try
+            cancellation.Dispose();
+            if (reader is not null)
             {
-                if (shape is CallShape.Autocommit or CallShape.AutocommitWithLimits)
-                {
-                    var withLimits = shape == CallShape.AutocommitWithLimits;
-                    if (withLimits)
-                    {
-                        using var set = CreateSessionLimits(connection, timeouts);
-                        set.ExecuteNonQuery();
-                    }
-
-                    phase = idempotent ? Phase.Operation : Phase.Commit;
-                    using var autocommit = new NpgsqlCommand(null, connection) { CommandTimeout = timeouts.CommandTimeoutSeconds };
-                    try
-                    {
-                        return operation(autocommit, state);
-                    }
-                    finally
-                    {
-                        if (withLimits && connection.FullState == ConnectionState.Open)
-                        {
-                            using var reset = new NpgsqlCommand(ResetSessionLimitsSql, connection);
-                            reset.ExecuteNonQuery();
-                        }
-                    }
-                }
-
-                using var transaction = connection.BeginTransaction(isolationLevel);
-                if (shape == CallShape.TransactionWithLimits)
-                {
-                    using var setup = CreateSetup(connection, transaction, timeouts, withLimits: true, withTransactionId: false);
-                    setup.ExecuteNonQuery();
-                }
-
-                phase = Phase.Operation;
-                TResult result;
-                using (var command = new NpgsqlCommand(null, connection, transaction) { CommandTimeout = timeouts.CommandTimeoutSeconds })
-                {
-                    result = operation(command, state);
-                }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                phase = Phase.Commit;
-                transaction.Commit();
-                return result;
+                await SyncOrAsync.Dispose(async, reader).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsTranslatable(ex, cancellationToken))
+
+            if (command is not null)
             {
-                throw Translate(ex, timeouts, phase, idempotent);
+                await SyncOrAsync.Dispose(async, command).ConfigureAwait(false);
+            }
+            else
+            {
+                await SyncOrAsync.Dispose(async, batch!).ConfigureAwait(false);
             }
         }
     }
+
+    private static string LimitsLiteralSql(QueryTimeoutOptions timeouts) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"SELECT set_config('statement_timeout', '{Milliseconds(timeouts.StatementTimeout)}', true), set_config('lock_timeout', '{Milliseconds(timeouts.EffectiveLockTimeout)}', true)");
 
     private static NpgsqlCommand CreateSessionLimits(NpgsqlConnection connection, QueryTimeoutOptions timeouts)
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Resilience.CircuitBreaking;
 using Resilience.Fallback;
+using Resilience.Testing;
 
 namespace Resilience.Core.Tests.Fallback;
 
@@ -181,23 +182,24 @@ public sealed class CachedFallbackTests
     {
         var fallback = Create();
         var value = "cached";
+        var hits = 0;
 
-        // The first round JIT-compiles every call of the loop, asserts included: compiling on this thread can allocate.
-        for (var round = 0; round < 2; round++)
+        // Least of three passes: a per-call allocation shows in each, a one-off of the runtime (tiered compilation
+        // finishing a method on this thread under load) in one only.
+        var allocated = AllocationMeter.Least(() =>
         {
-            var before = GC.GetAllocatedBytesForCurrentThread();
             for (var i = 0; i < 10_000; i++)
             {
                 fallback.Store("k", value);
-                Assert.True(fallback.TryGetFallback("k", out var got));
-                Assert.Same(value, got.Value);
+                if (fallback.TryGetFallback("k", out var got) && ReferenceEquals(value, got.Value))
+                {
+                    hits++;
+                }
             }
+        });
 
-            if (round == 1)
-            {
-                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-            }
-        }
+        Assert.Equal(0, allocated);
+        Assert.True(hits >= 10_000);
     }
 
     [Fact]

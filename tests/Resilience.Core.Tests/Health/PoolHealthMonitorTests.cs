@@ -485,6 +485,7 @@ public sealed class PoolHealthMonitorTests
         var options = new PoolHealthOptions
         {
             CheckInterval = TimeSpan.Zero,
+            PingTimeout = TimeSpan.FromSeconds(5),
             SlowPingThreshold = TimeSpan.FromSeconds(10),
             AcquireWaitBudget = TimeSpan.Zero,
             CriticalAfterPingFailures = 0,
@@ -504,8 +505,9 @@ public sealed class PoolHealthMonitorTests
     {
         var options = new PoolHealthOptions();
 
-        Assert.Equal(TimeSpan.FromSeconds(60), options.CheckInterval);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.PingTimeout);
+        // A readiness probe's pace (issue 20, item 9: 60 s let a whole outage pass unseen); the ping's limits follow it.
+        Assert.Equal(TimeSpan.FromSeconds(2), options.CheckInterval);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.PingTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), options.SlowPingThreshold);
         Assert.Equal(TimeSpan.FromSeconds(5), options.WaitersSustainedFor);
         Assert.Equal(TimeSpan.FromSeconds(1), options.AcquireWaitBudget);
@@ -513,6 +515,41 @@ public sealed class PoolHealthMonitorTests
         Assert.Equal(TimeSpan.FromSeconds(5), options.MaxReportAge);
         Assert.Equal(3, options.CriticalAfterPingFailures);
         options.Validate();
+    }
+
+    [Fact]
+    public void Options_OnlyShortCheckIntervalSet_PingLimitsFollowIt()
+    {
+        var options = new PoolHealthOptions { CheckInterval = TimeSpan.FromSeconds(1) };
+
+        options.Validate();
+        Assert.Equal(TimeSpan.FromSeconds(1), options.PingTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.SlowPingThreshold);
+    }
+
+    [Fact]
+    public void Options_OnlyLongPingTimeoutSet_CheckIntervalFollowsIt()
+    {
+        var options = new PoolHealthOptions { PingTimeout = TimeSpan.FromSeconds(10) };
+
+        options.Validate();
+        Assert.Equal(TimeSpan.FromSeconds(10), options.CheckInterval);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.SlowPingThreshold);
+    }
+
+    [Fact]
+    public void Options_ContradictoryPairSet_FailsNamingTheKey()
+    {
+        var interval = new PoolHealthOptions { CheckInterval = TimeSpan.FromSeconds(1), PingTimeout = TimeSpan.FromSeconds(2) };
+        var slow = new PoolHealthOptions { SlowPingThreshold = TimeSpan.FromSeconds(3) };
+
+        var intervalError = Assert.Throws<OptionsValidationException>(interval.Validate);
+        var slowError = Assert.Throws<OptionsValidationException>(slow.Validate);
+
+        Assert.Equal(["PoolHealth:PingTimeout: must not exceed CheckInterval (was 00:00:02 > 00:00:01)."], intervalError.Failures);
+        Assert.Equal(
+            ["PoolHealth:SlowPingThreshold: must be below PingTimeout (was 00:00:03 >= 00:00:02; PingTimeout is not set and defaults to the shorter of 5 s and CheckInterval: set it above 00:00:03)."],
+            slowError.Failures);
     }
 
     [Fact]

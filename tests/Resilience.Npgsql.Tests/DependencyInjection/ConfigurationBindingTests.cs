@@ -30,7 +30,7 @@ public sealed class ConfigurationBindingTests
         var error = StartUp(("StatementTimeout", "00:00:05"));
 
         Assert.Equal(
-            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, ApplyQueryTimeoutsToDataSource, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
+            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, ApplyQueryTimeoutsToDataSource, MaxWaitingCalls, RecoveryProbeInterval, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
             error.Failures);
     }
 
@@ -95,6 +95,56 @@ public sealed class ConfigurationBindingTests
                 Section + ":CircuitBreaker:SamplingDuration: has no effect while " + Section + ":CircuitBreaker:Mode is ConsecutiveFailures; set " + Section + ":CircuitBreaker:Mode to FailureRatio for it to apply, or remove it.",
             ],
             error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_OnlyOneSecondCheckInterval_StartsWithPingLimitsDerivedFromIt()
+    {
+        // Issue 20, item 9: the 5 s default ping timeout above a 1 s interval used to fail start-up.
+        using var provider = Provider(("PoolHealth:CheckInterval", "00:00:01"));
+
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var health = provider.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value.PoolHealth;
+        Assert.Equal(TimeSpan.FromSeconds(1), health.CheckInterval);
+        Assert.Equal(TimeSpan.FromSeconds(1), health.PingTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), health.SlowPingThreshold);
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_PingTimeoutSetAboveCheckIntervalSet_StillFailsNamingTheKey()
+    {
+        var error = StartUp(("PoolHealth:CheckInterval", "00:00:01"), ("PoolHealth:PingTimeout", "00:00:02"));
+
+        Assert.Equal([Section + ":PoolHealth:PingTimeout: must not exceed CheckInterval (was 00:00:02 > 00:00:01)."], error.Failures);
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_WaitingLimitAndRecoveryProbe_BindAndAreChecked()
+    {
+        using (var provider = Provider(("MaxWaitingCalls", "50"), ("RecoveryProbeInterval", "00:00:00.200")))
+        {
+            var options = provider.GetRequiredService<IOptions<NpgsqlResilienceOptions>>().Value;
+            Assert.Equal(50, options.MaxWaitingCalls);
+            Assert.Equal(TimeSpan.FromMilliseconds(200), options.RecoveryProbeInterval);
+        }
+
+        var error = StartUp(("MaxWaitingCalls", "0"), ("RecoveryProbeInterval", "-00:00:01"));
+        Assert.Equal(
+            [
+                Section + ":MaxWaitingCalls: must be between 1 and 1000000 when set (was 0).",
+                Section + ":RecoveryProbeInterval: must be between 0 (off) and 00:00:10 (was -00:00:01).",
+            ],
+            error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    private static ServiceProvider Provider(params (string Key, string Value)[] values)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(Section + ":" + v.Key, v.Value)))
+            .Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddNpgsqlResilience(ConnectionString, configuration.GetSection(Section));
+        return services.BuildServiceProvider();
     }
 
     private static OptionsValidationException StartUp(params (string Key, string Value)[] values)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Resilience.CircuitBreaking;
 using Resilience.Failures;
+using Resilience.Npgsql.Tests.Infrastructure;
 using Resilience.Testing;
 
 namespace Resilience.Npgsql.Tests.Execution;
@@ -15,8 +16,15 @@ public sealed class CircuitBreakerTests
         return (int)(await command.ExecuteScalarAsync(ct))!;
     };
 
-    [Fact]
-    public async Task ExecuteAsync_ServerStopped_OpensThenClosesAfterServerIsBack()
+    private static async ValueTask<int> SelectOneEitherWay(NpgsqlCommand command, int state, bool async, CancellationToken ct)
+    {
+        command.CommandText = "SELECT 1";
+        return (int)(await command.ExecuteScalar(async, ct))!;
+    }
+
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_ServerStopped_OpensThenClosesAfterServerIsBack(bool async)
     {
         await using var server = await PostgresServer.StartDedicatedAsync();
         await using var pool = NpgsqlDataSource.Create(server.ConnectionString + ";Timeout=5");
@@ -29,11 +37,11 @@ public sealed class CircuitBreakerTests
         var db = new ResilientDataSource(pool, options, clock);
         var breaker = db.Pipeline.CircuitBreaker!;
 
-        Assert.Equal(1, await db.ExecuteAsync(SelectOne, 0));
+        Assert.Equal(1, await db.Execute(async, SelectOneEitherWay, 0));
         await server.PauseAsync();
-        var down1 = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
-        var down2 = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
-        var rejected = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
+        var down1 = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, SelectOneEitherWay, 0));
+        var down2 = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, SelectOneEitherWay, 0));
+        var rejected = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, SelectOneEitherWay, 0));
 
         // The first call meets the pooled connection the shutdown broke, the second a refused connection: both count.
         Assert.True(PostgresFailureClassifier.IsInfrastructureFailure(down1), down1.FailureKind.ToString());
@@ -49,11 +57,11 @@ public sealed class CircuitBreakerTests
 
         await server.ResumeAsync();
         clock.Advance(TimeSpan.FromSeconds(29));
-        var stillOpen = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(SelectOne, 0));
+        var stillOpen = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, SelectOneEitherWay, 0));
         Assert.Equal(TimeSpan.FromSeconds(1), stillOpen.RetryAfter);
 
         clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(1, await db.ExecuteAsync(SelectOne, 0)); // the half-open probe reaches the server again
+        Assert.Equal(1, await db.Execute(async, SelectOneEitherWay, 0)); // the half-open probe reaches the server again
         Assert.Equal(CircuitState.Closed, breaker.State);
         Assert.Equal(2L, breaker.GetSnapshot().Rejections);
     }

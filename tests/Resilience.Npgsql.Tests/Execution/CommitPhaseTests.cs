@@ -1,5 +1,6 @@
 using Npgsql;
 using Resilience.Failures;
+using Resilience.Npgsql.Tests.Infrastructure;
 using Resilience.Testing;
 
 namespace Resilience.Npgsql.Tests.Execution;
@@ -37,41 +38,20 @@ public sealed class CommitPhaseTests(PostgresFixture postgres)
         return new ResilientDataSource(pool, options);
     }
 
-    [Fact]
-    public async Task Execute_SyncBackendTerminatedDuringCommit_NonIdempotentIsUnknownOutcomeAndNotRetried()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_BackendTerminatedDuringCommit_ServerSaysAbortedSoRetriedWithoutDuplicate(bool async)
     {
         var (pool, table) = await CreateDyingCommitTableAsync();
         await using var _ = pool;
         var db = Create(pool);
         var runs = new int[1];
 
-        var error = Assert.Throws<DatabaseException>(() => db.Execute(static (command, s) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, static async (command, s, async, ct) =>
         {
             Interlocked.Increment(ref s.runs[0]);
             command.CommandText = $"INSERT INTO {s.table} DEFAULT VALUES";
-            return command.ExecuteNonQuery();
-        }, (table, runs)));
-
-        Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
-        Assert.Equal(ErrorIds.UnknownOutcome, error.ErrorId);
-        Assert.Equal("57P01", error.SqlState);
-        Assert.Equal(1, runs[0]);
-        Assert.Equal(0L, db.Pipeline.RetryStatistics!.GetSnapshot().TotalRetries);
-    }
-
-    [Fact]
-    public async Task ExecuteAsync_BackendTerminatedDuringCommit_ServerSaysAbortedSoRetriedWithoutDuplicate()
-    {
-        var (pool, table) = await CreateDyingCommitTableAsync();
-        await using var _ = pool;
-        var db = Create(pool);
-        var runs = new int[1];
-
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(static async (command, s, ct) =>
-        {
-            Interlocked.Increment(ref s.runs[0]);
-            command.CommandText = $"INSERT INTO {s.table} DEFAULT VALUES";
-            return await command.ExecuteNonQueryAsync(ct);
+            return await command.ExecuteNonQuery(async, ct);
         }, (table, runs)));
         await using var count = pool.CreateCommand($"SELECT count(*) FROM {table}");
 

@@ -72,6 +72,20 @@ public sealed class RoundTripTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task ExecuteNonQueryAsync_SeveralStatementsWithoutParameters_StillOneExtraRoundTrip()
+    {
+        var table = await CreateTableAsync();
+        await using var proxy = new RoundTripProxy(postgres.ConnectionString);
+        await using var pool = new NpgsqlDataSourceBuilder(proxy.ConnectionString).UseQueryTimeouts().Build();
+        var db = new ResilientDataSource(pool);
+
+        var ours = await CountAsync(proxy, pool, async () =>
+            Assert.Equal(2, await db.ExecuteNonQueryAsync($"INSERT INTO {table} (payload) VALUES ('a'); INSERT INTO {table} (payload) VALUES ('b')", [])));
+
+        Assert.Equal(2, ours); // BEGIN + both statements + pg_current_xact_id() in one, then COMMIT
+    }
+
+    [Fact]
     public async Task ExecuteNonQueryAsync_PerCallLimits_StillOneExtraRoundTrip()
     {
         var table = await CreateTableAsync();

@@ -39,8 +39,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    [Fact]
-    public async Task InTransactionAsync_SerializationFailure_RerunsLoserAndEachEffectCommitsOnce()
+    [Theory]
+    [SyncAndAsync]
+    public async Task InTransaction_SerializationFailure_RerunsLoserAndEachEffectCommitsOnce(bool async)
     {
         var table = Unique("tickets");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (n bigint NOT NULL)");
@@ -48,9 +49,10 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var race = new Race(table);
 
         // Both read the count before either writes (write skew): SERIALIZABLE must abort one of them with 40001.
+        // A synchronous call blocks its thread, so each runs on its own.
         var results = await Task.WhenAll(
-            db.InTransactionAsync(TakeTicketAsync, race, IsolationLevel.Serializable).AsTask(),
-            db.InTransactionAsync(TakeTicketAsync, race, IsolationLevel.Serializable).AsTask());
+            Task.Run(async () => await db.InTransaction(async, TakeTicketAsync, race, IsolationLevel.Serializable)),
+            Task.Run(async () => await db.InTransaction(async, TakeTicketAsync, race, IsolationLevel.Serializable)));
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
         var distinct = await ScalarAsync(pool, $"SELECT count(DISTINCT n) FROM {table}");
@@ -66,20 +68,21 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
     }
 
-    private static async ValueTask<long> TakeTicketAsync(NpgsqlCommand command, Race race, CancellationToken ct)
+    private static async ValueTask<long> TakeTicketAsync(NpgsqlCommand command, Race race, bool async, CancellationToken ct)
     {
         Interlocked.Increment(ref race.Attempts);
         command.CommandText = $"SELECT count(*) FROM {race.Table}";
-        var taken = (long)(await command.ExecuteScalarAsync(ct))!;
-        await race.ArriveAsync(ct);
+        var taken = (long)(await command.ExecuteScalar(async, ct))!;
+        await race.Arrive(async, ct);
         command.CommandText = $"INSERT INTO {race.Table} (n) VALUES ($1)";
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = taken + 1 });
-        await command.ExecuteNonQueryAsync(ct);
+        await command.ExecuteNonQuery(async, ct);
         return taken + 1;
     }
 
-    [Fact]
-    public async Task InTransactionAsync_Deadlock_VictimRerunsAndBothCommitOnce()
+    [Theory]
+    [SyncAndAsync]
+    public async Task InTransaction_Deadlock_VictimRerunsAndBothCommitOnce(bool async)
     {
         var table = Unique("accounts");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY, v int NOT NULL); INSERT INTO {table} VALUES (1, 0), (2, 0)");
@@ -88,8 +91,8 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         // Opposite lock order, both holding their first row before taking the second: a real deadlock (40P01).
         await Task.WhenAll(
-            db.InTransactionAsync(TransferAsync, (race, First: 1, Second: 2), IsolationLevel.ReadCommitted).AsTask(),
-            db.InTransactionAsync(TransferAsync, (race, First: 2, Second: 1), IsolationLevel.ReadCommitted).AsTask());
+            Task.Run(async () => await db.InTransaction(async, TransferAsync, (race, First: 1, Second: 2), IsolationLevel.ReadCommitted)),
+            Task.Run(async () => await db.InTransaction(async, TransferAsync, (race, First: 2, Second: 1), IsolationLevel.ReadCommitted)));
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var sum = await ScalarAsync(pool, $"SELECT sum(v) FROM {table}");
         var each = await ScalarAsync(pool, $"SELECT count(*) FROM {table} WHERE v = 2");
@@ -102,20 +105,21 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(CircuitState.Closed, db.Pipeline.CircuitBreaker!.State);
     }
 
-    private static async ValueTask<int> TransferAsync(NpgsqlCommand command, (Race Race, int First, int Second) state, CancellationToken ct)
+    private static async ValueTask<int> TransferAsync(NpgsqlCommand command, (Race Race, int First, int Second) state, bool async, CancellationToken ct)
     {
         Interlocked.Increment(ref state.Race.Attempts);
         command.CommandText = $"UPDATE {state.Race.Table} SET v = v + 1 WHERE id = $1";
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = state.First });
-        await command.ExecuteNonQueryAsync(ct);
-        await state.Race.ArriveAsync(ct);
+        await command.ExecuteNonQuery(async, ct);
+        await state.Race.Arrive(async, ct);
         command.Parameters.Clear();
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = state.Second });
-        return await command.ExecuteNonQueryAsync(ct);
+        return await command.ExecuteNonQuery(async, ct);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_LostCommitReply_IdempotentWriteRetriedToExactlyOneRow()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_LostCommitReply_IdempotentWriteRetriedToExactlyOneRow(bool async)
     {
         var table = Unique("orders");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id uuid PRIMARY KEY)");
@@ -125,7 +129,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var insert = new KeyedInsert(table, Guid.NewGuid());
 
         proxy.LoseNextReplyTo(LostReplyProxy.Commit);
-        var inserted = await db.ExecuteAsync(InsertKeyedAsync, insert, DbCallOptions.Idempotent);
+        var inserted = await db.Execute(async, InsertKeyedAsync, insert, DbCallOptions.Idempotent);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
@@ -137,8 +141,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(1L, stats.RetriedSuccesses);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_LostCommitReply_NonIdempotentWriteResolvedByServerAsCommittedAndNotRetried()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_LostCommitReply_NonIdempotentWriteResolvedByServerAsCommittedAndNotRetried(bool async)
     {
         var table = Unique("events");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
@@ -148,7 +153,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var insert = new PlainInsert(table);
 
         proxy.LoseNextReplyTo(LostReplyProxy.Commit);
-        var inserted = await db.ExecuteAsync(InsertPlainAsync, insert);
+        var inserted = await db.Execute(async, InsertPlainAsync, insert);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
@@ -181,8 +186,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(0L, stats.TotalRetries);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_LostCommitReply_LogsUnknownOutcomeWarning()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_UnknownOutcome_LogsUnknownOutcomeWarning(bool async)
     {
         var table = Unique("events");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
@@ -192,20 +198,19 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
         var db = new ResilientDataSource(proxied, FastRetries(), loggerFactory: loggerFactory);
 
-        proxy.LoseNextReplyTo(LostReplyProxy.Commit);
-        Assert.Throws<DatabaseException>(() => db.Execute(static (command, t) =>
-        {
-            command.CommandText = $"INSERT INTO {t} (payload) VALUES ('x')";
-            return command.ExecuteNonQuery();
-        }, table));
+        // Without a transaction of ours the server cannot be asked: a lost reply to the write is an unknown outcome.
+        proxy.LoseNextReplyTo(PlainInsert.Marker);
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, InsertPlainAsync, new PlainInsert(table), new DbCallOptions { WithoutTransaction = true }));
 
+        Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
         var entry = Assert.Single(logs.Entries, e => e.EventId.Id == NpgsqlResilienceEventIds.UnknownOutcome);
         Assert.Equal(LogLevel.Warning, entry.Level);
         Assert.Contains("safe-retry", entry.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_ReplyLostBeforeCommit_NonIdempotentWriteRetriedSafely()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_ReplyLostBeforeCommit_NonIdempotentWriteRetriedSafely(bool async)
     {
         var table = Unique("events");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
@@ -216,7 +221,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         // The INSERT's reply is lost: its transaction never committed, so the server rolls it back and a re-run is safe.
         proxy.LoseNextReplyTo(PlainInsert.Marker);
-        await db.ExecuteAsync(InsertPlainAsync, insert);
+        await db.Execute(async, InsertPlainAsync, insert);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
         var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
@@ -226,8 +231,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(1L, stats.TotalRetries);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_RetriedAfterLostReply_OnRetryToldTheAttemptAndTheFailure()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_RetriedAfterLostReply_OnRetryToldTheAttemptAndTheFailure(bool async)
     {
         var table = Unique("observed");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
@@ -239,8 +245,8 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var db = new ResilientDataSource(proxied, options);
 
         proxy.LoseNextReplyTo(PlainInsert.Marker);
-        await db.ExecuteAsync(InsertPlainAsync, new PlainInsert(table));
-        await db.ExecuteAsync(InsertPlainAsync, new PlainInsert(table));
+        await db.Execute(async, InsertPlainAsync, new PlainInsert(table));
+        await db.Execute(async, InsertPlainAsync, new PlainInsert(table));
 
         var retry = Assert.Single(seen);
         Assert.Equal(2, retry.Attempt);
@@ -248,8 +254,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.True(retry.Failure.FailureKind is FailureKind.Transient or FailureKind.Unavailable, retry.Failure.FailureKind.ToString());
     }
 
-    [Fact]
-    public async Task ExecuteAsync_FivePercentLostReplies_NoDuplicatesWhereUsualRetryDuplicates()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_FivePercentLostReplies_NoDuplicatesWhereUsualRetryDuplicates(bool async)
     {
         const int Inserts = 200;
         var table = Unique("loop");
@@ -293,11 +300,11 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
             try
             {
-                await db.ExecuteAsync(static async (command, s, ct) =>
+                await db.Execute(async, static async (command, s, async, ct) =>
                 {
                     command.CommandText = $"INSERT INTO {s.Table} (source, seq) VALUES ('plain', $1)";
                     command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.Seq });
-                    return await command.ExecuteNonQueryAsync(ct);
+                    return await command.ExecuteNonQuery(async, ct);
                 }, (Table: table, Seq: i));
             }
             catch (DatabaseException ex) when (ex.FailureKind == FailureKind.UnknownOutcome)
@@ -311,12 +318,12 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
                 proxy.LoseNextReplyTo(LostReplyProxy.Commit);
             }
 
-            await db.ExecuteAsync(static async (command, s, ct) =>
+            await db.Execute(async, static async (command, s, async, ct) =>
             {
                 command.CommandText = $"INSERT INTO {s.Table} (source, seq, key) VALUES ('keyed', $1, $2) ON CONFLICT (key) DO NOTHING";
                 command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.Seq });
                 command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = s.Key });
-                return await command.ExecuteNonQueryAsync(ct);
+                return await command.ExecuteNonQuery(async, ct);
             }, (Table: table, Seq: i, Key: Guid.NewGuid()), DbCallOptions.Idempotent);
         }
 
@@ -343,8 +350,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(10L, stats.TotalRetries); // only the keyed calls were retried
     }
 
-    [Fact]
-    public async Task ExecuteAsync_PoolExhausted_FailsWithinOneAcquireTimeoutWithoutRetry()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_PoolExhausted_FailsWithinOneAcquireTimeoutWithoutRetry(bool async)
     {
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString + ";Maximum Pool Size=1;Timeout=1");
         var db = new ResilientDataSource(pool, FastRetries());
@@ -352,8 +360,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         var runs = new Counter();
 
         var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-            static (command, counter, ct) => ValueTask.FromResult(Interlocked.Increment(ref counter.Value)),
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+            async,
+            static (command, counter, _, ct) => ValueTask.FromResult(Interlocked.Increment(ref counter.Value)),
             runs,
             DbCallOptions.Idempotent));
         watch.Stop();
@@ -371,20 +380,22 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(0, db.Pipeline.CircuitBreaker.GetSnapshot().Failures);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_ClientCommandTimeoutOnRead_NotRerun()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_ClientCommandTimeoutOnRead_NotRerun(bool async)
     {
         var sequence = Unique("runs");
         await using var pool = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
         var db = new ResilientDataSource(pool, FastRetries(statementTimeout: TimeSpan.FromSeconds(30)));
 
         // The server would allow 30 s; the client gives up after 1 s. Even an idempotent read is not run again.
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-            static async (command, seq, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+            async,
+            static async (command, seq, async, ct) =>
             {
                 command.CommandTimeout = 1;
                 command.CommandText = $"SELECT nextval('{seq}'), pg_sleep(5)";
-                return await command.ExecuteScalarAsync(ct);
+                return await command.ExecuteScalar(async, ct);
             },
             sequence,
             DbCallOptions.Idempotent));
@@ -397,34 +408,101 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(0L, stats.TotalRetries);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_TotalTimeoutFires_TimeoutErrorAndQueryStopped()
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task Execute_TotalTimeoutFires_TimeoutErrorAndQueryStoppedOnServer(bool async, bool idempotent)
     {
         var sequence = Unique("total");
-        await using var pool = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        var app = Unique("total_app");
+        await using var setup = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        await using var pool = NpgsqlDataSource.Create($"{postgres.ConnectionString};Application Name={app}");
         var options = FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
-        options.TotalTimeout = TimeSpan.FromMilliseconds(500);
+        options.TotalTimeout = TimeSpan.FromSeconds(2);
         var db = new ResilientDataSource(pool, options);
 
+        // nextval runs only after the sleep: a statement stopped at the deadline never calls it.
         var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-            static async (command, seq, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+            async,
+            static async (command, seq, async, ct) =>
             {
-                command.CommandText = $"SELECT nextval('{seq}'), pg_sleep(10)";
-                return await command.ExecuteScalarAsync(ct);
+                command.CommandText = $"SELECT pg_sleep(10), nextval('{seq}')";
+                return await command.ExecuteScalar(async, ct);
             },
-            sequence));
+            sequence,
+            new DbCallOptions { IsIdempotent = idempotent }));
         watch.Stop();
+        output.WriteLine($"total timeout 2 s, async={async}, idempotent={idempotent}: failed after {watch.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.Equal(FailureKind.Timeout, error.FailureKind);
         Assert.Equal(ErrorIds.Timeout, error.ErrorId);
         Assert.IsType<Resilience.Timeouts.OperationTimeoutException>(error.InnerException);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
-        Assert.Equal(1L, await ScalarAsync(pool, $"SELECT last_value FROM {sequence}"));
+        Assert.False(await IsCalledAsync(setup, sequence)); // the statement was stopped, not left to finish
+        Assert.True(await NoLongerRunningAsync(setup, app), "the statement still runs on the server");
     }
 
-    [Fact]
-    public async Task ExecuteAsync_Conflicts_DoNotOpenCircuit()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_TotalTimeoutFiresBeforeStatementStarts_StatementStoppedOnServer(bool async)
+    {
+        var sequence = Unique("late");
+        var app = Unique("late_app");
+        await using var other = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        await using var pool = NpgsqlDataSource.Create($"{postgres.ConnectionString};Application Name={app}");
+        var options = FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
+        options.TotalTimeout = TimeSpan.FromMilliseconds(500);
+        var db = new ResilientDataSource(pool, options);
+
+        // The deadline passes while the operation waits on another connection (nothing of ours in flight to cancel); the
+        // statement it starts afterwards must still be stopped, not left to run to its end.
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+            async,
+            static async (command, s, async, ct) =>
+            {
+                await using (var elsewhere = s.Other.CreateCommand("SELECT pg_sleep(1)"))
+                {
+                    await elsewhere.ExecuteScalar(async, CancellationToken.None);
+                }
+
+                command.CommandText = $"SELECT pg_sleep(10), nextval('{s.Sequence}')";
+                return await command.ExecuteScalar(async, ct);
+            },
+            (Other: other, Sequence: sequence),
+            DbCallOptions.Idempotent));
+
+        Assert.Equal(FailureKind.Timeout, error.FailureKind);
+        Assert.False(await IsCalledAsync(other, sequence));
+        Assert.True(await NoLongerRunningAsync(other, app), "the statement still runs on the server");
+    }
+
+    private static async Task<bool> IsCalledAsync(NpgsqlDataSource pool, string sequence)
+    {
+        await using var command = pool.CreateCommand($"SELECT is_called FROM {sequence}");
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Whether no statement of <paramref name="applicationName"/> is active: back-to-back checks (no sleeping), up to 50.</summary>
+    private static async Task<bool> NoLongerRunningAsync(NpgsqlDataSource observer, string applicationName)
+    {
+        await using var check = observer.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'");
+        check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = applicationName });
+        for (var i = 0; i < 50; i++)
+        {
+            if ((long)(await check.ExecuteScalarAsync())! == 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_Conflicts_DoNotOpenCircuit(bool async)
     {
         var table = Unique("conflicts");
         await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
@@ -435,11 +513,12 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         for (var i = 0; i < 5; i++)
         {
-            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-                static async (command, t, ct) =>
+            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+                async,
+                static async (command, t, async, ct) =>
                 {
                     command.CommandText = $"INSERT INTO {t} VALUES (1)";
-                    return await command.ExecuteNonQueryAsync(ct);
+                    return await command.ExecuteNonQuery(async, ct);
                 },
                 table));
             Assert.Equal(FailureKind.Conflict, error.FailureKind);
@@ -450,9 +529,11 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     }
 
     [Theory]
-    [InlineData(false, CircuitState.Closed)]
-    [InlineData(true, CircuitState.Open)]
-    public async Task ExecuteAsync_OwnStatementTimeouts_CountAgainstBreakerOnlyWithSlowCallDetection(bool slowCallsCount, CircuitState expected)
+    [InlineData(false, false, CircuitState.Closed)]
+    [InlineData(false, true, CircuitState.Open)]
+    [InlineData(true, false, CircuitState.Closed)]
+    [InlineData(true, true, CircuitState.Open)]
+    public async Task Execute_OwnStatementTimeouts_CountAgainstBreakerOnlyWithSlowCallDetection(bool async, bool slowCallsCount, CircuitState expected)
     {
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
         var options = FastRetries(statementTimeout: TimeSpan.FromMilliseconds(50));
@@ -463,11 +544,12 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
 
         for (var i = 0; i < 2; i++)
         {
-            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(
-                static async (command, _, ct) =>
+            var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
+                async,
+                static async (command, _, async, ct) =>
                 {
                     command.CommandText = "SELECT pg_sleep(1)";
-                    return await command.ExecuteNonQueryAsync(ct);
+                    return await command.ExecuteNonQuery(async, ct);
                 },
                 0,
                 DbCallOptions.Idempotent));
@@ -501,44 +583,19 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.Equal(30L, total);
     }
 
-    [Fact]
-    public async Task Execute_SyncLostCommitReply_NonIdempotentReportsUnknownOutcome()
-    {
-        var table = Unique("sync_events");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY)");
-        await using var proxy = new LostReplyProxy(postgres.ConnectionString);
-        await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
-        {
-            var db = new ResilientDataSource(proxied, FastRetries());
-            var counter = new Counter();
-
-            proxy.LoseNextReplyTo(LostReplyProxy.Commit);
-            var error = Assert.Throws<DatabaseException>(() => db.Execute(static (command, s) =>
-            {
-                Interlocked.Increment(ref s.Counter.Value);
-                command.CommandText = $"INSERT INTO {s.Table} DEFAULT VALUES";
-                return command.ExecuteNonQuery();
-            }, (Table: table, Counter: counter)));
-
-            Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);
-            Assert.Equal(1, counter.Value);
-            Assert.Equal(1L, await ScalarAsync(pool, $"SELECT count(*) FROM {table}"));
-        }
-    }
-
-    private static async ValueTask<int> InsertKeyedAsync(NpgsqlCommand command, KeyedInsert insert, CancellationToken ct)
+    private static async ValueTask<int> InsertKeyedAsync(NpgsqlCommand command, KeyedInsert insert, bool async, CancellationToken ct)
     {
         Interlocked.Increment(ref insert.Runs);
         command.CommandText = $"INSERT INTO {insert.Table} (id) VALUES ($1) ON CONFLICT (id) DO NOTHING";
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = insert.Key });
-        return await command.ExecuteNonQueryAsync(ct);
+        return await command.ExecuteNonQuery(async, ct);
     }
 
-    private static async ValueTask<int> InsertPlainAsync(NpgsqlCommand command, PlainInsert insert, CancellationToken ct)
+    private static async ValueTask<int> InsertPlainAsync(NpgsqlCommand command, PlainInsert insert, bool async, CancellationToken ct)
     {
         Interlocked.Increment(ref insert.Runs);
         command.CommandText = $"{PlainInsert.Marker} INSERT INTO {insert.Table} (payload) VALUES ('x')";
-        return await command.ExecuteNonQueryAsync(ct);
+        return await command.ExecuteNonQuery(async, ct);
     }
 
     private sealed class Counter
@@ -573,6 +630,19 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
         public int Attempts;
 
         public string Table { get; } = table;
+
+        /// <summary>Arrives; a synchronous operation waits on its own thread (it must not yield).</summary>
+        public ValueTask Arrive(bool async, CancellationToken ct)
+        {
+            var arrived = ArriveAsync(ct);
+            if (async)
+            {
+                return new ValueTask(arrived);
+            }
+
+            arrived.GetAwaiter().GetResult();
+            return default;
+        }
 
         public Task ArriveAsync(CancellationToken ct)
         {

@@ -22,36 +22,44 @@ public sealed class TransactionModeTests(PostgresFixture postgres)
         return pool;
     }
 
+    private static ValueTask<int> Run(NpgsqlCommand command, string sql, bool async, CancellationToken ct)
+    {
+        command.CommandText = sql;
+        return command.ExecuteNonQuery(async, ct);
+    }
+
     private static ValueTask<int> RunAsync(NpgsqlCommand command, string sql, CancellationToken ct)
     {
         command.CommandText = sql;
         return new ValueTask<int>(command.ExecuteNonQueryAsync(ct));
     }
 
-    [Fact]
-    public async Task ExecuteAsync_CreateIndexConcurrently_FailsInTransactionAndRunsWithoutOne()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_CreateIndexConcurrently_FailsInTransactionAndRunsWithoutOne(bool async)
     {
         var table = Unique("cic");
         await using var pool = await CreateTableAsync(table);
         var db = new ResilientDataSource(pool);
         var ddl = $"CREATE INDEX CONCURRENTLY {table}_v ON {table} (v)";
 
-        var inTransaction = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(RunAsync, ddl));
-        await db.ExecuteAsync(RunAsync, ddl, NoTransaction);
+        var inTransaction = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, Run, ddl));
+        await db.Execute(async, Run, ddl, NoTransaction);
         await using var check = pool.CreateCommand($"SELECT count(*) FROM pg_indexes WHERE indexname = '{table}_v'");
 
         Assert.Equal("25001", inTransaction.SqlState);
         Assert.Equal(1L, (long)(await check.ExecuteScalarAsync())!);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_WithoutTransactionLimitsDiffer_StoppedOnServerAndNotLeaked()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_WithoutTransactionLimitsDiffer_StoppedOnServerAndNotLeaked(bool async)
     {
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString + ";Maximum Pool Size=1;No Reset On Close=true");
         var db = new ResilientDataSource(pool);
         var tight = NoTransaction with { IsIdempotent = true, Timeouts = new QueryTimeoutOptions { StatementTimeout = TimeSpan.FromMilliseconds(200) } };
 
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(RunAsync, "SELECT pg_sleep(3)", tight));
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, Run, "SELECT pg_sleep(3)", tight));
         await using var connection = await pool.OpenConnectionAsync();
         await using var show = new NpgsqlCommand("SHOW statement_timeout", connection);
 
@@ -59,8 +67,9 @@ public sealed class TransactionModeTests(PostgresFixture postgres)
         Assert.Equal("0", (string)(await show.ExecuteScalarAsync())!); // the session limit was reset, not left on the pooled connection
     }
 
-    [Fact]
-    public async Task ExecuteAsync_WithoutTransactionLostReply_NonIdempotentUnknownOutcomeNotRetried()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_WithoutTransactionLostReply_NonIdempotentUnknownOutcomeNotRetried(bool async)
     {
         var table = Unique("autocommit");
         await using var pool = await CreateTableAsync(table);
@@ -70,7 +79,7 @@ public sealed class TransactionModeTests(PostgresFixture postgres)
 
         proxy.LoseNextReplyTo("/*lose*/");
         var error = await Assert.ThrowsAsync<DatabaseException>(async () =>
-            await db.ExecuteAsync(RunAsync, $"/*lose*/ INSERT INTO {table} VALUES (1, 'x')", NoTransaction));
+            await db.Execute(async, Run, $"/*lose*/ INSERT INTO {table} VALUES (1, 'x')", NoTransaction));
         await using var count = pool.CreateCommand($"SELECT count(*) FROM {table}");
 
         Assert.Equal(FailureKind.UnknownOutcome, error.FailureKind);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Resilience.Failures;
+using Resilience.Npgsql.Tests.Infrastructure;
 using Resilience.Testing;
 
 namespace Resilience.Npgsql.Tests.Timeouts;
@@ -65,17 +66,18 @@ public sealed class ConnectionLimitsTests(PostgresFixture postgres)
         Assert.Equal("COMMIT", await LastStatementAsync(app)); // a write not marked idempotent keeps its own transaction
     }
 
-    [Fact]
-    public async Task ExecuteAsync_CallLimitsDiffer_SetPerCallAndNotLeaked()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_CallLimitsDiffer_SetPerCallAndNotLeaked(bool async)
     {
         await using var pool = CreatePool("limits-override", TimeSpan.FromSeconds(5));
         var db = new ResilientDataSource(pool);
         var tight = new DbCallOptions { IsIdempotent = true, Timeouts = new QueryTimeoutOptions { StatementTimeout = TimeSpan.FromMilliseconds(200) } };
 
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(static async (command, _, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, static async (command, _, async, ct) =>
         {
             command.CommandText = "SELECT pg_sleep(3)";
-            return await command.ExecuteNonQueryAsync(ct);
+            return await command.ExecuteNonQuery(async, ct);
         }, 0, tight));
         var after = await db.ExecuteAsync(ProbeAsync, 0, DbCallOptions.Idempotent);
 
@@ -83,17 +85,18 @@ public sealed class ConnectionLimitsTests(PostgresFixture postgres)
         Assert.Equal("5s", after);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_IdempotentSlowQueryUnderConnectionLimits_StoppedOnServer()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_IdempotentSlowQueryUnderConnectionLimits_StoppedOnServer(bool async)
     {
         var app = "limits-stop-" + Guid.NewGuid().ToString("N")[..8];
         await using var pool = CreatePool(app, TimeSpan.FromSeconds(1));
         var db = Over(pool, TimeSpan.FromSeconds(1));
 
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.ExecuteAsync(static async (command, _, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(async, static async (command, _, async, ct) =>
         {
             command.CommandText = "SELECT pg_sleep(30)";
-            return await command.ExecuteScalarAsync(ct);
+            return await command.ExecuteScalar(async, ct);
         }, 0, DbCallOptions.Idempotent));
 
         Assert.Equal(FailureKind.Timeout, error.FailureKind);

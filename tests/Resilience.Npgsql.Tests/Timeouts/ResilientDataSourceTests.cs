@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Resilience.Failures;
+using Resilience.Npgsql.Tests.Infrastructure;
 using Resilience.Testing;
 
 namespace Resilience.Npgsql.Tests.Timeouts;
@@ -16,21 +17,23 @@ public sealed class ResilientDataSourceTests(PostgresFixture postgres)
         // No Reset On Close: a pooled connection keeps its session settings, so only our SET LOCAL scope prevents leaks.
         NpgsqlDataSource.Create($"{postgres.ConnectionString};Maximum Pool Size=1;No Reset On Close=true;Application Name={applicationName}");
 
-    [Fact]
-    public async Task Execute_SlowQuery_TimesOutOnServerAndQueryIsGone()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_SlowQuery_TimesOutOnServerAndQueryIsGone(bool async)
     {
         var app = "rds-timeout-" + Guid.NewGuid().ToString("N")[..8];
         await using var pool = CreatePool(app);
         var resilient = new ResilientDataSource(pool, OneSecond);
         var watch = Stopwatch.StartNew();
 
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.ExecuteAsync(
-            static async (command, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.Execute(
+            async,
+            static async (command, _, async, ct) =>
             {
                 command.CommandText = "SELECT pg_sleep(30)";
-                return await command.ExecuteScalarAsync(ct);
+                return await command.ExecuteScalar(async, ct);
             },
-            CancellationToken.None));
+            0));
         watch.Stop();
 
         Assert.Equal(FailureKind.Timeout, error.FailureKind);
@@ -56,25 +59,28 @@ public sealed class ResilientDataSourceTests(PostgresFixture postgres)
         Assert.True(gone, $"the timed-out query still runs on the server after {polls} checks in {deadline.Elapsed}");
     }
 
-    [Fact]
-    public async Task Execute_AfterTimeout_PoolServesAndSettingDoesNotLeak()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_AfterTimeout_PoolServesAndSettingDoesNotLeak(bool async)
     {
         await using var pool = CreatePool("rds-leak");
         var resilient = new ResilientDataSource(pool, OneSecond);
-        await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.ExecuteAsync(
-            static async (command, ct) =>
+        await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.Execute(
+            async,
+            static async (command, _, async, ct) =>
             {
                 command.CommandText = "SELECT pg_backend_pid(), pg_sleep(30)";
-                return await command.ExecuteScalarAsync(ct);
+                return await command.ExecuteScalar(async, ct);
             },
-            CancellationToken.None));
-        var inside = await resilient.ExecuteAsync(
-            static async (command, ct) =>
+            0));
+        var inside = await resilient.Execute(
+            async,
+            static async (command, _, async, ct) =>
             {
                 command.CommandText = "SELECT current_setting('statement_timeout') || '/' || current_setting('lock_timeout') || '/' || pg_backend_pid()";
-                return (string)(await command.ExecuteScalarAsync(ct))!;
+                return (string)(await command.ExecuteScalar(async, ct))!;
             },
-            CancellationToken.None);
+            0);
 
         // Same physical connection (pool of one), used directly: the server defaults are back.
         await using var connection = await pool.OpenConnectionAsync();
@@ -114,8 +120,9 @@ public sealed class ResilientDataSourceTests(PostgresFixture postgres)
         Assert.Equal(1L, await count.ExecuteScalarAsync());
     }
 
-    [Fact]
-    public async Task Execute_ServerError_TranslatedAndRolledBack()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_ServerError_TranslatedAndRolledBack(bool async)
     {
         await using var pool = CreatePool("rds-rollback");
         var resilient = new ResilientDataSource(pool);
@@ -124,49 +131,61 @@ public sealed class ResilientDataSourceTests(PostgresFixture postgres)
             await setup.ExecuteNonQueryAsync();
         }
 
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.ExecuteAsync(
-            static async (command, ct) =>
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.Execute(
+            async,
+            static async (command, _, async, ct) =>
             {
                 command.CommandText = "INSERT INTO rds_rollback VALUES (7); INSERT INTO rds_rollback VALUES (7)";
-                return await command.ExecuteNonQueryAsync(ct);
+                return await command.ExecuteNonQuery(async, ct);
             },
-            CancellationToken.None));
+            0));
         await using var count = pool.CreateCommand("SELECT count(*) FROM rds_rollback");
 
         Assert.Equal(FailureKind.Conflict, error.FailureKind);
         Assert.Equal(0L, await count.ExecuteScalarAsync());
     }
 
-    [Fact]
-    public async Task Execute_PoolExhausted_UnavailableBeforeSend()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_PoolExhausted_UnavailableBeforeSend(bool async)
     {
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString + ";Maximum Pool Size=1;Timeout=1");
         var resilient = new ResilientDataSource(pool);
         await using var held = await pool.OpenConnectionAsync();
 
-        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.ExecuteAsync(
-            static (command, ct) => ValueTask.FromResult(0),
-            CancellationToken.None));
+        var error = await Assert.ThrowsAsync<DatabaseException>(async () => await resilient.Execute(
+            async,
+            static (command, _, _, ct) => ValueTask.FromResult(0),
+            0));
 
         Assert.Equal(FailureKind.Unavailable, error.FailureKind);
         Assert.Equal(ErrorIds.DatabaseUnavailable, error.ErrorId);
         Assert.True(error.FailedBeforeSend);
     }
 
-    [Fact]
-    public async Task Execute_CallerCancels_PropagatesOperationCanceled()
+    [Theory]
+    [SyncAndAsync]
+    public async Task Execute_CallerCancels_PropagatesOperationCanceledAndStopsQuery(bool async)
     {
-        await using var pool = CreatePool("rds-cancel");
+        var app = "rds-cancel-" + Guid.NewGuid().ToString("N")[..8];
+        await using var pool = CreatePool(app);
         var resilient = new ResilientDataSource(pool, WithStatementTimeout(TimeSpan.FromSeconds(30)));
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await resilient.ExecuteAsync(
-            static async (command, ct) =>
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await resilient.Execute(
+            async,
+            static async (command, _, async, ct) =>
             {
                 command.CommandText = "SELECT pg_sleep(30)";
-                return await command.ExecuteScalarAsync(ct);
+                return await command.ExecuteScalar(async, ct);
             },
-            cts.Token));
+            0,
+            cancellationToken: cts.Token));
+        await using var observer = NpgsqlDataSource.Create(postgres.ConnectionString);
+        await using var check = observer.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'");
+        check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = app });
+        Assert.Equal(0L, (long)(await check.ExecuteScalarAsync())!); // the caller's cancellation stopped it on the server
+
         var after = await resilient.ExecuteAsync(
             static async (command, ct) =>
             {
