@@ -15,7 +15,7 @@ internal static class NpgsqlResilienceConstants
 
     // A young outage's watch for the server's return: one connection attempt per interval (a refused one costs the server
     // nothing), so the first call after the return waits at most about this long instead of the rest of the break.
-    public static readonly TimeSpan DefaultRecoveryProbeInterval = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan DefaultRecoveryProbeInterval = TimeSpan.FromMilliseconds(25);
     public static readonly TimeSpan MaxRecoveryProbeInterval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan MinTotalTimeout = TimeSpan.FromMilliseconds(1);
     public static readonly TimeSpan MaxTotalTimeout = TimeSpan.FromHours(1);

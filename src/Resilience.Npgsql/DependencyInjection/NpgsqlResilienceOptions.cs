@@ -37,7 +37,7 @@ public sealed class NpgsqlResilienceOptions
     public int? MaxWaitingCalls { get; set; }
 
     /// <summary>Gets or sets how often, while a young outage holds the circuit open, the data source tries a new connection to see the server back.</summary>
-    /// <value>Defaults to 100 ms; <see cref="TimeSpan.Zero"/> turns the watch off. At most 10 s.</value>
+    /// <value>Defaults to 25 ms; <see cref="TimeSpan.Zero"/> turns the watch off. At most 10 s.</value>
     /// <remarks>
     /// When a call finds the circuit open, a watch tries one new physical connection (outside the pool) per interval; once it
     /// has seen the server refuse and then accept, it ends the break, so the next call probes at once: the first call after a

@@ -15,8 +15,12 @@ namespace Resilience.Chaos.Database;
 /// The server is back when <c>pg_ctl start -w</c> returns (it polls readiness, so "back" may lag the real moment by up to
 /// about 100 ms, in every stack's favour alike). Waiting = calls in flight: begun and not yet answered.
 /// </remarks>
+// Alone, not beside the other scenarios: it measures a latency in milliseconds on two cores.
+[Collection(ShortOutageRecoveryTests.Alone)]
 public sealed class ShortOutageRecoveryTests(ITestOutputHelper output)
 {
+    public const string Alone = "Timing, not run in parallel";
+
     private const int Warm = 200;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(2);
 
@@ -25,7 +29,7 @@ public sealed class ShortOutageRecoveryTests(ITestOutputHelper output)
 
     // The requirement stands; the library does not meet it reliably yet, so the test is skipped with the reason (as
     // docs/RELIABILITY.md records such gaps) instead of loosened: run it by filter to measure.
-    [Fact(Skip = "Issue 20 item 14: the first call after the return took 61-130 ms in two runs but 433 and 453 ms in two others on the 2-core VM (2026-12-07); the cause (the reconnect storm after the pool is cleared, or the break outgrowing the watch) is not found yet")]
+    [Fact(Skip = "Issue 20 item 14: with the 25 ms return watch the first call after the return took 4-71 ms in four runs of this test alone, but 263-361 ms in three runs beside the other database scenarios or on a loaded VM (2026-12-07); the cause is not found yet")]
     public async Task ShortOutage_OpenLoop_FirstCallWithinOneProbeOfReturnAndWaitingBounded()
     {
         await using var server = await PostgresServer.StartDedicatedAsync();
@@ -69,6 +73,9 @@ public sealed class ShortOutageRecoveryTests(ITestOutputHelper output)
 
     private static string Ms(TimeSpan? value) => value is { } v ? FigureTable.Milliseconds(v) : "–";
 }
+
+[CollectionDefinition(ShortOutageRecoveryTests.Alone, DisableParallelization = true)]
+public sealed class ShortOutageRecoveryAlone;
 
 /// <summary>One stack's figures around a short outage: the first success after the return, latency percentiles, peak in flight.</summary>
 internal sealed record ShortOutageFigures(TimeSpan? FirstSuccessAfterUp, TimeSpan P50, TimeSpan P99, TimeSpan Max, int PeakWaiting)
