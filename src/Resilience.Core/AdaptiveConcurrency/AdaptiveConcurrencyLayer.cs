@@ -10,13 +10,17 @@ internal sealed class AdaptiveConcurrencyLayer : PipelineLayer
 {
     private readonly AdaptiveConcurrencyLimiter _limiter;
 
-    private AdaptiveConcurrencyLayer(AdaptiveConcurrencyLimiter limiter)
-        : base(LayerKind.AdaptiveConcurrency, limiter.Options, $"Name={limiter.Name}, MinLimit={limiter.Options.MinLimit}, MaxLimit={limiter.Options.MaxLimit}, QueueLimit={limiter.Options.QueueLimit}, MaxQueueWait={limiter.MaxQueueWait}")
+    // One copy of the limiter's options serves as the descriptor's options and its summary.
+    private AdaptiveConcurrencyLayer(AdaptiveConcurrencyLimiter limiter, AdaptiveConcurrencyOptions options)
+        : base(LayerKind.AdaptiveConcurrency, options, $"Name={limiter.Name}, MinLimit={options.MinLimit}, MaxLimit={options.MaxLimit}, QueueLimit={options.QueueLimit}, MaxQueueWait={options.MaxQueueWait}")
     {
         _limiter = limiter;
     }
 
-    public AdaptiveConcurrencyLimiter Limiter => _limiter;
+    private AdaptiveConcurrencyLayer(AdaptiveConcurrencyLimiter limiter)
+        : this(limiter, limiter.Options)
+    {
+    }
 
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
     {
