@@ -8,8 +8,7 @@ using Resilience.Testing;
 
 namespace ContentService.Tests;
 
-[Collection(PostgresTests.Name)]
-public sealed class HealthTests(PostgresFixture postgres)
+public sealed class HealthTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     [Fact]
     public async Task Startup_MigratesSchema_AndReadyAnswers200()

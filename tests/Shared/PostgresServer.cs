@@ -165,28 +165,49 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 }
 
-/// <summary>One PostgreSQL server shared by every test class in the "postgres" collection.</summary>
+/// <summary>
+/// The PostgreSQL server shared by every test class of the process that takes this fixture, whichever collection it is
+/// in, so classes can run in parallel (each test makes its own database or tables) without one cluster per class.
+/// </summary>
 public sealed class PostgresFixture : IAsyncLifetime
 {
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartSharedAsync);
+
     private PostgresServer? _server;
 
     public PostgresServer Server => _server ?? throw new InvalidOperationException("The fixture has not started.");
 
     public string ConnectionString => Server.ConnectionString;
 
-    public async Task InitializeAsync() => _server = await PostgresServer.StartAsync();
+    public async Task InitializeAsync() => _server = await Shared.Value;
 
-    public async Task DisposeAsync()
+    // The shared server outlives every class; a throwaway cluster is stopped when the test process exits.
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static async Task<PostgresServer> StartSharedAsync()
     {
-        if (_server is not null)
+        var server = await PostgresServer.StartAsync();
+        if (server.IsDedicated)
         {
-            await _server.DisposeAsync();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+
+        return server;
     }
 }
 
+/// <summary>Test classes that share the server and must not run beside each other.</summary>
 [CollectionDefinition(Name)]
 public sealed class PostgresTests : ICollectionFixture<PostgresFixture>
 {
     public const string Name = "postgres";
+}
+
+/// <summary>
+/// Test classes that measure the whole process (its open handles, its threads) and so run alone, after the parallel ones.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideTests : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "process-wide";
 }

@@ -16,8 +16,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Auth;
 
 /// <summary>The OAuth sign-in against the real fake provider on loopback, with the state kept in the real database.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class SignInTests(PostgresFixture postgres)
+public sealed class SignInTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     private const string ClientId = "content-service-tests";
     private static readonly string ClientSecret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));

@@ -7,8 +7,7 @@ using Resilience.Testing;
 
 namespace ContentService.Tests.Content;
 
-[Collection(PostgresTests.Name)]
-public sealed class ContentApiTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class ContentApiTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private ServiceHarness _harness = null!;
     private ContentServiceFactory _service = null!;

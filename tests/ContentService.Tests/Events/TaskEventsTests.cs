@@ -8,8 +8,7 @@ using Resilience.Testing;
 
 namespace ContentService.Tests.Events;
 
-[Collection(PostgresTests.Name)]
-public sealed class TaskEventsTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class TaskEventsTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private ServiceHarness _harness = null!;
 

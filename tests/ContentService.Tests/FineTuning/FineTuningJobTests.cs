@@ -14,7 +14,7 @@ namespace ContentService.Tests.FineTuning;
 /// database: every ending (success, trainer failure, cancel, deadline, shutdown) leaves no process of the tree, no
 /// temporary file and no extra open handle behind.
 /// </summary>
-[Collection(PostgresTests.Name)]
+[Collection(ProcessWideTests.Name)]
 public sealed class FineTuningJobTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private static readonly object[] Examples =

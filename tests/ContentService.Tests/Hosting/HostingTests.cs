@@ -8,8 +8,7 @@ using Resilience.Testing;
 
 namespace ContentService.Tests.Hosting;
 
-[Collection(PostgresTests.Name)]
-public sealed class HostingTests(PostgresFixture postgres)
+public sealed class HostingTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     [Fact]
     public async Task OpenApi_DescribesEveryApiEndpoint()

@@ -13,8 +13,7 @@ namespace ContentService.Tests.Hosting;
 /// properties, the API key when the operation declares security), and every answer must be a status the document lists
 /// for that operation. An endpoint the document describes wrongly (a missing parameter, an undocumented answer) fails here.
 /// </summary>
-[Collection(PostgresTests.Name)]
-public sealed class OpenApiClientTests(PostgresFixture postgres)
+public sealed class OpenApiClientTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     // Operations whose call needs state the document cannot describe (an OAuth round trip, a long-lived stream, a
     // WebSocket upgrade, the admin key): the document still lists them, and their own tests call them.

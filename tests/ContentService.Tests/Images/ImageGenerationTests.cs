@@ -9,8 +9,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Images;
 
 /// <summary><c>POST /api/images</c> against the fake GPU (16 units) on loopback: admitted when it fits, refused at once when it does not.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class ImageGenerationTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class ImageGenerationTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private ServiceHarness _harness = null!;
     private ContentServiceFactory _service = null!;

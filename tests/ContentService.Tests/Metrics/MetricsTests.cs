@@ -7,8 +7,7 @@ using Resilience.Testing;
 
 namespace ContentService.Tests.Metrics;
 
-[Collection(PostgresTests.Name)]
-public sealed class MetricsTests(PostgresFixture postgres)
+public sealed class MetricsTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     private static Dictionary<string, string?> Settings(string connectionString) => new()
     {

@@ -12,8 +12,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Metrics;
 
 /// <summary>A real Prometheus scrapes the service on Kestrel and answers PromQL over what it scraped.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class PrometheusServerTests(PostgresFixture postgres)
+public sealed class PrometheusServerTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     [PrometheusFact]
     public async Task Prometheus_ScrapesTheService_AndAnswersAQueryOnApiErrorsByCode()

@@ -7,8 +7,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Metrics;
 
 /// <summary><c>GET /metrics</c> scraped as Prometheus would (plain HTTP, text format): the library's meters and <c>api_errors_total{code}</c>.</summary>
-[Collection(PostgresTests.Name)]
-public sealed partial class PrometheusTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed partial class PrometheusTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private ServiceHarness _harness = null!;
     private ContentServiceFactory _service = null!;

@@ -14,8 +14,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Realtime;
 
 /// <summary><c>/ws</c> on Kestrel over loopback, with real WebSocket clients (and one raw socket that never answers pings).</summary>
-[Collection(PostgresTests.Name)]
-public sealed class RealtimeTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class RealtimeTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private readonly List<ClientWebSocket> _sockets = [];
     private ContentServiceFactory? _service;

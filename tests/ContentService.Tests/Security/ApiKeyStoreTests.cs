@@ -8,8 +8,7 @@ using Resilience.Testing;
 
 namespace ContentService.Tests.Security;
 
-[Collection(PostgresTests.Name)]
-public sealed class ApiKeyStoreTests(PostgresFixture postgres)
+public sealed class ApiKeyStoreTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     [Fact]
     public async Task IssueAsync_StoresOnlyTheHash_AndValidateAsyncAcceptsTheKey()

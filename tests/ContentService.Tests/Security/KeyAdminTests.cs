@@ -11,8 +11,7 @@ namespace ContentService.Tests.Security;
 /// Key administration over real HTTP on a real database: list, rotate (grace period on the fake clock), revoke, the
 /// audit log, with two service instances sharing the database.
 /// </summary>
-[Collection(PostgresTests.Name)]
-public sealed class KeyAdminTests(PostgresFixture postgres)
+public sealed class KeyAdminTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     private const string AdminKey = "admin-key-0123456789abcdef";
 

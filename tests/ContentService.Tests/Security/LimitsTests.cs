@@ -10,8 +10,7 @@ using Resilience.Testing;
 
 namespace ContentService.Tests.Security;
 
-[Collection(PostgresTests.Name)]
-public sealed class LimitsTests(PostgresFixture postgres)
+public sealed class LimitsTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     [Fact]
     public async Task RateLimit_PerClient_Returns429WithRetryAfter_OtherClientsUnaffected()

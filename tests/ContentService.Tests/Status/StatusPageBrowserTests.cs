@@ -12,8 +12,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Status;
 
 /// <summary>The status page in a real headless Chromium, against the service on Kestrel, a real database and the real fake providers.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class StatusPageBrowserTests(PostgresFixture postgres)
+public sealed class StatusPageBrowserTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     [BrowserFact]
     public async Task StatusPage_CheapestProviderFaulted_ShowsItsBreakerOpenAndTheNextProviderCosting_NoConsoleErrors()

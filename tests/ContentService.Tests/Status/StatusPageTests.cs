@@ -9,8 +9,7 @@ using Resilience.Testing;
 
 namespace ContentService.Tests.Status;
 
-[Collection(PostgresTests.Name)]
-public sealed class StatusPageTests(PostgresFixture postgres)
+public sealed class StatusPageTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     [Fact]
     public async Task StatusPage_Get_ServesHtmlScriptAndStyleUnderStrictPolicy()

@@ -6,8 +6,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Tasks;
 
 /// <summary>The whole pipeline against the real fake providers: generate → critique → (refine) → image → publish, with costs.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class ContentPipelineTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class ContentPipelineTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private ServiceHarness _harness = null!;
 

@@ -7,8 +7,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Tasks;
 
 /// <summary>The tasks API with the executor off (Executor:Workers = 0), so tasks stay where the test puts them.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class TaskApiTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class TaskApiTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private ContentServiceFactory _factory = null!;
     private string _connectionString = null!;

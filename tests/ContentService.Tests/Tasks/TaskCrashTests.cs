@@ -10,7 +10,6 @@ using Xunit.Abstractions;
 namespace ContentService.Tests.Tasks;
 
 /// <summary>A database crash (SIGKILL to every PostgreSQL process) while tasks are being created, on the settings the sample runs with.</summary>
-[Collection(PostgresTests.Name)]
 public sealed class TaskCrashTests(ITestOutputHelper output)
 {
     /// <summary>

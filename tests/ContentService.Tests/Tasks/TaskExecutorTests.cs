@@ -7,8 +7,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Tasks;
 
 /// <summary>Deadline, leases, shutdown and cancellation, with real instances of the service on one database.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class TaskExecutorTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class TaskExecutorTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private ServiceHarness _harness = null!;
 

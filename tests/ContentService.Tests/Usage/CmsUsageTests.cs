@@ -7,8 +7,7 @@ using Resilience.Testing;
 namespace ContentService.Tests.Usage;
 
 /// <summary><c>GET /api/cms/usage</c> against the real fake CMS on loopback, with the service's clock faked for exact ages.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class CmsUsageTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class CmsUsageTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private ServiceHarness _harness = null!;
