@@ -192,7 +192,10 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
             await RunRoundAsync(token).ConfigureAwait(false);
             try
             {
-                await Task.WhenAny(wake.Task, Task.Delay(Options.SyncInterval, _time, token)).ConfigureAwait(false);
+                // Wakes (local openings, spent permits, notifications) bring a round forward, at most five per interval:
+                // the coordination's traffic stays bounded whatever the call rate.
+                await Task.Delay(Options.SyncInterval / 5, _time, token).ConfigureAwait(false);
+                await Task.WhenAny(wake.Task, Task.Delay(Options.SyncInterval - (Options.SyncInterval / 5), _time, token)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -18,6 +18,7 @@ internal sealed class ClusterRateLimiter : RateLimiter
     private long _tokens;
     private long _windowEnd;
     private long _window = -1;
+    private long _spent = -1;
     private long _lowWatermark;
     private long _granted;
     private long _refused;
@@ -102,8 +103,9 @@ internal sealed class ClusterRateLimiter : RateLimiter
             _window = -1;
         }
 
-        if (now < Volatile.Read(ref _windowEnd) && Volatile.Read(ref _tokens) > slice / 2)
+        if (now < Volatile.Read(ref _windowEnd) && (Volatile.Read(ref _tokens) > slice / 2 || _spent == _window))
         {
+            // Enough permits, or the cluster has none left in this window: no query until the window turns.
             return;
         }
 
@@ -119,6 +121,11 @@ internal sealed class ClusterRateLimiter : RateLimiter
         else
         {
             Interlocked.Add(ref _tokens, lease.Granted);
+        }
+
+        if (lease.Granted < slice)
+        {
+            _spent = lease.Window;
         }
     }
 

