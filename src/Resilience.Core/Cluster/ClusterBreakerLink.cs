@@ -89,6 +89,10 @@ internal sealed class ClusterBreakerLink
                 _outcome = change.To == CircuitState.Closed ? OutcomeSucceeded : OutcomeFailed;
             }
 
+            // A lease is good for one probe: until the result is published and the next opening leased, this instance
+            // must not probe again, however long the loop takes (its own break may end first).
+            ProbeEpoch = 0;
+
             _coordinator.Wake();
         }
     }

@@ -147,6 +147,31 @@ public sealed class ClusterCoordinatorTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task TryAcquire_ProbeFailedNotYetPublished_ProberDoesNotProbeAgain()
+    {
+        var (a, b, _) = await ThreeAsync();
+        Trip(a);
+        Trip(b);
+        await RoundsAsync();
+        await AdvanceAsync(Break);
+        Instance? prober = null;
+        foreach (var instance in _instances)
+        {
+            if (instance.Breaker.TryAcquire(out var permit))
+            {
+                prober = instance;
+                permit.Failed();
+            }
+        }
+
+        // The loop is late (a loaded machine): the prober's own break ends before its result is published.
+        _time.Advance(Break);
+
+        Assert.NotNull(prober);
+        Assert.False(prober.Breaker.TryAcquire(out _));
+    }
+
+    [Fact]
     public async Task Round_StoreDown_EveryInstanceFallsBackToItsOwnBreaker()
     {
         var (a, b, _) = await ThreeAsync();

@@ -68,7 +68,8 @@ public sealed class ClusterBreakerTests(PostgresFixture postgres)
 
         instances[0].Trip();
         instances[1].Trip();
-        await instances[2].Opened.WaitAsync(Bound);
+        // Every instance follows the cluster's opening before calls resume (until then a and b hold their own openings).
+        await Task.WhenAll(instances.Select(i => i.ClusterOpened)).WaitAsync(Bound);
 
         // Steady load on every instance; the dependency stays dead for three probes, then answers.
         var probes = 0;
