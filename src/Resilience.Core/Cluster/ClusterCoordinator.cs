@@ -73,7 +73,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     /// <summary>Gets how many instances were alive at the last exchange (this one included; 1 before the first).</summary>
     public int LiveInstances => _live;
 
-    /// <summary>Gets the round trips to the store so far (queries and notifications waited for), for the coordination's cost.</summary>
+    /// <summary>Gets the round trips to the store so far (every statement of the loop), for the coordination's cost.</summary>
     public long StoreQueries => _store.Queries;
 
     /// <summary>Gets the transition notifications received from other instances so far.</summary>

@@ -45,7 +45,7 @@ public abstract class ClusterStore : IAsyncDisposable
     /// <summary>Gives back <paramref name="unused"/> permits of window <paramref name="window"/> (a clean shutdown).</summary>
     internal abstract ValueTask ReturnQuotaAsync(string limiter, long window, long unused, CancellationToken cancellationToken);
 
-    /// <summary>Gets the store's round trips so far (queries and listener waits it issued), for the coordination metrics.</summary>
+    /// <summary>Gets the round trips the store made so far (every statement, the listener's LISTEN included), for the coordination metrics.</summary>
     internal abstract long Queries { get; }
 
     /// <summary>Gets the notifications received so far.</summary>
