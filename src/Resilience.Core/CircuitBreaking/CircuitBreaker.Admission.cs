@@ -32,7 +32,12 @@ public sealed partial class CircuitBreaker
                 return true;
             }
 
-            if (state == StateOpen && (_elapsedGeneration == _generation || now >= _breakUntil))
+            if (state == StateOpen && (_elapsedGeneration == _generation || now >= _breakUntil) && _cluster is { MayProbe: false } cluster)
+            {
+                // Another instance probes for the cluster: stay open (the refusal below) and look again after one sync.
+                DeferProbeLocked(now, cluster.ProbeWait);
+            }
+            else if (state == StateOpen && (_elapsedGeneration == _generation || now >= _breakUntil))
             {
                 ClearProbesLocked();
                 change = SetStateLocked(CircuitState.Open, CircuitState.HalfOpen, CircuitTransitionReason.BreakElapsed, TimeSpan.Zero, null);

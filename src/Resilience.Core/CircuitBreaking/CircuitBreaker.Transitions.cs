@@ -99,6 +99,7 @@ public sealed partial class CircuitBreaker
     {
         _telemetry.RecordTransition(in change);
         CircuitBreakerLog.Transition(_logger, in change);
+        _cluster?.OnTransition(in change);
         // Read once: UpdateOptions may replace it meanwhile.
         if (_onStateChanged is not { } onStateChanged)
         {

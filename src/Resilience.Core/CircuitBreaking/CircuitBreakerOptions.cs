@@ -7,7 +7,7 @@ namespace Resilience.CircuitBreaking;
 /// Bindable from configuration (keys are the property names; durations as <c>"00:01:00"</c>):
 /// <c>Mode</c>, <c>FailureThreshold</c>, <c>BreakDuration</c>, <c>FailureRatio</c>, <c>SamplingDuration</c>,
 /// <c>SamplingBuckets</c>, <c>MinimumThroughput</c>, <c>SlowCallThreshold</c>, <c>PermittedProbes</c>,
-/// <c>BreakDurationFactor</c>, <c>MaxBreakDuration</c>, <c>ProbeTimeout</c>. The delegates (<see cref="ShouldHandle"/>,
+/// <c>BreakDurationFactor</c>, <c>MaxBreakDuration</c>, <c>ProbeTimeout</c>, <c>ClusterWide</c>. The delegates (<see cref="ShouldHandle"/>,
 /// <see cref="OnStateChanged"/>) are set in code. A breaker copies the values when it is created; later changes to
 /// this object do not affect it. Invalid values make the breaker's constructor throw
 /// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> listing every error.
@@ -38,6 +38,7 @@ public sealed class CircuitBreakerOptions
         BreakDurationFactor = other.BreakDurationFactor;
         MaxBreakDuration = other.MaxBreakDuration;
         ProbeTimeout = other.ProbeTimeout;
+        ClusterWide = other.ClusterWide;
         ShouldHandle = other.ShouldHandle;
         OnStateChanged = other.OnStateChanged;
         OnOpened = other.OnOpened;
@@ -110,6 +111,17 @@ public sealed class CircuitBreakerOptions
     [Range(typeof(TimeSpan), CircuitBreakerConstants.MinDuration, CircuitBreakerConstants.MaxDuration)]
     public TimeSpan ProbeTimeout { get; set; } = CircuitBreakerConstants.DefaultProbeTimeout;
 
+    /// <summary>Gets or sets whether the breaker is shared by every instance of the cluster (configuration key <c>ClusterWide</c>).</summary>
+    /// <value>Default: <see langword="false"/>.</value>
+    /// <remarks>
+    /// A breaker of a <see cref="CircuitBreakerRegistry"/> marked so is shared with the container's
+    /// <see cref="Resilience.Cluster.ClusterCoordinator"/> (e.g. <c>AddNpgsqlCluster</c>): it still opens on its own counts here, and
+    /// opens on every instance when a quorum of live instances saw it open; in half-open one instance probes for all.
+    /// Without a coordinator in the container the registry refuses to create it. A breaker created by hand is shared with
+    /// <see cref="Resilience.Cluster.ClusterCoordinator.Share"/>.
+    /// </remarks>
+    public bool ClusterWide { get; set; }
+
     /// <summary>Gets or sets which exceptions count as failures; exceptions it rejects count as successes.</summary>
     /// <value>Default: <see langword="null"/> (every exception counts).</value>
     /// <remarks>
@@ -134,6 +146,7 @@ public sealed class CircuitBreakerOptions
         Check(BreakDurationFactor != other.BreakDurationFactor, nameof(BreakDurationFactor));
         Check(MaxBreakDuration != other.MaxBreakDuration, nameof(MaxBreakDuration));
         Check(ProbeTimeout != other.ProbeTimeout, nameof(ProbeTimeout));
+        Check(ClusterWide != other.ClusterWide, nameof(ClusterWide));
         Check(ShouldHandle?.Method != other.ShouldHandle?.Method, nameof(ShouldHandle));
         Check(OnStateChanged?.Method != other.OnStateChanged?.Method, nameof(OnStateChanged));
         Check(OnOpened?.Method != other.OnOpened?.Method, nameof(OnOpened));

@@ -164,6 +164,23 @@ public sealed class CircuitBreakerRegistry : IDisposable
             }
         });
 
-    private CircuitBreaker Create(string name, CircuitBreakerOptions options, TimeProvider? timeProvider = null) =>
-        new(name, options, timeProvider ?? _timeProvider, _logger, _meterFactory);
+    /// <summary>Gets or sets the coordinator that breakers marked <see cref="CircuitBreakerOptions.ClusterWide"/> are shared with (set by DI).</summary>
+    internal Resilience.Cluster.ClusterCoordinator? Cluster { get; set; }
+
+    private CircuitBreaker Create(string name, CircuitBreakerOptions options, TimeProvider? timeProvider = null)
+    {
+        if (options.ClusterWide && Cluster is null)
+        {
+            throw new InvalidOperationException(
+                $"The circuit breaker '{name}' is ClusterWide but no cluster is registered: add one (e.g. services.AddNpgsqlCluster(...)) or set ClusterWide to false.");
+        }
+
+        var breaker = new CircuitBreaker(name, options, timeProvider ?? _timeProvider, _logger, _meterFactory);
+        if (options.ClusterWide)
+        {
+            Cluster!.Share(breaker);
+        }
+
+        return breaker;
+    }
 }

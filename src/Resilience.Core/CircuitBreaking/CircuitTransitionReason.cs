@@ -23,4 +23,7 @@ public enum CircuitTransitionReason
 
     /// <summary><see cref="CircuitBreaker.Reset"/> was called.</summary>
     Reset = 6,
+
+    /// <summary>The cluster decided (a cluster-wide breaker): a quorum of instances opened it, or the cluster's one probe closed or re-opened it.</summary>
+    Cluster = 7,
 }

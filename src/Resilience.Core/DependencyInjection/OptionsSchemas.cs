@@ -37,7 +37,8 @@ internal static class OptionsSchemas
         ("PermittedProbes", static (o, k, e) => o.PermittedProbes = OptionsValue.Int(k, e, o.PermittedProbes)),
         ("BreakDurationFactor", static (o, k, e) => o.BreakDurationFactor = OptionsValue.Double(k, e, o.BreakDurationFactor)),
         ("MaxBreakDuration", static (o, k, e) => o.MaxBreakDuration = OptionsValue.TimeSpan(k, e, o.MaxBreakDuration)),
-        ("ProbeTimeout", static (o, k, e) => o.ProbeTimeout = OptionsValue.TimeSpan(k, e, o.ProbeTimeout)));
+        ("ProbeTimeout", static (o, k, e) => o.ProbeTimeout = OptionsValue.TimeSpan(k, e, o.ProbeTimeout)),
+        ("ClusterWide", static (o, k, e) => o.ClusterWide = OptionsValue.Bool(k, e, o.ClusterWide)));
 
     public static readonly OptionsSchema<CachedFallbackOptions> CachedFallback = new(
         ("MaxEntries", static (o, k, e) => o.MaxEntries = OptionsValue.Int(k, e, o.MaxEntries)),

@@ -23,6 +23,7 @@ public static class ResilienceServiceCollectionExtensions
         {
             var monitor = sp.GetRequiredService<IOptionsMonitor<CircuitBreakerOptions>>();
             var registry = new CircuitBreakerRegistry(monitor.Get, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>());
+            registry.Cluster = sp.GetService<Resilience.Cluster.ClusterCoordinator>();
             registry.FollowOptions(monitor);
             foreach (var registered in sp.GetServices<RegisteredCircuitBreaker>())
             {

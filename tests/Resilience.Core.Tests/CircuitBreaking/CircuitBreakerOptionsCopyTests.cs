@@ -23,6 +23,7 @@ public sealed class CircuitBreakerOptionsCopyTests
             BreakDurationFactor = 1.5,
             MaxBreakDuration = TimeSpan.FromMinutes(3),
             ProbeTimeout = TimeSpan.FromSeconds(4),
+            ClusterWide = true,
             ShouldHandle = handle,
             OnStateChanged = changed,
             OnOpened = changed,

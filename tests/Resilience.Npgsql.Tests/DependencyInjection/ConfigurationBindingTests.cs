@@ -62,7 +62,7 @@ public sealed class ConfigurationBindingTests
 
         Assert.Equal(
             [
-                Section + ":CircuitBreaker:Treshold: unknown key; expected one of Mode, FailureThreshold, BreakDuration, FailureRatio, SamplingDuration, SamplingBuckets, MinimumThroughput, SlowCallThreshold, PermittedProbes, BreakDurationFactor, MaxBreakDuration, ProbeTimeout.",
+                Section + ":CircuitBreaker:Treshold: unknown key; expected one of Mode, FailureThreshold, BreakDuration, FailureRatio, SamplingDuration, SamplingBuckets, MinimumThroughput, SlowCallThreshold, PermittedProbes, BreakDurationFactor, MaxBreakDuration, ProbeTimeout, ClusterWide.",
                 Section + ":DriverLogLevel: 'Loud' is not one of Trace, Debug, Information, Warning, Error, Critical, None.",
                 Section + ":PoolHealth:CriticalAfterPingFailures: must be between 1 and 100 (was 0).",
                 Section + ":QueryTimeouts:StatementTimeout: must be between 00:00:00.0010000 and 01:00:00 (was 00:00:00).",
