@@ -114,6 +114,18 @@ internal sealed record CallRecord(int Writer, int Sequence, TimeSpan Started, Ti
 /// <summary>Every call of one run of a <see cref="WriteLoad"/>.</summary>
 internal sealed record LoadResult(string Stack, IReadOnlyList<CallRecord> Calls, TimeSpan Duration)
 {
+    public int Failed => Calls.Count(c => !c.Acknowledged);
+
+    public int Rejected => Calls.Count(c => c.Rejected);
+
+    /// <summary>The most frequent failure messages, for the report (sanitized by the stacks themselves).</summary>
+    public string TopFailures(int count = 3) => string.Join("; ", Calls
+        .Where(c => c.Failure is not null)
+        .GroupBy(c => c.Failure!.GetType().Name + ": " + c.Failure!.Message + (c.Failure.InnerException is { } inner ? $" ({inner.GetType().Name}: {inner.Message})" : string.Empty))
+        .OrderByDescending(g => g.Count())
+        .Take(count)
+        .Select(g => $"{g.Count()} × {g.Key}"));
+
     /// <summary>The <paramref name="percentile"/> (0–100) latency of the calls matching <paramref name="which"/>, or <see langword="null"/> when none.</summary>
     public static TimeSpan? Percentile(IEnumerable<CallRecord> which, double percentile)
     {
