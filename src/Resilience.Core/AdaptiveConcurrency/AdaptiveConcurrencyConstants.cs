@@ -3,12 +3,12 @@ namespace Resilience.AdaptiveConcurrency;
 /// <summary>Defaults and limits of <see cref="AdaptiveConcurrencyOptions"/>, for the initializers, the validation and the docs.</summary>
 internal static class AdaptiveConcurrencyConstants
 {
-    public const int DefaultInitialLimit = 20;
+    public const int DefaultInitialLimit = 8;
     public const int DefaultMinLimit = 2;
     public const int DefaultMaxLimit = 1000;
     public const int DefaultQueueLimit = 16;
     public const double DefaultTolerance = 1.5;
-    public const double DefaultSmoothing = 0.2;
+    public const double DefaultSmoothing = 0.5;
     public const double DefaultSheddableShare = 0.75;
     public const int MaxLimitBound = 1_000_000;
 

@@ -32,7 +32,7 @@ public sealed class AdaptiveConcurrencyOptions
     }
 
     /// <summary>Gets or sets the limit before the first measurement.</summary>
-    /// <value>Default: 20; between <see cref="MinLimit"/> and <see cref="MaxLimit"/>.</value>
+    /// <value>Default: 8 (it grows within a few windows when calls press it); between <see cref="MinLimit"/> and <see cref="MaxLimit"/>.</value>
     public int InitialLimit { get; set; } = AdaptiveConcurrencyConstants.DefaultInitialLimit;
 
     /// <summary>Gets or sets the lowest the limit goes, however slow the dependency gets.</summary>
@@ -47,7 +47,10 @@ public sealed class AdaptiveConcurrencyOptions
     /// <value>Default: 16; 0 refuses at once.</value>
     public int QueueLimit { get; set; } = AdaptiveConcurrencyConstants.DefaultQueueLimit;
 
-    /// <summary>Gets or sets the longest a call waits in the queue (less when the caller's token or deadline says so).</summary>
+    /// <summary>
+    /// Gets or sets the longest a call waits in the queue: less when the caller's token or deadline says so, and never
+    /// more than half the dependency's no-load latency once measured (under overload a longer wait adds latency, not throughput).
+    /// </summary>
     /// <value>Default: 250 ms.</value>
     public TimeSpan MaxQueueWait { get; set; } = AdaptiveConcurrencyConstants.DefaultMaxQueueWait;
 
@@ -55,8 +58,8 @@ public sealed class AdaptiveConcurrencyOptions
     /// <value>Default: 1.5 (a 50 % rise is tolerated); at least 1.</value>
     public double Tolerance { get; set; } = AdaptiveConcurrencyConstants.DefaultTolerance;
 
-    /// <summary>Gets or sets how far each window moves the limit toward its new estimate.</summary>
-    /// <value>Default: 0.2; above 0, at most 1.</value>
+    /// <summary>Gets or sets how far each window moves the limit up toward its new estimate (a cut is applied at once).</summary>
+    /// <value>Default: 0.5; above 0, at most 1.</value>
     public double Smoothing { get; set; } = AdaptiveConcurrencyConstants.DefaultSmoothing;
 
     /// <summary>Gets or sets the shortest window over which latency is averaged before the limit moves.</summary>
