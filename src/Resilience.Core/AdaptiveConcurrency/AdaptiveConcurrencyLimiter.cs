@@ -43,8 +43,9 @@ public sealed partial class AdaptiveConcurrencyLimiter
     private int _windowTimeouts;
     private int _windowMaxInFlight;
 
-    // Guarded by _updateLock.
+    // Guarded by _updateLock. _lastGradient: the last window's (1 while latency is within tolerance).
     private double _exactLimit;
+    private double _lastGradient = 1.0;
     private double _baselineTicks;
     private long _nextProbe;
 
@@ -179,14 +180,22 @@ public sealed partial class AdaptiveConcurrencyLimiter
         {
             RecordProbe(started, now, end);
         }
-        else if (end == CallEnd.Completed && started >= Volatile.Read(ref _sampleFrom))
+        else if (end == CallEnd.TimedOut)
         {
-            Interlocked.Add(ref _windowLatencyTicks, Math.Max(1, _time.GetElapsedTime(started, now).Ticks));
-            Interlocked.Increment(ref _windowSamples);
-        }
-        else if (end == CallEnd.TimedOut && started >= Volatile.Read(ref _sampleFrom))
-        {
+            // A timeout is always a sign, whichever limit admitted the call.
             Interlocked.Increment(ref _windowTimeouts);
+        }
+        else if (started >= Volatile.Read(ref _sampleFrom))
+        {
+            // A call its caller gave up on says nothing, unless it had already run past the tolerance: a caller's
+            // deadline firing on a slow dependency is the overload itself, and its time so far is a (low) sample.
+            var elapsed = _time.GetElapsedTime(started, now).Ticks;
+            var baseline = Volatile.Read(ref _baselineLatencyTicks);
+            if (end == CallEnd.Completed || (baseline > 0 && elapsed > _options.Tolerance * baseline))
+            {
+                Interlocked.Add(ref _windowLatencyTicks, Math.Max(1, elapsed));
+                Interlocked.Increment(ref _windowSamples);
+            }
         }
 
         Interlocked.Decrement(ref _inFlight);
@@ -279,7 +288,13 @@ public sealed partial class AdaptiveConcurrencyLimiter
             var timeouts = Interlocked.Exchange(ref _windowTimeouts, 0);
             var maxInFlight = Interlocked.Exchange(ref _windowMaxInFlight, Volatile.Read(ref _inFlight));
             Update(samples, latencyTicks, timeouts, maxInFlight);
-            if (now >= _nextProbe)
+            if (now >= _nextProbe && _lastGradient >= 1.0 && timeouts == 0)
+            {
+                // Latency within tolerance of the baseline: the baseline still holds, and a probe would refuse calls for
+                // nothing (a faster dependency lowers the baseline without one). Probe only while the limit is cutting.
+                _nextProbe = now + TicksToTimestamp(_options.BaselineInterval);
+            }
+            else if (now >= _nextProbe)
             {
                 Interlocked.Exchange(ref _probeSamples, 0);
                 Interlocked.Exchange(ref _probeLatencyTicks, 0);
@@ -314,6 +329,7 @@ public sealed partial class AdaptiveConcurrencyLimiter
             Volatile.Write(ref _baselineLatencyTicks, (long)_baselineTicks);
 
             var gradient = Math.Clamp(_options.Tolerance * _baselineTicks / shortTicks, AdaptiveConcurrencyConstants.MinGradient, 1.0);
+            _lastGradient = gradient;
 
             // A window whose demand did not press the limit says nothing about a higher one (it may still say the limit is too high).
             if (gradient >= 1.0 && maxInFlight + Math.Sqrt(limit) < limit && timeouts == 0)
@@ -374,6 +390,6 @@ internal enum CallEnd
     /// <summary>It timed out: no sample, and the window shrinks the limit.</summary>
     TimedOut,
 
-    /// <summary>The caller cancelled it, or a layer inside refused it: it says nothing about the dependency.</summary>
+    /// <summary>The caller cancelled it, or a layer inside refused it: a sample only when it had already run past the tolerance.</summary>
     Ignored,
 }

@@ -55,7 +55,7 @@ public sealed class AdaptiveConcurrencyOptions
     public TimeSpan MaxQueueWait { get; set; } = AdaptiveConcurrencyConstants.DefaultMaxQueueWait;
 
     /// <summary>Gets or sets how much slower than its no-load latency the dependency may get before the limit shrinks.</summary>
-    /// <value>Default: 1.5 (a 50 % rise is tolerated); at least 1.</value>
+    /// <value>Default: 1.25 (a 25 % rise is tolerated, as Envoy's default buffer); at least 1.</value>
     public double Tolerance { get; set; } = AdaptiveConcurrencyConstants.DefaultTolerance;
 
     /// <summary>Gets or sets how far each window moves the limit up toward its new estimate (a cut is applied at once).</summary>
@@ -69,7 +69,8 @@ public sealed class AdaptiveConcurrencyOptions
     /// <summary>
     /// Gets or sets how often the no-load latency is measured again: for a few calls the limit drops to
     /// <see cref="MinLimit"/>, and their latency is the new baseline (so a dependency whose base latency changed is
-    /// followed, and an overloaded one cannot pass its inflated latency off as normal).
+    /// followed, and an overloaded one cannot pass its inflated latency off as normal). The probe is skipped while latency
+    /// is within <see cref="Tolerance"/> of the baseline: the baseline then still holds, and the probe would refuse calls.
     /// </summary>
     /// <value>Default: 30 s.</value>
     public TimeSpan BaselineInterval { get; set; } = AdaptiveConcurrencyConstants.DefaultBaselineInterval;
