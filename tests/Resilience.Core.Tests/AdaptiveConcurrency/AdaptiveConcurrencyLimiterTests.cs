@@ -78,6 +78,11 @@ public sealed class AdaptiveConcurrencyLimiterTests
         var time = new FakeTimeProvider();
         var limiter = new AdaptiveConcurrencyLimiter("db", new AdaptiveConcurrencyOptions { InitialLimit = 40, BaselineInterval = TimeSpan.FromHours(1) }, time);
         RunWindows(limiter, time, windows: 3, demand: 40, latency: TimeSpan.FromMilliseconds(10));
+
+        // One more call closes the last window (its calls came back before it was due).
+        time.Advance(Window);
+        Assert.True(limiter.TryAcquire(CallPriority.Normal));
+        limiter.Release(limiter.Start(), CallEnd.Completed);
         var before = limiter.Limit;
         var started = new List<long>();
         while (limiter.TryAcquire(CallPriority.Normal))
