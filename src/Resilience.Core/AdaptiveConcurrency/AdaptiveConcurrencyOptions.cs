@@ -32,7 +32,7 @@ public sealed class AdaptiveConcurrencyOptions
     }
 
     /// <summary>Gets or sets the limit before the first measurement.</summary>
-    /// <value>Default: 20; between <see cref="MinLimit"/> and <see cref="MaxLimit"/>.</value>
+    /// <value>Default: 8 (it grows within a few windows when calls press it); between <see cref="MinLimit"/> and <see cref="MaxLimit"/>.</value>
     public int InitialLimit { get; set; } = AdaptiveConcurrencyConstants.DefaultInitialLimit;
 
     /// <summary>Gets or sets the lowest the limit goes, however slow the dependency gets.</summary>
@@ -47,16 +47,19 @@ public sealed class AdaptiveConcurrencyOptions
     /// <value>Default: 16; 0 refuses at once.</value>
     public int QueueLimit { get; set; } = AdaptiveConcurrencyConstants.DefaultQueueLimit;
 
-    /// <summary>Gets or sets the longest a call waits in the queue (less when the caller's token or deadline says so).</summary>
+    /// <summary>
+    /// Gets or sets the longest a call waits in the queue: less when the caller's token or deadline says so, and never
+    /// more than half the dependency's no-load latency once measured (under overload a longer wait adds latency, not throughput).
+    /// </summary>
     /// <value>Default: 250 ms.</value>
     public TimeSpan MaxQueueWait { get; set; } = AdaptiveConcurrencyConstants.DefaultMaxQueueWait;
 
     /// <summary>Gets or sets how much slower than its no-load latency the dependency may get before the limit shrinks.</summary>
-    /// <value>Default: 1.5 (a 50 % rise is tolerated); at least 1.</value>
+    /// <value>Default: 1.25 (a 25 % rise is tolerated, as Envoy's default buffer); at least 1.</value>
     public double Tolerance { get; set; } = AdaptiveConcurrencyConstants.DefaultTolerance;
 
-    /// <summary>Gets or sets how far each window moves the limit toward its new estimate.</summary>
-    /// <value>Default: 0.2; above 0, at most 1.</value>
+    /// <summary>Gets or sets how far each window moves the limit up toward its new estimate (a cut is applied at once).</summary>
+    /// <value>Default: 0.5; above 0, at most 1.</value>
     public double Smoothing { get; set; } = AdaptiveConcurrencyConstants.DefaultSmoothing;
 
     /// <summary>Gets or sets the shortest window over which latency is averaged before the limit moves.</summary>
@@ -66,7 +69,8 @@ public sealed class AdaptiveConcurrencyOptions
     /// <summary>
     /// Gets or sets how often the no-load latency is measured again: for a few calls the limit drops to
     /// <see cref="MinLimit"/>, and their latency is the new baseline (so a dependency whose base latency changed is
-    /// followed, and an overloaded one cannot pass its inflated latency off as normal).
+    /// followed, and an overloaded one cannot pass its inflated latency off as normal). The probe is skipped while latency
+    /// is within <see cref="Tolerance"/> of the baseline: the baseline then still holds, and the probe would refuse calls.
     /// </summary>
     /// <value>Default: 30 s.</value>
     public TimeSpan BaselineInterval { get; set; } = AdaptiveConcurrencyConstants.DefaultBaselineInterval;

@@ -73,6 +73,56 @@ public sealed class AdaptiveConcurrencyLimiterTests
     }
 
     [Fact]
+    public void Limit_CutOnce_CallsAdmittedBeforeTheCutDoNotCutItAgain()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new AdaptiveConcurrencyLimiter("db", new AdaptiveConcurrencyOptions { InitialLimit = 40, BaselineInterval = TimeSpan.FromHours(1) }, time);
+        RunWindows(limiter, time, windows: 3, demand: 40, latency: TimeSpan.FromMilliseconds(10));
+
+        // One more call closes the last window (its calls came back before it was due).
+        time.Advance(Window);
+        Assert.True(limiter.TryAcquire(CallPriority.Normal));
+        limiter.Release(limiter.Start(), CallEnd.Completed);
+        var before = limiter.Limit;
+        var started = new List<long>();
+        while (limiter.TryAcquire(CallPriority.Normal))
+        {
+            started.Add(limiter.Start());
+        }
+
+        // Half the cohort comes back 12 times slower: one cut, at once, by the gradient's floor (a quarter off).
+        time.Advance(TimeSpan.FromMilliseconds(120));
+        foreach (var start in started[..(started.Count / 2)])
+        {
+            limiter.Release(start, CallEnd.Completed);
+        }
+
+        var cut = limiter.Limit;
+
+        // The rest of the same cohort, slower still: admitted under the old limit, it says nothing about the new one.
+        time.Advance(TimeSpan.FromMilliseconds(120));
+        foreach (var start in started[(started.Count / 2)..])
+        {
+            limiter.Release(start, CallEnd.Completed);
+        }
+
+        Assert.Equal(before * 0.75, cut, tolerance: 1);
+        Assert.Equal(cut, limiter.Limit);
+    }
+
+    [Fact]
+    public void MaxQueueWait_BaselineMeasured_IsHalfTheNoLoadLatency()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new AdaptiveConcurrencyLimiter("db", new AdaptiveConcurrencyOptions { InitialLimit = 40 }, time);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), limiter.MaxQueueWait);
+
+        RunWindows(limiter, time, windows: 3, demand: 40, latency: TimeSpan.FromMilliseconds(10));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(5), limiter.MaxQueueWait);
+    }
+
+    [Fact]
     public void Baseline_DependencyGotSlowerForGood_IsMeasuredAgainAndTheLimitRecovers()
     {
         var time = new FakeTimeProvider();
