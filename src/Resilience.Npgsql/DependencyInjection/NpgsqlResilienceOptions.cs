@@ -48,7 +48,7 @@ public sealed class NpgsqlResilienceOptions
     public TimeSpan RecoveryProbeInterval { get; set; } = NpgsqlResilienceConstants.DefaultRecoveryProbeInterval;
 
     /// <summary>Gets the adaptive concurrency limit in front of the pool: an overloaded database sheds load at the client, before the pool's acquire timeout.</summary>
-    /// <value>On by default, starting at the pool's <c>Maximum Pool Size</c>; see <see cref="NpgsqlConcurrencyLimitOptions"/>.</value>
+    /// <value>Off by default (see <see cref="NpgsqlConcurrencyLimitOptions.Enabled"/> for why); when on it starts at the pool's <c>Maximum Pool Size</c>.</value>
     public NpgsqlConcurrencyLimitOptions ConcurrencyLimit { get; } = new();
 
     /// <summary>Gets the default time limits of each attempt.</summary>

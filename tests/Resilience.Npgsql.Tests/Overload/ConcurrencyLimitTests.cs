@@ -19,6 +19,7 @@ public sealed class ConcurrencyLimitTests(PostgresFixture postgres, ITestOutputH
     {
         var options = new NpgsqlResilienceOptions { Name = "limited-" + Guid.NewGuid().ToString("N")[..6] };
         options.QueryTimeouts.StatementTimeout = TimeSpan.FromSeconds(20);
+        options.ConcurrencyLimit.Enabled = true;
         options.ConcurrencyLimit.MaxQueueWait = TimeSpan.FromMilliseconds(200);
         configure?.Invoke(options.ConcurrencyLimit);
         return options;
