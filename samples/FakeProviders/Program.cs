@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Serialization;
 using FakeProviders;
 using FakeProviders.OAuth;
 
 // Local stand-ins for the LLM, image and CMS providers the content service calls, with fault injection
-// (error rate, latency, outage, 429 with Retry-After, hang, connection dropped mid-response) so breakers and
+// (error rate, latency, latency growing with load, outage, 429 with Retry-After, hang, connection dropped mid-response) so breakers and
 // fallbacks can be watched working.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, FakeJsonContext.Default));
@@ -95,6 +96,7 @@ namespace FakeProviders
     internal sealed class FaultBoard
     {
         private readonly ConcurrentDictionary<string, FaultSettings> _faults = new(StringComparer.OrdinalIgnoreCase);
+        private readonly ConcurrentDictionary<string, StrongBox<int>> _inFlight = new(StringComparer.OrdinalIgnoreCase);
 
         public IReadOnlyDictionary<string, FaultSettings> All() => new Dictionary<string, FaultSettings>(_faults, StringComparer.OrdinalIgnoreCase);
 
@@ -110,9 +112,19 @@ namespace FakeProviders
                 return null;
             }
 
-            if (f.LatencyMs > 0)
+            if (f.LatencyMs > 0 || f.LatencyPerInFlightMs > 0)
             {
-                await Task.Delay(f.LatencyMs, http.RequestAborted);
+                // A model server under load: every request in flight on the target (this one included) adds its share.
+                var inFlight = _inFlight.GetOrAdd(target, static _ => new StrongBox<int>());
+                var load = Interlocked.Increment(ref inFlight.Value);
+                try
+                {
+                    await Task.Delay(f.LatencyMs + (f.LatencyPerInFlightMs * load), http.RequestAborted);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref inFlight.Value);
+                }
             }
 
             if (f.Hang)
@@ -154,7 +166,9 @@ namespace FakeProviders
     }
 
     /// <summary>What to inject: all optional; an empty object means healthy.</summary>
-    internal sealed record FaultSettings(double ErrorRate = 0, int ErrorStatus = 503, int LatencyMs = 0, bool Outage = false, int? RateLimitRetryAfterSeconds = null, bool Hang = false, bool DropConnection = false)
+    /// <param name="LatencyPerInFlightMs">Slows the target down with load, like a model server: each request waits this long
+    /// per request in flight on the target (itself included), on top of <paramref name="LatencyMs"/>.</param>
+    internal sealed record FaultSettings(double ErrorRate = 0, int ErrorStatus = 503, int LatencyMs = 0, bool Outage = false, int? RateLimitRetryAfterSeconds = null, bool Hang = false, bool DropConnection = false, int LatencyPerInFlightMs = 0)
     {
         public Dictionary<string, string[]> Validate()
         {
@@ -172,6 +186,11 @@ namespace FakeProviders
             if (LatencyMs is < 0 or > 600_000)
             {
                 errors["latencyMs"] = ["must be between 0 and 600000"];
+            }
+
+            if (LatencyPerInFlightMs is < 0 or > 60_000)
+            {
+                errors["latencyPerInFlightMs"] = ["must be between 0 and 60000"];
             }
 
             if (RateLimitRetryAfterSeconds is < 0)

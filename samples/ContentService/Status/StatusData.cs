@@ -9,6 +9,7 @@ internal sealed record StatusData(
     DateTimeOffset GeneratedAt,
     int RefreshMs,
     IReadOnlyList<BreakerView> Breakers,
+    IReadOnlyList<LimitView> Limits,
     PoolView? Pool,
     IReadOnlyList<CounterValue> Counters,
     RetrySummary? DatabaseRetries,
@@ -58,6 +59,24 @@ internal sealed record BreakerView(
         CircuitState.HalfOpen => "half_open",
         _ => "isolated",
     };
+}
+
+/// <summary>
+/// One adaptive concurrency limit now: a provider client's (per upstream authority) or the database's, with its throttling
+/// odds when the client throttles too. Each page refresh reads them again, so the limit is seen moving under load.
+/// </summary>
+/// <param name="Name">The logical name (<c>llm-local</c>, <c>postgres</c>).</param>
+/// <param name="RecentLatencyMs">The mean latency of the last window that moved the limit.</param>
+/// <param name="ThrottlingPercent">The share of requests refused locally now, or null without throttling.</param>
+internal sealed record LimitView(string Name, int Limit, int InFlight, int Queued, double RecentLatencyMs, double? ThrottlingPercent)
+{
+    public static LimitView From(Resilience.AdaptiveConcurrency.AdaptiveConcurrencyLimiter limiter, Resilience.AdaptiveThrottling.AdaptiveThrottler? throttler) => new(
+        BreakerView.LogicalName(limiter.Name),
+        limiter.Limit,
+        limiter.InFlight,
+        limiter.Queued,
+        Math.Round(limiter.RecentLatency.TotalMilliseconds, 1),
+        throttler is null ? null : Math.Round(throttler.RejectionProbability * 100, 1));
 }
 
 /// <summary>The pool's latest health report and its recent samples (oldest first).</summary>

@@ -1,8 +1,10 @@
+using ContentService.Providers;
 using ContentService.Status;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Resilience.CircuitBreaking;
 using Resilience.Health;
+using Resilience.Http;
 using Resilience.Npgsql;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -42,6 +44,8 @@ internal static class StatusPageExtensions
             ResilienceMeterRecorder recorder,
             PoolSampler sampler,
             ProviderCostPanel costs,
+            HttpResilienceLimiters limiters,
+            IOptions<ProvidersOptions> providers,
             TimeProvider time,
             IOptions<StatusPageOptions> options) =>
         {
@@ -60,6 +64,7 @@ internal static class StatusPageExtensions
                 time.GetUtcNow(),
                 (int)options.Value.RefreshInterval.TotalMilliseconds,
                 breakers,
+                Limits(limiters, providers.Value, database),
                 PoolView.From(monitor, sampler.GetSamples()),
                 recorder.GetCounters(),
                 RetrySummary.From(database.Pipeline.RetryStatistics),
@@ -68,6 +73,29 @@ internal static class StatusPageExtensions
         .Produces<StatusData>()
         .ProducesProblem(StatusCodes.Status401Unauthorized);
         return endpoints;
+    }
+
+    /// <summary>Each LLM provider's limits (one per upstream authority it called), then the database's.</summary>
+    private static List<LimitView> Limits(HttpResilienceLimiters limiters, ProvidersOptions providers, ResilientDataSource database)
+    {
+        var views = new List<LimitView>();
+        foreach (var provider in providers.Llm)
+        {
+            var client = ModelRouter.ClientPrefix + provider.Name;
+            var throttlers = limiters.GetThrottlers(client);
+            foreach (var limiter in limiters.GetConcurrencyLimiters(client))
+            {
+                var throttler = throttlers.FirstOrDefault(t => t.Name == limiter.Name);
+                views.Add(LimitView.From(limiter, throttler));
+            }
+        }
+
+        if (database.ConcurrencyLimiter is { } pool)
+        {
+            views.Add(LimitView.From(pool, null));
+        }
+
+        return views;
     }
 
     private static IResult Asset(HttpContext http, string name, string contentType)

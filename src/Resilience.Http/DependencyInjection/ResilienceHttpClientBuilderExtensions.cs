@@ -90,6 +90,7 @@ public static class ResilienceHttpClientBuilderExtensions
         // Core's one registry, so the per-authority breakers appear in the application's status report.
         services.AddResilience();
         services.TryAddSingleton<HttpResilienceClients>();
+        services.TryAddSingleton(static sp => new HttpResilienceLimiters(sp.GetRequiredService<HttpResilienceClients>()));
         services.AddSingleton<IValidateOptions<HttpResilienceOptions>>(new HttpResilienceNamedValidator(name, keyPrefix));
 
         // HttpClient.Timeout sits outside the handler and its cancellation looks like the caller's, so it must not be

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Resilience.AdaptiveConcurrency;
+using Resilience.AdaptiveThrottling;
 using Resilience.CircuitBreaking;
 using Resilience.Hedging;
 using Resilience.Retry;
@@ -20,8 +22,8 @@ internal sealed class HttpAuthorityPipelines
 
     /// <param name="engine">The client's engine.</param>
     /// <param name="authority">The authority, or <c>*</c> in shared scope.</param>
-    /// <param name="keptBudget">The budget of the pipelines these replace after a reload, when its settings did not change.</param>
-    public HttpAuthorityPipelines(HttpResilienceEngine engine, string authority, RetryBudget? keptBudget = null)
+    /// <param name="kept">What the pipelines these replace after a reload hand over: the budget, limiter and throttler whose settings did not change.</param>
+    public HttpAuthorityPipelines(HttpResilienceEngine engine, string authority, HttpAuthorityKept kept = default)
     {
         _engine = engine;
         Authority = authority;
@@ -47,7 +49,15 @@ internal sealed class HttpAuthorityPipelines
             Breaker = engine.Breakers.GetOrAdd(BreakerName, breakerOptions);
         }
 
-        Budget = engine.BudgetOptions is { } budget ? keptBudget ?? new RetryBudget(budget, engine.TimeProvider) : null;
+        Budget = engine.BudgetOptions is { } budget ? kept.Budget ?? new RetryBudget(budget, engine.TimeProvider) : null;
+
+        // Named like the breaker, so the limit's gauges and both kinds' refusals say which client and authority they are about.
+        Limiter = engine.ConcurrencyLimit is { } limit
+            ? kept.Limiter ?? new AdaptiveConcurrencyLimiter(BreakerName, limit, engine.TimeProvider, engine.LoggerFactory.CreateLogger("Resilience.AdaptiveConcurrency"), engine.MeterFactory)
+            : null;
+        Throttler = engine.Throttling is { } throttling
+            ? kept.Throttler ?? new AdaptiveThrottler(BreakerName, throttling, engine.TimeProvider, engine.Random, engine.LoggerFactory.CreateLogger("Resilience.AdaptiveThrottling"), engine.MeterFactory)
+            : null;
         var hedging = engine.Hedging is { } hedge
             ? new HedgingOptions<HttpResponseMessage> { Delay = hedge.Delay, MaxHedgedAttempts = hedge.MaxHedgedAttempts, ShouldHandleOutcome = ShouldHedgeAtOnce, OnHedging = engine.Extensions?.HedgingCallback }
             : null;
@@ -81,6 +91,12 @@ internal sealed class HttpAuthorityPipelines
 
     public RetryBudget? Budget { get; }
 
+    /// <summary>Gets the authority's adaptive concurrency limiter, or <see langword="null"/> when the limit is off.</summary>
+    public AdaptiveConcurrencyLimiter? Limiter { get; }
+
+    /// <summary>Gets the authority's adaptive throttler, or <see langword="null"/> when throttling is off.</summary>
+    public AdaptiveThrottler? Throttler { get; }
+
     /// <summary>
     /// Gets the authority's pipeline: total timeout → retry → hedging → breaker → attempt timeout (retry without retries
     /// configured, hedging without hedging on, are left out). A request the handler must send once runs with retries
@@ -110,6 +126,19 @@ internal sealed class HttpAuthorityPipelines
         if (retry is not null)
         {
             builder.AddRetry(retry);
+        }
+
+        // Their places are Core's: the limit outside the total timeout and the retries (a request waits for a slot once and
+        // holds it through its retries), throttling per attempt outside the breaker. Answers the pipeline counts as failed
+        // (429, 503, …; ShouldHandleResult above) are the throttler's "not accepted".
+        if (Limiter is not null)
+        {
+            builder.AddAdaptiveConcurrencyLimit(Limiter);
+        }
+
+        if (Throttler is not null)
+        {
+            builder.AddAdaptiveThrottling(Throttler);
         }
 
         if (hedging is not null)
@@ -225,3 +254,6 @@ internal sealed class HttpAuthorityPipelines
         }
     }
 }
+
+/// <summary>What an authority's pipelines hand over to the ones that replace them after a reload.</summary>
+internal readonly record struct HttpAuthorityKept(RetryBudget? Budget, AdaptiveConcurrencyLimiter? Limiter, AdaptiveThrottler? Throttler);

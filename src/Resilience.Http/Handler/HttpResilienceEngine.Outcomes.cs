@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Resilience.AdaptiveConcurrency;
+using Resilience.AdaptiveThrottling;
 using Resilience.CircuitBreaking;
 using Resilience.Timeouts;
 
@@ -30,6 +32,18 @@ internal sealed partial class HttpResilienceEngine : IDisposable
             // discarded, so the answer is synthesized, but it says what was sent.
             HttpLog.RetriesStoppedByOpenCircuit(Logger, ClientName, pipelines.Authority, call.Attempts, remaining.TotalMilliseconds);
             return GiveUp(call, pipelines, HttpResilienceOutcome.RetriesStoppedByOpenCircuit, remaining, call.LastError ?? exception, call.LastStatus, "circuit-open");
+        }
+
+        if (exception is ConcurrencyLimitRejectedException limited)
+        {
+            // Refused before the first attempt (the limit is outside the retries): nothing was sent.
+            return GiveUp(call, pipelines, HttpResilienceOutcome.ConcurrencyLimited, limited.RetryAfter, exception, null, HttpResilienceOutcomeNames.ConcurrencyLimited);
+        }
+
+        if (exception is AdaptiveThrottlingRejectedException throttled)
+        {
+            // Per attempt: a retry refused locally ends the request with what the earlier attempts got.
+            return GiveUp(call, pipelines, HttpResilienceOutcome.Throttled, throttled.RetryAfter, call.LastError ?? exception, call.LastStatus, HttpResilienceOutcomeNames.Throttled);
         }
 
         if (exception is OperationTimeoutException { Kind: TimeoutKind.Total }

@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Resilience.AdaptiveConcurrency;
+using Resilience.AdaptiveThrottling;
 using Resilience.CircuitBreaking;
 using Resilience.Timeouts;
 
@@ -86,6 +88,22 @@ internal sealed partial class HttpResilienceEngine : IDisposable
             };
         }
 
+        if (options.ConcurrencyLimit.Enabled)
+        {
+            ConcurrencyLimit = options.ConcurrencyLimit.ToCore();
+        }
+
+        if (options.AdaptiveThrottling.Enabled)
+        {
+            // The predicate captures the caller's rule, not this engine: a throttler kept over a reload must not keep it alive.
+            var predicate = _shouldHandleOutcome;
+            var throttling = options.AdaptiveThrottling.ToCore();
+            throttling.ShouldHandle = predicate is null
+                ? static e => HttpAttemptClassifier.IsTransientByDefault(Outcome.FromException<HttpResponseMessage>(e))
+                : e => predicate(Outcome.FromException<HttpResponseMessage>(e));
+            Throttling = throttling;
+        }
+
         if (options.Hedging.Enabled)
         {
             Hedging = new HttpHedgingOptions { Enabled = true, Delay = options.Hedging.Delay, MaxHedgedAttempts = options.Hedging.MaxHedgedAttempts };
@@ -112,19 +130,19 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         _breakers = breakers ?? new CircuitBreakerRegistry(null, TimeProvider, LoggerFactory, meterFactory);
         AdoptsBreakers = previous is not null;
 
-        // Only the budget is captured (not the previous engine): a chain of replaced engines must not stay reachable.
-        var sharedBudget = previous?._authorities.Shared is { } shared ? KeptBudget(previous, shared) : null;
+        // Only the budget, limiter and throttler are captured (not the previous engine): a chain of replaced engines must not stay reachable.
+        var sharedKept = previous?._authorities.Shared is { } shared ? Kept(previous, shared) : default;
         _authorities = new HttpAuthorityRegistry<HttpAuthorityPipelines>(
             options.BreakerScope,
             options.MaxTrackedAuthorities,
-            authority => new HttpAuthorityPipelines(this, authority, authority == HttpAuthorityRegistry<HttpAuthorityPipelines>.SharedAuthority ? sharedBudget : null),
+            authority => new HttpAuthorityPipelines(this, authority, authority == HttpAuthorityRegistry<HttpAuthorityPipelines>.SharedAuthority ? sharedKept : default),
             OnAuthorityEvicted,
             static pipelines => pipelines.Breaker.State == CircuitState.Closed);
         if (previous is not null && options.BreakerScope == HttpCircuitBreakerScope.PerAuthority)
         {
             foreach (var (key, authority, pipelines) in previous._authorities.GetTracked())
             {
-                _authorities.Adopt(key, authority, new HttpAuthorityPipelines(this, authority, KeptBudget(previous, pipelines)));
+                _authorities.Adopt(key, authority, new HttpAuthorityPipelines(this, authority, Kept(previous, pipelines)));
             }
         }
     }
@@ -132,12 +150,22 @@ internal sealed partial class HttpResilienceEngine : IDisposable
     /// <summary>Gets a value indicating whether breakers of this client's names found in the registry are taken over (after a reload) rather than conflicting.</summary>
     public bool AdoptsBreakers { get; }
 
-    /// <summary>The budget of <paramref name="pipelines"/> when the budget settings did not change, so its tokens carry over.</summary>
-    private Retry.RetryBudget? KeptBudget(HttpResilienceEngine previous, HttpAuthorityPipelines pipelines) =>
-        BudgetOptions is { } now && previous.BudgetOptions is { } before
-        && now.MaxTokens == before.MaxTokens && now.DepositPerSuccess == before.DepositPerSuccess && now.MinRetriesPerSecond == before.MinRetriesPerSecond
+    /// <summary>
+    /// What <paramref name="pipelines"/> hands over to this engine: each of its budget, concurrency limiter and throttler
+    /// whose settings did not change, so tokens, the learned limit and the window carry over a reload.
+    /// </summary>
+    private HttpAuthorityKept Kept(HttpResilienceEngine previous, HttpAuthorityPipelines pipelines)
+    {
+        var budget = BudgetOptions is { } now && previous.BudgetOptions is { } before
+            && now.MaxTokens == before.MaxTokens && now.DepositPerSuccess == before.DepositPerSuccess && now.MinRetriesPerSecond == before.MinRetriesPerSecond
             ? pipelines.Budget
             : null;
+        var limiter = ConcurrencyLimit is { } limit && pipelines.Limiter is { } kept && HttpConcurrencyLimitOptions.SameSettings(limit, kept.Options) ? kept : null;
+        var throttler = Throttling is { } throttling && pipelines.Throttler is { } keptThrottler && HttpAdaptiveThrottlingOptions.SameSettings(throttling, keptThrottler.Options)
+            ? keptThrottler
+            : null;
+        return new HttpAuthorityKept(budget, limiter, throttler);
+    }
 
     public string ClientName { get; }
 
@@ -179,6 +207,12 @@ internal sealed partial class HttpResilienceEngine : IDisposable
 
     public Retry.RetryBudgetOptions? BudgetOptions { get; }
 
+    /// <summary>Gets the settings of each authority's adaptive concurrency limit, or <see langword="null"/> when it is off.</summary>
+    public AdaptiveConcurrencyOptions? ConcurrencyLimit { get; }
+
+    /// <summary>Gets the settings of each authority's adaptive throttling, or <see langword="null"/> when it is off.</summary>
+    public AdaptiveThrottlingOptions? Throttling { get; }
+
     /// <summary>Gets the hedging of <c>GET</c> and <c>HEAD</c> requests, or <see langword="null"/> when it is off.</summary>
     public HttpHedgingOptions? Hedging { get; }
 
@@ -191,6 +225,23 @@ internal sealed partial class HttpResilienceEngine : IDisposable
 
     public bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
         _shouldHandleOutcome is { } predicate ? predicate(outcome) : HttpAttemptClassifier.IsTransientByDefault(outcome);
+
+    /// <summary>Lists the pipelines of the authorities tracked now (the shared one in shared scope), for status pages.</summary>
+    public List<HttpAuthorityPipelines> GetAuthorities()
+    {
+        var list = new List<HttpAuthorityPipelines>();
+        if (_authorities.Shared is { } shared)
+        {
+            list.Add(shared);
+        }
+
+        foreach (var (_, _, pipelines) in _authorities.GetTracked())
+        {
+            list.Add(pipelines);
+        }
+
+        return list;
+    }
 
     /// <summary>Returns the pipelines of the authority <paramref name="requestUri"/> belongs to (for tests and diagnostics).</summary>
     public HttpAuthorityPipelines GetPipelines(Uri requestUri) => _authorities.Get(requestUri, out _);
@@ -279,6 +330,12 @@ internal sealed partial class HttpResilienceEngine : IDisposable
         var context = ResilienceContextPool.Shared.Get(null, deadline.CanBeCanceled ? deadline : cancellationToken);
         context.RetryAllowed = retries;
         context.HedgingAllowed = call.Hedged;
+        if (ConcurrencyLimit is not null && request.Options.TryGetValue(HttpResilienceRequestOptions.Priority, out var priority) && priority != CallPriority.Normal)
+        {
+            // Only a request marked otherwise sets it: the properties of the pooled context are created on first write.
+            context.Properties.Set(AdaptiveConcurrencyLimiter.PriorityKey, priority);
+        }
+
         if (Extensions is not null)
         {
             // Hook (extensions): the request travels in the context to layers, generators and callbacks.

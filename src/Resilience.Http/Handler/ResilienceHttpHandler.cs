@@ -20,7 +20,7 @@ namespace Resilience.Http;
 /// <c>Retry-After</c> beyond the deadline, total timeout, a failure not retried) the caller gets what
 /// <see cref="HttpResilienceOptions.FailureSurface"/> says: the upstream's own last response with a marker (synthesized
 /// only when there is none; <see cref="HttpResilienceResponse.GetOutcome(HttpResponseMessage)"/>) or an
-/// <see cref="HttpResilienceException"/>. Only <see cref="HttpResilienceOutcome.CircuitOpen"/> means nothing was sent.
+/// <see cref="HttpResilienceException"/>. <see cref="HttpResilienceOutcome.CircuitOpen"/> and <see cref="HttpResilienceOutcome.ConcurrencyLimited"/> mean nothing was sent.
 /// The caller's cancellation always propagates as <see cref="OperationCanceledException"/> and is never retried.
 /// </para>
 /// <para>

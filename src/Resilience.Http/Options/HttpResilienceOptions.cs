@@ -142,6 +142,14 @@ public sealed class HttpResilienceOptions
     [ValidateObjectMembers]
     public HttpHedgingOptions Hedging { get; } = new();
 
+    /// <summary>Gets the options of the adaptive concurrency limit, one per authority (or one in shared scope).</summary>
+    /// <value>Disabled by default.</value>
+    public HttpConcurrencyLimitOptions ConcurrencyLimit { get; } = new();
+
+    /// <summary>Gets the options of client-side adaptive throttling, one throttler per authority (or one in shared scope).</summary>
+    /// <value>Disabled by default.</value>
+    public HttpAdaptiveThrottlingOptions AdaptiveThrottling { get; } = new();
+
     /// <summary>Gets or sets how a request that ends in a failure the handler handles is reported: a marked response, or an exception.</summary>
     /// <value>Defaults to <see cref="HttpFailureSurface.Response503"/>.</value>
     [EnumDataType(typeof(HttpFailureSurface))]

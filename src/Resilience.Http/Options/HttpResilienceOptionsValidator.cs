@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Resilience.AdaptiveConcurrency;
+using Resilience.AdaptiveThrottling;
 
 namespace Resilience.Http;
 
@@ -50,8 +52,28 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
                 "RetryBudget:DepositPerSuccess");
         }
 
+        AddCoreFailures(builder, nameof(HttpResilienceOptions.ConcurrencyLimit), new AdaptiveConcurrencyOptionsValidator().Validate(null, options.ConcurrencyLimit.ToCore()));
+        AddCoreFailures(builder, nameof(HttpResilienceOptions.AdaptiveThrottling), new AdaptiveThrottlingOptionsValidator().Validate(null, options.AdaptiveThrottling.ToCore()));
         HttpRoutingValidator.Validate(options.Hedging, builder);
         return builder.Build();
+    }
+
+    /// <summary>Adds Core's failures ("Property {Key}: {Key} ({value}) {rule}") under <paramref name="section"/>, as the retry budget's read.</summary>
+    private static void AddCoreFailures(ValidateOptionsResultBuilder builder, string section, ValidateOptionsResult result)
+    {
+        if (!result.Failed)
+        {
+            return;
+        }
+
+        foreach (var failure in result.Failures ?? [result.FailureMessage])
+        {
+            const string Marker = "Property ";
+            var colon = failure.StartsWith(Marker, StringComparison.Ordinal) ? failure.IndexOf(": ", Marker.Length, StringComparison.Ordinal) : -1;
+            var key = colon > 0 ? failure[Marker.Length..colon] : string.Empty;
+            var rule = colon > 0 ? failure[(colon + 2)..] : failure;
+            builder.AddError(section + ":" + rule, key.Length > 0 ? section + ":" + key : section);
+        }
     }
 
     /// <summary>Validates options built in code, throwing the same error configuration binding would report at start-up.</summary>

@@ -74,6 +74,9 @@ public sealed class HttpResilienceException : HttpRequestException
             HttpResilienceOutcome.RetriesExhausted => $"{sent} and failed (last: {last}); no retry is left",
             HttpResilienceOutcome.RetryBudgetExhausted => $"{sent} and failed (last: {last}); the retry budget is empty",
             HttpResilienceOutcome.RetryAfterExceedsDeadline => $"{sent}; the server answered {last} and asked to retry later than the handler may wait",
+            HttpResilienceOutcome.ConcurrencyLimited => "The authority's concurrency limit is reached; the request was not sent",
+            HttpResilienceOutcome.Throttled when Attempts == 0 => "The authority refuses most requests, so this one was throttled locally and not sent",
+            HttpResilienceOutcome.Throttled => $"{sent} and failed (last: {last}); the next attempt was throttled locally",
             HttpResilienceOutcome.TimedOut => $"The total timeout ran out or leaves no room for another attempt; {sent} (last: {last})",
             _ => $"{sent} and failed (last: {last}); the request is not retried",
         };

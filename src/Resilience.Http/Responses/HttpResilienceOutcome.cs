@@ -4,8 +4,8 @@ namespace Resilience.Http;
 /// <remarks>
 /// Read it from a response with <see cref="HttpResilienceResponse.GetOutcome(HttpResponseMessage)"/> or from
 /// <see cref="HttpResilienceException.Outcome"/>; <see cref="HttpResilienceResponse.GetAttempts(HttpResponseMessage)"/> and
-/// <see cref="HttpResilienceException.Attempts"/> say how many attempts reached the network. Only
-/// <see cref="CircuitOpen"/> means that nothing was sent.
+/// <see cref="HttpResilienceException.Attempts"/> say how many attempts reached the network. <see cref="CircuitOpen"/> and
+/// <see cref="ConcurrencyLimited"/> mean that nothing was sent; so does <see cref="Throttled"/> when no attempt was made.
 /// </remarks>
 public enum HttpResilienceOutcome
 {
@@ -44,4 +44,17 @@ public enum HttpResilienceOutcome
     /// the request <b>may have reached the server</b>.
     /// </summary>
     RetriesStoppedByOpenCircuit,
+
+    /// <summary>
+    /// The authority's adaptive concurrency limit was reached and the request could not wait for a slot (queue full, its
+    /// wait ran out, or it was sheddable): <b>the request was not sent</b>. The answer's <c>Retry-After</c> is about when a
+    /// slot frees up. See <see cref="HttpResilienceOptions.ConcurrencyLimit"/>.
+    /// </summary>
+    ConcurrencyLimited,
+
+    /// <summary>
+    /// Adaptive throttling refused the request's attempt locally because the authority has been refusing most requests
+    /// (<see cref="HttpResilienceOptions.AdaptiveThrottling"/>); the attempts count says whether earlier attempts were sent.
+    /// </summary>
+    Throttled,
 }

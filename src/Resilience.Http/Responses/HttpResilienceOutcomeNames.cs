@@ -11,6 +11,8 @@ internal static class HttpResilienceOutcomeNames
     public const string TimedOut = "timeout";
     public const string NotRetried = "not-retried";
     public const string RetriesStoppedByOpenCircuit = "retries-stopped-by-open-circuit";
+    public const string ConcurrencyLimited = "concurrency-limited";
+    public const string Throttled = "throttled";
 
     public static string? ToName(HttpResilienceOutcome outcome) => outcome switch
     {
@@ -22,6 +24,8 @@ internal static class HttpResilienceOutcomeNames
         HttpResilienceOutcome.TimedOut => TimedOut,
         HttpResilienceOutcome.NotRetried => NotRetried,
         HttpResilienceOutcome.RetriesStoppedByOpenCircuit => RetriesStoppedByOpenCircuit,
+        HttpResilienceOutcome.ConcurrencyLimited => ConcurrencyLimited,
+        HttpResilienceOutcome.Throttled => Throttled,
         _ => null,
     };
 }

@@ -1,3 +1,5 @@
+using Resilience.AdaptiveConcurrency;
+
 namespace Resilience.Http;
 
 /// <summary>Keys for <see cref="HttpRequestMessage.Options"/> that adjust the resilience handler for one request.</summary>
@@ -10,4 +12,12 @@ public static class HttpResilienceRequestOptions
     /// <c>Idempotency-Key</c> header decide (see <see cref="HttpResilienceOptions.RetryUnsafeMethods"/>).
     /// </remarks>
     public static HttpRequestOptionsKey<bool> AllowRetry { get; } = new("Resilience.Http.AllowRetry");
+
+    /// <summary>Gets the key of the request's priority for the adaptive concurrency limit (<see cref="HttpResilienceOptions.ConcurrencyLimit"/>).</summary>
+    /// <remarks>
+    /// Unset, a request is <see cref="CallPriority.Normal"/>. Under pressure <see cref="CallPriority.Sheddable"/> requests are
+    /// refused first (they use at most <see cref="HttpConcurrencyLimitOptions.SheddableShare"/> of the limit and never wait),
+    /// and <see cref="CallPriority.Critical"/> ones go to the front of the queue.
+    /// </remarks>
+    public static HttpRequestOptionsKey<CallPriority> Priority { get; } = new("Resilience.Http.Priority");
 }

@@ -10,6 +10,16 @@ internal static class NpgsqlOptionsSchema
         ("LockTimeout", static (o, k, e) => o.LockTimeout = OptionsValue.OptionalTimeSpan(k, e, o.LockTimeout)),
         ("CommandTimeoutMargin", static (o, k, e) => o.CommandTimeoutMargin = OptionsValue.TimeSpan(k, e, o.CommandTimeoutMargin)));
 
+    public static readonly OptionsSchema<NpgsqlConcurrencyLimitOptions> ConcurrencyLimit = new(
+        ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
+        ("MaxLimit", static (o, k, e) => o.MaxLimit = OptionsValue.OptionalInt(k, e, o.MaxLimit)),
+        ("MinLimit", static (o, k, e) => o.MinLimit = OptionsValue.OptionalInt(k, e, o.MinLimit)),
+        ("InitialLimit", static (o, k, e) => o.InitialLimit = OptionsValue.OptionalInt(k, e, o.InitialLimit)),
+        ("QueueLimit", static (o, k, e) => o.QueueLimit = OptionsValue.OptionalInt(k, e, o.QueueLimit)),
+        ("MaxQueueWait", static (o, k, e) => o.MaxQueueWait = OptionsValue.TimeSpan(k, e, o.MaxQueueWait)),
+        ("Tolerance", static (o, k, e) => o.Tolerance = OptionsValue.Double(k, e, o.Tolerance)),
+        ("SheddableShare", static (o, k, e) => o.SheddableShare = OptionsValue.Double(k, e, o.SheddableShare)));
+
     public static readonly OptionsSchema<NpgsqlResilienceOptions> Options = new(
 
         // An empty name keeps the default (or the key of a keyed registration).
@@ -19,6 +29,7 @@ internal static class NpgsqlOptionsSchema
         ("ApplyQueryTimeoutsToDataSource", static (o, k, e) => o.ApplyQueryTimeoutsToDataSource = OptionsValue.Bool(k, e, o.ApplyQueryTimeoutsToDataSource)),
         ("MaxWaitingCalls", static (o, k, e) => o.MaxWaitingCalls = OptionsValue.OptionalInt(k, e, o.MaxWaitingCalls)),
         ("RecoveryProbeInterval", static (o, k, e) => o.RecoveryProbeInterval = OptionsValue.TimeSpan(k, e, o.RecoveryProbeInterval)),
+        ("ConcurrencyLimit", static (o, k, e) => OptionsValue.Section(k, e, o.ConcurrencyLimit, ConcurrencyLimit)),
         ("QueryTimeouts", static (o, k, e) => OptionsValue.Section(k, e, o.QueryTimeouts, QueryTimeouts)),
         ("Retry", static (o, k, e) => OptionsValue.Section(k, e, o.Retry, OptionsSchemas.Retry)),
         ("CircuitBreaker", static (o, k, e) => OptionsValue.Section(k, e, o.CircuitBreaker, OptionsSchemas.CircuitBreaker)),

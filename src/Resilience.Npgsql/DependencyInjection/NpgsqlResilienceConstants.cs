@@ -17,6 +17,12 @@ internal static class NpgsqlResilienceConstants
     // nothing), so the first call after the return waits at most about this long instead of the rest of the break.
     public static readonly TimeSpan DefaultRecoveryProbeInterval = TimeSpan.FromMilliseconds(25);
     public static readonly TimeSpan MaxRecoveryProbeInterval = TimeSpan.FromSeconds(10);
+    // The concurrency limit's queue: a second is long next to a healthy statement and short next to the pool's 15 s acquire
+    // timeout. A tolerance of 2 (Core's is 1.5): a database's mean latency moves with its mix of queries, not only with load.
+    public static readonly TimeSpan DefaultMaxQueueWait = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxMaxQueueWait = TimeSpan.FromMinutes(1);
+    public const double DefaultConcurrencyTolerance = 2.0;
+
     public static readonly TimeSpan MinTotalTimeout = TimeSpan.FromMilliseconds(1);
     public static readonly TimeSpan MaxTotalTimeout = TimeSpan.FromHours(1);
 

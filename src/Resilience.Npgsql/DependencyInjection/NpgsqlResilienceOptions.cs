@@ -8,7 +8,7 @@ namespace Resilience.Npgsql;
 /// <summary>Settings of the PostgreSQL adapter registered by <c>AddNpgsqlResilience</c>, bound from one configuration section.</summary>
 /// <remarks>
 /// Configuration keys: <c>Name</c>, <c>TotalTimeout</c>, <c>DriverLogLevel</c>, <c>ApplyQueryTimeoutsToDataSource</c>, <c>MaxWaitingCalls</c>,
-/// <c>RecoveryProbeInterval</c>, <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
+/// <c>RecoveryProbeInterval</c>, <c>ConcurrencyLimit:*</c> (<see cref="NpgsqlConcurrencyLimitOptions"/>), <c>QueryTimeouts:*</c> (<see cref="QueryTimeoutOptions"/>),
 /// <c>Retry:*</c> (<see cref="RetryOptions"/>), <c>CircuitBreaker:*</c> (<see cref="CircuitBreakerOptions"/>) and
 /// <c>PoolHealth:*</c> (<see cref="PoolHealthOptions"/>). Validated as a whole; every broken rule is reported with its key.
 /// </remarks>
@@ -46,6 +46,10 @@ public sealed class NpgsqlResilienceOptions
     /// (a long outage: the breaker's own probes take over), so a database that stays down sees few connections.
     /// </remarks>
     public TimeSpan RecoveryProbeInterval { get; set; } = NpgsqlResilienceConstants.DefaultRecoveryProbeInterval;
+
+    /// <summary>Gets the adaptive concurrency limit in front of the pool: an overloaded database sheds load at the client, before the pool's acquire timeout.</summary>
+    /// <value>Off by default (see <see cref="NpgsqlConcurrencyLimitOptions.Enabled"/> for why); when on it starts at the pool's <c>Maximum Pool Size</c>.</value>
+    public NpgsqlConcurrencyLimitOptions ConcurrencyLimit { get; } = new();
 
     /// <summary>Gets the default time limits of each attempt.</summary>
     public QueryTimeoutOptions QueryTimeouts { get; } = new();

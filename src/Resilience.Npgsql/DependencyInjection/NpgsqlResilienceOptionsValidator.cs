@@ -50,6 +50,7 @@ internal sealed class NpgsqlResilienceOptionsValidator : IValidateOptions<Npgsql
             errors.Add(section, nameof(NpgsqlResilienceOptions.RecoveryProbeInterval), $"must be between 0 (off) and {NpgsqlResilienceConstants.MaxRecoveryProbeInterval} (was {options.RecoveryProbeInterval}).");
         }
 
+        CollectConcurrencyLimit(options.ConcurrencyLimit, OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.ConcurrencyLimit)), errors);
         QueryTimeoutOptionsValidator.Collect(options.QueryTimeouts, OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.QueryTimeouts)), errors);
         errors.AddResult(OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.Retry)), OptionsErrors.Run(new RetryOptionsValidator(), options.Retry));
 
@@ -58,6 +59,38 @@ internal sealed class NpgsqlResilienceOptionsValidator : IValidateOptions<Npgsql
             ResilientDataSource.CreateBreakerOptions(options.CircuitBreaker), OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.CircuitBreaker))));
         CollectIneffective(options.CircuitBreaker, OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.CircuitBreaker)), errors);
         errors.Add(PoolHealthOptionsValidator.Collect(options.PoolHealth, OptionsErrors.Join(section, nameof(NpgsqlResilienceOptions.PoolHealth))));
+    }
+
+    /// <summary>Checks the limit's values as set; the ones derived from the pool's size are checked against them by Core's rules when set.</summary>
+    private static void CollectConcurrencyLimit(NpgsqlConcurrencyLimitOptions limit, string section, OptionsErrors errors)
+    {
+        var before = errors.Failures.Count;
+        foreach (var (key, value) in new[] { ("MaxLimit", limit.MaxLimit), ("MinLimit", limit.MinLimit), ("InitialLimit", limit.InitialLimit) })
+        {
+            if (value is < 1 or > AdaptiveConcurrency.AdaptiveConcurrencyConstants.MaxLimitBound)
+            {
+                errors.Add(section, key, $"must be between 1 and {AdaptiveConcurrency.AdaptiveConcurrencyConstants.MaxLimitBound} when set (was {value}).");
+            }
+        }
+
+        if (limit.QueueLimit is < 0)
+        {
+            errors.Add(section, "QueueLimit", $"must not be negative when set (was {limit.QueueLimit}).");
+        }
+
+        if (limit.MaxQueueWait < TimeSpan.Zero || limit.MaxQueueWait > NpgsqlResilienceConstants.MaxMaxQueueWait)
+        {
+            errors.Add(section, "MaxQueueWait", $"must be between 0 and {NpgsqlResilienceConstants.MaxMaxQueueWait} (was {limit.MaxQueueWait}).");
+        }
+
+        if (errors.Failures.Count > before)
+        {
+            return;
+        }
+
+        // The cross-value rules (MinLimit ≤ InitialLimit ≤ MaxLimit, tolerance, share) are Core's, run on the values set.
+        var resolved = limit.Resolve(limit.MaxLimit ?? Math.Max(limit.MinLimit ?? 1, limit.InitialLimit ?? 1), acquireTimeoutSeconds: 0);
+        errors.AddResult(section, OptionsErrors.Run(new AdaptiveConcurrency.AdaptiveConcurrencyOptionsValidator(), resolved));
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Resilience.AdaptiveConcurrency;
+
 namespace Resilience.Npgsql;
 
 /// <summary>Per-call settings of <see cref="ResilientDataSource"/>: whether the call may be repeated, and its time limits.</summary>
@@ -33,4 +35,13 @@ public readonly record struct DbCallOptions
     /// <summary>Gets the time limits of this call.</summary>
     /// <value>Defaults to <see langword="null"/>: the data source's <see cref="NpgsqlResilienceOptions.QueryTimeouts"/>.</value>
     public QueryTimeoutOptions? Timeouts { get; init; }
+
+    /// <summary>Gets how much the call matters when the database is short of capacity (<see cref="NpgsqlResilienceOptions.ConcurrencyLimit"/>).</summary>
+    /// <value>Defaults to <see cref="CallPriority.Normal"/>.</value>
+    /// <remarks>
+    /// <see cref="CallPriority.Sheddable"/> calls (a prefetch, a report) use at most <see cref="NpgsqlConcurrencyLimitOptions.SheddableShare"/>
+    /// of the limit and never wait for a slot; <see cref="CallPriority.Critical"/> calls (a health check, a write that must land)
+    /// go to the front of the queue, so they keep capacity while the others are refused.
+    /// </remarks>
+    public CallPriority Priority { get; init; }
 }

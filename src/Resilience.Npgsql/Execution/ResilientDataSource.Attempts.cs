@@ -1,5 +1,6 @@
 using System.Data;
 using Npgsql;
+using Resilience.AdaptiveConcurrency;
 using Resilience.CircuitBreaking;
 using Resilience.Failures;
 using Resilience.Retry;
@@ -16,7 +17,7 @@ public sealed partial class ResilientDataSource
     internal static bool IsSafeToRetry(Exception exception) =>
         exception is DatabaseException { FailureKind: FailureKind.Transient or FailureKind.Unavailable } failure
         && failure.SqlState is not ("53100" or "53200")
-        && !(failure.InnerException is { } inner && PostgresFailureClassifier.IsPoolExhausted(inner));
+        && !(failure.InnerException is { } inner && (PostgresFailureClassifier.IsPoolExhausted(inner) || inner is ConcurrencyLimitRejectedException));
 
     /// <summary>
     /// The cheapest safe shape of an attempt: an idempotent single call under limits the connection already carries needs no
@@ -108,20 +109,26 @@ public sealed partial class ResilientDataSource
     }
 
     /// <summary>Runs a call through the pipeline and surfaces its failure as one <see cref="DatabaseException"/>; the synchronous API runs this too and it completes synchronously.</summary>
-    private async ValueTask<TResult> RunAsync<TState, TResult>(Call<TState, TResult> call, CancellationToken cancellationToken)
+    private async ValueTask<TResult> RunAsync<TState, TResult>(Call<TState, TResult> call, CallPriority priority, CancellationToken cancellationToken)
     {
         Admission.Enter();
         Outcome<TResult> outcome;
         try
         {
-            if (call.IsAsync)
+            if (call.IsAsync && priority == CallPriority.Normal)
             {
                 outcome = await Pipeline.ExecuteOutcomeAsync(static (c, ct) => c.RunOnceAsync(ct), call, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                // A synchronous context: the retry blocks this thread between attempts instead of awaiting a timer.
-                var context = ResilienceContextPool.Shared.Get(operationKey: null, isSynchronous: true, cancellationToken);
+                // A synchronous context: the retry blocks this thread between attempts instead of awaiting a timer. A call
+                // marked critical or sheddable carries its priority to the concurrency limit in its context.
+                var context = ResilienceContextPool.Shared.Get(operationKey: null, isSynchronous: !call.IsAsync, cancellationToken);
+                if (priority != CallPriority.Normal)
+                {
+                    context.Properties.Set(AdaptiveConcurrencyLimiter.PriorityKey, priority);
+                }
+
                 try
                 {
                     outcome = await Pipeline.ExecuteOutcomeAsync(static (ctx, c) => c.RunOnceAsync(ctx.CancellationToken), context, call).ConfigureAwait(false);

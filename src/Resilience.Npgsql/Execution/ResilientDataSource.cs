@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Resilience.AdaptiveConcurrency;
 using Resilience.CircuitBreaking;
 using Resilience.Failures;
 using Resilience.Retry;
@@ -105,9 +106,21 @@ public sealed partial class ResilientDataSource
             ShouldHandle = narrowing is null ? IsSafeToRetry : e => IsSafeToRetry(e) && narrowing(e),
         });
         builder.AddCircuitBreaker(breaker);
+        var pool = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        if (options.ConcurrencyLimit.Enabled)
+        {
+            ConcurrencyLimiter = new AdaptiveConcurrencyLimiter(
+                options.Name,
+                options.ConcurrencyLimit.Resolve(pool.MaxPoolSize, pool.Timeout),
+                _timeProvider,
+                loggerFactory.CreateLogger("Resilience.AdaptiveConcurrency"),
+                meterFactory);
+            builder.AddLayer(CustomLayerPosition.Attempt, new DbConcurrencyLayer(ConcurrencyLimiter));
+        }
+
         Pipeline = builder.Build();
         var returnProbe = new ReturnProbe(dataSource, breaker, options.RecoveryProbeInterval, options.Retry.MaxDelay, _timeProvider);
-        Admission = new OutageAdmission(breaker, options.EffectiveMaxWaitingCalls(new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxPoolSize), returnProbe, _timeProvider);
+        Admission = new OutageAdmission(breaker, options.EffectiveMaxWaitingCalls(pool.MaxPoolSize), returnProbe, _timeProvider);
         double jitterState = 0;
         _nextRetryDelay = new RetrySchedule(new RetryOptions(options.Retry) { Jitter = RetryJitter.None })
             .Compute(options.Retry.MaxRetries + 1, ref jitterState, Random.Shared);
@@ -118,6 +131,9 @@ public sealed partial class ResilientDataSource
 
     /// <summary>Gets the pipeline every call runs through: its <see cref="ResiliencePipeline.CircuitBreaker"/> and <see cref="ResiliencePipeline.RetryStatistics"/>.</summary>
     public ResiliencePipeline Pipeline { get; }
+
+    /// <summary>Gets the adaptive concurrency limit in front of the pool (its limit, attempts in flight and queued, for a status page); <see langword="null"/> when it is off.</summary>
+    public AdaptiveConcurrencyLimiter? ConcurrencyLimiter { get; }
 
     internal AcquireWaitRecorder AcquireWaits { get; }
 
@@ -144,7 +160,7 @@ public sealed partial class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), cancellationToken);
+        return RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), options.Priority, cancellationToken);
     }
 #pragma warning restore RS0026, RS0027
 
@@ -244,7 +260,7 @@ public sealed partial class ResilientDataSource
         CancellationToken cancellationToken)
     {
         var timeouts = TimeoutsOf(options);
-        return RunAsync(new Call<FoldedStatement<TResult>, TResult>(this, new DbOperation<FoldedStatement<TResult>, TResult>(operation), statement, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf(), statement), cancellationToken);
+        return RunAsync(new Call<FoldedStatement<TResult>, TResult>(this, new DbOperation<FoldedStatement<TResult>, TResult>(operation), statement, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf(), statement), options.Priority, cancellationToken);
     }
 
     /// <summary>Runs several statements in one transaction at <paramref name="isolationLevel"/>, re-running the whole transaction on 40001, 40P01 and 55P03.</summary>
@@ -271,7 +287,7 @@ public sealed partial class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), cancellationToken);
+        return RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), options.Priority, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> on the caller's open <paramref name="connection"/>: through the circuit breaker, translated, never retried by us.</summary>
@@ -348,7 +364,7 @@ public sealed partial class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return SyncOrAsync.Wait(RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), cancellationToken));
+        return SyncOrAsync.Wait(RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, IsolationLevel.Unspecified, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: false), ObserverOf()), options.Priority, cancellationToken));
     }
 
     /// <summary>Runs several statements synchronously in one transaction at <paramref name="isolationLevel"/>, re-running it on 40001, 40P01 and 55P03.</summary>
@@ -372,7 +388,7 @@ public sealed partial class ResilientDataSource
     {
         ArgumentNullException.ThrowIfNull(operation);
         var timeouts = TimeoutsOf(options);
-        return SyncOrAsync.Wait(RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), cancellationToken));
+        return SyncOrAsync.Wait(RunAsync(new Call<TState, TResult>(this, new DbOperation<TState, TResult>(operation), state, timeouts, isolationLevel, options.IsIdempotent, ShapeOf(timeouts, options, ownTransaction: true), ObserverOf()), options.Priority, cancellationToken));
     }
 
     /// <summary>The breaker options of the database: the caller's settings, counting infrastructure failures only unless the caller chose otherwise.</summary>

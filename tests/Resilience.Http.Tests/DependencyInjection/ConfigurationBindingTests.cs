@@ -28,7 +28,7 @@ public sealed class ConfigurationBindingTests
         var error = StartUp(("MaxRetrys", "2"));
 
         Assert.Equal(
-            [Section + ":MaxRetrys: unknown key; expected one of TotalTimeout, AttemptTimeout, MaxRetries, BaseDelay, MaxDelay, FailureThreshold, BreakDuration, BreakerScope, MaxTrackedAuthorities, RetryUnsafeMethods, MaxBufferedContentBytes, RetryBudget, CachedFallback, Hedging, FaultInjection, FailureSurface."],
+            [Section + ":MaxRetrys: unknown key; expected one of TotalTimeout, AttemptTimeout, MaxRetries, BaseDelay, MaxDelay, FailureThreshold, BreakDuration, BreakerScope, MaxTrackedAuthorities, RetryUnsafeMethods, MaxBufferedContentBytes, RetryBudget, CachedFallback, Hedging, FaultInjection, ConcurrencyLimit, AdaptiveThrottling, FailureSurface."],
             error.Failures);
     }
 
@@ -66,6 +66,50 @@ public sealed class ConfigurationBindingTests
                 Section + ":FailureSurface: 'Loud' is not one of " + string.Join(", ", Enum.GetNames<HttpFailureSurface>()) + ".",
             ],
             error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AddResilienceHttpHandler_OverloadSections_UnknownKeyAndRulesReportedWithPath()
+    {
+        var error = StartUp(
+            ("ConcurrencyLimit:Enabled", "true"),
+            ("ConcurrencyLimit:MaxLimitz", "5"),
+            ("ConcurrencyLimit:MinLimit", "0"),
+            ("AdaptiveThrottling:Multiplier", "0.5"));
+
+        Assert.Equal(
+            [
+                Section + ":AdaptiveThrottling:Multiplier: must be between 1 and 100 (was 0.5).",
+                Section + ":ConcurrencyLimit:MaxLimitz: unknown key; expected one of Enabled, InitialLimit, MinLimit, MaxLimit, QueueLimit, MaxQueueWait, Tolerance, Smoothing, SampleWindow, BaselineInterval, SheddableShare.",
+                Section + ":ConcurrencyLimit:MinLimit: must be at least 1 (was 0).",
+            ],
+            error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AddResilienceHttpHandler_OverloadSections_BoundIntoTheOptions()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [Section + ":ConcurrencyLimit:Enabled"] = "true",
+                [Section + ":ConcurrencyLimit:MaxLimit"] = "64",
+                [Section + ":ConcurrencyLimit:MaxQueueWait"] = "00:00:00.100",
+                [Section + ":AdaptiveThrottling:Enabled"] = "true",
+                [Section + ":AdaptiveThrottling:Window"] = "00:00:10",
+            })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddHttpClient("llm").AddResilienceHttpHandler(configuration.GetSection(Section));
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get("llm");
+
+        Assert.True(options.ConcurrencyLimit.Enabled);
+        Assert.Equal(64, options.ConcurrencyLimit.MaxLimit);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.ConcurrencyLimit.MaxQueueWait);
+        Assert.True(options.AdaptiveThrottling.Enabled);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.AdaptiveThrottling.Window);
     }
 
     private static OptionsValidationException StartUp(params (string Key, string Value)[] values)

@@ -56,6 +56,32 @@ public sealed class HttpHandlerReloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AddResilienceHttpHandler_Reloaded_LimiterKeptWhileItsSettingsHold_ReplacedWhenTheyChange()
+    {
+        _server.Default = FaultResponse.Ok("ok");
+        await using var host = new ReloadHost(_server, ("ConcurrencyLimit:Enabled", "true"), ("AdaptiveThrottling:Enabled", "true"));
+        using var client = host.CreateClient();
+        (await client.GetAsync("x")).Dispose();
+        var limits = host.Services.GetRequiredService<HttpResilienceLimiters>();
+        var limiter = Assert.Single(limits.GetConcurrencyLimiters("llm"));
+        var throttler = Assert.Single(limits.GetThrottlers("llm"));
+        Assert.Equal($"llm:http://127.0.0.1:{_server.BaseAddress.Port}", limiter.Name);
+
+        host.Reload(("MaxRetries", "1"));
+        Assert.Same(limiter, Assert.Single(limits.GetConcurrencyLimiters("llm")));
+        Assert.Same(throttler, Assert.Single(limits.GetThrottlers("llm")));
+
+        host.Reload(("ConcurrencyLimit:MaxLimit", "50"));
+        var replaced = Assert.Single(limits.GetConcurrencyLimiters("llm"));
+        Assert.NotSame(limiter, replaced);
+        Assert.Equal(50, replaced.Options.MaxLimit);
+        Assert.Same(throttler, Assert.Single(limits.GetThrottlers("llm")));
+
+        host.Reload(("ConcurrencyLimit:Enabled", "false"));
+        Assert.Empty(limits.GetConcurrencyLimiters("llm"));
+    }
+
+    [Fact]
     public async Task AddResilienceHttpHandler_BreakerOptionsReloaded_AppliedToTheLiveBreaker()
     {
         await using var host = new ReloadHost(_server, ("MaxRetries", "0"), ("FailureThreshold", "5"));

@@ -30,7 +30,7 @@ public sealed class ConfigurationBindingTests
         var error = StartUp(("StatementTimeout", "00:00:05"));
 
         Assert.Equal(
-            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, ApplyQueryTimeoutsToDataSource, MaxWaitingCalls, RecoveryProbeInterval, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
+            [Section + ":StatementTimeout: unknown key; expected one of Name, TotalTimeout, DriverLogLevel, ApplyQueryTimeoutsToDataSource, MaxWaitingCalls, RecoveryProbeInterval, ConcurrencyLimit, QueryTimeouts, Retry, CircuitBreaker, PoolHealth."],
             error.Failures);
     }
 
@@ -135,6 +135,31 @@ public sealed class ConfigurationBindingTests
                 Section + ":RecoveryProbeInterval: must be between 0 (off) and 00:00:10 (was -00:00:01).",
             ],
             error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_ConcurrencyLimit_UnknownKeyAndRulesReportedWithPath()
+    {
+        var error = StartUp(
+            ("ConcurrencyLimit:MaxLimt", "10"),
+            ("ConcurrencyLimit:MinLimit", "0"),
+            ("ConcurrencyLimit:MaxQueueWait", "00:05:00"));
+
+        Assert.Equal(
+            [
+                Section + ":ConcurrencyLimit:MaxLimt: unknown key; expected one of Enabled, MaxLimit, MinLimit, InitialLimit, QueueLimit, MaxQueueWait, Tolerance, SheddableShare.",
+                Section + ":ConcurrencyLimit:MaxQueueWait: must be between 0 and 00:01:00 (was 00:05:00).",
+                Section + ":ConcurrencyLimit:MinLimit: must be between 1 and 1000000 when set (was 0).",
+            ],
+            error.Failures.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AddNpgsqlResilience_ConcurrencyLimit_MinAboveMax_ReportedByCoresRule()
+    {
+        var error = StartUp(("ConcurrencyLimit:MaxLimit", "10"), ("ConcurrencyLimit:MinLimit", "20"));
+
+        Assert.Contains(error.Failures, f => f.StartsWith(Section + ":ConcurrencyLimit:MaxLimit: must be between MinLimit (20)", StringComparison.Ordinal));
     }
 
     private static ServiceProvider Provider(params (string Key, string Value)[] values)

@@ -207,6 +207,30 @@
     container.replaceChildren(...parts);
   }
 
+  // Each refresh reads the limits again, so under a provider slowdown the limit is seen shrinking and the queue filling.
+  function renderLimits(data) {
+    const container = document.getElementById('limits');
+    if (data.limits.length === 0) {
+      container.replaceChildren(el('div', { className: 'empty', text: 'No concurrency limits yet: they appear with the first call to each dependency.' }));
+      return;
+    }
+    const rows = data.limits.map((l) => {
+      const bar = el('div', { className: 'bar' });
+      bar.style.width = `${Math.min(100, (l.inFlight / Math.max(1, l.limit)) * 100)}%`;
+      return el('tr', { data: { limit: l.name } },
+        el('td', { text: l.name }), el('td', { className: 'num', text: number(l.limit) }),
+        el('td', { className: 'num', text: number(l.inFlight) }), el('td', { className: 'num', text: number(l.queued) }),
+        el('td', { className: 'num', text: `${l.recentLatencyMs} ms` }),
+        el('td', { className: 'num', text: l.throttlingPercent === null ? '—' : `${l.throttlingPercent}%` }),
+        el('td', {}, bar));
+    });
+    container.replaceChildren(el('table', {},
+      el('thead', {}, el('tr', {}, el('th', { text: 'dependency' }), el('th', { className: 'num', text: 'limit' }),
+        el('th', { className: 'num', text: 'in flight' }), el('th', { className: 'num', text: 'queued' }),
+        el('th', { className: 'num', text: 'latency' }), el('th', { className: 'num', text: 'throttled' }), el('th', { text: '' }))),
+      el('tbody', {}, ...rows)));
+  }
+
   function renderCosts(data) {
     const c = data.costs;
     const container = document.getElementById('costs');
@@ -241,6 +265,7 @@
   function render(data) {
     renderOverall(data);
     renderBreakers(data);
+    renderLimits(data);
     renderPool(data);
     renderCounters(data);
     renderCosts(data);
