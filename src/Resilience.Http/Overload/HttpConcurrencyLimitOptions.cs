@@ -16,12 +16,12 @@ public sealed class HttpConcurrencyLimitOptions
     /// <summary>Gets or sets a value indicating whether each authority's requests pass an adaptive concurrency limit.</summary>
     /// <value>
     /// Defaults to <see langword="false"/>: a client's concurrency is often a burst it means to send (a fan-out), which a limit
-    /// still learning from <see cref="InitialLimit"/> would refuse; turn it on for upstreams that slow down under load.
+    /// still growing from <see cref="InitialLimit"/> would refuse; turn it on for upstreams that slow down under load.
     /// </value>
     public bool Enabled { get; set; }
 
     /// <summary>Gets or sets the limit before the first measurement.</summary>
-    /// <value>Defaults to 20; between <see cref="MinLimit"/> and <see cref="MaxLimit"/>.</value>
+    /// <value>Defaults to 8 (it grows within a few windows when requests press it); between <see cref="MinLimit"/> and <see cref="MaxLimit"/>.</value>
     public int InitialLimit { get; set; } = AdaptiveConcurrencyConstants.DefaultInitialLimit;
 
     /// <summary>Gets or sets the lowest the limit goes.</summary>
@@ -41,11 +41,11 @@ public sealed class HttpConcurrencyLimitOptions
     public TimeSpan MaxQueueWait { get; set; } = AdaptiveConcurrencyConstants.DefaultMaxQueueWait;
 
     /// <summary>Gets or sets how much slower than its no-load latency the upstream may get before the limit shrinks.</summary>
-    /// <value>Defaults to 1.5; between 1 and 10.</value>
+    /// <value>Defaults to 1.25 (a 25 % rise is tolerated); between 1 and 10.</value>
     public double Tolerance { get; set; } = AdaptiveConcurrencyConstants.DefaultTolerance;
 
     /// <summary>Gets or sets how far each window moves the limit toward its new estimate.</summary>
-    /// <value>Defaults to 0.2; above 0, at most 1.</value>
+    /// <value>Defaults to 0.5; above 0, at most 1.</value>
     public double Smoothing { get; set; } = AdaptiveConcurrencyConstants.DefaultSmoothing;
 
     /// <summary>Gets or sets the shortest window over which latency is averaged before the limit moves.</summary>
