@@ -204,7 +204,7 @@ public sealed class PostgresTests : ICollectionFixture<PostgresFixture>
 }
 
 /// <summary>
-/// Test classes that measure the whole process (its open handles, its threads) and so run alone, after the parallel ones.
+/// Test classes that measure the whole process (its open handles, its meters) and so run alone, after the parallel ones.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessWideTests : ICollectionFixture<PostgresFixture>

@@ -12,7 +12,9 @@ using Resilience.Testing;
 namespace ContentService.Tests.Metrics;
 
 /// <summary>A real Prometheus scrapes the service on Kestrel and answers PromQL over what it scraped.</summary>
-public sealed class PrometheusServerTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+// Meters are process-wide: another host recording or listening beside this one can hide what this scrape should show.
+[Collection(ProcessWideTests.Name)]
+public sealed class PrometheusServerTests(PostgresFixture postgres)
 {
     [PrometheusFact]
     public async Task Prometheus_ScrapesTheService_AndAnswersAQueryOnApiErrorsByCode()

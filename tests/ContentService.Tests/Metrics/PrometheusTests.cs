@@ -7,7 +7,9 @@ using Resilience.Testing;
 namespace ContentService.Tests.Metrics;
 
 /// <summary><c>GET /metrics</c> scraped as Prometheus would (plain HTTP, text format): the library's meters and <c>api_errors_total{code}</c>.</summary>
-public sealed partial class PrometheusTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
+// Meters are process-wide: another host recording or listening beside this one can hide what this scrape should show.
+[Collection(ProcessWideTests.Name)]
+public sealed partial class PrometheusTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private ServiceHarness _harness = null!;
     private ContentServiceFactory _service = null!;
