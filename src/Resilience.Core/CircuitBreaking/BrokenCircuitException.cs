@@ -94,6 +94,12 @@ public sealed class BrokenCircuitException : ExecutionRejectedException
 
     internal override bool IsShared => SharedBy is not null;
 
+    /// <summary>For a shared instance: cancelled when the circuit closes (the outage that refused the call is over).</summary>
+    internal CancellationToken CircuitClosed { get; init; }
+
+    /// <inheritdoc/>
+    internal override CancellationToken Ended => State is CircuitState.Open or CircuitState.HalfOpen ? CircuitClosed : default;
+
     /// <summary>Returns an exception that may be thrown: this one, or a fresh copy of a shared one with the time left now.</summary>
     internal override Exception ForThrowing() => SharedBy is not null
         ? new BrokenCircuitException(BreakerName, State, RemainingBreak)

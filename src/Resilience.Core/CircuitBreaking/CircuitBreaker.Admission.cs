@@ -59,7 +59,7 @@ public sealed partial class CircuitBreaker
                 {
                     _probeDeadline = now + _probeTimeout.Ticks;
                     _probingRejection = ExceptionDispatchInfo.Capture(
-                        new BrokenCircuitException(Name, CircuitState.HalfOpen, _probeTimeout) { SharedBy = this, SharedUntil = _probeDeadline });
+                        new BrokenCircuitException(Name, CircuitState.HalfOpen, _probeTimeout) { SharedBy = this, SharedUntil = _probeDeadline, CircuitClosed = _closedSignal?.Token ?? default });
                 }
 
                 int slot = Array.IndexOf(_probeSlots, ProbeFree);

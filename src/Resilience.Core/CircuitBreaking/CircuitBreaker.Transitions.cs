@@ -63,7 +63,9 @@ public sealed partial class CircuitBreaker
         _currentBreak = breakDuration;
         _openedAt = _time.GetUtcNow();
         long breakUntil = now + ToTimestampTicks(breakDuration);
-        _openRejection = ExceptionDispatchInfo.Capture(new BrokenCircuitException(Name, CircuitState.Open, breakDuration) { SharedBy = this, SharedUntil = breakUntil });
+        _closedSignal ??= new CancellationTokenSource();
+        _openRejection = ExceptionDispatchInfo.Capture(
+            new BrokenCircuitException(Name, CircuitState.Open, breakDuration) { SharedBy = this, SharedUntil = breakUntil, CircuitClosed = _closedSignal.Token });
         Volatile.Write(ref _breakUntil, breakUntil);
         var change = SetStateLocked(from, CircuitState.Open, reason, breakDuration, exception);
         StartBreakTimerLocked(breakDuration);
@@ -77,6 +79,10 @@ public sealed partial class CircuitBreaker
         StopBreakTimerLocked();
         _currentBreak = _baseBreak;
         _openedAt = null;
+
+        // Asynchronously: the waiting calls resume on the pool, not one after another on the thread that closed the circuit.
+        _ = _closedSignal?.CancelAsync();
+        _closedSignal = null;
         return SetStateLocked(from, CircuitState.Closed, reason, TimeSpan.Zero, null);
     }
 

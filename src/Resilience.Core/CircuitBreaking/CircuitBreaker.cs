@@ -65,6 +65,10 @@ public sealed partial class CircuitBreaker
     private volatile ExceptionDispatchInfo? _probingRejection;
     private ExceptionDispatchInfo? _isolatedRejection;
 
+    // Cancelled when the circuit closes: a retry waiting out this outage's refusals wakes then, not at its own schedule.
+    // One per outage (kept through half-open and re-opening), created with the opening, so the closed path never sees it.
+    private CancellationTokenSource? _closedSignal;
+
     // When the probes of the current half-open period are overdue (a probe that never reports must not wedge the breaker).
     private long _probeDeadline;
 

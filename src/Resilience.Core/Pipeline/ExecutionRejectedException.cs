@@ -37,6 +37,12 @@ public abstract class ExecutionRejectedException : Exception
     /// <summary>Gets how long a retry should wait for the refusal to end, or <see langword="null"/> when the refusing layer cannot say.</summary>
     internal virtual TimeSpan? WaitHint => RetryAfter;
 
+    /// <summary>
+    /// Gets a token cancelled when the refusal ends (the refusing layer admits calls again, e.g. a circuit closed by its probe),
+    /// so a retry waiting it out goes at once; a token that cannot be cancelled when the layer cannot tell.
+    /// </summary>
+    internal virtual CancellationToken Ended => default;
+
     /// <summary>Whether the refusal is brief: the layer expects to admit calls again within <paramref name="limit"/>.</summary>
     internal virtual bool IsBrief(TimeSpan limit) => RetryAfter is { } retryAfter && retryAfter <= limit;
 

@@ -184,7 +184,10 @@ internal sealed class RetryLayer : PipelineLayer
             {
                 try
                 {
-                    await WaitAsync(delay, context.IsSynchronous, cancellationToken).ConfigureAwait(false);
+                    var ended = outcome.Exception is ExecutionRejectedException rejected ? rejected.Ended : default;
+                    await (ended.CanBeCanceled
+                        ? WaitUntilEndedAsync(delay, context.IsSynchronous, ended, cancellationToken)
+                        : WaitAsync(delay, context.IsSynchronous, cancellationToken)).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException ex)
                 {
@@ -216,6 +219,20 @@ internal sealed class RetryLayer : PipelineLayer
         cancellationToken.WaitHandle.WaitOne(delay);
         cancellationToken.ThrowIfCancellationRequested();
         return Task.CompletedTask;
+    }
+
+    /// <summary>Waits out a refused attempt's delay, or less: until the refusal <paramref name="ended"/> (a circuit closed early by its probe).</summary>
+    private async Task WaitUntilEndedAsync(TimeSpan delay, bool synchronous, CancellationToken ended, CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ended);
+        try
+        {
+            await WaitAsync(delay, synchronous, either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The refusal ended before the delay did: try again now.
+        }
     }
 
     /// <summary>Decides whether <paramref name="outcome"/> gets another attempt; records how the call ended when not.</summary>

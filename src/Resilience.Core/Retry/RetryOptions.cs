@@ -84,7 +84,8 @@ public class RetryOptions
     /// <remarks>
     /// When <see langword="true"/>, a refused attempt is retried while the circuit's current break is no longer than
     /// <see cref="MaxDelay"/>: it waits until one <see cref="BaseDelay"/> after the next probe is due (at least the usual
-    /// backoff), so the probe has answered when it tries again. The refused attempt never reached the dependency, so it does
+    /// backoff), so the probe has answered when it tries again, or until the circuit closes, if sooner (another call's probe
+    /// succeeded, an adapter saw the dependency answer, or it was reset). The refused attempt never reached the dependency, so it does
     /// not use up <see cref="MaxRetries"/> (at most 16 refusals are waited out per call). Pair it with a short break that grows
     /// (<c>BreakDurationFactor</c>): once failed probes have grown the break beyond <see cref="MaxDelay"/>, refusals fail at
     /// once. <see cref="ShouldHandle"/> is not asked about refusals.

@@ -120,6 +120,76 @@ public sealed class RetryWaitOutShortBreaksTests
     }
 
     [Fact]
+    public async Task Execute_CircuitClosedBeforeTheProbeIsDue_WaitingCallGoesAtOnce()
+    {
+        var breaker = CreateBreaker();
+        var pipeline = CreatePipeline(breaker, waitOut: true);
+        var dependency = new Dependency(failures: 0);
+        Assert.True(breaker.TryAcquire(out var first));
+        first.Failed(new InvalidOperationException("down")); // open: the next probe is due in 250 ms
+        var started = _time.GetUtcNow();
+
+        // Refused at once, the call waits for the probe (350 ms); the circuit closes first (an adapter's watch saw the
+        // dependency answer, or an operator reset it), so the call goes now, not 350 ms of fake time later.
+        var call = pipeline.ExecuteOutcomeAsync(static (d, _) => d.CallAsync(), dependency, CancellationToken.None).AsTask();
+        Assert.False(call.IsCompleted);
+        breaker.Reset();
+        var outcome = await call.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(outcome.HasException);
+        Assert.Equal(1, dependency.Calls);
+        Assert.Equal(started, _time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task Execute_RefusedWhileAnotherCallProbes_GoesWhenTheProbeClosesTheCircuit()
+    {
+        var breaker = CreateBreaker();
+        var pipeline = CreatePipeline(breaker, waitOut: true);
+        var dependency = new Dependency(failures: 0);
+        Assert.True(breaker.TryAcquire(out var first));
+        first.Failed(new InvalidOperationException("down"));
+        _time.Advance(TimeSpan.FromMilliseconds(250));
+        Assert.True(breaker.TryAcquire(out var probe)); // another caller's probe is in flight: this call is refused
+
+        var call = pipeline.ExecuteOutcomeAsync(static (d, _) => d.CallAsync(), dependency, CancellationToken.None).AsTask();
+        Assert.False(call.IsCompleted);
+        probe.Succeeded(); // closes the circuit
+        var outcome = await call.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(outcome.HasException);
+        Assert.Equal(1, dependency.Calls);
+    }
+
+    [Fact]
+    public async Task Execute_Synchronous_CircuitClosedEarly_BlockedCallGoesAtOnce()
+    {
+        // The system clock: a synchronous call then blocks its own thread in the wait, and closing the circuit must end that too.
+        var breaker = new global::Resilience.CircuitBreaking.CircuitBreaker("db", new CircuitBreakerOptions { FailureThreshold = 1, BreakDuration = TimeSpan.FromMinutes(1) });
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pipeline = new ResiliencePipelineBuilder("db")
+            .AddRetry(new RetryOptions
+            {
+                MaxRetries = 1,
+                MaxDelay = TimeSpan.FromMinutes(2),
+                WaitOutShortBreaks = true,
+                OnRetry = _ => waiting.TrySetResult(),
+            })
+            .AddCircuitBreaker(breaker)
+            .Build();
+        var dependency = new Dependency(failures: 0);
+        Assert.True(breaker.TryAcquire(out var first));
+        first.Failed(new InvalidOperationException("down"));
+
+        var call = Task.Run(() => pipeline.Execute(static (d, _) => d.Call(), dependency));
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30)); // refused, about to wait a minute for the probe
+        breaker.Reset();
+
+        Assert.True(await call.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, dependency.Calls);
+    }
+
+    [Fact]
     public void Copy_KeepsWaitOutShortBreaks()
     {
         Assert.True(new RetryOptions(new RetryOptions { WaitOutShortBreaks = true }).WaitOutShortBreaks);
@@ -131,6 +201,8 @@ public sealed class RetryWaitOutShortBreaksTests
         private int _calls;
 
         public int Calls => Volatile.Read(ref _calls);
+
+        public bool Call() => Interlocked.Increment(ref _calls) <= failures ? throw new InvalidOperationException("down") : true;
 
         public ValueTask<bool> CallAsync() => Interlocked.Increment(ref _calls) <= failures
             ? ValueTask.FromException<bool>(new InvalidOperationException("down"))
