@@ -1,9 +1,9 @@
-using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 
 namespace Resilience.CircuitBreaking;
 
-/// <summary>The pipeline's circuit breaker: asks for a permit on every attempt, runs the rest of the pipeline, reports how it ended.</summary>
-internal sealed class CircuitBreakerLayer : PipelineLayer
+/// <summary>The pipeline's circuit breaker, a gate: asks for a permit on every attempt and reports how the attempt ended.</summary>
+internal sealed class CircuitBreakerLayer : GateLayer
 {
     private CircuitBreakerLayer(CircuitBreaker breaker)
         : base(LayerKind.CircuitBreaker, breaker.Settings, $"") => Breaker = breaker;
@@ -28,72 +28,44 @@ internal sealed class CircuitBreakerLayer : PipelineLayer
         return $"Name={name}, Mode={o.Mode}, FailureRatio={o.FailureRatio}, SamplingDuration={o.SamplingDuration}, MinimumThroughput={o.MinimumThroughput}, SlowCallThreshold={o.SlowCallThreshold}, BreakDuration={o.BreakDuration}, MaxBreakDuration={o.MaxBreakDuration}, PermittedProbes={o.PermittedProbes}";
     }
 
-    // Inlined down to the open circuit's refusal, so a rejection costs about what TryAcquire does; the permit and the
-    // call are out of line (inlined too, they made the caller's frame several times larger).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken) =>
-        Breaker.TryRefuseFast(out var rejection)
-            ? new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, rejection))
-            : AcquireAndRunAsync(in call, cancellationToken);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<Outcome<TResult>> AcquireAndRunAsync<TState, TResult>(in PipelineCall<TState, TResult> call, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    /// <remarks>An open circuit whose break has not elapsed refuses without a lock, a permit or an allocation.</remarks>
+    public override bool TryEnter(out GateToken token, out ExceptionDispatchInfo? rejection)
     {
+        if (Breaker.TryRefuseFast(out rejection))
+        {
+            token = default;
+            return false;
+        }
+
         if (!Breaker.TryAcquire(out var permit))
         {
-            return new ValueTask<Outcome<TResult>>(new Outcome<TResult>(default, Breaker.GetCachedRejection(in permit)));
+            token = default;
+            rejection = Breaker.GetCachedRejection(in permit);
+            return false;
         }
 
-        // No try/catch: the layers within and the operation's invoker turn every exception into an outcome, and an exception
-        // handler here kept the 32-byte pending result in memory, copied three times per call.
-        var pending = call.NextAsync(cancellationToken);
-        if (pending.IsCompletedSuccessfully)
-        {
-            var outcome = pending.Result;
-            Record(ref permit, in outcome, call.ShouldHandleResult, cancellationToken);
-            return new ValueTask<Outcome<TResult>>(outcome);
-        }
-
-        return AwaitAsync(pending, permit, call.ShouldHandleResult, cancellationToken);
+        token = new GateToken(null, permit.StartTimestamp, permit.Generation, permit.Kind, permit.Slot);
+        rejection = null;
+        return true;
     }
 
-    // Pooled: an I/O call completes asynchronously, and each layer's state machine would otherwise be a new box per call.
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome<TResult>> AwaitAsync<TResult>(ValueTask<Outcome<TResult>> pending, CircuitPermit permit, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public override void Exit(in GateToken token, Exception? exception, bool resultFailed, CancellationToken cancellationToken)
     {
-        Outcome<TResult> outcome;
-        try
+        var permit = new CircuitPermit(Breaker, token.Value, token.Generation, token.Kind, token.Slot);
+        if (exception is null)
         {
-            outcome = await pending.ConfigureAwait(false);
+            if (resultFailed)
+            {
+                permit.Failed();
+            }
+            else
+            {
+                permit.Succeeded();
+            }
         }
-        catch (Exception e)
-        {
-            outcome = Outcome.FromException<TResult>(e);
-        }
-
-        Record(ref permit, in outcome, shouldHandleResult, cancellationToken);
-        return outcome;
-    }
-
-    private void Record<TResult>(ref CircuitPermit permit, in Outcome<TResult> outcome, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        if (outcome.HasException)
-        {
-            RecordException(ref permit, outcome.Exception!, cancellationToken);
-        }
-        else if (shouldHandleResult is not null && shouldHandleResult(outcome.Result!))
-        {
-            permit.Failed();
-        }
-        else
-        {
-            permit.Succeeded();
-        }
-    }
-
-    private void RecordException(ref CircuitPermit permit, Exception exception, CancellationToken cancellationToken)
-    {
-        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        else if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             permit.Release();
         }

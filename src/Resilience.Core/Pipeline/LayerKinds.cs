@@ -76,7 +76,7 @@ internal static class LayerKinds
         RetryLayer l => l.ExecuteAsync(in inner, cancellationToken),
         HedgingLayer l => l.ExecuteAsync(in inner, cancellationToken),
         AdaptiveThrottlingLayer l => l.ExecuteAsync(in inner, cancellationToken),
-        CircuitBreakerLayer l => l.ExecuteAsync(in inner, cancellationToken),
+        CircuitBreakerLayer l => GateRun.Run(l, new ChainNext<TState, TResult>(in inner), inner.ShouldHandleResult, cancellationToken),
         AttemptTimeoutLayer l => l.ExecuteAsync(in inner, cancellationToken),
         FaultInjectionLayer l => l.ExecuteAsync(in inner, cancellationToken),
         CustomLayer l => l.ExecuteAsync(in inner, cancellationToken),

@@ -13,6 +13,7 @@ internal sealed class PipelineEngine
 {
     private readonly PipelineLayer[] _layers;
     private readonly ResilienceTagEnricher? _enricher;
+    private readonly GateLayer? _soleGate;
 
     public PipelineEngine(string name, PipelineLayer[] layers, PipelineTelemetry telemetry, ResilienceTagEnricher? enricher)
     {
@@ -20,6 +21,7 @@ internal sealed class PipelineEngine
         _layers = layers;
         Telemetry = telemetry;
         _enricher = enricher;
+        _soleGate = layers.Length == 1 ? layers[0] as GateLayer : null;
         foreach (var layer in layers)
         {
             layer.Bind(layers);
@@ -59,6 +61,12 @@ internal sealed class PipelineEngine
     public ValueTask<Outcome<TResult>> ExecuteAsync<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, ResilienceContext? context, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
+        // A pipeline of one gate (a standalone breaker) runs it around the operation directly: no chain to walk, nothing to measure.
+        if (_soleGate is { } gate && context is null && !Telemetry.PipelineEnabled && !Telemetry.AttemptEnabled)
+        {
+            return GateRun.Run(gate, new OperationNext<TState, TResult>(operation, state), shouldHandleResult, cancellationToken);
+        }
+
         var call = new PipelineCall<TState, TResult>(this, operation, takesContext: false, state, context, shouldHandleResult);
         return Telemetry.PipelineEnabled ? Measured(in call, cancellationToken) : call.NextAsync(cancellationToken);
     }
