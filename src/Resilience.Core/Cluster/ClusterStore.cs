@@ -45,6 +45,11 @@ public abstract class ClusterStore : IAsyncDisposable
     /// <summary>Gives back <paramref name="unused"/> permits of window <paramref name="window"/> (a clean shutdown).</summary>
     internal abstract ValueTask ReturnQuotaAsync(string limiter, long window, long unused, CancellationToken cancellationToken);
 
+    /// <summary>Adds <paramref name="depositUnits"/> to the shared retry budget <paramref name="budget"/> (capped at <paramref name="maxUnits"/>;
+    /// it starts full) and takes up to <paramref name="wantUnits"/> from it (one statement).</summary>
+    /// <returns>The units taken.</returns>
+    internal abstract ValueTask<long> LeaseBudgetAsync(string budget, long maxUnits, long depositUnits, long wantUnits, CancellationToken cancellationToken);
+
     /// <summary>Gets the round trips the store made so far (every statement, the listener's LISTEN included), for the coordination metrics.</summary>
     internal abstract long Queries { get; }
 

@@ -17,6 +17,7 @@ internal static class PostgresClusterSql
             probe_holder text, probe_epoch bigint NOT NULL DEFAULT 0, probe_until timestamptz);
         CREATE TABLE IF NOT EXISTS resilience_cluster_quota (
             name text NOT NULL, window_no bigint NOT NULL, used bigint NOT NULL, last_grant bigint NOT NULL, PRIMARY KEY (name, window_no));
+        CREATE TABLE IF NOT EXISTS resilience_cluster_budget (name text PRIMARY KEY, units bigint NOT NULL, last_grant bigint NOT NULL);
         COMMIT;
         """;
 
@@ -103,6 +104,16 @@ internal static class PostgresClusterSql
         ON CONFLICT (name, window_no) DO UPDATE
            SET used = LEAST(q.used + $4, $2), last_grant = GREATEST(0, LEAST(q.used + $4, $2) - q.used)
         RETURNING window_no, last_grant, $3 - ((SELECT ms FROM w) % $3)
+        """;
+
+    // $1 budget, $2 cap, $3 deposited, $4 wanted (units). The bucket starts full; the row lock of the upsert orders concurrent leases.
+    public const string LeaseBudget = """
+        INSERT INTO resilience_cluster_budget AS b (name, units, last_grant)
+        VALUES ($1, $2 - LEAST($4, $2), LEAST($4, $2))
+        ON CONFLICT (name) DO UPDATE
+           SET units = LEAST($2, b.units + $3) - LEAST($4, LEAST($2, b.units + $3)),
+               last_grant = LEAST($4, LEAST($2, b.units + $3))
+        RETURNING last_grant
         """;
 
     // $1 limiter, $2 window, $3 unused.

@@ -9,7 +9,7 @@ namespace Resilience.Npgsql.Cluster;
 /// instances apply them within a round trip rather than at their next sync. The one probe of a break is a lease on the
 /// breaker's row (the holder's lease lapses if it crashes); a quota slice is one <c>INSERT … ON CONFLICT DO UPDATE … RETURNING</c>.</para>
 /// <para>Tables: <c>resilience_cluster_instance</c>, <c>resilience_cluster_vote</c>, <c>resilience_cluster_breaker</c>,
-/// <c>resilience_cluster_quota</c>, in the connection's default schema.</para>
+/// <c>resilience_cluster_quota</c>, <c>resilience_cluster_budget</c>, in the connection's default schema.</para>
 /// </remarks>
 public sealed partial class PostgresClusterStore : ClusterStore
 {
@@ -160,6 +160,18 @@ public sealed partial class PostgresClusterStore : ClusterStore
 
             return new QuotaLease(reader.GetInt64(0), reader.GetInt64(1), TimeSpan.FromMilliseconds(reader.GetInt64(2)));
         }
+    }
+
+    internal override async ValueTask<long> LeaseBudgetAsync(string budget, long maxUnits, long depositUnits, long wantUnits, CancellationToken cancellationToken)
+    {
+        using var command = Command(PostgresClusterSql.LeaseBudget);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = budget });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = maxUnits });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = depositUnits });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = wantUnits });
+        return await ScalarAsync(command, cancellationToken).ConfigureAwait(false) is long granted
+            ? granted
+            : throw new InvalidOperationException("The retry budget lease returned no row.");
     }
 
     internal override async ValueTask ReturnQuotaAsync(string limiter, long window, long unused, CancellationToken cancellationToken)

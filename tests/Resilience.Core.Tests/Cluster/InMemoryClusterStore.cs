@@ -9,6 +9,8 @@ internal sealed class InMemoryCluster(TimeProvider time)
     public readonly Dictionary<(string Breaker, string Instance), DateTimeOffset> Votes = [];
     public readonly Dictionary<string, (long Epoch, bool Open, DateTimeOffset OpenUntil, TimeSpan Break, string? Holder, long ProbeEpoch, DateTimeOffset ProbeUntil)> Breakers = [];
 
+    public readonly Dictionary<string, long> Budgets = [];
+
     public DateTimeOffset Now => time.GetUtcNow();
 
     public int Live => Instances.Values.Count(e => e > Now);
@@ -121,6 +123,15 @@ internal sealed class InMemoryClusterStore(InMemoryCluster cluster) : ClusterSto
 
     internal override ValueTask ReturnQuotaAsync(string limiter, long window, long unused, CancellationToken cancellationToken) =>
         throw new NotSupportedException("Quota is tested on PostgreSQL.");
+
+    internal override ValueTask<long> LeaseBudgetAsync(string budget, long maxUnits, long depositUnits, long wantUnits, CancellationToken cancellationToken)
+    {
+        Check();
+        var units = Math.Min(maxUnits, (cluster.Budgets.TryGetValue(budget, out var held) ? held : maxUnits) + depositUnits);
+        var granted = Math.Min(wantUnits, units);
+        cluster.Budgets[budget] = units - granted;
+        return ValueTask.FromResult(granted);
+    }
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
