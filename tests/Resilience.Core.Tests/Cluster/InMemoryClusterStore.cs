@@ -118,10 +118,10 @@ internal sealed class InMemoryClusterStore(InMemoryCluster cluster) : ClusterSto
         return ValueTask.FromResult(epoch + 1);
     }
 
-    internal override ValueTask<QuotaLease> LeaseQuotaAsync(string limiter, long limit, TimeSpan window, long want, CancellationToken cancellationToken) =>
+    internal override ValueTask<QuotaLease> LeaseQuotaAsync(string limiter, long limit, TimeSpan window, string instance, long unused, long want, CancellationToken cancellationToken) =>
         throw new NotSupportedException("Quota is tested on PostgreSQL.");
 
-    internal override ValueTask ReturnQuotaAsync(string limiter, long window, long unused, CancellationToken cancellationToken) =>
+    internal override ValueTask ReturnQuotaAsync(string limiter, long window, string instance, long unused, CancellationToken cancellationToken) =>
         throw new NotSupportedException("Quota is tested on PostgreSQL.");
 
     internal override ValueTask<long> LeaseBudgetAsync(string budget, long maxUnits, long depositUnits, long wantUnits, CancellationToken cancellationToken)
