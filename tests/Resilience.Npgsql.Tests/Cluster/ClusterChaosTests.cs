@@ -35,7 +35,12 @@ public sealed class ClusterChaosTests(PostgresFixture postgres, ITestOutputHelpe
             instance.Coordinator.Start();
         }
 
+        var queries = instances.Select(i => i.Coordinator.StoreQueries).ToArray();
+        var notifications = instances.Select(i => i.Coordinator.Notifications).ToArray();
         var cluster = await OutageAsync(instances.Select(i => new ClusterCaller(i.Breaker, provider.Uri)).ToArray(), provider);
+        var perSecond = Outage.TotalSeconds * instances.Length;
+        var queriesPerSecond = instances.Select((i, n) => i.Coordinator.StoreQueries - queries[n]).Sum() / perSecond;
+        var notificationsPerSecond = instances.Select((i, n) => i.Coordinator.Notifications - notifications[n]).Sum() / perSecond;
         var clusterBreaks = await db.ScalarAsync("SELECT epoch FROM resilience_cluster_breaker");
 
         // Breaks that ended (each opening but the last): the cluster's, and per instance the average of each instance's own.
@@ -46,7 +51,8 @@ public sealed class ClusterChaosTests(PostgresFixture postgres, ITestOutputHelpe
         output.WriteLine($"| requests reaching it before every instance refuses | {perInstance.UntilAllRefuse} ({perInstance.UntilAllRefuse / 3.0:F1} per instance) | {cluster.UntilAllRefuse} |");
         output.WriteLine($"| requests reaching it in {Outage.TotalSeconds} s | {perInstance.Total} | {cluster.Total} |");
         output.WriteLine($"| probes / breaks ended = probes per break | {perInstance.Probes} / {perInstanceBreaks:F1} = {perInstance.Probes / perInstanceBreaks:F1} | {cluster.Probes} / {clusterEnded} = {cluster.Probes / (double)clusterEnded:F1} |");
-        output.WriteLine($"(openings per instance: {string.Join(", ", openings)}; cluster openings: {clusterBreaks})");
+        output.WriteLine($"(openings per instance: {string.Join(", ", openings)}; cluster openings: {clusterBreaks}; coordination per instance: " +
+            $"{queriesPerSecond:F1} store queries/s and {notificationsPerSecond:F1} notifications/s at SyncInterval 50 ms)");
 
         Assert.True(clusterEnded >= 2, $"{clusterBreaks} cluster openings");
         // One probe per break for the whole cluster (the last break's probe may be under way when the run ends).
