@@ -13,6 +13,7 @@ public sealed class ClusterChaosTests(PostgresFixture postgres, ITestOutputHelpe
 {
     private static readonly TimeSpan Break = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan Outage = TimeSpan.FromMilliseconds(2000);
+    private static readonly TimeSpan PartialOutage = TimeSpan.FromMilliseconds(1000);
 
     [Fact]
     public async Task DeadProvider_ThreeInstances_OneProbePerBreakForTheCluster()
@@ -69,7 +70,7 @@ public sealed class ClusterChaosTests(PostgresFixture postgres, ITestOutputHelpe
 
         var local = new[] { LocalBreaker(null), LocalBreaker(null), LocalBreaker(null) };
         var baseline = new[] { new ClusterCaller(local[0], unreachable), new ClusterCaller(local[1], provider.Uri), new ClusterCaller(local[2], provider.Uri) };
-        await ClusterLoad.RunAsync(baseline, Outage);
+        await ClusterLoad.RunAsync(baseline, PartialOutage);
 
         await using var db = await ClusterDatabase.CreateAsync(postgres.ConnectionString);
         var instances = new[] { db.Add("a", breakDuration: Break), db.Add("b", breakDuration: Break), db.Add("c", breakDuration: Break) };
@@ -84,9 +85,9 @@ public sealed class ClusterChaosTests(PostgresFixture postgres, ITestOutputHelpe
         }
 
         var callers = new[] { new ClusterCaller(instances[0].Breaker, unreachable), new ClusterCaller(instances[1].Breaker, provider.Uri), new ClusterCaller(instances[2].Breaker, provider.Uri) };
-        await ClusterLoad.RunAsync(callers, Outage);
+        await ClusterLoad.RunAsync(callers, PartialOutage);
 
-        output.WriteLine("| provider unreachable from instance a only | per-instance breakers | cluster-wide breakers |");
+        output.WriteLine($"| provider unreachable from instance a only, {PartialOutage.TotalSeconds} s | per-instance breakers | cluster-wide breakers |");
         output.WriteLine("|---|---|---|");
         output.WriteLine($"| a: sent / refused | {baseline[0].Sent} / {baseline[0].Refused} | {callers[0].Sent} / {callers[0].Refused} |");
         output.WriteLine($"| b and c: served / refused | {baseline[1].Sent + baseline[2].Sent} / {baseline[1].Refused + baseline[2].Refused} | {callers[1].Sent + callers[2].Sent} / {callers[1].Refused + callers[2].Refused} |");
