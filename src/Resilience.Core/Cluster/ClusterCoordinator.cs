@@ -3,11 +3,12 @@ using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilience.CircuitBreaking;
+using Resilience.Retry;
 using Resilience.Telemetry;
 
 namespace Resilience.Cluster;
 
-/// <summary>Makes breakers and rate limits of this instance cluster-wide, through a <see cref="ClusterStore"/> shared by every instance.</summary>
+/// <summary>Makes breakers, rate limits and retry budgets of this instance cluster-wide, through a <see cref="ClusterStore"/> shared by every instance.</summary>
 /// <remarks>
 /// <para>Calls never wait on the cluster: they read local state only. A background loop (every <see cref="ClusterOptions.SyncInterval"/>,
 /// and at once on a remote transition or a local opening) sends a heartbeat, publishes this instance's votes and probe
@@ -27,6 +28,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     private readonly Lock _membersLock = new();
     private ClusterBreakerLink[] _links = [];
     private ClusterRateLimiter[] _limiters = [];
+    private ClusterRetryBudget[] _budgets = [];
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
     private volatile bool _connected;
@@ -102,6 +104,34 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         Wake();
     }
 
+    /// <summary>Makes <paramref name="budget"/> cluster-wide: every instance that shares a budget under <paramref name="name"/> draws on one bucket.</summary>
+    /// <param name="budget">The budget (the one the pipelines' retries to the dependency already use).</param>
+    /// <param name="name">The budget's identity in the cluster, the same on every instance.</param>
+    /// <remarks>Successes deposit into the cluster's bucket and each instance leases tokens from it in slices, so a retry never
+    /// waits on the store; unused tokens go back on <see cref="DisposeAsync"/> (a crashed instance's slice is lost, and the
+    /// bucket refills from successes). The bucket's size and deposit are the budget's options, which every instance should
+    /// share; the <see cref="RetryBudgetOptions.MinRetriesPerSecond"/> floor stays per instance. While the store is
+    /// unreachable the budget runs on its own bucket, as an unshared one does.</remarks>
+    /// <exception cref="InvalidOperationException">The budget is shared already.</exception>
+    public void ShareRetryBudget(RetryBudget budget, string name)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var shared = new ClusterRetryBudget(this, budget, name);
+        lock (_membersLock)
+        {
+            if (budget.Cluster is not null)
+            {
+                throw new InvalidOperationException($"The retry budget '{budget.Cluster.Name}' is cluster-wide already.");
+            }
+
+            budget.Cluster = shared;
+            _budgets = [.. _budgets, shared];
+        }
+
+        Wake();
+    }
+
     /// <summary>Creates a rate limiter that admits <paramref name="permitLimit"/> calls per <paramref name="window"/> across every instance that creates it under <paramref name="name"/>.</summary>
     /// <param name="name">The limit's identity in the cluster.</param>
     /// <param name="permitLimit">The calls the whole cluster may make per window.</param>
@@ -167,6 +197,11 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
                     await limiter.ReturnUnusedAsync(_store, timeout.Token).ConfigureAwait(false);
                 }
 
+                foreach (var budget in _budgets)
+                {
+                    await budget.ReturnUnusedAsync(_store, timeout.Token).ConfigureAwait(false);
+                }
+
                 await _store.LeaveAsync(InstanceId, timeout.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -229,6 +264,11 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
             {
                 await limiter.SyncAsync(_store, live, timeout.Token).ConfigureAwait(false);
             }
+
+            foreach (var budget in _budgets)
+            {
+                await budget.SyncAsync(_store, live, timeout.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
         {
@@ -241,6 +281,11 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
             foreach (var limiter in _limiters)
             {
                 limiter.RunLocally(_live);
+            }
+
+            foreach (var budget in _budgets)
+            {
+                budget.RunLocally();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -6,6 +6,7 @@ namespace Resilience.Cluster;
 /// <summary>
 /// A fixed-window limit shared by the cluster: calls take permits from slices leased ahead by the coordinator's loop (one
 /// <c>UPDATE … RETURNING</c> per slice), so a call never waits on the store. Without the store, a local share of the limit.
+/// Each lease reports the permits held unused, which the cluster takes back when this instance's heartbeat lapses.
 /// </summary>
 internal sealed class ClusterRateLimiter : RateLimiter
 {
@@ -24,6 +25,7 @@ internal sealed class ClusterRateLimiter : RateLimiter
     private long _refused;
     private volatile bool _local;
     private long _idleSince;
+    private int _lastLive;
 
     public ClusterRateLimiter(ClusterCoordinator coordinator, string name, int permitLimit, TimeSpan window, TimeProvider time)
     {
@@ -94,6 +96,13 @@ internal sealed class ClusterRateLimiter : RateLimiter
         var slice = Math.Max(1, PermitLimit / (Math.Max(1, live) * 8));
         Volatile.Write(ref _lowWatermark, slice / 2);
         var now = _time.GetTimestamp();
+        if (live < _lastLive)
+        {
+            // An instance left or died: its unused permits are back in the window, so a spent window is worth asking again.
+            _spent = -1;
+        }
+
+        _lastLive = live;
         if (_local)
         {
             // Back from local state: the local share of this window was spent on the side; start again from the cluster's count.
@@ -109,7 +118,9 @@ internal sealed class ClusterRateLimiter : RateLimiter
             return;
         }
 
-        var lease = await store.LeaseQuotaAsync(Name, PermitLimit, Window, slice, cancellationToken).ConfigureAwait(false);
+        // The permits still held in the window being topped up: what goes back to the cluster if this instance crashes.
+        var unused = now < Volatile.Read(ref _windowEnd) ? Math.Max(0, Volatile.Read(ref _tokens)) : 0;
+        var lease = await store.LeaseQuotaAsync(Name, PermitLimit, Window, _coordinator.InstanceId, unused, slice, cancellationToken).ConfigureAwait(false);
         var end = _time.GetTimestamp() + (long)(lease.WindowLeft.TotalSeconds * _time.TimestampFrequency);
         if (lease.Window != _window)
         {
@@ -148,7 +159,7 @@ internal sealed class ClusterRateLimiter : RateLimiter
         var unused = Interlocked.Exchange(ref _tokens, 0);
         if (!_local && _window >= 0 && unused > 0 && _time.GetTimestamp() < Volatile.Read(ref _windowEnd))
         {
-            await store.ReturnQuotaAsync(Name, _window, unused, cancellationToken).ConfigureAwait(false);
+            await store.ReturnQuotaAsync(Name, _window, _coordinator.InstanceId, unused, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -39,11 +39,18 @@ public abstract class ClusterStore : IAsyncDisposable
     /// <returns>The epoch after the result (a new one when re-opened), or 0 when the opening had moved on already.</returns>
     internal abstract ValueTask<long> PublishProbeResultAsync(string breaker, long epoch, bool succeeded, TimeSpan nextBreak, CancellationToken cancellationToken);
 
-    /// <summary>Leases up to <paramref name="want"/> permits of the current window of <paramref name="limiter"/> (one statement).</summary>
-    internal abstract ValueTask<QuotaLease> LeaseQuotaAsync(string limiter, long limit, TimeSpan window, long want, CancellationToken cancellationToken);
+    /// <summary>Leases up to <paramref name="want"/> permits of the current window of <paramref name="limiter"/> for <paramref name="instance"/> (one round trip).</summary>
+    /// <remarks>The instance reports the permits it holds unused (<paramref name="unused"/>): when its heartbeat lapses (a crash),
+    /// those go back to the cluster, so a crashed instance's slices expire within the lease time rather than at the window's end.</remarks>
+    internal abstract ValueTask<QuotaLease> LeaseQuotaAsync(string limiter, long limit, TimeSpan window, string instance, long unused, long want, CancellationToken cancellationToken);
 
-    /// <summary>Gives back <paramref name="unused"/> permits of window <paramref name="window"/> (a clean shutdown).</summary>
-    internal abstract ValueTask ReturnQuotaAsync(string limiter, long window, long unused, CancellationToken cancellationToken);
+    /// <summary>Gives back <paramref name="unused"/> permits of window <paramref name="window"/> leased by <paramref name="instance"/> (a clean shutdown).</summary>
+    internal abstract ValueTask ReturnQuotaAsync(string limiter, long window, string instance, long unused, CancellationToken cancellationToken);
+
+    /// <summary>Adds <paramref name="depositUnits"/> to the shared retry budget <paramref name="budget"/> (capped at <paramref name="maxUnits"/>;
+    /// it starts full) and takes up to <paramref name="wantUnits"/> from it (one statement).</summary>
+    /// <returns>The units taken.</returns>
+    internal abstract ValueTask<long> LeaseBudgetAsync(string budget, long maxUnits, long depositUnits, long wantUnits, CancellationToken cancellationToken);
 
     /// <summary>Gets the round trips the store made so far (every statement, the listener's LISTEN included), for the coordination metrics.</summary>
     internal abstract long Queries { get; }

@@ -1,3 +1,5 @@
+using Resilience.Cluster;
+
 namespace Resilience.Retry;
 
 /// <summary>
@@ -10,6 +12,8 @@ namespace Resilience.Retry;
 /// for the current second is used up, the failure surfaces without a retry and the rejection is counted.
 /// </para>
 /// <para>Lock-free: the tokens are a fixed-point <see cref="long"/> (millionths of a token) updated with compare-and-swap.</para>
+/// <para>Shared with <see cref="ClusterCoordinator.ShareRetryBudget(RetryBudget, string)"/>, the bucket is the cluster's: this instance
+/// withdraws from tokens leased ahead and its deposits go to the shared bucket; the per-second floor stays this instance's.</para>
 /// </remarks>
 public sealed class RetryBudget
 {
@@ -43,6 +47,15 @@ public sealed class RetryBudget
         _units = _maxUnits;
     }
 
+    /// <summary>Gets or sets the cluster's share of this budget (set once, by <see cref="ClusterCoordinator.ShareRetryBudget(RetryBudget, string)"/>).</summary>
+    internal ClusterRetryBudget? Cluster { get; set; }
+
+    /// <summary>Gets the bucket's cap, in units.</summary>
+    internal long MaxUnits => _maxUnits;
+
+    /// <summary>Gets the tokens held here, in units (leased from the cluster when shared).</summary>
+    internal long Units => Volatile.Read(ref _units);
+
     /// <summary>Gets the tokens currently in the bucket.</summary>
     public double AvailableTokens => Volatile.Read(ref _units) / (double)UnitsPerToken;
 
@@ -52,6 +65,13 @@ public sealed class RetryBudget
     /// <summary>Records a successful call: deposits <see cref="RetryBudgetOptions.DepositPerSuccess"/>, up to the cap.</summary>
     public void RecordSuccess()
     {
+        if (Cluster is { IsShared: true } cluster)
+        {
+            // The deposit fills the cluster's bucket at the next round; a call never waits on it.
+            cluster.Deposit(_depositUnits);
+            return;
+        }
+
         long current = Volatile.Read(ref _units);
         while (current < _maxUnits)
         {
@@ -76,12 +96,14 @@ public sealed class RetryBudget
             long seen = Interlocked.CompareExchange(ref _units, current - UnitsPerToken, current);
             if (seen == current)
             {
+                Cluster?.Withdrew(current - UnitsPerToken);
                 return true;
             }
 
             current = seen;
         }
 
+        Cluster?.Withdrew(0);
         if (TryTakeFloor())
         {
             return true;
@@ -90,6 +112,12 @@ public sealed class RetryBudget
         Interlocked.Increment(ref _rejections);
         return false;
     }
+
+    /// <summary>Replaces the tokens held here (the coordinator's loop: a lease taken on joining, or all given back).</summary>
+    internal long ExchangeUnits(long units) => Interlocked.Exchange(ref _units, units);
+
+    /// <summary>Adds leased tokens (the coordinator's loop).</summary>
+    internal void AddUnits(long units) => Interlocked.Add(ref _units, units);
 
     private bool TryTakeFloor()
     {

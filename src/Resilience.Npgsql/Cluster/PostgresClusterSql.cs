@@ -15,8 +15,10 @@ internal static class PostgresClusterSql
         CREATE TABLE IF NOT EXISTS resilience_cluster_breaker (
             name text PRIMARY KEY, epoch bigint NOT NULL, open boolean NOT NULL, open_until timestamptz, break_ms bigint NOT NULL,
             probe_holder text, probe_epoch bigint NOT NULL DEFAULT 0, probe_until timestamptz);
-        CREATE TABLE IF NOT EXISTS resilience_cluster_quota (
-            name text NOT NULL, window_no bigint NOT NULL, used bigint NOT NULL, last_grant bigint NOT NULL, PRIMARY KEY (name, window_no));
+        CREATE TABLE IF NOT EXISTS resilience_cluster_quota_lease (
+            name text NOT NULL, window_no bigint NOT NULL, instance text NOT NULL, taken bigint NOT NULL, unused bigint NOT NULL,
+            last_grant bigint NOT NULL, PRIMARY KEY (name, window_no, instance));
+        CREATE TABLE IF NOT EXISTS resilience_cluster_budget (name text PRIMARY KEY, units bigint NOT NULL, last_grant bigint NOT NULL);
         COMMIT;
         """;
 
@@ -94,19 +96,39 @@ internal static class PostgresClusterSql
         SELECT epoch, pg_notify('resilience_cluster', $1) FROM up
         """;
 
-    // $1 limiter, $2 limit, $3 window ms, $4 wanted. One upsert: the grant is what this statement added, capped by the limit.
+    // $1 limiter. Sent in one batch before LeaseQuota: the batch is one implicit transaction, so the lock holds until the
+    // lease is written, and LeaseQuota (a statement of its own, with a snapshot taken after the lock) sees every earlier lease.
+    public const string LockQuota = "SELECT pg_advisory_xact_lock(hashtextextended('resilience_cluster_quota:' || $1, 0))";
+
+    // $1 limiter, $2 limit, $3 window ms, $4 wanted, $5 instance, $6 permits it holds unused. A live instance's leases count
+    // whole; a dead one's (heartbeat lapsed) count only what it had used at its last lease: its unused permits go back.
     public const string LeaseQuota = """
         WITH w AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms),
-             old AS (DELETE FROM resilience_cluster_quota WHERE name = $1 AND window_no < (SELECT ms FROM w) / $3 - 1)
-        INSERT INTO resilience_cluster_quota AS q (name, window_no, used, last_grant)
-        SELECT $1, w.ms / $3, LEAST($4, $2), LEAST($4, $2) FROM w
-        ON CONFLICT (name, window_no) DO UPDATE
-           SET used = LEAST(q.used + $4, $2), last_grant = GREATEST(0, LEAST(q.used + $4, $2) - q.used)
+             old AS (DELETE FROM resilience_cluster_quota_lease WHERE name = $1 AND window_no < (SELECT ms FROM w) / $3 - 1),
+             counted AS (
+                SELECT coalesce(sum(CASE WHEN q.instance = $5 OR i.expires_at > now() THEN q.taken ELSE q.taken - q.unused END), 0) AS n
+                  FROM resilience_cluster_quota_lease q LEFT JOIN resilience_cluster_instance i ON i.id = q.instance
+                 WHERE q.name = $1 AND q.window_no = (SELECT ms FROM w) / $3)
+        INSERT INTO resilience_cluster_quota_lease AS q (name, window_no, instance, taken, unused, last_grant)
+        SELECT $1, w.ms / $3, $5, g.n, g.n, g.n FROM w, (SELECT GREATEST(0, LEAST($4, $2 - (SELECT n FROM counted))) AS n) g
+        ON CONFLICT (name, window_no, instance) DO UPDATE
+           SET taken = q.taken + excluded.taken, unused = LEAST(q.taken, $6) + excluded.taken, last_grant = excluded.taken
         RETURNING window_no, last_grant, $3 - ((SELECT ms FROM w) % $3)
         """;
 
-    // $1 limiter, $2 window, $3 unused.
+    // $1 budget, $2 cap, $3 deposited, $4 wanted (units). The bucket starts full; the row lock of the upsert orders concurrent leases.
+    public const string LeaseBudget = """
+        INSERT INTO resilience_cluster_budget AS b (name, units, last_grant)
+        VALUES ($1, $2 - LEAST($4, $2), LEAST($4, $2))
+        ON CONFLICT (name) DO UPDATE
+           SET units = LEAST($2, b.units + $3) - LEAST($4, LEAST($2, b.units + $3)),
+               last_grant = LEAST($4, LEAST($2, b.units + $3))
+        RETURNING last_grant
+        """;
+
+    // $1 limiter, $2 window, $3 instance, $4 unused.
     public const string ReturnQuota = """
-        UPDATE resilience_cluster_quota SET used = GREATEST(0, used - $3) WHERE name = $1 AND window_no = $2
+        UPDATE resilience_cluster_quota_lease SET taken = GREATEST(0, taken - $4), unused = 0
+         WHERE name = $1 AND window_no = $2 AND instance = $3
         """;
 }

@@ -7,9 +7,11 @@ namespace Resilience.Npgsql.Cluster;
 /// <remarks>
 /// <para>Transitions are announced with <c>NOTIFY resilience_cluster</c> on a dedicated listening connection, so other
 /// instances apply them within a round trip rather than at their next sync. The one probe of a break is a lease on the
-/// breaker's row (the holder's lease lapses if it crashes); a quota slice is one <c>INSERT … ON CONFLICT DO UPDATE … RETURNING</c>.</para>
+/// breaker's row (the holder's lease lapses if it crashes); a quota slice is one <c>INSERT … ON CONFLICT DO UPDATE … RETURNING</c>
+/// batched with the limiter's advisory lock (one round trip), on a row per instance whose unused permits go back when the
+/// instance's heartbeat lapses.</para>
 /// <para>Tables: <c>resilience_cluster_instance</c>, <c>resilience_cluster_vote</c>, <c>resilience_cluster_breaker</c>,
-/// <c>resilience_cluster_quota</c>, in the connection's default schema.</para>
+/// <c>resilience_cluster_quota_lease</c>, <c>resilience_cluster_budget</c>, in the connection's default schema.</para>
 /// </remarks>
 public sealed partial class PostgresClusterStore : ClusterStore
 {
@@ -142,18 +144,26 @@ public sealed partial class PostgresClusterStore : ClusterStore
         return await ScalarAsync(command, cancellationToken).ConfigureAwait(false) is long after ? after : 0;
     }
 
-    internal override async ValueTask<QuotaLease> LeaseQuotaAsync(string limiter, long limit, TimeSpan window, long want, CancellationToken cancellationToken)
+    internal override async ValueTask<QuotaLease> LeaseQuotaAsync(string limiter, long limit, TimeSpan window, string instance, long unused, long want, CancellationToken cancellationToken)
     {
-        using var command = Command(PostgresClusterSql.LeaseQuota);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = limiter });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = limit });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Ms(window) });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = want });
+        // The lock and the lease in one batch: one round trip, one implicit transaction.
+        using var batch = _dataSource.CreateBatch();
+        var locking = new NpgsqlBatchCommand(PostgresClusterSql.LockQuota);
+        locking.Parameters.Add(new NpgsqlParameter<string> { TypedValue = limiter });
+        var lease = new NpgsqlBatchCommand(PostgresClusterSql.LeaseQuota);
+        lease.Parameters.Add(new NpgsqlParameter<string> { TypedValue = limiter });
+        lease.Parameters.Add(new NpgsqlParameter<long> { TypedValue = limit });
+        lease.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Ms(window) });
+        lease.Parameters.Add(new NpgsqlParameter<long> { TypedValue = want });
+        lease.Parameters.Add(new NpgsqlParameter<string> { TypedValue = instance });
+        lease.Parameters.Add(new NpgsqlParameter<long> { TypedValue = unused });
+        batch.BatchCommands.Add(locking);
+        batch.BatchCommands.Add(lease);
         Interlocked.Increment(ref _queries);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            if (!await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) || !await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 throw new InvalidOperationException("The quota lease returned no row.");
             }
@@ -162,11 +172,24 @@ public sealed partial class PostgresClusterStore : ClusterStore
         }
     }
 
-    internal override async ValueTask ReturnQuotaAsync(string limiter, long window, long unused, CancellationToken cancellationToken)
+    internal override async ValueTask<long> LeaseBudgetAsync(string budget, long maxUnits, long depositUnits, long wantUnits, CancellationToken cancellationToken)
+    {
+        using var command = Command(PostgresClusterSql.LeaseBudget);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = budget });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = maxUnits });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = depositUnits });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = wantUnits });
+        return await ScalarAsync(command, cancellationToken).ConfigureAwait(false) is long granted
+            ? granted
+            : throw new InvalidOperationException("The retry budget lease returned no row.");
+    }
+
+    internal override async ValueTask ReturnQuotaAsync(string limiter, long window, string instance, long unused, CancellationToken cancellationToken)
     {
         using var command = Command(PostgresClusterSql.ReturnQuota);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = limiter });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = window });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = instance });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = unused });
         await NonQueryAsync(command, cancellationToken).ConfigureAwait(false);
     }

@@ -9,6 +9,9 @@ internal sealed class InMemoryCluster(TimeProvider time)
     public readonly Dictionary<(string Breaker, string Instance), DateTimeOffset> Votes = [];
     public readonly Dictionary<string, (long Epoch, bool Open, DateTimeOffset OpenUntil, TimeSpan Break, string? Holder, long ProbeEpoch, DateTimeOffset ProbeUntil)> Breakers = [];
 
+    public readonly Dictionary<string, long> Budgets = [];
+    public readonly Dictionary<(string Name, long Window, string Instance), (long Taken, long Unused)> Quota = [];
+
     public DateTimeOffset Now => time.GetUtcNow();
 
     public int Live => Instances.Values.Count(e => e > Now);
@@ -116,11 +119,48 @@ internal sealed class InMemoryClusterStore(InMemoryCluster cluster) : ClusterSto
         return ValueTask.FromResult(epoch + 1);
     }
 
-    internal override ValueTask<QuotaLease> LeaseQuotaAsync(string limiter, long limit, TimeSpan window, long want, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Quota is tested on PostgreSQL.");
+    internal override ValueTask<QuotaLease> LeaseQuotaAsync(string limiter, long limit, TimeSpan window, string instance, long unused, long want, CancellationToken cancellationToken)
+    {
+        Check();
+        // As the PostgreSQL statement: a live instance's leases count whole, a dead one's only what it had used.
+        var ms = cluster.Now.ToUnixTimeMilliseconds();
+        var length = (long)window.TotalMilliseconds;
+        var number = ms / length;
+        long counted = 0;
+        foreach (var (key, lease) in cluster.Quota)
+        {
+            if (key.Name == limiter && key.Window == number)
+            {
+                var live = key.Instance == instance || (cluster.Instances.TryGetValue(key.Instance, out var expires) && expires > cluster.Now);
+                counted += live ? lease.Taken : lease.Taken - lease.Unused;
+            }
+        }
 
-    internal override ValueTask ReturnQuotaAsync(string limiter, long window, long unused, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Quota is tested on PostgreSQL.");
+        var granted = Math.Max(0, Math.Min(want, limit - counted));
+        var mine = (limiter, number, instance);
+        cluster.Quota[mine] = cluster.Quota.TryGetValue(mine, out var old) ? (old.Taken + granted, Math.Min(old.Taken, unused) + granted) : (granted, granted);
+        return ValueTask.FromResult(new QuotaLease(number, granted, TimeSpan.FromMilliseconds(length - (ms % length))));
+    }
+
+    internal override ValueTask ReturnQuotaAsync(string limiter, long window, string instance, long unused, CancellationToken cancellationToken)
+    {
+        Check();
+        if (cluster.Quota.TryGetValue((limiter, window, instance), out var lease))
+        {
+            cluster.Quota[(limiter, window, instance)] = (Math.Max(0, lease.Taken - unused), 0);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    internal override ValueTask<long> LeaseBudgetAsync(string budget, long maxUnits, long depositUnits, long wantUnits, CancellationToken cancellationToken)
+    {
+        Check();
+        var units = Math.Min(maxUnits, (cluster.Budgets.TryGetValue(budget, out var held) ? held : maxUnits) + depositUnits);
+        var granted = Math.Min(wantUnits, units);
+        cluster.Budgets[budget] = units - granted;
+        return ValueTask.FromResult(granted);
+    }
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

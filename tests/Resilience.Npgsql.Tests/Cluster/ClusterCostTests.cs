@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Resilience.CircuitBreaking;
 using Resilience.Cluster;
 using Resilience.Npgsql.Cluster;
+using Resilience.Retry;
 using Resilience.Testing;
 using Xunit.Abstractions;
 
@@ -13,7 +14,7 @@ namespace Resilience.Npgsql.Tests.Cluster;
 public sealed class ClusterCostTests(PostgresFixture postgres, ITestOutputHelper output)
 {
     [Fact]
-    public async Task Cost_ThreeInstancesWithABreakerAndALimit_AboutTwoQueriesARoundEach()
+    public async Task Cost_ThreeInstancesWithABreakerALimitAndABudget_AboutTwoQueriesARoundEach()
     {
         await using var db = await ClusterDatabase.CreateAsync(postgres.ConnectionString);
         var interval = TimeSpan.FromMilliseconds(250);
@@ -26,6 +27,7 @@ public sealed class ClusterCostTests(PostgresFixture postgres, ITestOutputHelper
             var coordinator = new ClusterCoordinator(new PostgresClusterStore(db.ConnectionString), options);
             coordinator.Share(new CircuitBreaker("provider", new CircuitBreakerOptions()));
             using var limiter = coordinator.CreateRateLimiter("per-key", 1000, TimeSpan.FromSeconds(10));
+            coordinator.ShareRetryBudget(new RetryBudget(new RetryBudgetOptions()), "llm");
             await coordinator.RunRoundAsync(CancellationToken.None);
             coordinators.Add(coordinator);
         }
@@ -47,7 +49,7 @@ public sealed class ClusterCostTests(PostgresFixture postgres, ITestOutputHelper
             var queries = coordinators[i].StoreQueries - before[i];
             output.WriteLine($"instance {i}: {queries} queries in {elapsed.TotalSeconds:F2} s = {queries / rounds:F2} per round " +
                 $"({queries / rounds:F2}/s at the default 1 s interval), {coordinators[i].Notifications} notifications");
-            // A heartbeat and one read of the breakers per round, the quota slice only when it runs low; the leave at the end.
+            // A heartbeat and one read of the breakers per round, the quota and budget slices only when they run low; the leave at the end.
             Assert.InRange(queries / rounds, 1.0, 3.0);
         }
     }

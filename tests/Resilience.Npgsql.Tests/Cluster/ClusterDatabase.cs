@@ -71,7 +71,18 @@ internal sealed class ClusterDatabase : IAsyncDisposable
         await using var admin = new NpgsqlConnection(_adminConnectionString);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 5)
+            {
+                // An autovacuum worker on the new database cannot be terminated by a non-superuser; it finishes in moments.
+            }
+        }
     }
 }
 
@@ -140,11 +151,18 @@ internal sealed class ClusterInstance : IAsyncDisposable
     /// <summary>As kill -9: the instance stops without leaving (no quota returned, no votes withdrawn).</summary>
     public void Kill() => _killed = true;
 
+    /// <summary>As kill -9 now: the coordinator is abandoned (never disposed) and its store's connections closed.</summary>
+    public async Task KillAsync()
+    {
+        _killed = true;
+        await Store.DisposeAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_killed)
         {
-            await Store.DisposeAsync();
+            await Store.DisposeAsync(); // a second time after KillAsync: nothing left to close
         }
         else
         {

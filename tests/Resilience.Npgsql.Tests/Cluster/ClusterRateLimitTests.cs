@@ -60,13 +60,13 @@ public sealed class ClusterRateLimitTests(PostgresFixture postgres)
         var a = new ClusterCoordinator(new PostgresClusterStore(db.ConnectionString), ClusterDatabase.FastOptions("a"));
         using var limiter = a.CreateRateLimiter("returned", Limit, TimeSpan.FromSeconds(60));
         await a.RunRoundAsync(CancellationToken.None);
-        var leased = await db.ScalarAsync("SELECT used FROM resilience_cluster_quota");
+        var leased = await db.ScalarAsync("SELECT taken FROM resilience_cluster_quota_lease");
         Assert.True(leased > 0);
         Assert.True(limiter.AttemptAcquire().IsAcquired);
 
         await a.DisposeAsync();
 
-        Assert.Equal(1, await db.ScalarAsync("SELECT used FROM resilience_cluster_quota"));
+        Assert.Equal(1, await db.ScalarAsync("SELECT taken FROM resilience_cluster_quota_lease"));
     }
 
     [Fact]
