@@ -89,7 +89,9 @@ public sealed class AdaptiveConcurrencyOptions
     /// <value>
     /// Default: <see langword="false"/>, the whole call: it waits for a slot once, outside the total timeout, and holds it through
     /// its retries. Per attempt suits a dependency whose capacity is a pool (connections): an attempt backing off frees its slot.
-    /// A refusal is never retried either way (the queue already waited as long as it should).
+    /// A refusal is never retried either way (the queue already waited as long as it should). Each placement is its own slot of
+    /// the order (<c>Describe()</c> names them <c>AdaptiveConcurrency</c> and <c>AdaptiveConcurrencyPerAttempt</c>), so a
+    /// pipeline may hold one limit of each.
     /// </value>
     public bool PerAttempt { get; set; }
 
