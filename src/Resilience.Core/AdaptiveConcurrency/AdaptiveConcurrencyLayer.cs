@@ -3,18 +3,21 @@ using Resilience.Timeouts;
 namespace Resilience.AdaptiveConcurrency;
 
 /// <summary>
-/// The pipeline's adaptive concurrency limit: inside the rate limiter, outside the total timeout (so queueing for a slot
-/// is not billed to the call). A call over the limit waits in the short queue or is refused as an outcome.
+/// The pipeline's adaptive concurrency limit: by default per call, inside the rate limiter and outside the total timeout (so
+/// queueing for a slot is not billed to the call); with <see cref="AdaptiveConcurrencyOptions.PerAttempt"/>, per attempt,
+/// inside retry and hedging and outside the breaker. A call over the limit waits in the short queue or is refused as an outcome.
 /// </summary>
 internal sealed class AdaptiveConcurrencyLayer : PipelineLayer
 {
     private readonly AdaptiveConcurrencyLimiter _limiter;
+    private readonly bool _classifies;
 
     // One copy of the limiter's options serves as the descriptor's options and its summary.
     private AdaptiveConcurrencyLayer(AdaptiveConcurrencyLimiter limiter, AdaptiveConcurrencyOptions options)
-        : base(LayerKind.AdaptiveConcurrency, options, $"Name={limiter.Name}, MinLimit={options.MinLimit}, MaxLimit={options.MaxLimit}, QueueLimit={options.QueueLimit}, MaxQueueWait={options.MaxQueueWait}")
+        : base(KindOf(options.PerAttempt), options, $"Name={limiter.Name}, MinLimit={options.MinLimit}, MaxLimit={options.MaxLimit}, QueueLimit={options.QueueLimit}, MaxQueueWait={options.MaxQueueWait}")
     {
         _limiter = limiter;
+        _classifies = options.ClassifyFailure is not null;
     }
 
     private AdaptiveConcurrencyLayer(AdaptiveConcurrencyLimiter limiter)
@@ -95,7 +98,10 @@ internal sealed class AdaptiveConcurrencyLayer : PipelineLayer
         return left == Timeout.InfiniteTimeSpan || left >= wait ? wait : left < TimeSpan.Zero ? TimeSpan.Zero : left;
     }
 
-    private static CallEnd EndOf<TResult>(in Outcome<TResult> outcome, CancellationToken cancellationToken)
+    /// <summary>The slot the limit takes in the order: the whole call's, or each attempt's.</summary>
+    private static LayerKind KindOf(bool perAttempt) => perAttempt ? LayerKind.AdaptiveConcurrencyPerAttempt : LayerKind.AdaptiveConcurrency;
+
+    private CallEnd EndOf<TResult>(in Outcome<TResult> outcome, CancellationToken cancellationToken)
     {
         if (!outcome.HasException)
         {
@@ -104,9 +110,10 @@ internal sealed class AdaptiveConcurrencyLayer : PipelineLayer
 
         return outcome.Exception switch
         {
-            OperationTimeoutException or TimeoutException => CallEnd.TimedOut,
             OperationCanceledException when cancellationToken.IsCancellationRequested => CallEnd.Ignored,
             ExecutionRejectedException => CallEnd.Ignored,
+            { } failure when _classifies => _limiter.Classify(failure),
+            OperationTimeoutException or TimeoutException => CallEnd.TimedOut,
             _ => CallEnd.Completed,
         };
     }
@@ -117,15 +124,20 @@ internal sealed class AdaptiveConcurrencyLayer : PipelineLayer
         private readonly AdaptiveConcurrencyLimiter? _limiter;
         private readonly AdaptiveConcurrencyOptions? _options;
 
-        public Spec(AdaptiveConcurrencyLimiter limiter) => _limiter = limiter;
+        public Spec(AdaptiveConcurrencyLimiter limiter)
+        {
+            _limiter = limiter;
+            Kind = KindOf(limiter.PerAttempt);
+        }
 
         public Spec(AdaptiveConcurrencyOptions options)
         {
             AdaptiveConcurrencyOptionsValidator.ThrowIfInvalid(options);
             _options = new AdaptiveConcurrencyOptions(options);
+            Kind = KindOf(options.PerAttempt);
         }
 
-        public override LayerKind Kind => LayerKind.AdaptiveConcurrency;
+        public override LayerKind Kind { get; }
 
         public override PipelineLayer Create<TResult>(LayerContext<TResult> context) =>
             new AdaptiveConcurrencyLayer(_limiter ?? new AdaptiveConcurrencyLimiter(context.Name, _options!, context.TimeProvider, context.Logger, context.MeterFactory));

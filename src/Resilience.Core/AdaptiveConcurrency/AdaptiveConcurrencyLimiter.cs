@@ -112,6 +112,23 @@ public sealed partial class AdaptiveConcurrencyLimiter
 
     internal TimeProvider TimeProvider => _time;
 
+    /// <summary>Gets a value indicating whether the limit applies per attempt (<see cref="AdaptiveConcurrencyOptions.PerAttempt"/>).</summary>
+    internal bool PerAttempt => _options.PerAttempt;
+
+    /// <summary>What <paramref name="failure"/> tells the limit, by <see cref="AdaptiveConcurrencyOptions.ClassifyFailure"/>; a sample when that throws (the slot must still be given back).</summary>
+    internal CallEnd Classify(Exception failure)
+    {
+        try
+        {
+            return _options.ClassifyFailure!(failure);
+        }
+        catch (Exception e)
+        {
+            AdaptiveConcurrencyLog.CallbackFailed(_logger, nameof(AdaptiveConcurrencyOptions.ClassifyFailure), Name, "the call counts as a latency sample", e);
+            return CallEnd.Completed;
+        }
+    }
+
     /// <summary>
     /// Gets the longest a call may wait for a slot: <see cref="AdaptiveConcurrencyOptions.MaxQueueWait"/>, and never longer
     /// than half the no-load latency once measured: under a sustained overload the queue is always full and every call it
@@ -375,14 +392,14 @@ public sealed partial class AdaptiveConcurrencyLimiter
             catch (Exception e)
             {
                 // The limit stands; the caller whose release ran the callback must not fail for it.
-                AdaptiveConcurrencyLog.CallbackFailed(_logger, Name, e);
+                AdaptiveConcurrencyLog.CallbackFailed(_logger, nameof(AdaptiveConcurrencyOptions.OnLimitChanged), Name, "the new limit stands", e);
             }
         }
     }
 }
 
-/// <summary>How a call through the limit ended, for its latency sample.</summary>
-internal enum CallEnd
+/// <summary>How a call through the limit ended: what it tells the limit (see <see cref="AdaptiveConcurrencyOptions.ClassifyFailure"/>).</summary>
+public enum CallEnd
 {
     /// <summary>It completed (with a result or a failure of the dependency): its latency is a sample.</summary>
     Completed,
@@ -390,6 +407,6 @@ internal enum CallEnd
     /// <summary>It timed out: no sample, and the window shrinks the limit.</summary>
     TimedOut,
 
-    /// <summary>The caller cancelled it, or a layer inside refused it: a sample only when it had already run past the tolerance.</summary>
+    /// <summary>It says nothing about the dependency's load (the caller cancelled it, a layer inside refused it): a sample only when it had already run past the tolerance.</summary>
     Ignored,
 }

@@ -16,6 +16,6 @@ internal static partial class AdaptiveConcurrencyLog
     public static partial void Rejected(ILogger logger, string name, int limit, CallPriority priority, string reason);
 
     [LoggerMessage(EventId = ResilienceEventIds.ConcurrencyLimitCallbackFailed, EventName = "ConcurrencyLimitCallbackFailed", Level = LogLevel.Error,
-        Message = "The OnLimitChanged callback of concurrency limit '{Name}' threw; the new limit stands")]
-    public static partial void CallbackFailed(ILogger logger, string name, Exception exception);
+        Message = "The {Callback} callback of concurrency limit '{Name}' threw; {Consequence}")]
+    public static partial void CallbackFailed(ILogger logger, string callback, string name, string consequence, Exception exception);
 }

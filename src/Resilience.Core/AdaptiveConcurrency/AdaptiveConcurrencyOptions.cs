@@ -28,6 +28,8 @@ public sealed class AdaptiveConcurrencyOptions
         SampleWindow = other.SampleWindow;
         BaselineInterval = other.BaselineInterval;
         SheddableShare = other.SheddableShare;
+        PerAttempt = other.PerAttempt;
+        ClassifyFailure = other.ClassifyFailure;
         OnLimitChanged = other.OnLimitChanged;
     }
 
@@ -79,6 +81,35 @@ public sealed class AdaptiveConcurrencyOptions
     /// <value>Default: 0.75, so a quarter of the capacity stays for normal and critical calls.</value>
     public double SheddableShare { get; set; } = AdaptiveConcurrencyConstants.DefaultSheddableShare;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the limit applies to each attempt rather than to the whole call: inside the
+    /// retry and hedging and outside the circuit breaker, so a retry's backoff holds no slot, each hedged copy takes one, the
+    /// latency measured is one attempt's, and a refusal never reaches the breaker.
+    /// </summary>
+    /// <value>
+    /// Default: <see langword="false"/>, the whole call: it waits for a slot once, outside the total timeout, and holds it through
+    /// its retries. Per attempt suits a dependency whose capacity is a pool (connections): an attempt backing off frees its slot.
+    /// A refusal is never retried either way (the queue already waited as long as it should). Each placement is its own slot of
+    /// the order (<c>Describe()</c> names them <c>AdaptiveConcurrency</c> and <c>AdaptiveConcurrencyPerAttempt</c>), so a
+    /// pipeline may hold one limit of each.
+    /// </value>
+    public bool PerAttempt { get; set; }
+
+    /// <summary>
+    /// Gets or sets what a failed call tells the limit: <see cref="CallEnd.Completed"/> (its latency is a sample),
+    /// <see cref="CallEnd.TimedOut"/> (the dependency is overloaded: the limit shrinks) or <see cref="CallEnd.Ignored"/> (nothing,
+    /// e.g. a connection refused fast by a dependency that is down). Asked only about failures of the dependency: the caller's
+    /// cancellation and refusals by layers inside are always ignored.
+    /// </summary>
+    /// <value>Default: <see langword="null"/>, a <see cref="TimeoutException"/> (the pipeline's timeouts included) is a timeout and every other failure a sample.</value>
+    public Func<Exception, CallEnd>? ClassifyFailure { get; set; }
+
     /// <summary>Gets or sets a callback told of every change of the limit (called on the thread that completed the window; keep it short).</summary>
     public Action<ConcurrencyLimitChangedArguments>? OnLimitChanged { get; set; }
+
+    /// <summary>Whether two option sets hold the same values (callbacks aside), so a reload can keep a limiter and the limit it learned.</summary>
+    internal static bool SameValues(AdaptiveConcurrencyOptions a, AdaptiveConcurrencyOptions b) =>
+        a.InitialLimit == b.InitialLimit && a.MinLimit == b.MinLimit && a.MaxLimit == b.MaxLimit && a.QueueLimit == b.QueueLimit
+        && a.MaxQueueWait == b.MaxQueueWait && a.Tolerance == b.Tolerance && a.Smoothing == b.Smoothing && a.SampleWindow == b.SampleWindow
+        && a.BaselineInterval == b.BaselineInterval && a.SheddableShare == b.SheddableShare && a.PerAttempt == b.PerAttempt;
 }

@@ -11,7 +11,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds the adaptive concurrency limit to a pipeline registered with <c>AddPipeline</c>.</summary>
 public static class AdaptiveConcurrencyResilienceBuilderExtensions
 {
-    private static readonly OptionsSchema<AdaptiveConcurrencyOptions> Schema = new(
+    /// <summary>The options' configuration keys; the adapters nest them in their own sections, so a new key reaches them too.</summary>
+    internal static readonly OptionsSchema<AdaptiveConcurrencyOptions> Schema = new(
         ("InitialLimit", static (o, k, e) => o.InitialLimit = OptionsValue.Int(k, e, o.InitialLimit)),
         ("MinLimit", static (o, k, e) => o.MinLimit = OptionsValue.Int(k, e, o.MinLimit)),
         ("MaxLimit", static (o, k, e) => o.MaxLimit = OptionsValue.Int(k, e, o.MaxLimit)),
@@ -21,12 +22,13 @@ public static class AdaptiveConcurrencyResilienceBuilderExtensions
         ("Smoothing", static (o, k, e) => o.Smoothing = OptionsValue.Double(k, e, o.Smoothing)),
         ("SampleWindow", static (o, k, e) => o.SampleWindow = OptionsValue.TimeSpan(k, e, o.SampleWindow)),
         ("BaselineInterval", static (o, k, e) => o.BaselineInterval = OptionsValue.TimeSpan(k, e, o.BaselineInterval)),
-        ("SheddableShare", static (o, k, e) => o.SheddableShare = OptionsValue.Double(k, e, o.SheddableShare)));
+        ("SheddableShare", static (o, k, e) => o.SheddableShare = OptionsValue.Double(k, e, o.SheddableShare)),
+        ("PerAttempt", static (o, k, e) => o.PerAttempt = OptionsValue.Bool(k, e, o.PerAttempt)));
 
     /// <summary>
     /// Adds an adaptive concurrency limit, configured from <paramref name="section"/> (<c>InitialLimit</c>, <c>MinLimit</c>,
     /// <c>MaxLimit</c>, <c>QueueLimit</c>, <c>MaxQueueWait</c>, <c>Tolerance</c>, <c>Smoothing</c>, <c>SampleWindow</c>,
-    /// <c>BaselineInterval</c>, <c>SheddableShare</c>), to the pipeline named <paramref name="pipelineName"/>. The
+    /// <c>BaselineInterval</c>, <c>SheddableShare</c>, <c>PerAttempt</c>), to the pipeline named <paramref name="pipelineName"/>. The
     /// <see cref="AdaptiveConcurrencyLimiter"/> is a keyed singleton under the same name (for a status page), and keeps its
     /// limit across reloads of the pipeline.
     /// </summary>

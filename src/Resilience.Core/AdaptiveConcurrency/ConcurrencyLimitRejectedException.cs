@@ -44,4 +44,10 @@ public sealed class ConcurrencyLimitRejectedException : ExecutionRejectedExcepti
 
     /// <summary>Gets the recent mean latency of the dependency: about when a slot frees up.</summary>
     public override TimeSpan? RetryAfter => _retryAfter;
+
+    /// <summary>
+    /// Never brief for a retry that waits out short refusals: the call already waited in the queue as long as it should, and
+    /// retrying would stretch that bounded wait into the retry's (a limit placed per attempt is inside the retry).
+    /// </summary>
+    internal override bool IsBrief(TimeSpan limit) => false;
 }

@@ -46,4 +46,8 @@ public sealed class AdaptiveThrottlingOptions
 
     /// <summary>Gets or sets a callback told of each request refused locally (keep it short: it runs on the caller's thread).</summary>
     public Action<ThrottledArguments>? OnThrottled { get; set; }
+
+    /// <summary>Whether two option sets hold the same values (callbacks aside), so a reload can keep a throttler and its window.</summary>
+    internal static bool SameValues(AdaptiveThrottlingOptions a, AdaptiveThrottlingOptions b) =>
+        a.Multiplier == b.Multiplier && a.Window == b.Window && a.MinimumThroughput == b.MinimumThroughput;
 }

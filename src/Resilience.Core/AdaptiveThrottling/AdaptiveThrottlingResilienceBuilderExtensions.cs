@@ -11,7 +11,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds client-side adaptive throttling to a pipeline registered with <c>AddPipeline</c>.</summary>
 public static class AdaptiveThrottlingResilienceBuilderExtensions
 {
-    private static readonly OptionsSchema<AdaptiveThrottlingOptions> Schema = new(
+    /// <summary>The options' configuration keys; the adapters nest them in their own sections, so a new key reaches them too.</summary>
+    internal static readonly OptionsSchema<AdaptiveThrottlingOptions> Schema = new(
         ("Multiplier", static (o, k, e) => o.Multiplier = OptionsValue.Double(k, e, o.Multiplier)),
         ("Window", static (o, k, e) => o.Window = OptionsValue.TimeSpan(k, e, o.Window)),
         ("MinimumThroughput", static (o, k, e) => o.MinimumThroughput = OptionsValue.Int(k, e, o.MinimumThroughput)));

@@ -22,10 +22,14 @@ namespace Resilience;
 /// delays. Retry outside hedging, so a retry runs a whole hedged round (a backoff never swallows the hedge delay, and
 /// hedges never multiply retries). Hedging and retry outside the breaker, so each attempt asks the breaker. Adaptive
 /// throttling per attempt and outside the breaker: every retry and hedged copy is a request it counts, and one it
-/// refuses never takes a breaker's probe. The attempt
+/// refuses never takes a breaker's probe. The adaptive concurrency limit placed per attempt inside throttling (a request
+/// throttled locally never takes a slot) and outside the breaker (a refusal never reaches it, and an attempt's latency
+/// is the dependency's, breaker and attempt timeout included). The attempt
 /// timeout inside the breaker, so a timed-out attempt counts as a failure. Fault injection innermost, so an injected
 /// fault meets every strategy a real one would. Custom layers sit at three named places (<see cref="CustomLayerPosition"/>).
-/// A new kind is its folder plus one value here and one case in <see cref="LayerKinds.Dispatch"/>.
+/// A new kind is its folder plus one value here and one case in <see cref="LayerKinds.Dispatch"/>. A value is a slot, and
+/// one kind's layer may have two: the adaptive concurrency limit's spec picks <see cref="AdaptiveConcurrency"/> or
+/// <see cref="AdaptiveConcurrencyPerAttempt"/> from its options, and one case dispatches both.
 /// </remarks>
 internal enum LayerKind
 {
@@ -38,6 +42,7 @@ internal enum LayerKind
     Hedging,
     CustomAttempt,
     AdaptiveThrottling,
+    AdaptiveConcurrencyPerAttempt,
     CircuitBreaker,
     AttemptTimeout,
     FaultInjection,

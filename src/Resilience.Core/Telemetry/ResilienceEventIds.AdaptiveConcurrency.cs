@@ -9,6 +9,6 @@ public static partial class ResilienceEventIds
     /// <summary>The concurrency limit refused a call: queue full, wait ran out, or a sheddable call over its share (Debug).</summary>
     public const int ConcurrencyLimitRejected = 1801;
 
-    /// <summary>The OnLimitChanged callback threw; the new limit stands (Error).</summary>
+    /// <summary>A callback of the limit threw: OnLimitChanged (the new limit stands) or ClassifyFailure (the call counts as a sample) (Error).</summary>
     public const int ConcurrencyLimitCallbackFailed = 1802;
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Resilience.DependencyInjection;
 
 namespace Resilience.Http;
@@ -43,24 +44,14 @@ internal static class HttpResilienceOptionsBinder
         ("Latency", static (o, k, e) => OptionsValue.Section(k, e, o.Latency, FaultLatency)),
         ("Exception", static (o, k, e) => OptionsValue.Section(k, e, o.Exception, FaultException)));
 
+    // Core's keys, nested: a key Core adds is bound (and checked) here with no edit.
     public static readonly OptionsSchema<HttpConcurrencyLimitOptions> ConcurrencyLimit = new(
         ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
-        ("InitialLimit", static (o, k, e) => o.InitialLimit = OptionsValue.Int(k, e, o.InitialLimit)),
-        ("MinLimit", static (o, k, e) => o.MinLimit = OptionsValue.Int(k, e, o.MinLimit)),
-        ("MaxLimit", static (o, k, e) => o.MaxLimit = OptionsValue.Int(k, e, o.MaxLimit)),
-        ("QueueLimit", static (o, k, e) => o.QueueLimit = OptionsValue.Int(k, e, o.QueueLimit)),
-        ("MaxQueueWait", static (o, k, e) => o.MaxQueueWait = OptionsValue.TimeSpan(k, e, o.MaxQueueWait)),
-        ("Tolerance", static (o, k, e) => o.Tolerance = OptionsValue.Double(k, e, o.Tolerance)),
-        ("Smoothing", static (o, k, e) => o.Smoothing = OptionsValue.Double(k, e, o.Smoothing)),
-        ("SampleWindow", static (o, k, e) => o.SampleWindow = OptionsValue.TimeSpan(k, e, o.SampleWindow)),
-        ("BaselineInterval", static (o, k, e) => o.BaselineInterval = OptionsValue.TimeSpan(k, e, o.BaselineInterval)),
-        ("SheddableShare", static (o, k, e) => o.SheddableShare = OptionsValue.Double(k, e, o.SheddableShare)));
+        ("Options", static (o, k, e) => OptionsValue.Section(k, e, o.Options, AdaptiveConcurrencyResilienceBuilderExtensions.Schema)));
 
     public static readonly OptionsSchema<HttpAdaptiveThrottlingOptions> AdaptiveThrottling = new(
         ("Enabled", static (o, k, e) => o.Enabled = OptionsValue.Bool(k, e, o.Enabled)),
-        ("Multiplier", static (o, k, e) => o.Multiplier = OptionsValue.Double(k, e, o.Multiplier)),
-        ("Window", static (o, k, e) => o.Window = OptionsValue.TimeSpan(k, e, o.Window)),
-        ("MinimumThroughput", static (o, k, e) => o.MinimumThroughput = OptionsValue.Int(k, e, o.MinimumThroughput)));
+        ("Options", static (o, k, e) => OptionsValue.Section(k, e, o.Options, AdaptiveThrottlingResilienceBuilderExtensions.Schema)));
 
     // The four times are set only when parsed: a time that is set is checked against the others, a derived one is not.
     public static readonly OptionsSchema<HttpResilienceOptions> Options = new(

@@ -90,15 +90,15 @@ internal sealed partial class HttpResilienceEngine : IDisposable
 
         if (options.ConcurrencyLimit.Enabled)
         {
-            ConcurrencyLimit = options.ConcurrencyLimit.ToCore();
+            ConcurrencyLimit = new AdaptiveConcurrencyOptions(options.ConcurrencyLimit.Options);
         }
 
         if (options.AdaptiveThrottling.Enabled)
         {
             // The predicate captures the caller's rule, not this engine: a throttler kept over a reload must not keep it alive.
             var predicate = _shouldHandleOutcome;
-            var throttling = options.AdaptiveThrottling.ToCore();
-            throttling.ShouldHandle = predicate is null
+            var throttling = new AdaptiveThrottlingOptions(options.AdaptiveThrottling.Options);
+            throttling.ShouldHandle ??= predicate is null
                 ? static e => HttpAttemptClassifier.IsTransientByDefault(Outcome.FromException<HttpResponseMessage>(e))
                 : e => predicate(Outcome.FromException<HttpResponseMessage>(e));
             Throttling = throttling;
@@ -160,8 +160,8 @@ internal sealed partial class HttpResilienceEngine : IDisposable
             && now.MaxTokens == before.MaxTokens && now.DepositPerSuccess == before.DepositPerSuccess && now.MinRetriesPerSecond == before.MinRetriesPerSecond
             ? pipelines.Budget
             : null;
-        var limiter = ConcurrencyLimit is { } limit && pipelines.Limiter is { } kept && HttpConcurrencyLimitOptions.SameSettings(limit, kept.Options) ? kept : null;
-        var throttler = Throttling is { } throttling && pipelines.Throttler is { } keptThrottler && HttpAdaptiveThrottlingOptions.SameSettings(throttling, keptThrottler.Options)
+        var limiter = ConcurrencyLimit is { } limit && pipelines.Limiter is { } kept && AdaptiveConcurrencyOptions.SameValues(limit, kept.Options) ? kept : null;
+        var throttler = Throttling is { } throttling && pipelines.Throttler is { } keptThrottler && AdaptiveThrottlingOptions.SameValues(throttling, keptThrottler.Options)
             ? keptThrottler
             : null;
         return new HttpAuthorityKept(budget, limiter, throttler);

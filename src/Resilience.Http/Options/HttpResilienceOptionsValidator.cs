@@ -52,8 +52,8 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
                 "RetryBudget:DepositPerSuccess");
         }
 
-        AddCoreFailures(builder, nameof(HttpResilienceOptions.ConcurrencyLimit), new AdaptiveConcurrencyOptionsValidator().Validate(null, options.ConcurrencyLimit.ToCore()));
-        AddCoreFailures(builder, nameof(HttpResilienceOptions.AdaptiveThrottling), new AdaptiveThrottlingOptionsValidator().Validate(null, options.AdaptiveThrottling.ToCore()));
+        AddCoreFailures(builder, "ConcurrencyLimit:Options", new AdaptiveConcurrencyOptionsValidator().Validate(null, options.ConcurrencyLimit.Options));
+        AddCoreFailures(builder, "AdaptiveThrottling:Options", new AdaptiveThrottlingOptionsValidator().Validate(null, options.AdaptiveThrottling.Options));
         HttpRoutingValidator.Validate(options.Hedging, builder);
         return builder.Build();
     }

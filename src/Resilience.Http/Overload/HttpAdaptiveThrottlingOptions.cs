@@ -2,7 +2,7 @@ using Resilience.AdaptiveThrottling;
 
 namespace Resilience.Http;
 
-/// <summary>Options of client-side adaptive throttling per authority (Core's <see cref="AdaptiveThrottler"/>, the SRE book's formula).</summary>
+/// <summary>Client-side adaptive throttling per authority (Core's <see cref="AdaptiveThrottler"/>, the SRE book's formula): whether it is on, and Core's options.</summary>
 /// <remarks>
 /// <para>Each attempt is a request; it is accepted unless the upstream answered with a status the handler counts as a
 /// failure (429, 503 and the other transient statuses, or what <see cref="HttpResilienceOptions.ShouldHandleOutcome"/>
@@ -16,22 +16,10 @@ public sealed class HttpAdaptiveThrottlingOptions
     /// <value>Defaults to <see langword="false"/>: the breaker already stops a dead upstream; throttling is for one that sheds load (429/503) under overload.</value>
     public bool Enabled { get; set; }
 
-    /// <summary>Gets or sets K: how many requests per accepted one are still sent. Lower sheds earlier.</summary>
-    /// <value>Defaults to 2; between 1 and 100.</value>
-    public double Multiplier { get; set; } = 2.0;
-
-    /// <summary>Gets or sets the sliding window of requests and accepts.</summary>
-    /// <value>Defaults to 30 s; between 1 s and 1 hour.</value>
-    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Gets or sets how many requests the window must hold before any is refused.</summary>
-    /// <value>Defaults to 10; not negative.</value>
-    public int MinimumThroughput { get; set; } = 10;
-
-    /// <summary>The Core options these values make (validated by Core's rules).</summary>
-    internal AdaptiveThrottlingOptions ToCore() => new() { Multiplier = Multiplier, Window = Window, MinimumThroughput = MinimumThroughput };
-
-    /// <summary>Whether two Core option sets hold the same values, so a reload can keep the throttler's window.</summary>
-    internal static bool SameSettings(AdaptiveThrottlingOptions a, AdaptiveThrottlingOptions b) =>
-        a.Multiplier == b.Multiplier && a.Window == b.Window && a.MinimumThroughput == b.MinimumThroughput;
+    /// <summary>Gets Core's options of each authority's throttler: configuration keys <c>AdaptiveThrottling:Options:*</c>, Core's defaults and rules.</summary>
+    /// <value>
+    /// Core's defaults: <c>Multiplier</c> (K) 2, <c>Window</c> 30 s, <c>MinimumThroughput</c> 10. When
+    /// <see cref="AdaptiveThrottlingOptions.ShouldHandle"/> is not set, the handler's own rule says which exceptions were not accepted.
+    /// </value>
+    public AdaptiveThrottlingOptions Options { get; } = new();
 }

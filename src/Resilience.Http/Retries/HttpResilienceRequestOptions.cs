@@ -16,7 +16,7 @@ public static class HttpResilienceRequestOptions
     /// <summary>Gets the key of the request's priority for the adaptive concurrency limit (<see cref="HttpResilienceOptions.ConcurrencyLimit"/>).</summary>
     /// <remarks>
     /// Unset, a request is <see cref="CallPriority.Normal"/>. Under pressure <see cref="CallPriority.Sheddable"/> requests are
-    /// refused first (they use at most <see cref="HttpConcurrencyLimitOptions.SheddableShare"/> of the limit and never wait),
+    /// refused first (they use at most <see cref="AdaptiveConcurrency.AdaptiveConcurrencyOptions.SheddableShare"/> of the limit and never wait),
     /// and <see cref="CallPriority.Critical"/> ones go to the front of the queue.
     /// </remarks>
     public static HttpRequestOptionsKey<CallPriority> Priority { get; } = new("Resilience.Http.Priority");

@@ -17,7 +17,7 @@ public sealed partial class ResilientDataSource
     internal static bool IsSafeToRetry(Exception exception) =>
         exception is DatabaseException { FailureKind: FailureKind.Transient or FailureKind.Unavailable } failure
         && failure.SqlState is not ("53100" or "53200")
-        && !(failure.InnerException is { } inner && (PostgresFailureClassifier.IsPoolExhausted(inner) || inner is ConcurrencyLimitRejectedException));
+        && !(failure.InnerException is { } inner && PostgresFailureClassifier.IsPoolExhausted(inner));
 
     /// <summary>
     /// The cheapest safe shape of an attempt: an idempotent single call under limits the connection already carries needs no
@@ -193,6 +193,7 @@ public sealed partial class ResilientDataSource
     private DatabaseException? ToDatabaseException(Exception exception) => exception switch
     {
         BrokenCircuitException broken => Rejected(broken),
+        ConcurrencyLimitRejectedException limited => Overloaded(limited),
         OperationTimeoutException timeout => new DatabaseException(
             string.Create(
                 System.Globalization.CultureInfo.InvariantCulture,
@@ -203,6 +204,20 @@ public sealed partial class ResilientDataSource
             failedBeforeSend: false,
             timeout),
         _ => null,
+    };
+
+    /// <summary>A refusal by the concurrency limit: the database is overloaded and the attempt could not wait for a slot (never retried: Core's retry does not wait out this refusal).</summary>
+    private static DatabaseException Overloaded(ConcurrencyLimitRejectedException limited) => new(
+        string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"The database is overloaded: its concurrency limit ({limited.Limit}) is reached and the call could not wait for a slot; try again in {Math.Ceiling(limited.RetryAfter.GetValueOrDefault().TotalMilliseconds)} ms."),
+        FailureKind.Unavailable,
+        ErrorIds.DatabaseUnavailable,
+        sqlState: null,
+        failedBeforeSend: true,
+        limited)
+    {
+        RetryAfter = limited.RetryAfter,
     };
 
     private DatabaseException Rejected(BrokenCircuitException broken)

@@ -115,7 +115,7 @@ public sealed partial class ResilientDataSource
                 _timeProvider,
                 loggerFactory.CreateLogger("Resilience.AdaptiveConcurrency"),
                 meterFactory);
-            builder.AddLayer(CustomLayerPosition.Attempt, new DbConcurrencyLayer(ConcurrencyLimiter));
+            builder.AddAdaptiveConcurrencyLimit(ConcurrencyLimiter);
         }
 
         Pipeline = builder.Build();

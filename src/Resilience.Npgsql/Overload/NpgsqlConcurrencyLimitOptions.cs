@@ -1,10 +1,13 @@
 using Resilience.AdaptiveConcurrency;
+using Resilience.Failures;
+using Resilience.Timeouts;
 
 namespace Resilience.Npgsql;
 
 /// <summary>The adaptive concurrency limit in front of the data source's pool: how many attempts may hold a connection at once.</summary>
 /// <remarks>
-/// <para>Each attempt takes a slot before it takes a pooled connection. The limit starts at the pool's size and shrinks when
+/// <para>Each attempt takes a slot before it takes a pooled connection (Core's limit placed per attempt, inside the retry and
+/// outside the breaker: a retry's backoff holds no slot, and a refusal never reaches the breaker). The limit starts at the pool's size and shrinks when
 /// the database's latency grows under load (Core's <see cref="AdaptiveConcurrencyLimiter"/>), so an overloaded database is
 /// relieved at the client. An attempt that finds the limit reached waits at most <see cref="MaxQueueWait"/> in a short queue
 /// (critical calls first) instead of the pool's acquire timeout (<c>Timeout</c>, 15 s by default), then fails with a
@@ -72,6 +75,22 @@ public sealed class NpgsqlConcurrencyLimitOptions
             MaxQueueWait = wait,
             Tolerance = Tolerance,
             SheddableShare = SheddableShare,
+            PerAttempt = true,
+            ClassifyFailure = Classify,
         };
     }
+
+    /// <summary>
+    /// What a failed attempt tells the limit: a shrink when it timed out or the pool ran dry; nothing when the database was
+    /// unreachable (a refused connection is fast, and its speed says nothing about load) or the outcome is unknown; its
+    /// latency for the database's own errors.
+    /// </summary>
+    internal static CallEnd Classify(Exception failure) => failure switch
+    {
+        DatabaseException { FailureKind: FailureKind.Timeout } => CallEnd.TimedOut,
+        DatabaseException { InnerException: { } inner } when PostgresFailureClassifier.IsPoolExhausted(inner) => CallEnd.TimedOut,
+        DatabaseException { FailureKind: FailureKind.Unavailable or FailureKind.UnknownOutcome } => CallEnd.Ignored,
+        OperationTimeoutException or TimeoutException => CallEnd.TimedOut,
+        _ => CallEnd.Completed,
+    };
 }

@@ -30,9 +30,9 @@ public sealed class ProviderSlowdownTests(PostgresFixture postgres, ITestOutputH
     {
         var service = _harness.AddInstance(new Dictionary<string, string?>
         {
-            ["Resilience:Http:llm:ConcurrencyLimit:InitialLimit"] = "4",
-            ["Resilience:Http:llm:ConcurrencyLimit:QueueLimit"] = "2",
-            ["Resilience:Http:llm:ConcurrencyLimit:MaxQueueWait"] = "00:00:30",
+            ["Resilience:Http:llm:ConcurrencyLimit:Options:InitialLimit"] = "4",
+            ["Resilience:Http:llm:ConcurrencyLimit:Options:QueueLimit"] = "2",
+            ["Resilience:Http:llm:ConcurrencyLimit:Options:MaxQueueWait"] = "00:00:30",
         });
         using var client = service.CreateClient();
         (await client.GetAsync(new Uri("/health/live", UriKind.Relative))).Dispose();

@@ -160,6 +160,104 @@ public sealed class AdaptiveConcurrencyPipelineTests
     }
 
     [Fact]
+    public void Describe_PerAttempt_TheLimitInsideRetryAndThrottlingOutsideTheBreaker()
+    {
+        var options = new AdaptiveConcurrencyOptions { PerAttempt = true };
+        var pipeline = new ResiliencePipelineBuilder("db")
+            .AddCircuitBreaker(new Resilience.CircuitBreaking.CircuitBreakerOptions())
+            .AddAdaptiveConcurrencyLimit(options)
+            .AddAdaptiveThrottling(new Resilience.AdaptiveThrottling.AdaptiveThrottlingOptions())
+            .AddRetry(new RetryOptions())
+            .AddTotalTimeout(TimeSpan.FromSeconds(5))
+            .Build();
+
+        Assert.Equal(["TotalTimeout", "Retry", "AdaptiveThrottling", "AdaptiveConcurrencyPerAttempt", "CircuitBreaker"], pipeline.Describe().Select(static d => d.Kind));
+    }
+
+    [Fact]
+    public async Task PerAttempt_RetryBackingOff_HoldsNoSlot()
+    {
+        // Limit 1, no queue. The first call's attempt fails and backs off for a second: per attempt, its slot is free
+        // meanwhile, so a second call runs (per call, it would be refused until the first call ends).
+        var time = new FakeTimeProvider();
+        var options = Fixed(1, queueLimit: 0);
+        options.PerAttempt = true;
+        var pipeline = new ResiliencePipelineBuilder<int>("db") { TimeProvider = time }
+            .AddAdaptiveConcurrencyLimit(options)
+            .AddRetry(new RetryOptions { MaxRetries = 1, BaseDelay = TimeSpan.FromSeconds(1), Jitter = RetryJitter.None })
+            .Build();
+        var attempts = new System.Runtime.CompilerServices.StrongBox<int>();
+        var first = pipeline.ExecuteOutcomeAsync(
+            static (box, _) => ++box.Value == 1 ? ValueTask.FromException<int>(new InvalidOperationException("blip")) : new ValueTask<int>(1),
+            attempts,
+            CancellationToken.None).AsTask();
+        Assert.False(first.IsCompleted);
+
+        var second = await pipeline.ExecuteOutcomeAsync(static (_, _) => new ValueTask<int>(2), 0, CancellationToken.None);
+
+        Assert.Equal(2, second.Result);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, (await first).Result);
+    }
+
+    [Fact]
+    public async Task PerAttempt_RetryWaitsOutShortBreaks_StillNeverRetriesARefusal()
+    {
+        var options = Fixed(1, queueLimit: 0);
+        options.PerAttempt = true;
+        var retries = new System.Runtime.CompilerServices.StrongBox<int>();
+        var pipeline = new ResiliencePipelineBuilder<int>("db")
+            .AddAdaptiveConcurrencyLimit(options)
+            .AddRetry(new RetryOptions { MaxRetries = 3, BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.FromSeconds(30), WaitOutShortBreaks = true, OnRetry = _ => retries.Value++ })
+            .Build();
+        var blocker = new TaskCompletionSource<int>();
+        var first = pipeline.ExecuteAsync(static (t, _) => new ValueTask<int>(t.Task), blocker, CancellationToken.None);
+
+        var refused = await pipeline.ExecuteOutcomeAsync(static (_, _) => new ValueTask<int>(2), 0, CancellationToken.None);
+
+        Assert.IsType<ConcurrencyLimitRejectedException>(refused.Exception);
+        Assert.Equal(0, retries.Value);
+        blocker.SetResult(1);
+        await first;
+    }
+
+    [Fact]
+    public async Task ClassifyFailure_FailureItCallsATimeout_ShrinksTheLimit()
+    {
+        var time = new FakeTimeProvider();
+        var options = new AdaptiveConcurrencyOptions
+        {
+            InitialLimit = 10,
+            MinLimit = 1,
+            MaxLimit = 10,
+            ClassifyFailure = static e => e is InvalidOperationException ? CallEnd.TimedOut : CallEnd.Completed,
+        };
+        var limiter = new AdaptiveConcurrencyLimiter("db", options, time);
+        var pipeline = new ResiliencePipelineBuilder<int>("db") { TimeProvider = time }.AddAdaptiveConcurrencyLimit(limiter).Build();
+
+        await pipeline.ExecuteOutcomeAsync(static (_, _) => ValueTask.FromException<int>(new InvalidOperationException("pool exhausted")), 0, CancellationToken.None);
+        time.Advance(options.SampleWindow);
+        await pipeline.ExecuteOutcomeAsync(static (_, _) => ValueTask.FromException<int>(new InvalidOperationException("pool exhausted")), 0, CancellationToken.None);
+
+        Assert.Equal(9, limiter.Limit);
+    }
+
+    [Fact]
+    public async Task ClassifyFailure_Throws_SlotGivenBackAndTheFailureStands()
+    {
+        var options = Fixed(1, queueLimit: 0);
+        options.ClassifyFailure = static _ => throw new InvalidOperationException("classifier bug");
+        var limiter = new AdaptiveConcurrencyLimiter("db", options);
+        var pipeline = new ResiliencePipelineBuilder<int>("db").AddAdaptiveConcurrencyLimit(limiter).Build();
+
+        var failed = await pipeline.ExecuteOutcomeAsync(static (_, _) => ValueTask.FromException<int>(new TimeoutException("slow")), 0, CancellationToken.None);
+
+        Assert.IsType<TimeoutException>(failed.Exception);
+        Assert.Equal(0, limiter.InFlight);
+        Assert.Equal(2, (await pipeline.ExecuteOutcomeAsync(static (_, _) => new ValueTask<int>(2), 0, CancellationToken.None)).Result);
+    }
+
+    [Fact]
     public void AddAdaptiveConcurrencyLimit_FromConfiguration_BindsAndRejectsUnknownKeys()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

@@ -73,15 +73,17 @@ public sealed class ConfigurationBindingTests
     {
         var error = StartUp(
             ("ConcurrencyLimit:Enabled", "true"),
-            ("ConcurrencyLimit:MaxLimitz", "5"),
-            ("ConcurrencyLimit:MinLimit", "0"),
-            ("AdaptiveThrottling:Multiplier", "0.5"));
+            ("ConcurrencyLimit:MaxLimit", "5"),
+            ("ConcurrencyLimit:Options:MaxLimitz", "5"),
+            ("ConcurrencyLimit:Options:MinLimit", "0"),
+            ("AdaptiveThrottling:Options:Multiplier", "0.5"));
 
         Assert.Equal(
             [
-                Section + ":AdaptiveThrottling:Multiplier: must be between 1 and 100 (was 0.5).",
-                Section + ":ConcurrencyLimit:MaxLimitz: unknown key; expected one of Enabled, InitialLimit, MinLimit, MaxLimit, QueueLimit, MaxQueueWait, Tolerance, Smoothing, SampleWindow, BaselineInterval, SheddableShare.",
-                Section + ":ConcurrencyLimit:MinLimit: must be at least 1 (was 0).",
+                Section + ":AdaptiveThrottling:Options:Multiplier: must be between 1 and 100 (was 0.5).",
+                Section + ":ConcurrencyLimit:MaxLimit: unknown key; expected one of Enabled, Options.",
+                Section + ":ConcurrencyLimit:Options:MaxLimitz: unknown key; expected one of InitialLimit, MinLimit, MaxLimit, QueueLimit, MaxQueueWait, Tolerance, Smoothing, SampleWindow, BaselineInterval, SheddableShare, PerAttempt.",
+                Section + ":ConcurrencyLimit:Options:MinLimit: must be at least 1 (was 0).",
             ],
             error.Failures.Order(StringComparer.Ordinal));
     }
@@ -93,10 +95,10 @@ public sealed class ConfigurationBindingTests
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
                 [Section + ":ConcurrencyLimit:Enabled"] = "true",
-                [Section + ":ConcurrencyLimit:MaxLimit"] = "64",
-                [Section + ":ConcurrencyLimit:MaxQueueWait"] = "00:00:00.100",
+                [Section + ":ConcurrencyLimit:Options:MaxLimit"] = "64",
+                [Section + ":ConcurrencyLimit:Options:MaxQueueWait"] = "00:00:00.100",
                 [Section + ":AdaptiveThrottling:Enabled"] = "true",
-                [Section + ":AdaptiveThrottling:Window"] = "00:00:10",
+                [Section + ":AdaptiveThrottling:Options:Window"] = "00:00:10",
             })
             .Build();
         var services = new ServiceCollection();
@@ -106,10 +108,33 @@ public sealed class ConfigurationBindingTests
         var options = provider.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get("llm");
 
         Assert.True(options.ConcurrencyLimit.Enabled);
-        Assert.Equal(64, options.ConcurrencyLimit.MaxLimit);
-        Assert.Equal(TimeSpan.FromMilliseconds(100), options.ConcurrencyLimit.MaxQueueWait);
+        Assert.Equal(64, options.ConcurrencyLimit.Options.MaxLimit);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.ConcurrencyLimit.Options.MaxQueueWait);
         Assert.True(options.AdaptiveThrottling.Enabled);
-        Assert.Equal(TimeSpan.FromSeconds(10), options.AdaptiveThrottling.Window);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.AdaptiveThrottling.Options.Window);
+    }
+
+    [Fact]
+    public void AddResilienceHttpHandler_OverloadSections_EveryCoreKeyBindsThroughCoresSchema()
+    {
+        // Keys the Http options never listed themselves: Core's schema binds them, so a key Core adds needs no Http edit.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [Section + ":ConcurrencyLimit:Options:PerAttempt"] = "true",
+                [Section + ":ConcurrencyLimit:Options:SampleWindow"] = "00:00:00.250",
+                [Section + ":AdaptiveThrottling:Options:MinimumThroughput"] = "3",
+            })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddHttpClient("llm").AddResilienceHttpHandler(configuration.GetSection(Section));
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get("llm");
+
+        Assert.True(options.ConcurrencyLimit.Options.PerAttempt);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.ConcurrencyLimit.Options.SampleWindow);
+        Assert.Equal(3, options.AdaptiveThrottling.Options.MinimumThroughput);
     }
 
     private static OptionsValidationException StartUp(params (string Key, string Value)[] values)

@@ -31,10 +31,10 @@ public sealed class HttpOverloadTests : IAsyncLifetime
     private static HttpResilienceOptions Limited(int limit, Action<HttpResilienceOptions>? configure = null) => HandlerFixture.Immediate(o =>
     {
         o.ConcurrencyLimit.Enabled = true;
-        o.ConcurrencyLimit.MinLimit = 1;
-        o.ConcurrencyLimit.InitialLimit = limit;
-        o.ConcurrencyLimit.MaxLimit = limit;
-        o.ConcurrencyLimit.QueueLimit = 0;
+        o.ConcurrencyLimit.Options.MinLimit = 1;
+        o.ConcurrencyLimit.Options.InitialLimit = limit;
+        o.ConcurrencyLimit.Options.MaxLimit = limit;
+        o.ConcurrencyLimit.Options.QueueLimit = 0;
         configure?.Invoke(o);
     });
 
@@ -95,7 +95,7 @@ public sealed class HttpOverloadTests : IAsyncLifetime
     [Fact]
     public async Task ConcurrencyLimit_UnderPressure_SheddableRefusedFirst_CriticalStillSent()
     {
-        using var fixture = new HandlerFixture(Limited(4, o => o.ConcurrencyLimit.SheddableShare = 0.5));
+        using var fixture = new HandlerFixture(Limited(4, o => o.ConcurrencyLimit.Options.SheddableShare = 0.5));
         var gate = new HangGate();
         _a.Default = FaultResponse.Hang(gate);
         var held = new[] { fixture.Client.GetAsync(_a.Url("/slow")), fixture.Client.GetAsync(_a.Url("/slow")) };

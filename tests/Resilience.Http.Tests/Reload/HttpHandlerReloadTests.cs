@@ -71,7 +71,7 @@ public sealed class HttpHandlerReloadTests : IAsyncLifetime
         Assert.Same(limiter, Assert.Single(limits.GetConcurrencyLimiters("llm")));
         Assert.Same(throttler, Assert.Single(limits.GetThrottlers("llm")));
 
-        host.Reload(("ConcurrencyLimit:MaxLimit", "50"));
+        host.Reload(("ConcurrencyLimit:Options:MaxLimit", "50"));
         var replaced = Assert.Single(limits.GetConcurrencyLimiters("llm"));
         Assert.NotSame(limiter, replaced);
         Assert.Equal(50, replaced.Options.MaxLimit);

@@ -122,6 +122,33 @@ public sealed class ConcurrencyLimitTests(PostgresFixture postgres, ITestOutputH
         Assert.Equal(TimeSpan.FromMilliseconds(500), resolved.MaxQueueWait); // half the acquire timeout, below the 1 s default
     }
 
+    [Fact]
+    public async Task Pipeline_LimitEnabled_CoresLimitPerAttemptBetweenRetryAndBreaker()
+    {
+        await using var pool = NpgsqlDataSource.Create($"{postgres.ConnectionString};Maximum Pool Size=3");
+        var db = new ResilientDataSource(pool, Options());
+
+        var kinds = db.Pipeline.Describe().Select(static d => d.Kind).ToArray();
+
+        Assert.Equal(["Retry", "AdaptiveConcurrencyPerAttempt", "CircuitBreaker"], kinds);
+        Assert.True(Assert.IsType<AdaptiveConcurrencyOptions>(db.Pipeline.Describe()[1].Options).PerAttempt);
+    }
+
+    [Fact]
+    public void Classify_DatabaseFailures_TimeoutsShrinkUnreachableSaysNothingErrorsAreSamples()
+    {
+        var timeout = new DatabaseException("statement timeout", FailureKind.Timeout, ErrorIds.Timeout, "57014", failedBeforeSend: false, null);
+        var unreachable = new DatabaseException("refused", FailureKind.Unavailable, ErrorIds.DatabaseUnavailable, null, failedBeforeSend: true, null);
+        var conflict = new DatabaseException("duplicate", FailureKind.Conflict, ErrorIds.AlreadyExists, "23505", failedBeforeSend: false, null);
+
+        Assert.Equal(CallEnd.TimedOut, NpgsqlConcurrencyLimitOptions.Classify(timeout));
+        Assert.Equal(CallEnd.Ignored, NpgsqlConcurrencyLimitOptions.Classify(unreachable));
+        Assert.Equal(CallEnd.Completed, NpgsqlConcurrencyLimitOptions.Classify(conflict));
+        Assert.Equal(
+            (Func<Exception, CallEnd>)NpgsqlConcurrencyLimitOptions.Classify,
+            new NpgsqlConcurrencyLimitOptions().Resolve(maxPoolSize: 10, acquireTimeoutSeconds: 0).ClassifyFailure);
+    }
+
     /// <summary>Completes <see cref="All"/> once <c>Signal</c> was called the given number of times (awaited, so no test thread blocks).</summary>
     private sealed class Arrivals(int count)
     {
