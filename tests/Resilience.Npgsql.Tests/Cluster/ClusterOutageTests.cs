@@ -48,7 +48,9 @@ public sealed class ClusterOutageTests : IAsyncLifetime
                 slowest = took > slowest ? took : slowest;
             }
 
-            Assert.True(slowest < TimeSpan.FromMilliseconds(50), $"slowest call {slowest}");
+            // A call that waited on the store would take its connect attempt (the store's timeout is seconds); 250 ms leaves room
+            // for a GC pause or a descheduled thread on a loaded 2-core machine (50 ms failed once at 50.67 ms).
+            Assert.True(slowest < TimeSpan.FromMilliseconds(250), $"slowest call {slowest}");
 
             // Alone, a local fault opens the local breaker; the other instance is untouched.
             a.Trip();
