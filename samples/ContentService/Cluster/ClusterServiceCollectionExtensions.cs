@@ -29,6 +29,7 @@ internal static class ClusterServiceCollectionExtensions
         services.AddNpgsqlCluster(configuration.GetConnectionString("ContentDb")!, o => section.Bind(o));
         services.AddSingleton<ClusterKeyLimits>();
         services.AddSingleton<ProviderBreakerSharing>();
+        services.AddSingleton<ClusterView>();
 
         // The HTTP handler names no breaker option ClusterWide: each provider client's breaker is shared as the handler
         // creates it (its pipeline is built right after, through ConfigurePipeline), before it can see a failure.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using ContentService.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Resilience.CircuitBreaking;
@@ -88,6 +89,49 @@ public sealed class ClusterTests(PostgresFixture postgres, ITestOutputHelper out
         var change = await openedOnB.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(CircuitTransitionReason.Cluster, change.Reason);
         Assert.Equal(CircuitState.Open, breakerB.State);
+    }
+
+    [Fact]
+    public async Task StatusData_Clustered_ShowsEachInstanceAndTheSharedState()
+    {
+        await using var harness = await ServiceHarness.StartAsync(postgres.ConnectionString);
+        // The test reads the page until the state is in: more often than an operator's page would.
+        var pageReads = new Dictionary<string, string?> { ["RateLimiting:StatusPermitsPerWindow"] = "100000" };
+        var a = harness.AddInstance(Clustered("a", pageReads));
+        var b = harness.AddInstance(Clustered("b", pageReads));
+        using var llmA = a.Services.GetRequiredService<IHttpClientFactory>().CreateClient("llm-local");
+        Assert.Equal(HttpStatusCode.OK, await GenerateAsync(llmA));
+        using var writer = a.CreateWriter();
+        Assert.Equal(1, await SendAsync(writer));
+        using var reader = a.CreateClient();
+
+        // Until b's first heartbeat and a's first rounds are in the store (each page read is cached for a second).
+        JsonElement cluster = default;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            using var response = await reader.GetAsync(new Uri("/status/data", UriKind.Relative));
+            cluster = (await Json.ReadAsync(response)).GetProperty("cluster");
+            if (cluster.GetProperty("instances").GetArrayLength() == 2 && cluster.GetProperty("limits").EnumerateArray().Any(x => x.TryGetProperty("leasedInWindow", out _)))
+            {
+                break;
+            }
+        }
+
+        output.WriteLine(cluster.ToString());
+        Assert.Equal("a", cluster.GetProperty("instanceId").GetString());
+        Assert.True(cluster.GetProperty("connected").GetBoolean());
+        Assert.Equal(["a", "b"], cluster.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
+        Assert.All(cluster.GetProperty("instances").EnumerateArray(), i => Assert.InRange(
+            DateTimeOffset.UtcNow - i.GetProperty("lastHeartbeat").GetDateTimeOffset(), TimeSpan.FromSeconds(-1), TimeSpan.FromSeconds(5)));
+        var breaker = Assert.Single(cluster.GetProperty("breakers").EnumerateArray());
+        Assert.Equal("llm-local", breaker.GetProperty("name").GetString());
+        Assert.Equal("closed", breaker.GetProperty("localState").GetString());
+        Assert.Equal("closed", breaker.GetProperty("clusterState").GetString());
+        var limit = Assert.Single(cluster.GetProperty("limits").EnumerateArray());
+        Assert.StartsWith("api|key:", limit.GetProperty("key").GetString(), StringComparison.Ordinal);
+        Assert.True(limit.GetProperty("leasedInWindow").GetInt64() >= 1);
+        Assert.Equal(1, limit.GetProperty("granted").GetInt64());
     }
 
     /// <summary>The cluster's settings for a test: fast rounds so the test takes seconds.</summary>
