@@ -9,7 +9,7 @@ namespace ContentService.Cluster;
 /// </summary>
 /// <remarks>
 /// The instances and shared state are read from the cluster store's own tables (documented in docs/guide/cluster.md), in
-/// one round trip on a connection of its own, at most once a second whatever the page's refresh rate, and never for
+/// two round trips on a connection of its own, at most once a second whatever the page's refresh rate, and never for
 /// longer than a second: a slow or absent database shows as such on the page instead of holding it.
 /// </remarks>
 internal sealed class ClusterView : IAsyncDisposable
@@ -26,8 +26,18 @@ internal sealed class ClusterView : IAsyncDisposable
           FROM unnest($1::text[]) AS n(name) LEFT JOIN resilience_cluster_breaker b ON b.name = n.name
         """;
 
+    // Which quota table the store has: one row per limit and window (resilience_cluster_quota), or, since the store tracks
+    // each instance's lease, one row per instance too (resilience_cluster_quota_lease).
+    private const string QuotaTablesSql =
+        "SELECT to_regclass('resilience_cluster_quota') IS NOT NULL, to_regclass('resilience_cluster_quota_lease') IS NOT NULL";
+
     private const string QuotaSql =
         "SELECT DISTINCT ON (name) name, window_no, used FROM resilience_cluster_quota WHERE name LIKE 'content-service:%' ORDER BY name, window_no DESC";
+
+    private const string QuotaLeaseSql = """
+        SELECT DISTINCT ON (name) name, window_no, sum(taken)::bigint FROM resilience_cluster_quota_lease
+         WHERE name LIKE 'content-service:%' GROUP BY name, window_no ORDER BY name, window_no DESC
+        """;
 
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
 
@@ -156,7 +166,7 @@ internal sealed class ClusterView : IAsyncDisposable
             var breakers = new NpgsqlBatchCommand(BreakersSql);
             breakers.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. names] });
             batch.BatchCommands.Add(breakers);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(QuotaSql));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(QuotaTablesSql));
             await using var reader = await batch.ExecuteReaderAsync(timeout.Token);
             var instances = new List<ClusterInstanceView>();
             while (await reader.ReadAsync(timeout.Token))
@@ -178,10 +188,18 @@ internal sealed class ClusterView : IAsyncDisposable
             }
 
             await reader.NextResultAsync(timeout.Token);
+            await reader.ReadAsync(timeout.Token);
+            var quotaSql = reader.GetBoolean(1) ? QuotaLeaseSql : reader.GetBoolean(0) ? QuotaSql : null;
+            await reader.DisposeAsync();
             var quota = new Dictionary<string, (long Window, long Used)>(StringComparer.Ordinal);
-            while (await reader.ReadAsync(timeout.Token))
+            if (quotaSql is not null)
             {
-                quota[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+                await using var command = _dataSource.CreateCommand(quotaSql);
+                await using var rows = await command.ExecuteReaderAsync(timeout.Token);
+                while (await rows.ReadAsync(timeout.Token))
+                {
+                    quota[rows.GetString(0)] = (rows.GetInt64(1), rows.GetInt64(2));
+                }
             }
 
             return new StoreState(now, null, instances, shared, quota);

@@ -37,7 +37,7 @@ public sealed class ClusterTests(PostgresFixture postgres, ITestOutputHelper out
         // accept the whole limit: 2× between them)...
         output.WriteLine($"hosts up in {started.Elapsed}");
         var clock = Stopwatch.StartNew();
-        while (accepted[0] + accepted[1] < Limit && clock.Elapsed < TimeSpan.FromSeconds(20))
+        while (accepted[0] + accepted[1] < Limit && clock.Elapsed < TimeSpan.FromSeconds(30))
         {
             for (var i = 0; i < 2; i++)
             {
