@@ -2,7 +2,8 @@
 # Walks through the content service's resilience and prints what it sees at each step:
 #   create tasks → break the cheapest provider (its breaker opens, the next provider takes over, costs change)
 #   → break all (tasks fail clearly) → heal (breakers close) → stop the database (503 + Retry-After, readiness red)
-#   → restart it (recovery).
+#   → restart it (recovery). With several instances (INSTANCES=3 bash scripts/run-sample.sh), a step between 1 and 2
+#   shows the cluster: one instance that sees 'local' fail does not open the others' breakers; a quorum does, everywhere.
 #
 # It uses the stack scripts/run-sample.sh is running (found through its STATE_FILE, default
 # /tmp/resilience-sample.env), or else starts its own with run-sample.sh — with short break durations so the
@@ -85,9 +86,9 @@ costs_stale() { status_data | jq -e '.costs.isStale == true'; }
 fault() { curl -fsS -X PUT "$PROVIDERS_URL/faults/$1" -H 'content-type: application/json' -d "$2" >/dev/null; }
 heal() { curl -fsS -X DELETE "$PROVIDERS_URL/faults" >/dev/null; }
 
-# Creates a task and prints its id.
+# Creates a task (through the load balancer, or on the instance at $3) and prints its id.
 create_task() {
-  curl -fsS -X POST "$SERVICE_URL/api/tasks" -H "X-Api-Key: $API_KEY" -H 'content-type: application/json' \
+  curl -fsS -X POST "${3:-$SERVICE_URL}/api/tasks" -H "X-Api-Key: $API_KEY" -H 'content-type: application/json' \
     -d "{\"topic\":\"$1\",\"complexity\":\"${2:-low}\"}" | jq -r '.id'
 }
 task_final() { curl -fsS "$SERVICE_URL/api/tasks/$1" | jq -e '.status == "completed" or .status == "failed" or .status == "cancelled"'; }
@@ -116,7 +117,12 @@ probe_due() {
     (.generatedAt | t) as $now | [.breakers[] | select(.name == $p)][0]
     | .state != "open" or (.nextProbeAt != null and (.nextProbeAt | t) + 1 < $now)' >/dev/null
 }
-database_serves() { curl -fsS "$SERVICE_URL/api/tasks" >/dev/null && breaker_is content-db closed; }
+# Every instance serves again (each has its own database breaker).
+database_serves() {
+  local u
+  for u in "${instance_urls[@]}"; do curl -fsS "$u/api/tasks" >/dev/null || return 1; done
+  breaker_is content-db closed
+}
 # Prints a response's status, Retry-After and problem details (error ID, title, trace id).
 print_response() {
   local headers body
@@ -125,6 +131,24 @@ print_response() {
   say "  $(head -n 1 "$headers" | tr -d '\r')$(grep -i '^retry-after:' "$headers" | tr -d '\r' | sed 's/^/, /')"
   say "  $(jq -c '{errorId, title, traceId}' "$body" 2>/dev/null || head -c 200 "$body")"
   rm -f "$headers" "$body"
+}
+
+# --- the cluster (several instances behind the load balancer) ---------------------------------------------------------
+read -r -a instance_urls <<<"${INSTANCE_URLS:-$SERVICE_URL}"
+# One line per instance about breaker $1: its state there, the cluster's, and the votes towards the quorum.
+cluster_rows() {
+  local u
+  for u in "${instance_urls[@]}"; do
+    curl -fsS "$u/status/data" | jq -r --arg b "$1" --arg u "$u" '.cluster as $c | [$c.breakers[]? | select(.name == $b)][0] as $x
+      | "   \($c.instanceId) (\($u)): here \($x.localState // "no call yet"), cluster \($x.clusterState // "?"), \($x.votes // 0) vote(s) of \($c.liveInstances) live instance(s)"'
+  done
+}
+# True when breaker $1 is open on every instance.
+open_everywhere() {
+  local u
+  for u in "${instance_urls[@]}"; do
+    curl -fsS "$u/status/data" | jq -e --arg b "$1" '[.cluster.breakers[]? | select(.name == $b and .localState == "open")] | length == 1' >/dev/null || return 1
+  done
 }
 
 # --- the walk-through ------------------------------------------------------------------------------------------------
@@ -139,6 +163,26 @@ step "1. Create tasks: the cheapest provider (local) writes them"
 run_tasks "resilience in practice" 3
 breakers
 costs
+
+if [ "${#instance_urls[@]}" -gt 1 ]; then
+  step "1b. The cluster: ${#instance_urls[@]} instances share the providers' breakers (a quorum opens them everywhere)"
+  # A task posted to an instance is mostly run by that instance (its executor is signalled at once; the others poll),
+  # so each instance calls 'local' once and has its breaker.
+  for u in "${instance_urls[@]}"; do report_task "$(create_task "one per instance" low "$u")"; done
+  cluster_rows llm-local
+  fault local '{"errorRate":1,"errorStatus":503}'
+  say "'local' now answers 503. A task on instance 1 only: its breaker opens there; one vote is no quorum, the others stay closed:"
+  report_task "$(create_task "seen failing by one instance" low "${instance_urls[0]}")"
+  cluster_rows llm-local
+  say "A task on instance 2 too (then 3, … until a quorum saw it): a majority's votes open the breaker on every instance:"
+  for u in "${instance_urls[@]:1}"; do
+    report_task "$(create_task "seen failing by another instance" low "$u")"
+    open_everywhere llm-local && break
+  done
+  wait_for "the local breaker to open on every instance" 30 open_everywhere llm-local
+  cluster_rows llm-local
+  heal
+fi
 
 step "2. Break the cheapest provider: every call to 'local' answers 503"
 fault local '{"errorRate":1,"errorStatus":503}'
@@ -160,8 +204,12 @@ heal
 for pair in local:low budget:medium premium:high; do
   provider=${pair%%:*} complexity=${pair##*:}
   wait_for "the $provider breaker's break to end" 90 probe_due "llm-$provider"
-  # A task only this provider (or a pricier one) may serve brings the probe.
-  report_task "$(create_task "probe for $provider" "$complexity")"
+  # A task only this provider (or a pricier one) may serve brings the probe. Clustered, only the instance holding the
+  # cluster's probe sends it (the others keep refusing): a task on each instance in turn, until its result closes all.
+  for u in "${instance_urls[@]}"; do
+    report_task "$(create_task "probe for $provider" "$complexity" "$u")"
+    [ "$(breaker_state "llm-$provider")" = open ] || break
+  done
   say "$provider breaker: $(breaker_state "llm-$provider")"
 done
 say "recent transitions of the local breaker:"

@@ -3,8 +3,10 @@
 # database, builds and starts the providers and the service, prints the URLs and a freshly generated API key (given to
 # the service through its environment, never written into the repository), and stops and removes everything on Ctrl-C.
 #   PORT=5080 (default)            the service's port
-#   INSTANCES=1 (default)          how many instances of the service; above 1 they listen on PORT+1, PORT+2, … and
-#                                  HAProxy (Debian's package, installed here when missing) balances them on PORT
+#   INSTANCES=1 (default)          how many instances of the service; above 1 they listen on PORT+1, PORT+2, …,
+#                                  HAProxy (Debian's package, installed here when missing) balances them on PORT, and
+#                                  they run as a cluster (Cluster__Enabled=true): shared per-client limits and provider breakers
+#   CLUSTER (default: true for INSTANCES>1)  false runs several instances each on its own limits and breakers
 #   PROVIDERS_PORT=5090 (default)  the fake providers' port (fault controls at /faults)
 #   PG_DIR (default: a new temporary directory)  where the throwaway PostgreSQL lives (scripts/demo.sh stops and restarts it)
 #   STATE_FILE=/tmp/resilience-sample.env (default)  where the URLs, the key and the database directory are written
@@ -75,8 +77,15 @@ instance_urls=()
 if [ "$instances" -eq 1 ]; then instance_urls=("$url"); else
   for i in $(seq 1 "$instances"); do instance_urls+=("http://127.0.0.1:$((port + i))"); done
 fi
+# Several instances join a cluster on the database (Cluster:Enabled): each client's limit and the providers' breakers
+# are shared; one instance runs alone, exactly as before.
+# CLUSTER=false keeps several instances apart (scripts/scale-out.sh's per-instance baseline).
+clustered=false; [ "$instances" -gt 1 ] && clustered=true
+clustered=${CLUSTER:-$clustered}
+[[ "$clustered" =~ ^(true|false)$ ]] || { echo "run-sample: CLUSTER must be true or false, not '$clustered'" >&2; exit 2; }
 for i in "${!instance_urls[@]}"; do
   Providers__BaseUrl="$providers/" Security__ApiKeys__sample="$api_key" \
+    Cluster__Enabled=$clustered Cluster__InstanceId="instance-$((i + 1))" \
     dotnet "$service_bin/ContentService.dll" --contentRoot "$service_bin" --urls "${instance_urls[$i]}" &
   pids+=($!)
 done

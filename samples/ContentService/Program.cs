@@ -1,4 +1,5 @@
 using ContentService.Auth;
+using ContentService.Cluster;
 using ContentService.Content;
 using ContentService.Database;
 using ContentService.Errors;
@@ -24,6 +25,7 @@ builder.Services.AddContentDatabase(builder.Configuration);
 builder.Services.AddStatusPage(builder.Configuration);
 builder.Services.AddSignIn(builder.Configuration);
 builder.Services.AddApiSecurity(builder.Configuration);
+builder.Services.AddServiceCluster(builder.Configuration);
 builder.Services.AddServiceHealth();
 builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddTasks(builder.Configuration);

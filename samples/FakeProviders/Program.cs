@@ -28,6 +28,8 @@ app.MapPut("/faults/{target}", (string target, FaultSettings settings, FaultBoar
     board.Set(target, settings);
     return Results.Ok(settings);
 });
+// Requests received per target since start (faulted or not), for scripts that count what reached a provider.
+app.MapGet("/requests", (FaultBoard board) => Results.Ok(board.Requests()));
 app.MapDelete("/faults", (FaultBoard board) =>
 {
     board.Clear();
@@ -97,6 +99,7 @@ namespace FakeProviders
     {
         private readonly ConcurrentDictionary<string, FaultSettings> _faults = new(StringComparer.OrdinalIgnoreCase);
         private readonly ConcurrentDictionary<string, StrongBox<int>> _inFlight = new(StringComparer.OrdinalIgnoreCase);
+        private readonly ConcurrentDictionary<string, StrongBox<long>> _requests = new(StringComparer.OrdinalIgnoreCase);
 
         public IReadOnlyDictionary<string, FaultSettings> All() => new Dictionary<string, FaultSettings>(_faults, StringComparer.OrdinalIgnoreCase);
 
@@ -104,9 +107,21 @@ namespace FakeProviders
 
         public void Clear() => _faults.Clear();
 
+        public Dictionary<string, long> Requests()
+        {
+            var counts = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (target, count) in _requests)
+            {
+                counts[target] = Interlocked.Read(ref count.Value);
+            }
+
+            return counts;
+        }
+
         /// <summary>Applies the target's faults to this request: returns the faulty response, or null to answer normally.</summary>
         public async Task<IResult?> InjectAsync(string target, HttpContext http)
         {
+            Interlocked.Increment(ref _requests.GetOrAdd(target, static _ => new StrongBox<long>()).Value);
             if (!_faults.TryGetValue(target, out var f))
             {
                 return null;
@@ -234,6 +249,7 @@ namespace FakeProviders
     [JsonSerializable(typeof(FaultSettings))]
     [JsonSerializable(typeof(IReadOnlyDictionary<string, FaultSettings>))]
     [JsonSerializable(typeof(Dictionary<string, FaultSettings>))]
+    [JsonSerializable(typeof(Dictionary<string, long>))]
     [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
     [JsonSerializable(typeof(HttpValidationProblemDetails))]
     [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]

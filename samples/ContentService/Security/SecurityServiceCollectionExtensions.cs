@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
+using ContentService.Cluster;
 using ContentService.Errors;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
@@ -19,15 +20,21 @@ internal static class SecurityServiceCollectionExtensions
         services.AddSingleton<ApiKeyAudit>();
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, TimeProvider>(static (limiter, limits, time) =>
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, TimeProvider, IServiceProvider>(static (limiter, limits, time, sp) =>
         {
             var o = limits.Value;
+
+            // Clustered (Cluster:Enabled), a client's API allowance holds across every instance; the status page's stays
+            // per instance (a browser keeps to one instance behind the load balancer).
+            var cluster = sp.GetService<ClusterKeyLimits>();
             var perClient = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
                 // The status page has its own allowance, so neither can starve the other.
                 var status = http.Request.Path.StartsWithSegments("/status", StringComparison.OrdinalIgnoreCase);
                 var permits = status ? o.StatusPermitsPerWindow : o.PermitsPerWindow;
-                return RateLimitPartition.Get((status ? "status|" : "api|") + ClientKey(http), _ => new FixedWindowLimiter(permits, o.Window, time));
+                return status || cluster is null
+                    ? RateLimitPartition.Get((status ? "status|" : "api|") + ClientKey(http), _ => new FixedWindowLimiter(permits, o.Window, time))
+                    : RateLimitPartition.Get("api|" + ClientKey(http), key => cluster.Get(key, permits, o.Window));
             });
             var global = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetConcurrencyLimiter(
                 "global",

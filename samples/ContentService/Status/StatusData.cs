@@ -4,7 +4,7 @@ using Resilience.Retry;
 
 namespace ContentService.Status;
 
-/// <summary>The body of <c>GET /status/data</c>: everything the status page draws.</summary>
+/// <summary>The body of <c>GET /status/data</c>: everything the status page draws (<paramref name="Cluster"/> only when clustered).</summary>
 internal sealed record StatusData(
     DateTimeOffset GeneratedAt,
     int RefreshMs,
@@ -13,7 +13,8 @@ internal sealed record StatusData(
     PoolView? Pool,
     IReadOnlyList<CounterValue> Counters,
     RetrySummary? DatabaseRetries,
-    CostPanel Costs);
+    CostPanel Costs,
+    ContentService.Cluster.ClusterPanel? Cluster = null);
 
 /// <summary>One breaker: its state now and its recent transitions (oldest first).</summary>
 /// <param name="Name">The logical name (<c>llm-local</c>): per-host breakers of the HTTP handler are named with the

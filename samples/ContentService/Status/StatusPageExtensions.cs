@@ -1,3 +1,4 @@
+using ContentService.Cluster;
 using ContentService.Providers;
 using ContentService.Status;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -51,6 +52,7 @@ internal static class StatusPageExtensions
         {
             // Costs first: reading them may itself retry, open the database breaker or serve a fallback, shown below.
             var costPanel = await costs.GetAsync(http.RequestAborted);
+            var cluster = http.RequestServices.GetService<ClusterView>() is { } view ? await view.GetAsync(http.RequestAborted) : null;
             var statuses = registry.GetStatusReport();
             var breakers = new BreakerView[statuses.Count];
             for (var i = 0; i < breakers.Length; i++)
@@ -68,7 +70,8 @@ internal static class StatusPageExtensions
                 PoolView.From(monitor, sampler.GetSamples()),
                 recorder.GetCounters(),
                 RetrySummary.From(database.Pipeline.RetryStatistics),
-                costPanel));
+                costPanel,
+                cluster));
         })
         .Produces<StatusData>()
         .ProducesProblem(StatusCodes.Status401Unauthorized);

@@ -113,6 +113,42 @@ public sealed class StatusPageBrowserTests(PostgresFixture postgres) : IClassFix
     }
 
     /// <summary>The text of every element matching <paramref name="css"/>, read at one instant.</summary>
+    [BrowserFact]
+    public async Task StatusPage_Clustered_ShowsTheInstanceTheSharedBreakerAndTheClientsLimit_NoConsoleErrors()
+    {
+        await using var providers = FakeProvidersServer.Start();
+        var database = await TestDatabase.CreateAsync(postgres.ConnectionString);
+        await using var service = new ContentServiceFactory(database, providers.BaseAddress, new Dictionary<string, string?>
+        {
+            ["StatusPage:RefreshInterval"] = "00:00:00.250",
+            ["Executor:Workers"] = "0",
+            ["Cluster:Enabled"] = "true",
+            ["Cluster:InstanceId"] = "browser-1",
+            ["Cluster:SyncInterval"] = "00:00:00.100",
+            ["Cluster:LeaseTime"] = "00:00:01",
+        });
+        service.UseKestrel(static o => o.Listen(IPAddress.Loopback, 0));
+        service.StartServer();
+        var baseAddress = new Uri(service.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var llm = service.Services.GetRequiredService<IHttpClientFactory>().CreateClient("llm-local");
+        using var generated = await llm.PostAsJsonAsync(new Uri("generate", UriKind.Relative), new { prompt = "cluster" });
+        Assert.Equal(HttpStatusCode.OK, generated.StatusCode);
+        using var writer = service.CreateWriter();
+        using var listed = await writer.GetAsync(new Uri("/api/tasks", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        using var browser = HeadlessChromium.Start();
+        var wait = new WebDriverWait(browser.Driver, TimeSpan.FromSeconds(60)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+
+        browser.Driver.Navigate().GoToUrl(new Uri(baseAddress, "/status"));
+        var instance = wait.Until(d => Texts(d, "#cluster tr[data-cluster-instance='browser-1']") is [var row] ? row : null);
+        Assert.Contains("(this one)", instance, StringComparison.Ordinal);
+        var breaker = wait.Until(d => Texts(d, "#cluster tr[data-shared-breaker='llm-local'][data-state='closed']") is [var row] ? row : null);
+        Assert.Contains("closed", breaker, StringComparison.Ordinal);
+        var limit = wait.Until(d => Texts(d, "#cluster tr[data-shared-limit^='api|key:']") is [var row] ? row : null);
+        Assert.Contains("120 / 10 s", limit, StringComparison.Ordinal);
+        Assert.Empty(browser.ConsoleErrors());
+    }
+
     private static List<string> Texts(IWebDriver driver, string css) =>
         ((IReadOnlyCollection<object>)((IJavaScriptExecutor)driver).ExecuteScript(
             "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent);", css)!)

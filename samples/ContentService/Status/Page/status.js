@@ -231,6 +231,54 @@
       el('tbody', {}, ...rows)));
   }
 
+  // Clustered (Cluster:Enabled): the live instances and the state they share; hidden when the instance runs alone.
+  function renderCluster(data) {
+    const section = document.getElementById('cluster-section');
+    const c = data.cluster;
+    if (!c) {
+      section.hidden = true;
+      return;
+    }
+    section.hidden = false;
+    const now = Date.parse(data.generatedAt);
+    const parts = [el('p', { data: { instance: c.instanceId, connected: String(c.connected) },
+      text: `This instance: ${c.instanceId} · ${c.connected ? 'coordinating through the database' : 'database unreachable: every shared breaker and limit runs on local state'}`
+        + ` · ${number(c.liveInstances)} live · ${number(c.storeQueries)} store queries and ${number(c.notifications)} notifications so far` })];
+    if (c.storeError) parts.push(el('div', { className: 'notice bad', text: `Shared state not readable: ${c.storeError}.` }));
+    parts.push(el('h3', { text: 'Instances' }));
+    parts.push(c.instances.length === 0
+      ? el('div', { className: 'empty', text: 'No live instance read from the store.' })
+      : el('table', {},
+        el('thead', {}, el('tr', {}, el('th', { text: 'instance' }), el('th', { text: 'last heartbeat' }))),
+        el('tbody', {}, ...c.instances.map((i) => el('tr', { data: { clusterInstance: i.id } },
+          el('td', { text: i.this ? `${i.id} (this one)` : i.id }),
+          el('td', { text: `${clock(i.lastHeartbeat)} (${duration(now - Date.parse(i.lastHeartbeat))} ago)` }))))));
+    parts.push(el('h3', { text: 'Cluster-wide breakers' }));
+    parts.push(c.breakers.length === 0
+      ? el('div', { className: 'empty', text: 'No shared breaker yet: a provider\'s appears with the first call to it.' })
+      : el('table', {},
+        el('thead', {}, el('tr', {}, el('th', { text: 'breaker' }), el('th', { text: 'here' }), el('th', { text: 'cluster' }),
+          el('th', { className: 'num', text: 'votes' }), el('th', { className: 'num', text: 'openings' }), el('th', { text: 'open until' }))),
+        el('tbody', {}, ...c.breakers.map((b) => el('tr', { data: { sharedBreaker: b.name, state: b.clusterState || 'unknown' } },
+          el('td', { text: b.name }), el('td', {}, stateBadge(b.localState)),
+          el('td', {}, b.clusterState ? stateBadge(b.clusterState) : el('span', { className: 'muted', text: 'unknown' })),
+          el('td', { className: 'num', text: number(b.votes) }), el('td', { className: 'num', text: number(b.epoch) }),
+          el('td', { text: b.clusterState === 'open' && b.openUntil ? clock(b.openUntil) : '—' }))))));
+    parts.push(el('h3', { text: 'Per-client limits' }));
+    parts.push(c.limits.length === 0
+      ? el('div', { className: 'empty', text: 'No client seen yet: a client\'s limit appears with its first API call.' })
+      : el('table', {},
+        el('thead', {}, el('tr', {}, el('th', { text: 'client' }), el('th', { className: 'num', text: 'limit' }),
+          el('th', { className: 'num', text: 'leased this window' }), el('th', { className: 'num', text: 'left here' }),
+          el('th', { className: 'num', text: 'accepted here' }), el('th', { className: 'num', text: 'refused here' }))),
+        el('tbody', {}, ...c.limits.map((l) => el('tr', { data: { sharedLimit: l.key } },
+          el('td', { text: l.key }), el('td', { className: 'num', text: `${number(l.limit)} / ${l.windowSeconds} s` }),
+          el('td', { className: 'num', text: l.leasedInWindow == null ? '—' : number(l.leasedInWindow) }),
+          el('td', { className: 'num', text: number(l.localAvailable) }),
+          el('td', { className: 'num', text: number(l.granted) }), el('td', { className: 'num', text: number(l.refused) }))))));
+    document.getElementById('cluster').replaceChildren(...parts);
+  }
+
   function renderCosts(data) {
     const c = data.costs;
     const container = document.getElementById('costs');
@@ -265,6 +313,7 @@
   function render(data) {
     renderOverall(data);
     renderBreakers(data);
+    renderCluster(data);
     renderLimits(data);
     renderPool(data);
     renderCounters(data);
