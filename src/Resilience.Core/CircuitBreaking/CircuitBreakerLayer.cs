@@ -45,7 +45,7 @@ internal sealed class CircuitBreakerLayer : GateLayer
             return false;
         }
 
-        token = new GateToken(null, permit.StartTimestamp, permit.Generation, permit.Kind, permit.Slot);
+        token = new GateToken(permit.StartTimestamp, permit.Generation, permit.Kind, permit.Slot);
         rejection = null;
         return true;
     }

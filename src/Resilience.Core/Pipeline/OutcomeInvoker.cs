@@ -58,18 +58,21 @@ internal static class OutcomeInvoker
     }
 
     /// <summary>Unwraps a pending outcome at the edge: returns its value or throws its exception.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ValueTask<TResult> Unwrap<TResult>(ValueTask<Outcome<TResult>> task)
     {
         if (task.IsCompletedSuccessfully)
         {
             var outcome = task.Result;
-            return outcome.HasException
-                ? ValueTask.FromException<TResult>(ForThrowing(outcome.Exception!))
-                : new ValueTask<TResult>(outcome.Result!);
+            return outcome.HasException ? Failed<TResult>(outcome.Exception!) : new ValueTask<TResult>(outcome.Result!);
         }
 
         return UnwrapAsync(task);
     }
+
+    // Out of line, so the success path above inlines into the pipeline's front door.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ValueTask<TResult> Failed<TResult>(Exception exception) => ValueTask.FromException<TResult>(ForThrowing(exception));
 
     private static async ValueTask<TResult> UnwrapAsync<TResult>(ValueTask<Outcome<TResult>> task) =>
         (await task.ConfigureAwait(false)).GetResultOrThrow();

@@ -67,6 +67,14 @@ internal sealed class PipelineEngine
             return GateRun.Run(gate, new OperationNext<TState, TResult>(operation, state), shouldHandleResult, cancellationToken);
         }
 
+        return ExecuteChainAsync(operation, state, context, shouldHandleResult, cancellationToken);
+    }
+
+    // Out of line: the chain's call struct, zeroed in the frame's prologue, would otherwise cost the sole gate's path too.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ValueTask<Outcome<TResult>> ExecuteChainAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, ResilienceContext? context, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
         var call = new PipelineCall<TState, TResult>(this, operation, takesContext: false, state, context, shouldHandleResult);
         return Telemetry.PipelineEnabled ? Measured(in call, cancellationToken) : call.NextAsync(cancellationToken);
     }
