@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using ContentService.Security;
 using Resilience.Cluster;
 
 namespace ContentService.Cluster;
@@ -16,8 +17,8 @@ namespace ContentService.Cluster;
 internal sealed class ClusterKeyLimiter : RateLimiter
 {
     private const long SliceDelay = 2_000;
-    private static readonly RateLimitLease Credited = new Lease(true, null);
-    private static readonly RateLimitLease SliceOnItsWay = new Lease(false, TimeSpan.FromSeconds(1));
+    private static readonly RateLimitLease Credited = new RetryAfterLease(true, null);
+    private static readonly RateLimitLease SliceOnItsWay = new RetryAfterLease(false, TimeSpan.FromSeconds(1));
 
     private readonly RateLimiter _shared;
     private readonly ClusterCoordinator _coordinator;
@@ -70,7 +71,7 @@ internal sealed class ClusterKeyLimiter : RateLimiter
 
         lease.Dispose();
         var intoWindow = now % _windowMs;
-        var left = new Lease(false, TimeSpan.FromMilliseconds(_windowMs - intoWindow));
+        var left = new RetryAfterLease(false, TimeSpan.FromMilliseconds(_windowMs - intoWindow));
         if (Volatile.Read(ref _grantedWindow) == window)
         {
             return left;
@@ -100,23 +101,4 @@ internal sealed class ClusterKeyLimiter : RateLimiter
 
     protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
         ValueTask.FromResult(AttemptAcquireCore(permitCount));
-
-    private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
-    {
-        public override bool IsAcquired => acquired;
-
-        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            if (retryAfter is { } wait && metadataName == MetadataName.RetryAfter.Name)
-            {
-                metadata = wait;
-                return true;
-            }
-
-            metadata = null;
-            return false;
-        }
-    }
 }

@@ -10,7 +10,7 @@ namespace ContentService.Security;
 /// </summary>
 internal sealed class FixedWindowLimiter(int permitLimit, TimeSpan window, TimeProvider time) : RateLimiter
 {
-    private static readonly RateLimitLease Granted = new Lease(true, null);
+    private static readonly RateLimitLease Granted = new RetryAfterLease(true, null);
     private readonly Lock _gate = new();
     private long _windowStart = time.GetTimestamp();
     private long _lastUsed = time.GetTimestamp();
@@ -62,7 +62,7 @@ internal sealed class FixedWindowLimiter(int permitLimit, TimeSpan window, TimeP
 
             _failed++;
             var left = window - time.GetElapsedTime(_windowStart);
-            return new Lease(false, left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            return new RetryAfterLease(false, left > TimeSpan.Zero ? left : TimeSpan.Zero);
         }
     }
 
@@ -78,25 +78,6 @@ internal sealed class FixedWindowLimiter(int permitLimit, TimeSpan window, TimeP
             var windows = elapsed.Ticks / window.Ticks;
             _windowStart += (long)(windows * window.Ticks * (time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
             _used = 0;
-        }
-    }
-
-    private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
-    {
-        public override bool IsAcquired => acquired;
-
-        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            if (retryAfter is { } wait && metadataName == MetadataName.RetryAfter.Name)
-            {
-                metadata = wait;
-                return true;
-            }
-
-            metadata = null;
-            return false;
         }
     }
 }
