@@ -30,6 +30,68 @@ internal static class GateRun
         return ExitWhenDoneAsync(gate, pending, token, shouldHandleResult, cancellationToken);
     }
 
+    /// <summary>
+    /// Runs the gate straight around <paramref name="operation"/> and hands back its result itself, not an outcome: the
+    /// front door's path for a pipeline of one gate, with nothing to wrap at the start and unwrap at the end.
+    /// </summary>
+    public static ValueTask<TResult> RunUnwrapped<TState, TResult>(
+        GateLayer gate, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        if (!gate.TryEnter(out var token, out var rejection))
+        {
+            return Refused<TResult>(rejection!);
+        }
+
+        var pending = Start(gate, in token, operation, state, cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            var result = pending.Result;
+            gate.Exit(in token, null, shouldHandleResult is not null && shouldHandleResult(result), cancellationToken);
+            return new ValueTask<TResult>(result);
+        }
+
+        return ExitWhenDoneAsync(gate, pending, token, shouldHandleResult, cancellationToken);
+    }
+
+    // Out of line: an exception handler in the caller would keep its locals in memory on the success path.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ValueTask<TResult> Start<TState, TResult>(
+        GateLayer gate, in GateToken token, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return operation(state, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            gate.Exit(in token, e, resultFailed: false, cancellationToken);
+            return ValueTask.FromException<TResult>(e);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ValueTask<TResult> Refused<TResult>(System.Runtime.ExceptionServices.ExceptionDispatchInfo rejection) =>
+        ValueTask.FromException<TResult>(OutcomeInvoker.ForThrowing(rejection.SourceException));
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<TResult> ExitWhenDoneAsync<TResult>(
+        GateLayer gate, ValueTask<TResult> pending, GateToken token, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        TResult result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            gate.Exit(in token, e, resultFailed: false, cancellationToken);
+            throw;
+        }
+
+        gate.Exit(in token, null, shouldHandleResult is not null && shouldHandleResult(result), cancellationToken);
+        return result;
+    }
+
     // Pooled: an I/O call completes asynchronously, and its state machine would otherwise be a new box per call.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<Outcome<TResult>> ExitWhenDoneAsync<TResult>(

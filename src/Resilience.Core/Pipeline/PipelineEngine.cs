@@ -70,6 +70,18 @@ internal sealed class PipelineEngine
         return ExecuteChainAsync(operation, state, context, shouldHandleResult, cancellationToken);
     }
 
+    /// <summary>Runs an operation that takes a token and returns its result or throws: the front door's <c>ExecuteAsync</c> without a fallback.</summary>
+    public ValueTask<TResult> ExecuteUnwrappedAsync<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        if (_soleGate is { } gate && !Telemetry.PipelineEnabled && !Telemetry.AttemptEnabled)
+        {
+            return GateRun.RunUnwrapped(gate, operation, state, shouldHandleResult, cancellationToken);
+        }
+
+        return OutcomeInvoker.Unwrap(ExecuteChainAsync(operation, state, null, shouldHandleResult, cancellationToken));
+    }
+
     // Out of line: the chain's call struct, zeroed in the frame's prologue, would otherwise cost the sole gate's path too.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private ValueTask<Outcome<TResult>> ExecuteChainAsync<TState, TResult>(

@@ -50,7 +50,7 @@ public sealed class ResiliencePipeline : IReloadablePipeline
     public ValueTask<TResult> ExecuteAsync<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return OutcomeInvoker.Unwrap(Volatile.Read(ref _engine).ExecuteAsync(operation, state, null, null, cancellationToken));
+        return Volatile.Read(ref _engine).ExecuteUnwrappedAsync(operation, state, null, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline.</summary>

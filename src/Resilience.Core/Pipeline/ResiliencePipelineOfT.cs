@@ -62,7 +62,9 @@ public sealed class ResiliencePipeline<TResult> : IReloadablePipeline
     public ValueTask<TResult> ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return OutcomeInvoker.Unwrap(ExecuteOutcomeAsync(operation, state, cancellationToken));
+        return _fallback is null
+            ? Volatile.Read(ref _engine).ExecuteUnwrappedAsync(operation, state, _shouldHandleResult, cancellationToken)
+            : OutcomeInvoker.Unwrap(ExecuteOutcomeAsync(operation, state, cancellationToken));
     }
 
     /// <summary>Runs <paramref name="operation"/> through the pipeline.</summary>
