@@ -42,7 +42,7 @@ internal static class GateRun
             return Refused<TResult>(rejection!);
         }
 
-        var pending = Start(gate, in token, operation, state, cancellationToken);
+        var pending = OutcomeInvoker.Start(operation, state, cancellationToken);
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
@@ -51,22 +51,6 @@ internal static class GateRun
         }
 
         return ExitWhenDoneAsync(gate, pending, token, shouldHandleResult, cancellationToken);
-    }
-
-    // Out of line: an exception handler in the caller would keep its locals in memory on the success path.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ValueTask<TResult> Start<TState, TResult>(
-        GateLayer gate, in GateToken token, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return operation(state, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            gate.Exit(in token, e, resultFailed: false, cancellationToken);
-            return ValueTask.FromException<TResult>(e);
-        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -67,6 +67,21 @@ internal static class LayerKinds
         _ => throw new ArgumentOutOfRangeException(nameof(position), position, "Not a custom layer position."),
     };
 
+    /// <summary>Whether a pipeline whose only layer is <paramref name="layer"/> runs it by <see cref="RunAlone"/>.</summary>
+    public static bool RunsAlone(PipelineLayer layer) => layer is GateLayer or RetryLayer;
+
+    /// <summary>
+    /// Runs a pipeline's only layer straight around the operation and returns the operation's own result: nothing to wrap
+    /// into an outcome and unwrap again on the way (a standalone breaker's or retry's success path). A kind opts in here.
+    /// </summary>
+    public static ValueTask<TResult> RunAlone<TState, TResult>(
+        PipelineEngine engine, PipelineLayer layer, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) => layer switch
+    {
+        GateLayer l => GateRun.RunUnwrapped(l, operation, state, shouldHandleResult, cancellationToken),
+        RetryLayer l => l.RunAloneAsync(engine, operation, state, shouldHandleResult, cancellationToken),
+        _ => throw new UnreachableException($"Layer {layer.GetType().Name} does not run alone."),
+    };
+
     /// <summary>Enters <paramref name="layer"/> with <paramref name="inner"/>, the call one layer further in.</summary>
     /// <remarks>
     /// A type switch over sealed classes, not a generic virtual method: each case is one type-handle compare and a direct

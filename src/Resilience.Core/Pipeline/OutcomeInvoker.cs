@@ -23,6 +23,21 @@ internal static class OutcomeInvoker
             : AwaitAsync(task);
     }
 
+    /// <summary>Starts <paramref name="operation"/>; a synchronous throw becomes a faulted task, as an async method's would.</summary>
+    // Out of line: an exception handler in the caller would keep its locals in memory on the success path.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static ValueTask<TResult> Start<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return operation(state, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<TResult>(ex);
+        }
+    }
+
     /// <summary>Runs <paramref name="operation"/>, which takes the call's context, catching its exception into the outcome.</summary>
     public static ValueTask<Outcome<TResult>> InvokeAsync<TState, TResult>(
         Func<ResilienceContext, TState, ValueTask<TResult>> operation, ResilienceContext context, TState state)

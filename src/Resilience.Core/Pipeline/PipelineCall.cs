@@ -57,6 +57,10 @@ internal readonly struct PipelineCall<TState, TResult>
     /// <summary>Gets when the total timeout fires, in <see cref="Time.MonotonicClock"/> time; <see cref="NoDeadline"/> without one.</summary>
     public long Deadline { get; }
 
+    /// <summary>A call that enters the pipeline past its first layer (which is already running it).</summary>
+    public static PipelineCall<TState, TResult> PastFirstLayer(PipelineEngine engine, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult) =>
+        new PipelineCall<TState, TResult>(engine, operation, takesContext: false, state, context: null, shouldHandleResult).Inner();
+
     /// <summary>The same call, one layer further in.</summary>
     public PipelineCall<TState, TResult> Inner() => new(in this, Index + 1, Deadline, Context);
 

@@ -14,6 +14,7 @@ internal sealed class PipelineEngine
     private readonly PipelineLayer[] _layers;
     private readonly ResilienceTagEnricher? _enricher;
     private readonly GateLayer? _soleGate;
+    private readonly PipelineLayer? _loneLayer;
 
     public PipelineEngine(string name, PipelineLayer[] layers, PipelineTelemetry telemetry, ResilienceTagEnricher? enricher)
     {
@@ -22,6 +23,7 @@ internal sealed class PipelineEngine
         Telemetry = telemetry;
         _enricher = enricher;
         _soleGate = layers.Length == 1 ? layers[0] as GateLayer : null;
+        _loneLayer = layers.Length == 1 && LayerKinds.RunsAlone(layers[0]) ? layers[0] : null;
         foreach (var layer in layers)
         {
             layer.Bind(layers);
@@ -74,9 +76,9 @@ internal sealed class PipelineEngine
     public ValueTask<TResult> ExecuteUnwrappedAsync<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
-        if (_soleGate is { } gate && !Telemetry.PipelineEnabled && !Telemetry.AttemptEnabled)
+        if (_loneLayer is { } layer && !Telemetry.PipelineEnabled && !Telemetry.AttemptEnabled)
         {
-            return GateRun.RunUnwrapped(gate, operation, state, shouldHandleResult, cancellationToken);
+            return LayerKinds.RunAlone(this, layer, operation, state, shouldHandleResult, cancellationToken);
         }
 
         return OutcomeInvoker.Unwrap(ExecuteChainAsync(operation, state, null, shouldHandleResult, cancellationToken));

@@ -31,7 +31,7 @@ namespace Resilience.Retry;
 /// told <see cref="RetryStopReason.DeadlineReached"/>.
 /// </para>
 /// </remarks>
-internal sealed class RetryLayer : PipelineLayer
+internal sealed partial class RetryLayer : PipelineLayer
 {
     private readonly RetrySchedule _schedule;
     private readonly int _maxRetries;
