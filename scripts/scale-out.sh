@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale-out scenarios (issue 24) at a bounded size, run by hand (not in CI; about 5 minutes): the content service as
+# Scale-out scenarios (issue 24) at a bounded size, run by hand (not in CI; about 9 minutes): the content service as
 # INSTANCES instances behind HAProxy (scripts/run-sample.sh), first each instance on its own breakers and limits
 # (CLUSTER=false, the baseline), then as a cluster on the database (CLUSTER=true), the same scenarios in each:
 #   1. the 'local' LLM provider dead (every call 503) for DEAD_SECONDS under a steady load of tasks: requests reaching it
@@ -97,12 +97,13 @@ start_stack() {
     "${probe_keys[@]}" \
     bash "$root/scripts/run-sample.sh" >"$work/run-$1.log" 2>&1 &
   runner=$!
-  for _ in $(seq 1 600); do
+  # Up to 15 minutes: run-sample.sh builds first, which takes minutes on a loaded 2-core machine.
+  for _ in $(seq 1 1800); do
     [ -f "$state" ] && break
     kill -0 "$runner" 2>/dev/null || { tail -20 "$work/run-$1.log" >&2; exit 1; }
     sleep 0.5
   done
-  [ -f "$state" ] || { echo "scale-out: the stack did not start within 300 s" >&2; exit 1; }
+  [ -f "$state" ] || { echo "scale-out: the stack did not start within 900 s" >&2; exit 1; }
   # shellcheck disable=SC1090
   . "$state"
   read -r -a urls <<<"$INSTANCE_URLS"
@@ -326,4 +327,4 @@ row "… every instance coordinating again after the database returns" "-" "$cl_
 row "providers unreachable from instance-1 only, ${cut} s, ${load_rps} tasks/s: refused by instance-1 / extra refusals by the others (most of them open at once)" \
   "$pi_cut1 / $pi_cut_others ($pi_cut_open open)" "$cl_cut1 / $cl_cut_others ($cl_cut_open open)"
 row "kill -9 of instance-1 (lease time 5 s): its heartbeat, vote and unused permits no longer counted by the store / the others count $((instances - 1)) live" \
-  "-" "after $kill_store s ($kill_votes vote, $kill_unused unused permits before) / after $kill_seen s"
+  "-" "after $kill_store s ($kill_votes votes, $kill_unused unused permits before) / after $kill_seen s"
