@@ -8,9 +8,13 @@
 #                                  they run as a cluster (Cluster__Enabled=true): shared per-client limits and provider breakers
 #   CLUSTER (default: true for INSTANCES>1)  false runs several instances each on its own limits and breakers
 #   PROVIDERS_PORT=5090 (default)  the fake providers' port (fault controls at /faults)
+#   PROVIDERS_URL_1 … PROVIDERS_URL_9 (default: the fake providers' URL)  where instance i reaches the providers
+#                                  (scripts/scale-out.sh puts a proxy there for one instance, to cut it off alone)
 #   PG_DIR (default: a new temporary directory)  where the throwaway PostgreSQL lives (scripts/demo.sh stops and restarts it)
-#   STATE_FILE=/tmp/resilience-sample.env (default)  where the URLs, the key and the database directory are written
-#                                  (mode 600) for scripts/demo.sh; removed on exit
+#   STATE_FILE=/tmp/resilience-sample.env (default)  where the URLs, the key, the database directory and the instances'
+#                                  process ids are written (mode 600) for scripts/demo.sh; removed on exit
+# With several instances, one ending (a crash, kill -9) leaves the others serving behind HAProxy; the providers, the load
+# balancer or the last instance ending ends the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -83,11 +87,14 @@ fi
 clustered=false; [ "$instances" -gt 1 ] && clustered=true
 clustered=${CLUSTER:-$clustered}
 [[ "$clustered" =~ ^(true|false)$ ]] || { echo "run-sample: CLUSTER must be true or false, not '$clustered'" >&2; exit 2; }
+instance_pids=()
 for i in "${!instance_urls[@]}"; do
-  Providers__BaseUrl="$providers/" Security__ApiKeys__sample="$api_key" \
+  own_providers=PROVIDERS_URL_$((i + 1))
+  Providers__BaseUrl="${!own_providers:-$providers}/" Security__ApiKeys__sample="$api_key" \
     Cluster__Enabled=$clustered Cluster__InstanceId="instance-$((i + 1))" \
     dotnet "$service_bin/ContentService.dll" --contentRoot "$service_bin" --urls "${instance_urls[$i]}" &
   pids+=($!)
+  instance_pids+=($!)
 done
 
 lb_dir=""
@@ -141,6 +148,7 @@ INSTANCE_URLS="${instance_urls[*]}"
 PROVIDERS_URL=$providers
 API_KEY=$api_key
 PG_DIR=$pg_dir
+INSTANCE_PIDS="${instance_pids[*]}"
 STATE
 
 cat <<INFO
@@ -156,5 +164,20 @@ Fake providers:  $providers   (providers: local, budget, premium; CMS: cms)
   heal all:         curl -X DELETE $providers/faults
 Ctrl-C stops everything and removes the database.
 INFO
-# Any instance (or the load balancer) ending ends the run, and the trap stops the rest.
-wait -n "${pids[@]:1}"
+# The load balancer, the only instance or the last one ending ends the run, and the trap stops the rest; with several
+# instances one ending alone leaves the others serving (HAProxy's health check takes it out of the rotation).
+watched=("${pids[@]:1}")
+while :; do
+  ended=
+  wait -n -p ended "${watched[@]}" || true
+  [ -n "$ended" ] || break
+  left=() alive=0
+  for pid in "${watched[@]}"; do [ "$pid" = "$ended" ] || left+=("$pid"); done
+  watched=("${left[@]}")
+  for pid in "${instance_pids[@]}"; do [ "$pid" != "$ended" ] && kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
+  if [ "$instances" -gt 1 ] && [[ " ${instance_pids[*]} " == *" $ended "* ]] && [ "$alive" -gt 0 ]; then
+    echo "run-sample: an instance (pid $ended) ended; $alive keep serving behind HAProxy" >&2
+    continue
+  fi
+  break
+done

@@ -7,7 +7,7 @@ namespace ContentService.Cluster;
 /// <summary>
 /// Joins the instances of the service through the content database when <c>Cluster:Enabled</c> is true
 /// (<c>INSTANCES=3 bash scripts/run-sample.sh</c> sets it): the per-client API allowance and the LLM providers' breakers
-/// become cluster-wide. Off (the default, one instance), nothing is registered and nothing changes.
+/// and retry budgets become cluster-wide. Off (the default, one instance), nothing is registered and nothing changes.
 /// </summary>
 internal static class ClusterServiceCollectionExtensions
 {
@@ -29,6 +29,7 @@ internal static class ClusterServiceCollectionExtensions
         services.AddNpgsqlCluster(configuration.GetConnectionString("ContentDb")!, o => section.Bind(o));
         services.AddSingleton<ClusterKeyLimits>();
         services.AddSingleton<ProviderBreakerSharing>();
+        services.AddSingleton<ProviderRetryBudgets>();
         services.AddSingleton<ClusterView>();
 
         // The HTTP handler names no breaker option ClusterWide: each provider client's breaker is shared as the handler
@@ -45,6 +46,16 @@ internal static class ClusterServiceCollectionExtensions
                     previous?.Invoke(builder, authority);
                     sharing.Share(client + ":" + authority);
                 };
+            });
+
+            // The retry budget: after the client's settings are bound (a post-configuration), so the shared bucket has their
+            // size; a client with its budget off keeps it off.
+            services.AddOptions<HttpResilienceOptions>(client).PostConfigure<ProviderRetryBudgets>((o, budgets) =>
+            {
+                if (o.RetryBudget.Enabled)
+                {
+                    o.RetryBudget.Budget = budgets.For(client, o.RetryBudget);
+                }
             });
         }
 

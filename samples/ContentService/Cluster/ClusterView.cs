@@ -29,7 +29,10 @@ internal sealed class ClusterView : IAsyncDisposable
     // Which quota table the store has: one row per limit and window (resilience_cluster_quota), or, since the store tracks
     // each instance's lease, one row per instance too (resilience_cluster_quota_lease).
     private const string QuotaTablesSql =
-        "SELECT to_regclass('resilience_cluster_quota') IS NOT NULL, to_regclass('resilience_cluster_quota_lease') IS NOT NULL";
+        "SELECT to_regclass('resilience_cluster_quota') IS NOT NULL, to_regclass('resilience_cluster_quota_lease') IS NOT NULL, to_regclass('resilience_cluster_budget') IS NOT NULL";
+
+    // The shared retry budgets' buckets, in tokens (the store counts millionths of a token); a bucket has a row from its first lease.
+    private const string BudgetsSql = "SELECT name, units / 1000000.0 FROM resilience_cluster_budget WHERE name = ANY($1)";
 
     private const string QuotaSql =
         "SELECT DISTINCT ON (name) name, window_no, used FROM resilience_cluster_quota WHERE name LIKE 'content-service:%' ORDER BY name, window_no DESC";
@@ -44,14 +47,16 @@ internal sealed class ClusterView : IAsyncDisposable
     private readonly ClusterCoordinator _coordinator;
     private readonly ProviderBreakerSharing _breakers;
     private readonly ClusterKeyLimits _limits;
+    private readonly ProviderRetryBudgets _budgets;
     private readonly TimeProvider _time;
     private readonly TimeSpan _leaseTime;
     private readonly NpgsqlDataSource _dataSource;
     private readonly SemaphoreSlim _reading = new(1, 1);
     private StoreState? _last;
 
-    public ClusterView(ClusterCoordinator coordinator, ProviderBreakerSharing breakers, ClusterKeyLimits limits, IConfiguration configuration, TimeProvider time)
+    public ClusterView(ClusterCoordinator coordinator, ProviderBreakerSharing breakers, ClusterKeyLimits limits, ProviderRetryBudgets budgets, IConfiguration configuration, TimeProvider time)
     {
+        _budgets = budgets;
         _coordinator = coordinator;
         _breakers = breakers;
         _limits = limits;
@@ -105,6 +110,17 @@ internal sealed class ClusterView : IAsyncDisposable
         }
 
         limits.Sort(static (x, y) => string.CompareOrdinal(x.Key, y.Key));
+        var budgets = new List<SharedBudgetView>();
+        foreach (var (client, budget) in _budgets.Budgets)
+        {
+            budgets.Add(new SharedBudgetView(
+                client,
+                Math.Round(budget.AvailableTokens, 2),
+                store.Budgets.TryGetValue(client, out var tokens) ? Math.Round(tokens, 2) : null,
+                budget.Rejections));
+        }
+
+        budgets.Sort(static (x, y) => string.CompareOrdinal(x.Client, y.Client));
         return new ClusterPanel(
             _coordinator.InstanceId,
             _coordinator.IsConnected,
@@ -115,7 +131,8 @@ internal sealed class ClusterView : IAsyncDisposable
             store.ReadAt,
             store.Instances,
             shared,
-            limits);
+            limits,
+            budgets);
     }
 
     public async ValueTask DisposeAsync()
@@ -190,6 +207,7 @@ internal sealed class ClusterView : IAsyncDisposable
             await reader.NextResultAsync(timeout.Token);
             await reader.ReadAsync(timeout.Token);
             var quotaSql = reader.GetBoolean(1) ? QuotaLeaseSql : reader.GetBoolean(0) ? QuotaSql : null;
+            var hasBudgets = reader.GetBoolean(2);
             await reader.DisposeAsync();
             var quota = new Dictionary<string, (long Window, long Used)>(StringComparer.Ordinal);
             if (quotaSql is not null)
@@ -202,7 +220,25 @@ internal sealed class ClusterView : IAsyncDisposable
                 }
             }
 
-            return new StoreState(now, null, instances, shared, quota);
+            var budgets = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (hasBudgets)
+            {
+                var clients = new List<string>();
+                foreach (var (client, _) in _budgets.Budgets)
+                {
+                    clients.Add(client);
+                }
+
+                await using var command = _dataSource.CreateCommand(BudgetsSql);
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. clients] });
+                await using var rows = await command.ExecuteReaderAsync(timeout.Token);
+                while (await rows.ReadAsync(timeout.Token))
+                {
+                    budgets[rows.GetString(0)] = (double)rows.GetDecimal(1);
+                }
+            }
+
+            return new StoreState(now, null, instances, shared, quota, budgets);
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -213,7 +249,7 @@ internal sealed class ClusterView : IAsyncDisposable
                 OperationCanceledException => "the store did not answer within 1 s",
                 _ => "the store is unreachable",
             };
-            return new StoreState(now, reason, [], [], new Dictionary<string, (long, long)>(StringComparer.Ordinal));
+            return new StoreState(now, reason, [], [], new Dictionary<string, (long, long)>(StringComparer.Ordinal), new Dictionary<string, double>(StringComparer.Ordinal));
         }
     }
 
@@ -222,7 +258,8 @@ internal sealed class ClusterView : IAsyncDisposable
         string? Error,
         IReadOnlyList<ClusterInstanceView> Instances,
         IReadOnlyList<StoreBreaker> Breakers,
-        IReadOnlyDictionary<string, (long Window, long Used)> Quota);
+        IReadOnlyDictionary<string, (long Window, long Used)> Quota,
+        IReadOnlyDictionary<string, double> Budgets);
 
     private sealed record StoreBreaker(string Name, bool Open, long Epoch, DateTimeOffset? OpenUntil, int Votes);
 }
@@ -240,7 +277,8 @@ internal sealed record ClusterPanel(
     DateTimeOffset ReadAt,
     IReadOnlyList<ClusterInstanceView> Instances,
     IReadOnlyList<SharedBreakerView> Breakers,
-    IReadOnlyList<SharedLimitView> Limits);
+    IReadOnlyList<SharedLimitView> Limits,
+    IReadOnlyList<SharedBudgetView> RetryBudgets);
 
 /// <summary>A live instance and its last heartbeat.</summary>
 internal sealed record ClusterInstanceView(string Id, DateTimeOffset LastHeartbeat, bool This);
@@ -251,3 +289,8 @@ internal sealed record SharedBreakerView(string Name, string LocalState, string?
 
 /// <summary>One client's cluster-wide allowance: the permits the instances leased from the current window (in slices spent locally; never more than the limit; null: none yet) and this instance's counts (<paramref name="Granted"/> includes the calls admitted on credit).</summary>
 internal sealed record SharedLimitView(string Key, int Limit, int WindowSeconds, long? LeasedInWindow, long LocalAvailable, long Granted, long Refused, long Credited);
+
+/// <summary>An LLM client's cluster-wide retry budget: the tokens this instance holds (leased from the cluster's bucket in
+/// slices), the tokens left in the cluster's bucket (null before its first lease or when the store could not be read), and
+/// the retries this instance's budget refused.</summary>
+internal sealed record SharedBudgetView(string Client, double LocalTokens, double? ClusterTokens, long Refused);

@@ -18,6 +18,9 @@ public sealed partial class CircuitBreaker
         set => Volatile.Write(ref _cluster, value);
     }
 
+    /// <summary>Gets the consecutive failures counted while closed (0 in the failure-ratio mode, whose openings are voted on only).</summary>
+    internal int ClosedStreak => _ring is null && _state == StateClosed ? Volatile.Read(ref _consecutiveFailures) : 0;
+
     /// <summary>Opens the circuit because the cluster did (a quorum, or the cluster's probe failed elsewhere), for <paramref name="breakLeft"/>.</summary>
     internal void OpenFromCluster(TimeSpan breakLeft, TimeSpan breakDuration)
     {

@@ -317,9 +317,15 @@ public sealed partial class CircuitBreaker
 
         if (_ring is not { } ring)
         {
-            if (Interlocked.Increment(ref _consecutiveFailures) >= _failureThreshold)
+            var failures = Interlocked.Increment(ref _consecutiveFailures);
+            if (failures >= _failureThreshold)
             {
                 TripFromClosed(permit.Generation, CircuitTransitionReason.ConsecutiveFailures, exception);
+            }
+            else
+            {
+                // A shared breaker's streak votes for the cluster's opening before it opens here (failure path only).
+                Cluster?.FailureSeen(failures);
             }
         }
         else

@@ -14,6 +14,8 @@ internal sealed class ClusterBreakerLink
 
     private readonly ClusterCoordinator _coordinator;
     private int _pendingVote;
+    private int _failureSeen;
+    private int _earlyVoteAt;
     private int _outcome;
     private long _outcomeEpoch;
     private TimeSpan _outcomeBreak;
@@ -95,6 +97,33 @@ internal sealed class ClusterBreakerLink
 
             _coordinator.Wake();
         }
+    }
+
+    /// <summary>Gets or sets whether this instance's vote stands for a failing streak rather than an opening (loop only).</summary>
+    public bool EarlyVote { get; set; }
+
+    /// <summary>Gets or sets the streak at which this instance votes before its breaker opens (set by the loop each round; 0: no early vote).</summary>
+    public int EarlyVoteAt
+    {
+        get => Volatile.Read(ref _earlyVoteAt);
+        set => Volatile.Write(ref _earlyVoteAt, value);
+    }
+
+    /// <summary>Called by the breaker on a failure short of its threshold: a streak reaching <see cref="EarlyVoteAt"/> brings a round forward (never waits).</summary>
+    public void FailureSeen(int streak)
+    {
+        var at = EarlyVoteAt;
+        if (at > 0 && streak >= at && Interlocked.Exchange(ref _failureSeen, 1) == 0)
+        {
+            _coordinator.Wake();
+        }
+    }
+
+    /// <summary>Gets the breaker's current streak of failures while closed, for the loop (clears the wake flag).</summary>
+    public int TakeStreak()
+    {
+        Interlocked.Exchange(ref _failureSeen, 0);
+        return Breaker.ClosedStreak;
     }
 
     /// <summary>Takes the vote to publish, if the breaker opened on its own counts since the last round.</summary>

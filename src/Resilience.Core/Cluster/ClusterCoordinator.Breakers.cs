@@ -29,11 +29,7 @@ public sealed partial class ClusterCoordinator
 
         foreach (var link in links)
         {
-            if (link.TakeVote())
-            {
-                await _store.VoteAsync(link.Breaker.Name, InstanceId, Options.VoteWindow, cancellationToken).ConfigureAwait(false);
-            }
-
+            await VoteAsync(link, cancellationToken).ConfigureAwait(false);
             if (link.TakeProbeOutcome(out var epoch, out var succeeded, out var nextBreak))
             {
                 var after = await _store.PublishProbeResultAsync(link.Breaker.Name, epoch, succeeded, nextBreak, cancellationToken).ConfigureAwait(false);
@@ -93,6 +89,40 @@ public sealed partial class ClusterCoordinator
                 link.ProbeEpoch = record.Epoch;
                 ClusterLog.ProbeLeased(_logger, breaker.Name, InstanceId, record.Epoch);
             }
+        }
+    }
+
+    /// <summary>
+    /// Publishes this instance's vote: on an opening by its own counts, as ever, and also (an early vote) while its streak of
+    /// consecutive failures is at least the threshold divided by the quorum, withdrawn when a success ends the streak. So a
+    /// quorum failing together opens the cluster when their failures add up to about one instance's threshold, not a
+    /// threshold each; one instance's local fault still opens no other (the others' streaks stay at 0).
+    /// </summary>
+    private async ValueTask VoteAsync(ClusterBreakerLink link, CancellationToken cancellationToken)
+    {
+        var breaker = link.Breaker;
+        var threshold = breaker.Settings.FailureThreshold;
+        var required = ClusterQuorum.Required(_live, Options.Quorum);
+        var at = (threshold + required - 1) / required;
+        link.EarlyVoteAt = required > 1 && at < threshold ? at : 0;
+        if (link.TakeVote())
+        {
+            await _store.VoteAsync(breaker.Name, InstanceId, Options.VoteWindow, cancellationToken).ConfigureAwait(false);
+            link.EarlyVote = false;
+            return;
+        }
+
+        var streak = link.TakeStreak();
+        if (!link.EarlyVote && link.EarlyVoteAt > 0 && streak >= link.EarlyVoteAt)
+        {
+            await _store.VoteAsync(breaker.Name, InstanceId, Options.VoteWindow, cancellationToken).ConfigureAwait(false);
+            link.EarlyVote = true;
+        }
+        else if (link.EarlyVote && streak < at && link.Followed == 0 && breaker.State == CircuitBreaking.CircuitState.Closed)
+        {
+            // The streak ended in a success: the early vote lapses now (a vote that expires at once), not after the vote window.
+            await _store.VoteAsync(breaker.Name, InstanceId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            link.EarlyVote = false;
         }
     }
 

@@ -49,7 +49,8 @@ internal sealed class HttpAuthorityPipelines
             Breaker = engine.Breakers.GetOrAdd(BreakerName, breakerOptions);
         }
 
-        Budget = engine.BudgetOptions is { } budget ? kept.Budget ?? new RetryBudget(budget, engine.TimeProvider) : null;
+        Budget = engine.SharedBudget
+            ?? (engine.BudgetOptions is { } budget ? kept.Budget ?? new RetryBudget(budget, engine.TimeProvider) : null);
 
         // Named like the breaker, so the limit's gauges and both kinds' refusals say which client and authority they are about.
         Limiter = engine.ConcurrencyLimit is { } limit

@@ -78,7 +78,11 @@ internal sealed partial class HttpResilienceEngine : IDisposable
 
         // Hook (extensions): callbacks, fault injection, routing and custom layers; null when none is set.
         Extensions = HttpPipelineExtensions.Create(options);
-        if (options.RetryBudget.Enabled)
+        if (options.RetryBudget.Enabled && options.RetryBudget.Budget is { } given)
+        {
+            SharedBudget = given;
+        }
+        else if (options.RetryBudget.Enabled)
         {
             BudgetOptions = new Retry.RetryBudgetOptions
             {
@@ -206,6 +210,9 @@ internal sealed partial class HttpResilienceEngine : IDisposable
     public int MaxTrackedAuthorities { get; }
 
     public Retry.RetryBudgetOptions? BudgetOptions { get; }
+
+    /// <summary>Gets the caller's budget every authority draws on (<see cref="HttpRetryBudgetOptions.Budget"/>), or <see langword="null"/> for one bucket each from <see cref="BudgetOptions"/>.</summary>
+    public Retry.RetryBudget? SharedBudget { get; }
 
     /// <summary>Gets the settings of each authority's adaptive concurrency limit, or <see langword="null"/> when it is off.</summary>
     public AdaptiveConcurrencyOptions? ConcurrencyLimit { get; }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Resilience.Retry;
 
 namespace Resilience.Http;
 
@@ -28,4 +29,14 @@ public sealed class HttpRetryBudgetOptions
     /// <value>Defaults to 1, so a quiet client can still retry. Between 0 and 1,000,000.</value>
     [Range(0, HttpResilienceDefaults.MaxBudgetMinRetriesPerSecond)]
     public int MinRetriesPerSecond { get; set; } = HttpResilienceDefaults.RetryBudgetMinRetriesPerSecond;
+
+    /// <summary>Gets or sets a budget of your own that every authority of the client draws on, in place of one bucket each made from these options.</summary>
+    /// <value>Defaults to <see langword="null"/>: each authority (or, in shared scope, the client) gets its own bucket. Not bindable from configuration.</value>
+    /// <remarks>
+    /// Give the same <see cref="RetryBudget"/> to several clients, or make it cluster-wide first
+    /// (<c>ClusterCoordinator.ShareRetryBudget</c>), and they all draw on one bucket. Its size and deposit are its own
+    /// options: <see cref="MaxTokens"/>, <see cref="DepositPerSuccess"/> and <see cref="MinRetriesPerSecond"/> are not used
+    /// then. <see cref="Enabled"/> still turns the budget off.
+    /// </remarks>
+    public RetryBudget? Budget { get; set; }
 }

@@ -134,6 +134,57 @@ public sealed class ClusterTests(PostgresFixture postgres, ITestOutputHelper out
         Assert.Equal(1, limit.GetProperty("granted").GetInt64());
     }
 
+    [Fact]
+    public async Task ProviderRetryBudget_SpentThroughOneInstance_TheOtherFindsItSpent()
+    {
+        await using var harness = await ServiceHarness.StartAsync(postgres.ConnectionString);
+
+        // A bucket of 4 tokens with no floor, short delays and a breaker that stays closed: only the budget stops retries.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Resilience:Http:llm:RetryBudget:MaxTokens"] = "4",
+            ["Resilience:Http:llm:RetryBudget:MinRetriesPerSecond"] = "0",
+            ["Resilience:Http:llm:FailureThreshold"] = "1000",
+            ["Resilience:Http:llm:BaseDelay"] = "00:00:00.001",
+            ["Resilience:Http:llm:MaxDelay"] = "00:00:00.010",
+            ["RateLimiting:StatusPermitsPerWindow"] = "100000",
+        };
+        var a = harness.AddInstance(Clustered("a", settings));
+        var b = harness.AddInstance(Clustered("b", settings));
+        using var llmA = a.Services.GetRequiredService<IHttpClientFactory>().CreateClient("llm-local");
+        using var llmB = b.Services.GetRequiredService<IHttpClientFactory>().CreateClient("llm-local");
+        using var statusA = a.CreateClient();
+        using var statusB = b.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, await GenerateAsync(llmA));
+        Assert.Equal(HttpStatusCode.OK, await GenerateAsync(llmB));
+        await harness.Providers.SetFaultAsync("local", """{"outage":true}""");
+
+        // Retries through a until the cluster's bucket is empty (each instance holds a slice of it; a leases the rest).
+        JsonElement budgetA = default;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await RetriedGenerateAsync(llmA);
+            budgetA = await RetryBudgetAsync(statusA);
+            if (budgetA.TryGetProperty("clusterTokens", out var left) && left.ValueKind == JsonValueKind.Number && left.GetDouble() == 0
+                && budgetA.GetProperty("localTokens").GetDouble() < 1)
+            {
+                break;
+            }
+        }
+
+        output.WriteLine($"a: {budgetA}");
+        Assert.Equal(0, budgetA.GetProperty("clusterTokens").GetDouble());
+
+        // b's own bucket would allow all three retries; it holds at most the slice it leased on joining, and the cluster has none.
+        var (outcome, attempts) = await RetriedGenerateAsync(llmB);
+        var budgetB = await RetryBudgetAsync(statusB);
+        output.WriteLine($"b: {outcome} after {attempts} attempts; {budgetB}");
+        Assert.Equal(HttpResilienceOutcome.RetryBudgetExhausted, outcome);
+        Assert.InRange(attempts, 1, 2);
+        Assert.True(budgetB.GetProperty("refused").GetInt64() >= 1, budgetB.ToString());
+    }
+
     /// <summary>The cluster's settings for a test: fast rounds so the test takes seconds.</summary>
     internal static Dictionary<string, string?> Clustered(string instance, IDictionary<string, string?>? more = null)
     {
@@ -171,6 +222,26 @@ public sealed class ClusterTests(PostgresFixture postgres, ITestOutputHelper out
         using var content = new StringContent("""{"prompt":"cluster"}""", System.Text.Encoding.UTF8, "application/json");
         using var response = await llm.PostAsync(new Uri("generate", UriKind.Relative), content);
         return response.StatusCode;
+    }
+
+    /// <summary>A generation the handler may retry (as the model router's calls: an Idempotency-Key), and what the handler did.</summary>
+    private static async Task<(HttpResilienceOutcome Outcome, int Attempts)> RetriedGenerateAsync(HttpClient llm)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("generate", UriKind.Relative))
+        {
+            Content = new StringContent("""{"prompt":"cluster"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+        using var response = await llm.SendAsync(request);
+        return (HttpResilienceResponse.GetOutcome(response), HttpResilienceResponse.GetAttempts(response) ?? 0);
+    }
+
+    /// <summary>The 'local' client's shared retry budget on an instance's status data (read through its one-second cache).</summary>
+    private static async Task<JsonElement> RetryBudgetAsync(HttpClient status)
+    {
+        using var response = await status.GetAsync(new Uri("/status/data", UriKind.Relative));
+        var budgets = (await Json.ReadAsync(response)).GetProperty("cluster").GetProperty("retryBudgets");
+        return budgets.EnumerateArray().Single(x => x.GetProperty("client").GetString() == "llm-local");
     }
 
     /// <summary>A window (the cluster's are aligned on the Unix epoch) with more than a minute left, so the test runs inside one.</summary>

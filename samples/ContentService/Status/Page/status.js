@@ -276,6 +276,16 @@
           el('td', { className: 'num', text: l.leasedInWindow == null ? '—' : number(l.leasedInWindow) }),
           el('td', { className: 'num', text: number(l.localAvailable) }),
           el('td', { className: 'num', text: number(l.granted) }), el('td', { className: 'num', text: number(l.refused) }))))));
+    parts.push(el('h3', { text: 'Cluster-wide retry budgets' }));
+    parts.push(!c.retryBudgets || c.retryBudgets.length === 0
+      ? el('div', { className: 'empty', text: 'No shared retry budget yet: a provider\'s appears with its client.' })
+      : el('table', {},
+        el('thead', {}, el('tr', {}, el('th', { text: 'client' }), el('th', { className: 'num', text: 'tokens here' }),
+          el('th', { className: 'num', text: 'tokens in the cluster\'s bucket' }), el('th', { className: 'num', text: 'retries refused here' }))),
+        el('tbody', {}, ...c.retryBudgets.map((b) => el('tr', { data: { sharedBudget: b.client } },
+          el('td', { text: b.client }), el('td', { className: 'num', text: number(b.localTokens) }),
+          el('td', { className: 'num', text: b.clusterTokens == null ? '—' : number(b.clusterTokens) }),
+          el('td', { className: 'num', text: number(b.refused) }))))));
     document.getElementById('cluster').replaceChildren(...parts);
   }
 
