@@ -58,7 +58,6 @@ public sealed partial class CircuitBreaker
     {
         // Stryker disable once Statement : as above: an undisposed timer only leaks, its generation cannot end a later break
         _breakTimer?.Dispose();
-        // Stryker disable once Statement : disposing a timer twice is harmless
         _breakTimer = null;
     }
 
