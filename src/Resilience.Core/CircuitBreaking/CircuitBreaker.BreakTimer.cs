@@ -54,11 +54,11 @@ public sealed partial class CircuitBreaker
         _breakTimer = _time.CreateTimer(static s => ((BreakTimerState)s!).Elapsed(), new BreakTimerState(this, _generation), breakDuration, Timeout.InfiniteTimeSpan);
     }
 
+    // Stryker disable once Block : as in its statements: an undisposed timer only leaks, its generation cannot end a later break
     private void StopBreakTimerLocked()
     {
         // Stryker disable once Statement : as above: an undisposed timer only leaks, its generation cannot end a later break
         _breakTimer?.Dispose();
-        // Stryker disable once Statement : disposing a timer twice is harmless
         _breakTimer = null;
     }
 

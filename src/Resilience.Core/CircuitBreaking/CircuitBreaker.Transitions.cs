@@ -130,6 +130,7 @@ public sealed partial class CircuitBreaker
 
     private ExceptionDispatchInfo GetOtherRejection(in CircuitPermit refused) => refused.RefusedBy switch
     {
+        // Stryker disable once NullCoalescing : unreachable: GetCachedRejection comes here for an open refusal only without an opening's rejection, and OpenLocked sets one before it publishes Open
         CircuitState.Open => _openRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
         CircuitState.HalfOpen => _probingRejection ?? ExceptionDispatchInfo.Capture(CreateRejection(in refused)),
         _ => IsolatedRejection,

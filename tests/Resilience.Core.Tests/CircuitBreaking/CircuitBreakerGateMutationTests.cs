@@ -27,7 +27,7 @@ public sealed class CircuitBreakerGateMutationTests : IAsyncDisposable
         }
     }
 
-    private global::Resilience.CircuitBreaking.CircuitBreaker Create(Action<CircuitBreakerOptions>? configure = null)
+    private global::Resilience.CircuitBreaking.CircuitBreaker Create(Action<CircuitBreakerOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new CircuitBreakerOptions
         {
@@ -37,7 +37,7 @@ public sealed class CircuitBreakerGateMutationTests : IAsyncDisposable
             OnStateChanged = c => _changes.Add(c),
         };
         configure?.Invoke(options);
-        return new global::Resilience.CircuitBreaking.CircuitBreaker("gate", options, _time);
+        return new global::Resilience.CircuitBreaking.CircuitBreaker("gate", options, time ?? _time);
     }
 
     private static void Fail(global::Resilience.CircuitBreaking.CircuitBreaker breaker, int times)
@@ -339,5 +339,82 @@ public sealed class CircuitBreakerGateMutationTests : IAsyncDisposable
             "Name=gate, Mode=FailureRatio, FailureRatio=0.25, SamplingDuration=00:00:20, MinimumThroughput=7, SlowCallThreshold=00:00:01.5000000, BreakDuration=00:00:05, MaxBreakDuration=00:01:00, PermittedProbes=3",
             layer.Summary);
         Assert.Equal(0.25, Assert.IsType<CircuitBreakerOptions>(layer.Options).FailureRatio);
+    }
+    [Fact]
+    public async Task Transition_OpenedOnItsOwnCounts_VotesInTheCluster_OpenedByTheClusterDoesNot()
+    {
+        var breaker = Create();
+        var link = await LinkAsync(breaker);
+
+        Fail(breaker, 2);
+
+        Assert.True(link.TakeVote());
+        breaker.Reset();
+        Assert.False(link.TakeVote());
+        breaker.OpenFromCluster(Break, Break);
+        Assert.False(link.TakeVote());
+    }
+
+    [Fact]
+    public async Task TryAcquire_TimerLate_ClockSaysTheBreakIsOver_AnotherInstanceProbes_StaysOpen()
+    {
+        var breaker = Create(time: new SilentTimerTimeProvider(_time));
+        var link = await LinkAsync(breaker);
+        Fail(breaker, 2);
+        link.Followed = 7;
+        _time.Advance(Break);
+
+        // The 64th rejection reads the clock (the timer never fires): the break is over exactly now, and the probe is deferred.
+        CircuitPermit refused = default;
+        for (var i = 0; i < 64; i++)
+        {
+            Assert.False(breaker.TryAcquire(out refused));
+        }
+
+        Assert.Equal(Sync, refused.RemainingBreak);
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
+
+    [Fact]
+    public async Task TryAcquire_TimerEndedTheBreakBeforeTheClock_AnotherInstanceProbes_StaysOpen()
+    {
+        var time = new FiredByHandTimeProvider(_time);
+        var breaker = Create(time: time);
+        var link = await LinkAsync(breaker);
+        Fail(breaker, 2);
+        link.Followed = 7;
+        _time.Advance(Break / 2);
+        time.FireAll();
+
+        Assert.False(breaker.TryAcquire(out var refused));
+
+        Assert.Equal(Sync, refused.RemainingBreak);
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
+
+    /// <summary>A clock whose timers fire only when the test says so (a timer early against the clock).</summary>
+    private sealed class FiredByHandTimeProvider(TimeProvider inner) : TimeProvider
+    {
+        private readonly List<(TimerCallback Callback, object? State)> _timers = [];
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _timers.Add((callback, state));
+            return new SilentTimerTimeProvider(inner).CreateTimer(callback, state, dueTime, period);
+        }
+
+        public void FireAll()
+        {
+            foreach (var (callback, state) in _timers.ToArray())
+            {
+                callback(state);
+            }
+        }
     }
 }
