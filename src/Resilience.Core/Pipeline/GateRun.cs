@@ -42,7 +42,13 @@ internal static class GateRun
             return Refused<TResult>(rejection!);
         }
 
-        var pending = OutcomeInvoker.Start(operation, state, cancellationToken);
+        var pending = OutcomeInvoker.Start(operation, state, cancellationToken, out var thrown);
+        if (thrown is not null)
+        {
+            gate.Exit(in token, thrown, resultFailed: false, cancellationToken);
+            return ValueTask.FromException<TResult>(thrown);
+        }
+
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;

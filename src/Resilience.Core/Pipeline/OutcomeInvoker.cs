@@ -23,18 +23,21 @@ internal static class OutcomeInvoker
             : AwaitAsync(task);
     }
 
-    /// <summary>Starts <paramref name="operation"/>; a synchronous throw becomes a faulted task, as an async method's would.</summary>
+    /// <summary>Starts <paramref name="operation"/>; a synchronous throw comes back in <paramref name="thrown"/> (the task is then meaningless).</summary>
+    /// <remarks>The exception is handed over as it is, not as a faulted task: awaiting one would throw it a second time.</remarks>
     // Out of line: an exception handler in the caller would keep its locals in memory on the success path.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    public static ValueTask<TResult> Start<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken)
+    public static ValueTask<TResult> Start<TState, TResult>(Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken cancellationToken, out Exception? thrown)
     {
         try
         {
+            thrown = null;
             return operation(state, cancellationToken);
         }
         catch (Exception ex)
         {
-            return ValueTask.FromException<TResult>(ex);
+            thrown = ex;
+            return default;
         }
     }
 

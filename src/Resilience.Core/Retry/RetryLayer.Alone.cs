@@ -11,9 +11,13 @@ internal sealed partial class RetryLayer
         PipelineEngine engine, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         var shouldRetry = ShouldHandleOutcomeFor<TResult>();
-        var task = OutcomeInvoker.Start(operation, state, cancellationToken);
+        var task = OutcomeInvoker.Start(operation, state, cancellationToken, out var thrown);
         ValueTask<Outcome<TResult>> first;
-        if (task.IsCompletedSuccessfully)
+        if (thrown is not null)
+        {
+            first = new ValueTask<Outcome<TResult>>(Outcome.FromException<TResult>(thrown));
+        }
+        else if (task.IsCompletedSuccessfully)
         {
             var result = task.Result;
             if (shouldRetry is null || !shouldRetry(Outcome.FromResult(result)))
