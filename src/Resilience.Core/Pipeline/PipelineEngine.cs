@@ -22,8 +22,8 @@ internal sealed class PipelineEngine
         _layers = layers;
         Telemetry = telemetry;
         _enricher = enricher;
-        _soleGate = layers.Length == 1 ? layers[0] as GateLayer : null;
         _loneLayer = layers.Length == 1 && LayerKinds.RunsAlone(layers[0]) ? layers[0] : null;
+        _soleGate = _loneLayer as GateLayer;
         foreach (var layer in layers)
         {
             layer.Bind(layers);

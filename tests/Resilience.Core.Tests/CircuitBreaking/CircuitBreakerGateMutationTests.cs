@@ -378,7 +378,7 @@ public sealed class CircuitBreakerGateMutationTests : IAsyncDisposable
     [Fact]
     public async Task TryAcquire_TimerEndedTheBreakBeforeTheClock_AnotherInstanceProbes_StaysOpen()
     {
-        var time = new FiredByHandTimeProvider(_time);
+        var time = new ManualTimerTimeProvider(_time);
         var breaker = Create(time: time);
         var link = await LinkAsync(breaker);
         Fail(breaker, 2);
@@ -390,31 +390,5 @@ public sealed class CircuitBreakerGateMutationTests : IAsyncDisposable
 
         Assert.Equal(Sync, refused.RemainingBreak);
         Assert.Equal(CircuitState.Open, breaker.State);
-    }
-
-    /// <summary>A clock whose timers fire only when the test says so (a timer early against the clock).</summary>
-    private sealed class FiredByHandTimeProvider(TimeProvider inner) : TimeProvider
-    {
-        private readonly List<(TimerCallback Callback, object? State)> _timers = [];
-
-        public override long GetTimestamp() => inner.GetTimestamp();
-
-        public override long TimestampFrequency => inner.TimestampFrequency;
-
-        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            _timers.Add((callback, state));
-            return new SilentTimerTimeProvider(inner).CreateTimer(callback, state, dueTime, period);
-        }
-
-        public void FireAll()
-        {
-            foreach (var (callback, state) in _timers.ToArray())
-            {
-                callback(state);
-            }
-        }
     }
 }

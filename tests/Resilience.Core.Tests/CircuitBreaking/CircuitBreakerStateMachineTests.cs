@@ -727,30 +727,4 @@ public sealed class CircuitBreakerStateMachineTests
     {
         public int Value { get; set; } = value;
     }
-
-    /// <summary>A clock whose timers fire only when the test says so.</summary>
-    private sealed class ManualTimerTimeProvider(TimeProvider inner) : TimeProvider
-    {
-        private readonly List<(TimerCallback Callback, object? State)> _timers = [];
-
-        public override long GetTimestamp() => inner.GetTimestamp();
-
-        public override long TimestampFrequency => inner.TimestampFrequency;
-
-        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            _timers.Add((callback, state));
-            return new SilentTimerTimeProvider(inner).CreateTimer(callback, state, dueTime, period);
-        }
-
-        public void FireAll()
-        {
-            foreach (var (callback, state) in _timers)
-            {
-                callback(state);
-            }
-        }
-    }
 }

@@ -13,31 +13,6 @@ namespace Resilience.Npgsql.Tests.Execution;
 /// </summary>
 public sealed class LostReplyLoopTests(PostgresFixture postgres, ITestOutputHelper output) : IClassFixture<PostgresFixture>
 {
-    private static NpgsqlResilienceOptions FastRetries()
-    {
-        var options = new NpgsqlResilienceOptions { Name = "safe-retry" };
-        options.Retry.BaseDelay = TimeSpan.FromMilliseconds(10);
-        options.Retry.MaxDelay = TimeSpan.FromMilliseconds(50);
-        options.QueryTimeouts.StatementTimeout = TimeSpan.FromSeconds(10);
-        return options;
-    }
-
-    private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N")[..10];
-
-    private async Task<NpgsqlDataSource> CreateTableAsync(string sql)
-    {
-        var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
-        await using var create = pool.CreateCommand(sql);
-        await create.ExecuteNonQueryAsync();
-        return pool;
-    }
-
-    private static async Task<long> ScalarAsync(NpgsqlDataSource pool, string sql)
-    {
-        await using var command = pool.CreateCommand(sql);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
     [Theory]
     [SyncAndAsync]
     public async Task Execute_FivePercentLostReplies_NoDuplicatesWhereUsualRetryDuplicates(bool async)
@@ -46,11 +21,11 @@ public sealed class LostReplyLoopTests(PostgresFixture postgres, ITestOutputHelp
         // losses): the async run is the long one, the sync one proves the same exact counts in half the time.
         var inserts = async ? 200 : 100;
         var lost = inserts / 20;
-        var table = Unique("loop");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, source text NOT NULL, seq int NOT NULL, key uuid UNIQUE)");
+        var table = TestTables.Unique("loop");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id bigserial PRIMARY KEY, source text NOT NULL, seq int NOT NULL, key uuid UNIQUE)");
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
-        var db = new ResilientDataSource(proxied, FastRetries());
+        var db = new ResilientDataSource(proxied, TestTables.FastRetries());
         var unknown = 0;
         var naiveRetries = 0;
 
@@ -118,8 +93,8 @@ public sealed class LostReplyLoopTests(PostgresFixture postgres, ITestOutputHelp
         var rows = new Dictionary<string, long>();
         foreach (var source in new[] { "naive", "plain", "keyed" })
         {
-            rows[source] = await ScalarAsync(pool, $"SELECT count(*) FROM {table} WHERE source = '{source}'");
-            duplicates[source] = await ScalarAsync(pool, $"SELECT count(*) - count(DISTINCT seq) FROM {table} WHERE source = '{source}'");
+            rows[source] = await TestTables.ScalarAsync(pool, $"SELECT count(*) FROM {table} WHERE source = '{source}'");
+            duplicates[source] = await TestTables.ScalarAsync(pool, $"SELECT count(*) - count(DISTINCT seq) FROM {table} WHERE source = '{source}'");
         }
 
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();

@@ -8,8 +8,6 @@ namespace Resilience.Npgsql.Tests.Execution;
 [Collection(PostgresTests.Name)]
 public sealed class MultiStatementTests(PostgresFixture postgres)
 {
-    private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N")[..10];
-
     private static async Task<long> CountAsync(NpgsqlDataSource pool, string sql)
     {
         await using var command = pool.CreateCommand(sql);
@@ -21,7 +19,7 @@ public sealed class MultiStatementTests(PostgresFixture postgres)
     [InlineData(true)]
     public async Task ExecuteNonQueryAsync_DropThenCreate_RunsAsOneBatch(bool perCallLimits)
     {
-        var table = Unique("multi");
+        var table = TestTables.Unique("multi");
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
         var db = new ResilientDataSource(pool);
         var options = perCallLimits ? new DbCallOptions { Timeouts = new QueryTimeoutOptions { StatementTimeout = TimeSpan.FromSeconds(3) } } : default;
@@ -39,7 +37,7 @@ public sealed class MultiStatementTests(PostgresFixture postgres)
     [Fact]
     public async Task ExecuteScalarAsync_SeveralStatements_FirstRowReturningStatementsValue()
     {
-        var table = Unique("multi_scalar");
+        var table = TestTables.Unique("multi_scalar");
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
         var db = new ResilientDataSource(pool);
 
@@ -51,7 +49,7 @@ public sealed class MultiStatementTests(PostgresFixture postgres)
     [Fact]
     public async Task ExecuteNonQueryAsync_SeveralStatementsOneFails_NoneTakesEffect()
     {
-        var table = Unique("multi_atomic");
+        var table = TestTables.Unique("multi_atomic");
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
         var db = new ResilientDataSource(pool);
         await db.ExecuteNonQueryAsync($"CREATE TABLE {table} (id int PRIMARY KEY)", []);
@@ -79,7 +77,7 @@ public sealed class MultiStatementTests(PostgresFixture postgres)
     [Fact]
     public async Task ExecuteNonQueryAsync_SeveralStatementsWithParameters_RefusedBeforeSending()
     {
-        var table = Unique("multi_params");
+        var table = TestTables.Unique("multi_params");
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
         var db = new ResilientDataSource(pool);
         await db.ExecuteNonQueryAsync($"CREATE TABLE {table} (id int)", []);

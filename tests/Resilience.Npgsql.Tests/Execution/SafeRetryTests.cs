@@ -14,38 +14,13 @@ namespace Resilience.Npgsql.Tests.Execution;
 [Collection(PostgresTests.Name)]
 public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper output)
 {
-    private static NpgsqlResilienceOptions FastRetries(TimeSpan? statementTimeout = null)
-    {
-        var options = new NpgsqlResilienceOptions { Name = "safe-retry" };
-        options.Retry.BaseDelay = TimeSpan.FromMilliseconds(10);
-        options.Retry.MaxDelay = TimeSpan.FromMilliseconds(50);
-        options.QueryTimeouts.StatementTimeout = statementTimeout ?? TimeSpan.FromSeconds(10);
-        return options;
-    }
-
-    private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N")[..10];
-
-    private async Task<NpgsqlDataSource> CreateTableAsync(string sql)
-    {
-        var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
-        await using var create = pool.CreateCommand(sql);
-        await create.ExecuteNonQueryAsync();
-        return pool;
-    }
-
-    private static async Task<long> ScalarAsync(NpgsqlDataSource pool, string sql)
-    {
-        await using var command = pool.CreateCommand(sql);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
     [Theory]
     [SyncAndAsync]
     public async Task InTransaction_SerializationFailure_RerunsLoserAndEachEffectCommitsOnce(bool async)
     {
-        var table = Unique("tickets");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (n bigint NOT NULL)");
-        var db = new ResilientDataSource(pool, FastRetries());
+        var table = TestTables.Unique("tickets");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (n bigint NOT NULL)");
+        var db = new ResilientDataSource(pool, TestTables.FastRetries());
         var race = new Race(table);
 
         // Both read the count before either writes (write skew): SERIALIZABLE must abort one of them with 40001.
@@ -54,8 +29,8 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
             Task.Run(async () => await db.InTransaction(async, TakeTicketAsync, race, IsolationLevel.Serializable)),
             Task.Run(async () => await db.InTransaction(async, TakeTicketAsync, race, IsolationLevel.Serializable)));
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
-        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
-        var distinct = await ScalarAsync(pool, $"SELECT count(DISTINCT n) FROM {table}");
+        var rows = await TestTables.ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+        var distinct = await TestTables.ScalarAsync(pool, $"SELECT count(DISTINCT n) FROM {table}");
         output.WriteLine($"serialization: attempts={race.Attempts}, retries={stats.TotalRetries}, rows={rows}");
 
         Assert.Equal([1L, 2L], results.Order().ToArray());
@@ -84,9 +59,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task InTransaction_Deadlock_VictimRerunsAndBothCommitOnce(bool async)
     {
-        var table = Unique("accounts");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY, v int NOT NULL); INSERT INTO {table} VALUES (1, 0), (2, 0)");
-        var db = new ResilientDataSource(pool, FastRetries());
+        var table = TestTables.Unique("accounts");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id int PRIMARY KEY, v int NOT NULL); INSERT INTO {table} VALUES (1, 0), (2, 0)");
+        var db = new ResilientDataSource(pool, TestTables.FastRetries());
         var race = new Race(table);
 
         // Opposite lock order, both holding their first row before taking the second: a real deadlock (40P01).
@@ -94,8 +69,8 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
             Task.Run(async () => await db.InTransaction(async, TransferAsync, (race, First: 1, Second: 2), IsolationLevel.ReadCommitted)),
             Task.Run(async () => await db.InTransaction(async, TransferAsync, (race, First: 2, Second: 1), IsolationLevel.ReadCommitted)));
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
-        var sum = await ScalarAsync(pool, $"SELECT sum(v) FROM {table}");
-        var each = await ScalarAsync(pool, $"SELECT count(*) FROM {table} WHERE v = 2");
+        var sum = await TestTables.ScalarAsync(pool, $"SELECT sum(v) FROM {table}");
+        var each = await TestTables.ScalarAsync(pool, $"SELECT count(*) FROM {table} WHERE v = 2");
         output.WriteLine($"deadlock: attempts={race.Attempts}, retries={stats.TotalRetries}, sum={sum}");
 
         Assert.Equal(4L, sum);
@@ -121,17 +96,17 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task Execute_LostCommitReply_IdempotentWriteRetriedToExactlyOneRow(bool async)
     {
-        var table = Unique("orders");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id uuid PRIMARY KEY)");
+        var table = TestTables.Unique("orders");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id uuid PRIMARY KEY)");
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
-        var db = new ResilientDataSource(proxied, FastRetries());
+        var db = new ResilientDataSource(proxied, TestTables.FastRetries());
         var insert = new KeyedInsert(table, Guid.NewGuid());
 
         proxy.LoseNextReplyTo(LostReplyProxy.Commit);
         var inserted = await db.Execute(async, InsertKeyedAsync, insert, DbCallOptions.Idempotent);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
-        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+        var rows = await TestTables.ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
         Assert.Equal(1, proxy.LostReplies);
         Assert.Equal(0, inserted); // the second run found the row the first run committed
@@ -145,17 +120,17 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task Execute_LostCommitReply_NonIdempotentWriteResolvedByServerAsCommittedAndNotRetried(bool async)
     {
-        var table = Unique("events");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        var table = TestTables.Unique("events");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
-        var db = new ResilientDataSource(proxied, FastRetries());
+        var db = new ResilientDataSource(proxied, TestTables.FastRetries());
         var insert = new PlainInsert(table);
 
         proxy.LoseNextReplyTo(LostReplyProxy.Commit);
         var inserted = await db.Execute(async, InsertPlainAsync, insert);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
-        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+        var rows = await TestTables.ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
         // pg_xact_status on a new connection said "committed": the write is acknowledged, never repeated.
         Assert.Equal(1, proxy.LostReplies);
@@ -168,16 +143,16 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [Fact]
     public async Task ExecuteNonQueryAsync_LostCommitReply_TransactionIdFoldedIntoStatementStillResolvesAsCommitted()
     {
-        var table = Unique("events");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        var table = TestTables.Unique("events");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
-        var db = new ResilientDataSource(proxied, FastRetries());
+        var db = new ResilientDataSource(proxied, TestTables.FastRetries());
 
         proxy.LoseNextReplyTo(LostReplyProxy.Commit);
         var inserted = await db.ExecuteNonQueryAsync($"INSERT INTO {table} (payload) VALUES ($1)", ["once"]);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
-        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+        var rows = await TestTables.ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
         // The transaction id came back with the INSERT (one batch), before COMMIT was sent: the server is asked, not guessed.
         Assert.Equal(1, proxy.LostReplies);
@@ -190,13 +165,13 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task Execute_UnknownOutcome_LogsUnknownOutcomeWarning(bool async)
     {
-        var table = Unique("events");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        var table = TestTables.Unique("events");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
         var logs = new CapturingLogger();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
-        var db = new ResilientDataSource(proxied, FastRetries(), loggerFactory: loggerFactory);
+        var db = new ResilientDataSource(proxied, TestTables.FastRetries(), loggerFactory: loggerFactory);
 
         // Without a transaction of ours the server cannot be asked: a lost reply to the write is an unknown outcome.
         proxy.LoseNextReplyTo(PlainInsert.Marker);
@@ -212,18 +187,18 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task Execute_ReplyLostBeforeCommit_NonIdempotentWriteRetriedSafely(bool async)
     {
-        var table = Unique("events");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        var table = TestTables.Unique("events");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
-        var db = new ResilientDataSource(proxied, FastRetries());
+        var db = new ResilientDataSource(proxied, TestTables.FastRetries());
         var insert = new PlainInsert(table);
 
         // The INSERT's reply is lost: its transaction never committed, so the server rolls it back and a re-run is safe.
         proxy.LoseNextReplyTo(PlainInsert.Marker);
         await db.Execute(async, InsertPlainAsync, insert);
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
-        var rows = await ScalarAsync(pool, $"SELECT count(*) FROM {table}");
+        var rows = await TestTables.ScalarAsync(pool, $"SELECT count(*) FROM {table}");
 
         Assert.Equal(1, proxy.LostReplies);
         Assert.Equal(1L, rows);
@@ -235,12 +210,12 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task Execute_RetriedAfterLostReply_OnRetryToldTheAttemptAndTheFailure(bool async)
     {
-        var table = Unique("observed");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
+        var table = TestTables.Unique("observed");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text NOT NULL)");
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
         var seen = new List<DbRetryInfo>();
-        var options = FastRetries();
+        var options = TestTables.FastRetries();
         options.OnRetry = seen.Add;
         var db = new ResilientDataSource(proxied, options);
 
@@ -259,7 +234,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     public async Task Execute_PoolExhausted_FailsWithinOneAcquireTimeoutWithoutRetry(bool async)
     {
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString + ";Maximum Pool Size=1;Timeout=1");
-        var db = new ResilientDataSource(pool, FastRetries());
+        var db = new ResilientDataSource(pool, TestTables.FastRetries());
         await using var held = await pool.OpenConnectionAsync();
         var runs = new Counter();
 
@@ -288,9 +263,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task Execute_ClientCommandTimeoutOnRead_NotRerun(bool async)
     {
-        var sequence = Unique("runs");
-        await using var pool = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
-        var db = new ResilientDataSource(pool, FastRetries(statementTimeout: TimeSpan.FromSeconds(30)));
+        var sequence = TestTables.Unique("runs");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE SEQUENCE {sequence}");
+        var db = new ResilientDataSource(pool, TestTables.FastRetries(statementTimeout: TimeSpan.FromSeconds(30)));
 
         // The server would allow 30 s; the client gives up after 1 s. Even an idempotent read is not run again.
         var error = await Assert.ThrowsAsync<DatabaseException>(async () => await db.Execute(
@@ -303,7 +278,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
             },
             sequence,
             DbCallOptions.Idempotent));
-        var executions = await ScalarAsync(pool, $"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}");
+        var executions = await TestTables.ScalarAsync(pool, $"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}");
         var stats = db.Pipeline.RetryStatistics!.GetSnapshot();
 
         Assert.Equal(FailureKind.Timeout, error.FailureKind);
@@ -319,11 +294,11 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [InlineData(true, true)]
     public async Task Execute_TotalTimeoutFires_TimeoutErrorAndQueryStoppedOnServer(bool async, bool idempotent)
     {
-        var sequence = Unique("total");
-        var app = Unique("total_app");
-        await using var setup = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        var sequence = TestTables.Unique("total");
+        var app = TestTables.Unique("total_app");
+        await using var setup = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE SEQUENCE {sequence}");
         await using var pool = NpgsqlDataSource.Create($"{postgres.ConnectionString};Application Name={app}");
-        var options = FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
+        var options = TestTables.FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
         options.TotalTimeout = TimeSpan.FromSeconds(2);
         var db = new ResilientDataSource(pool, options);
 
@@ -352,11 +327,11 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task Execute_TotalTimeoutFiresBeforeStatementStarts_StatementStoppedOnServer(bool async)
     {
-        var sequence = Unique("late");
-        var app = Unique("late_app");
-        await using var other = await CreateTableAsync($"CREATE SEQUENCE {sequence}");
+        var sequence = TestTables.Unique("late");
+        var app = TestTables.Unique("late_app");
+        await using var other = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE SEQUENCE {sequence}");
         await using var pool = NpgsqlDataSource.Create($"{postgres.ConnectionString};Application Name={app}");
-        var options = FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
+        var options = TestTables.FastRetries(statementTimeout: TimeSpan.FromSeconds(30));
         options.TotalTimeout = TimeSpan.FromMilliseconds(500);
         var db = new ResilientDataSource(pool, options);
 
@@ -408,9 +383,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [SyncAndAsync]
     public async Task Execute_Conflicts_DoNotOpenCircuit(bool async)
     {
-        var table = Unique("conflicts");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
-        var options = FastRetries();
+        var table = TestTables.Unique("conflicts");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
+        var options = TestTables.FastRetries();
         options.CircuitBreaker.Mode = CircuitBreakerMode.ConsecutiveFailures;
         options.CircuitBreaker.FailureThreshold = 2;
         var db = new ResilientDataSource(pool, options);
@@ -440,7 +415,7 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     public async Task Execute_OwnStatementTimeouts_CountAgainstBreakerOnlyWithSlowCallDetection(bool async, bool slowCallsCount, CircuitState expected)
     {
         await using var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
-        var options = FastRetries(statementTimeout: TimeSpan.FromMilliseconds(50));
+        var options = TestTables.FastRetries(statementTimeout: TimeSpan.FromMilliseconds(50));
         options.CircuitBreaker.Mode = CircuitBreakerMode.ConsecutiveFailures;
         options.CircuitBreaker.FailureThreshold = 2;
         options.CircuitBreaker.SlowCallThreshold = slowCallsCount ? TimeSpan.FromSeconds(30) : null;
@@ -466,9 +441,9 @@ public sealed class SafeRetryTests(PostgresFixture postgres, ITestOutputHelper o
     [Fact]
     public async Task Execute_Sync_CommitsAndReturnsResult()
     {
-        var table = Unique("sync");
-        await using var pool = await CreateTableAsync($"CREATE TABLE {table} (id int PRIMARY KEY)");
-        var db = new ResilientDataSource(pool, FastRetries());
+        var table = TestTables.Unique("sync");
+        await using var pool = await TestTables.CreateTableAsync(postgres.ConnectionString, $"CREATE TABLE {table} (id int PRIMARY KEY)");
+        var db = new ResilientDataSource(pool, TestTables.FastRetries());
 
         var inserted = db.Execute(static (command, t) =>
         {

@@ -12,8 +12,6 @@ public sealed class TransactionModeTests(PostgresFixture postgres)
 {
     private static readonly DbCallOptions NoTransaction = new() { WithoutTransaction = true };
 
-    private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N")[..10];
-
     private async Task<NpgsqlDataSource> CreateTableAsync(string table)
     {
         var pool = NpgsqlDataSource.Create(postgres.ConnectionString);
@@ -38,7 +36,7 @@ public sealed class TransactionModeTests(PostgresFixture postgres)
     [SyncAndAsync]
     public async Task Execute_CreateIndexConcurrently_FailsInTransactionAndRunsWithoutOne(bool async)
     {
-        var table = Unique("cic");
+        var table = TestTables.Unique("cic");
         await using var pool = await CreateTableAsync(table);
         var db = new ResilientDataSource(pool);
         var ddl = $"CREATE INDEX CONCURRENTLY {table}_v ON {table} (v)";
@@ -71,7 +69,7 @@ public sealed class TransactionModeTests(PostgresFixture postgres)
     [SyncAndAsync]
     public async Task Execute_WithoutTransactionLostReply_NonIdempotentUnknownOutcomeNotRetried(bool async)
     {
-        var table = Unique("autocommit");
+        var table = TestTables.Unique("autocommit");
         await using var pool = await CreateTableAsync(table);
         await using var proxy = new LostReplyProxy(postgres.ConnectionString);
         await using var proxied = NpgsqlDataSource.Create(proxy.ConnectionString);
@@ -100,7 +98,7 @@ public sealed class TransactionModeTests(PostgresFixture postgres)
     [Fact]
     public async Task ExecuteOnAsync_CallersTransaction_JoinsItNeverRetriesAndCallerDecides()
     {
-        var table = Unique("callers");
+        var table = TestTables.Unique("callers");
         await using var pool = await CreateTableAsync(table);
         var db = new ResilientDataSource(pool);
         await using var connection = await pool.OpenConnectionAsync();
