@@ -50,8 +50,9 @@ internal static class FaultRound
     private static readonly TimeSpan RecoveryBucket = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Runs the round: starts the loads, injects the fault (given a wait for the first load's completed calls), keeps the load on for <paramref name="after"/>, then counts rows.</summary>
+    /// <param name="stacks">Which writers run: both stacks (the default), or ours or the usual one alone with the server.</param>
     public static async Task<IReadOnlyList<RoundOutcome>> RunAsync(
-        PostgresServer server, string fault, Driver driver, Route route, TimeSpan after, Func<FaultContext, Task> inject)
+        PostgresServer server, string fault, Driver driver, Route route, TimeSpan after, Func<FaultContext, Task> inject, RoundStacks stacks = RoundStacks.Both)
     {
         var app = "chaos-fault-" + Guid.NewGuid().ToString("N")[..8];
         var direct = new NpgsqlConnectionStringBuilder(server.ConnectionString) { ApplicationName = app, MaxPoolSize = PoolSize }.ConnectionString;
@@ -59,10 +60,11 @@ internal static class FaultRound
         await using var admin = NpgsqlDataSource.Create(server.ConnectionString);
         try
         {
-            contestants.Add(await Contestant.CreateAsync(admin, direct, route, keyed: false, ours: false));
-            contestants.Add(await Contestant.CreateAsync(admin, direct, route, keyed: true, ours: false));
-            contestants.Add(await Contestant.CreateAsync(admin, direct, route, keyed: false, ours: true));
-            contestants.Add(await Contestant.CreateAsync(admin, direct, route, keyed: true, ours: true));
+            foreach (var ours in stacks switch { RoundStacks.Ours => [true], RoundStacks.Usual => [false], _ => (bool[])[false, true] })
+            {
+                contestants.Add(await Contestant.CreateAsync(admin, direct, route, keyed: false, ours));
+                contestants.Add(await Contestant.CreateAsync(admin, direct, route, keyed: true, ours));
+            }
 
             var loads = contestants.ConvertAll(_ => LoadOf(driver));
             using var stop = new CancellationTokenSource();
@@ -223,4 +225,17 @@ internal sealed record RoundOutcome(
 {
     /// <summary>Gets the failures reported as "the write may or may not have happened" (ours: <c>ERR_UNKNOWN_OUTCOME</c>).</summary>
     public int UnknownOutcomes => Load.Calls.Count(static c => c.Failure is DatabaseException { FailureKind: FailureKind.UnknownOutcome });
+}
+
+/// <summary>Which stacks a <see cref="FaultRound"/> runs, each on a plain and on a keyed table.</summary>
+internal enum RoundStacks
+{
+    /// <summary>The usual stack and ours at once, on the same fault.</summary>
+    Both,
+
+    /// <summary>Ours alone with the server.</summary>
+    Ours,
+
+    /// <summary>The usual stack alone with the server.</summary>
+    Usual,
 }
