@@ -50,6 +50,55 @@ internal sealed class CircuitBreakerLayer : GateLayer
         return true;
     }
 
+    /// <summary>
+    /// Runs the breaker straight around <paramref name="operation"/> as a pipeline's only layer: the permit is taken and
+    /// reported here, with no virtual gate call and no token to convert on the success path.
+    /// </summary>
+    public ValueTask<TResult> RunAlone<TState, TResult>(
+        Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        if (!Breaker.TryAcquire(out var permit))
+        {
+            return Refused<TResult>(in permit);
+        }
+
+        var pending = OutcomeInvoker.Start(operation, state, cancellationToken, out var thrown);
+        if (thrown is null && pending.IsCompletedSuccessfully)
+        {
+            var result = pending.Result;
+            if (shouldHandleResult is not null && shouldHandleResult(result))
+            {
+                permit.Failed();
+            }
+            else
+            {
+                permit.Succeeded();
+            }
+
+            return new ValueTask<TResult>(result);
+        }
+
+        return NotDoneAlone(permit, pending, thrown, shouldHandleResult, cancellationToken);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ValueTask<TResult> Refused<TResult>(in CircuitPermit permit) =>
+        ValueTask.FromException<TResult>(OutcomeInvoker.ForThrowing(Breaker.GetCachedRejection(in permit).SourceException));
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ValueTask<TResult> NotDoneAlone<TResult>(
+        CircuitPermit permit, ValueTask<TResult> pending, Exception? thrown, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
+    {
+        var token = new GateToken(permit.StartTimestamp, permit.Generation, permit.Kind, permit.Slot);
+        if (thrown is not null)
+        {
+            Exit(in token, thrown, resultFailed: false, cancellationToken);
+            return ValueTask.FromException<TResult>(thrown);
+        }
+
+        return GateRun.ExitWhenDoneAsync(this, pending, token, shouldHandleResult, cancellationToken);
+    }
+
     /// <inheritdoc />
     public override void Exit(in GateToken token, Exception? exception, bool resultFailed, CancellationToken cancellationToken)
     {

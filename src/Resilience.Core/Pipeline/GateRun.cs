@@ -30,41 +30,9 @@ internal static class GateRun
         return ExitWhenDoneAsync(gate, pending, token, shouldHandleResult, cancellationToken);
     }
 
-    /// <summary>
-    /// Runs the gate straight around <paramref name="operation"/> and hands back its result itself, not an outcome: the
-    /// front door's path for a pipeline of one gate, with nothing to wrap at the start and unwrap at the end.
-    /// </summary>
-    public static ValueTask<TResult> RunUnwrapped<TState, TResult>(
-        GateLayer gate, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
-    {
-        if (!gate.TryEnter(out var token, out var rejection))
-        {
-            return Refused<TResult>(rejection!);
-        }
-
-        var pending = OutcomeInvoker.Start(operation, state, cancellationToken, out var thrown);
-        if (thrown is not null)
-        {
-            gate.Exit(in token, thrown, resultFailed: false, cancellationToken);
-            return ValueTask.FromException<TResult>(thrown);
-        }
-
-        if (pending.IsCompletedSuccessfully)
-        {
-            var result = pending.Result;
-            gate.Exit(in token, null, shouldHandleResult is not null && shouldHandleResult(result), cancellationToken);
-            return new ValueTask<TResult>(result);
-        }
-
-        return ExitWhenDoneAsync(gate, pending, token, shouldHandleResult, cancellationToken);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ValueTask<TResult> Refused<TResult>(System.Runtime.ExceptionServices.ExceptionDispatchInfo rejection) =>
-        ValueTask.FromException<TResult>(OutcomeInvoker.ForThrowing(rejection.SourceException));
-
+    /// <summary>Waits for an operation a gate admitted and reports how it ended: the unfinished half of a lone gate's run.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<TResult> ExitWhenDoneAsync<TResult>(
+    internal static async ValueTask<TResult> ExitWhenDoneAsync<TResult>(
         GateLayer gate, ValueTask<TResult> pending, GateToken token, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken)
     {
         TResult result;

@@ -68,7 +68,7 @@ internal static class LayerKinds
     };
 
     /// <summary>Whether a pipeline whose only layer is <paramref name="layer"/> runs it by <see cref="RunAlone"/>.</summary>
-    public static bool RunsAlone(PipelineLayer layer) => layer is GateLayer or RetryLayer;
+    public static bool RunsAlone(PipelineLayer layer) => layer is CircuitBreakerLayer or RetryLayer;
 
     /// <summary>
     /// Runs a pipeline's only layer straight around the operation and returns the operation's own result: nothing to wrap
@@ -77,7 +77,7 @@ internal static class LayerKinds
     public static ValueTask<TResult> RunAlone<TState, TResult>(
         PipelineEngine engine, PipelineLayer layer, Func<TState, CancellationToken, ValueTask<TResult>> operation, TState state, Func<TResult, bool>? shouldHandleResult, CancellationToken cancellationToken) => layer switch
     {
-        GateLayer l => GateRun.RunUnwrapped(l, operation, state, shouldHandleResult, cancellationToken),
+        CircuitBreakerLayer l => l.RunAlone(operation, state, shouldHandleResult, cancellationToken),
         RetryLayer l => l.RunAloneAsync(engine, operation, state, shouldHandleResult, cancellationToken),
         _ => throw new UnreachableException($"Layer {layer.GetType().Name} does not run alone."),
     };
