@@ -17,7 +17,7 @@ if [ -n "${RESILIENCE_PACKAGES:-}" ]; then
 else
   feed="$root/artifacts/packages"
   # A unique version per run, so the NuGet cache can never hand back a stale package of the same version.
-  version="0.1.0-local.$(date +%Y%m%d%H%M%S)"
+  version="$(grep -oP '<VersionPrefix>\K[^<]+' src/Directory.Build.props)-local.$(date +%Y%m%d%H%M%S)"
   rm -f "$feed"/*.nupkg "$feed"/*.snupkg
   # PACKAGE_SMOKE_NO_BUILD=1 (scripts/test.sh, right after its Release build) packs what is built: the packages then carry
   # the version above while their assemblies keep the build's, and src/ is not rebuilt beside the docs build reading it.
