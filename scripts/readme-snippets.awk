@@ -29,7 +29,8 @@ END {
   print "{"
   for (i = 1; i <= n; i++) {
     print "    // " src[i]
-    print "    internal static async System.Threading.Tasks.Task Snippet" i "()"
+    # `args`, as a top-level program has it (WebApplication.CreateBuilder(args)).
+    print "    internal static async System.Threading.Tasks.Task Snippet" i "(string[] args)"
     print "    {"
     printf "%s", body[i]
     print "        await System.Threading.Tasks.Task.CompletedTask;"
