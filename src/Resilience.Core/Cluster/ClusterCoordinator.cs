@@ -218,13 +218,16 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     /// <summary>Starts a round now (a local opening, a probe result, a remote notification); never waits.</summary>
     internal void Wake() => Volatile.Read(ref _wake).TrySetResult();
 
+    /// <summary>Gets whether something asked for a round since the last one began.</summary>
+    internal bool WakeRequested => Volatile.Read(ref _wake).Task.IsCompleted;
+
     private async Task LoopAsync()
     {
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
         {
-            var wake = Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             await RunRoundAsync(token).ConfigureAwait(false);
+            var wake = Volatile.Read(ref _wake);
             try
             {
                 // Wakes (local openings, spent permits, notifications) bring a round forward, at most five per interval:
@@ -242,6 +245,8 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     /// <summary>One exchange with the store; a failure switches every shared member to local state, and the next round retries.</summary>
     internal async Task RunRoundAsync(CancellationToken cancellationToken)
     {
+        // A wake from here on asks for the next round: what this one reads may already be stale for it.
+        Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Options.StoreTimeout);
         try

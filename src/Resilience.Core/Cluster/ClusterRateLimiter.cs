@@ -78,7 +78,9 @@ internal sealed class ClusterRateLimiter : RateLimiter
             return Refuse();
         }
 
-        if (left < Volatile.Read(ref _lowWatermark))
+        // At the watermark, not below it: with a slice of one permit the watermark is 0, and only taking the last permit
+        // can ask for the next before a call is refused for the lack of it.
+        if (left <= Volatile.Read(ref _lowWatermark))
         {
             _coordinator.Wake();
         }
