@@ -23,43 +23,54 @@ summary() {
 }
 fail_early() { echo "test.sh: $1" >&2; failed=$((failed + 1)); summary; exit 1; }
 
+# The machine's own dependencies install and PostgreSQL starts in the background while the solution builds: on a fresh
+# machine apt-get spends most of its time downloading, which the build need not wait for (and they share no files).
+section "Chromium, Prometheus and PostgreSQL: installed and started beside the build (in the background)"
+(
+  set -e
+  # Debian's chromium and its chromedriver; the status page's browser test fails under CI=true when they are missing.
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    echo "chromium and chromedriver present"
+  elif [ "$(id -u)" -eq 0 ]; then
+    echo "installing chromium and chromium-driver with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+  else
+    echo "test.sh: chromium/chromedriver missing and this is not root: the browser test is skipped here (and fails under CI)." \
+      "Fix: sudo apt-get update && sudo apt-get install -y chromium chromium-driver"
+  fi
+
+  # Debian's prometheus, for the /metrics test with a real scraper (likewise required under CI=true). Measured on the
+  # 2-core machine: about 26 s to install (once per machine), about 10 s for the test itself.
+  if [ -x /usr/bin/prometheus ]; then
+    echo "prometheus present"
+  elif [ "$(id -u)" -eq 0 ]; then
+    echo "installing prometheus with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    # The package would start its own service where systemd runs; the test starts a throwaway one instead.
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus
+  else
+    echo "test.sh: prometheus missing and this is not root: its test is skipped here (and fails under CI)." \
+      "Fix: sudo apt-get update && sudo apt-get install -y prometheus"
+  fi
+
+  # The shared test server trades durability for speed (only test data is at stake); the crash test starts its own durable one.
+  # postgres.sh installs PostgreSQL from Debian's packages when it is missing.
+  RESILIENCE_PG_FAST=1 bash scripts/postgres.sh start "$pg_dir" >/dev/null
+  echo "PostgreSQL started"
+) > "$results/machine.log" 2>&1 &
+machine=$!
+
 section "restore and build (Release)"
 dotnet restore Resilience.sln || fail_early "restore failed"
 dotnet build Resilience.sln -c Release --no-restore || fail_early "build failed"
 
-section "Chromium (the status page's browser test)"
-# Debian's chromium and its chromedriver; the test fails under CI=true when they are missing, so install them here.
-if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
-  echo "chromium and chromedriver present"
-elif [ "$(id -u)" -eq 0 ]; then
-  echo "installing chromium and chromium-driver with apt-get"
-  export DEBIAN_FRONTEND=noninteractive
-  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } >&2 \
-    || fail_early "could not install chromium chromium-driver"
-else
-  echo "test.sh: chromium/chromedriver missing and this is not root: the browser test is skipped here (and fails under CI)." \
-    "Fix: sudo apt-get update && sudo apt-get install -y chromium chromium-driver" >&2
+section "Chromium, Prometheus and PostgreSQL: results"
+if ! wait "$machine"; then
+  cat "$results/machine.log"
+  fail_early "could not install or start Chromium, Prometheus or PostgreSQL (the log above)"
 fi
-
-section "Prometheus (the /metrics test with a real scraper)"
-# Debian's prometheus; like the browser test, its test fails under CI=true when it is missing, so install it here.
-# Measured on the 2-core machine: about 26 s to install (once per machine), about 10 s for the test itself.
-if [ -x /usr/bin/prometheus ]; then
-  echo "prometheus present"
-elif [ "$(id -u)" -eq 0 ]; then
-  echo "installing prometheus with apt-get"
-  export DEBIAN_FRONTEND=noninteractive
-  # The package would start its own service where systemd runs; the test starts a throwaway one instead.
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } >&2 \
-    || fail_early "could not install prometheus"
-else
-  echo "test.sh: prometheus missing and this is not root: its test is skipped here (and fails under CI)." \
-    "Fix: sudo apt-get update && sudo apt-get install -y prometheus" >&2
-fi
-
-section "PostgreSQL"
-# The shared test server trades durability for speed (only test data is at stake); the crash test starts its own durable one.
-RESILIENCE_PG_FAST=1 bash scripts/postgres.sh start "$pg_dir" >/dev/null || fail_early "could not start PostgreSQL"
+grep -vE '^(Selecting|Preparing|Unpacking|Setting up|Processing|\(Reading)' "$results/machine.log"
 export RESILIENCE_PG_CONNECTION
 RESILIENCE_PG_CONNECTION=$(cat "$pg_dir/connection-string")
 
