@@ -5,11 +5,18 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The compiler server, even where the environment turns it off: each project's compile then skips starting and warming a
+# fresh compiler (the solution's Release build 139 → 103 s on the 2-core VM). It is shut down on exit with the rest.
+export UseSharedCompilation=true
 
 passed=0 failed=0 skipped=0
 results=$(mktemp -d)
 pg_dir=$(mktemp -d -u /tmp/resilience-pg-XXXXXX)
-cleanup() { bash "$root/scripts/postgres.sh" stop "$pg_dir" >/dev/null 2>&1; rm -rf "$results"; }
+cleanup() {
+  bash "$root/scripts/postgres.sh" stop "$pg_dir" >/dev/null 2>&1
+  dotnet build-server shutdown >/dev/null 2>&1
+  rm -rf "$results"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
