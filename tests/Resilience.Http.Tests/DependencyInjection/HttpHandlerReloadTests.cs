@@ -7,7 +7,7 @@ using Resilience.Http.Testing;
 using Resilience.Telemetry;
 using Resilience.Testing;
 
-namespace Resilience.Http.Tests.Reload;
+namespace Resilience.Http.Tests.DependencyInjection;
 
 public sealed class HttpHandlerReloadTests : IAsyncLifetime
 {
