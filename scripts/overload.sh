@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long overload sweep of issue 23 (docs/RELIABILITY.md, "Overload"): a loopback server whose latency grows with
+# The long overload sweep (docs/RELIABILITY.md, "Overload"): a loopback server whose latency grows with
 # its queue (10 workers × 100 ms, C = 100 requests/s) driven open-loop at 0.5×, 1×, 2× and 4× C for 20 s each, then
 # back to 0.5× C for 10 s, through every protection in the same run; prints the markdown table. About 14 minutes.
 #   bash scripts/overload.sh                 Release build, then the sweep

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale-out scenarios (issue 24) at a bounded size, run by hand (not in CI; about 9 minutes): the content service as
+# Scale-out scenarios at a bounded size, run by hand (not in CI; about 9 minutes): the content service as
 # INSTANCES instances behind HAProxy (scripts/run-sample.sh), first each instance on its own breakers and limits
 # (CLUSTER=false, the baseline), then as a cluster on the database (CLUSTER=true), the same scenarios in each:
 #   1. the 'local' LLM provider dead (every call 503) for DEAD_SECONDS under a steady load of tasks: requests reaching it

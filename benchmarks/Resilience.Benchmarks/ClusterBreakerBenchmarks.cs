@@ -7,7 +7,7 @@ using Resilience.Npgsql.Cluster;
 namespace Resilience.Benchmarks;
 
 /// <summary>
-/// The closed path of a cluster-wide breaker against a local one (issue 24): coordination runs on the coordinator's loop,
+/// The closed path of a cluster-wide breaker against a local one: coordination runs on the coordinator's loop,
 /// so a shared breaker's healthy call should cost what a local one's does, with 0 B allocated. The coordinator here is
 /// never started (no database is needed): what is measured is the call path of a breaker that has a cluster link.
 /// </summary>

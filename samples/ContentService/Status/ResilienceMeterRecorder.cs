@@ -67,13 +67,24 @@ internal sealed class ResilienceMeterRecorder : IHostedService, IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    /// <summary>Every counter seen so far, ordered by metric, name and detail.</summary>
+    /// <summary>Every counter seen so far, one per metric, dependency and detail, ordered by them.</summary>
+    /// <remarks>
+    /// A dependency's counts are summed over its hosts: the handler's pipelines are named per authority
+    /// (<c>llm-local:http://…</c>), and the page shows one row per logical name.
+    /// </remarks>
     public IReadOnlyList<CounterValue> GetCounters()
     {
-        var list = new List<CounterValue>(_counts.Count);
+        var sums = new Dictionary<(string Metric, string Name, string Detail), long>(_counts.Count);
         foreach (var (key, box) in _counts)
         {
-            list.Add(new CounterValue(key.Metric, BreakerView.LogicalName(key.Name), key.Detail, Volatile.Read(ref box.Value)));
+            var row = (key.Metric, BreakerView.LogicalName(key.Name), key.Detail);
+            sums[row] = sums.GetValueOrDefault(row) + Volatile.Read(ref box.Value);
+        }
+
+        var list = new List<CounterValue>(sums.Count);
+        foreach (var ((metric, name, detail), count) in sums)
+        {
+            list.Add(new CounterValue(metric, name, detail, count));
         }
 
         list.Sort(static (a, b) =>

@@ -7,7 +7,7 @@ using Resilience.Http.Testing;
 namespace Resilience.Chaos.Http;
 
 /// <summary>
-/// Faults added to issue 12's <see cref="HttpFaultScenarios"/> (which this suite also runs): recovery after the upstream
+/// Faults added to the HTTP adapter tests' <see cref="HttpFaultScenarios"/> (which this suite also runs): recovery after the upstream
 /// heals, retry amplification on a degraded upstream, and a hanging upstream. Same contenders, same fault server.
 /// </summary>
 internal static class HttpChaosScenarios

@@ -10,7 +10,7 @@ namespace Resilience.Chaos.Http;
 
 /// <summary>
 /// Scenario 4, HTTP dependency faults on an in-process fault server, ours against Microsoft's standard resilience handler
-/// (both with their defaults) in the same run. Reuses issue 12's contenders and fault scenarios (outage amplification,
+/// (both with their defaults) in the same run. Reuses the HTTP adapter tests' contenders and fault scenarios (outage amplification,
 /// Retry-After beyond the deadline, POST safety, last good response, open-circuit fast-fail) and adds recovery after
 /// healing, retry amplification on a degraded upstream with and without the retry budget, and a hanging upstream.
 /// Retry delays and timeouts run on a virtual clock (exact virtual times), except the hang, which runs on the real one.

@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 namespace Resilience.Chaos.Overload;
 
 /// <summary>
-/// Issue 23's proof: a dependency that slows down when overloaded, driven open-loop past its capacity through each
+/// The adaptive concurrency limit's proof: a dependency that slows down when overloaded, driven open-loop past its capacity through each
 /// protection in the same run. Ours (the adaptive concurrency limit, defaults) must keep its goodput and latency where
 /// no protection and a static limit set too high collapse.
 /// </summary>

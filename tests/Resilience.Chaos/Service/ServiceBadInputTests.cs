@@ -10,7 +10,7 @@ namespace Resilience.Chaos.Service;
 /// Content service, bad input: table-driven requests to every endpoint — malformed UUIDs, wrong types, missing fields,
 /// huge bodies, invalid JSON, SQL-ish strings, unicode edge cases, negative and huge paging, missing or wrong API key,
 /// too many event streams. Every one must answer 4xx with an error ID, never 5xx, with nothing internal in the body,
-/// and leave every table of the database as it was. Issue 13's service, in-process on a real PostgreSQL.
+/// and leave every table of the database as it was. The content service, in-process on a real PostgreSQL.
 /// </summary>
 [Collection(PostgresTests.Name)]
 public sealed class ServiceBadInputTests(PostgresFixture postgres, ITestOutputHelper output)

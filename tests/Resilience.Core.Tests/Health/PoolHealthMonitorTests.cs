@@ -505,7 +505,7 @@ public sealed class PoolHealthMonitorTests
     {
         var options = new PoolHealthOptions();
 
-        // A readiness probe's pace (issue 20, item 9: 60 s let a whole outage pass unseen); the ping's limits follow it.
+        // A readiness probe's pace (the former 60 s let a whole outage pass unseen); the ping's limits follow it.
         Assert.Equal(TimeSpan.FromSeconds(2), options.CheckInterval);
         Assert.Equal(TimeSpan.FromSeconds(2), options.PingTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), options.SlowPingThreshold);

@@ -9,7 +9,7 @@ using Resilience.Testing;
 namespace Resilience.Http.Tests.Retries;
 
 /// <summary>
-/// Issue 20, item 2: the handler drew its own jittered delay and handed it to Core's retry as a <c>Retry-After</c> hint,
+/// The handler once drew its own jittered delay and handed it to Core's retry as a <c>Retry-After</c> hint,
 /// so the larger of two draws won (+30 % waiting), event 1204 fired without any header, and a seeded random could not
 /// reproduce the schedule. The delay is now drawn once, by Core's retry, from the container's random source.
 /// </summary>

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Resilience.Npgsql.Tests.Cluster;
 
 /// <summary>
-/// Bounded chaos scenario of issue 24: the database stops while the provider is healthy, under steady load on three
+/// Bounded chaos scenario of the scale-out: the database stops while the provider is healthy, under steady load on three
 /// instances. No call waits on coordination (latency against coordination off, at the same time) and the shared state is back
 /// within 2 s of the database. A server of its own, since the test stops it.
 /// </summary>

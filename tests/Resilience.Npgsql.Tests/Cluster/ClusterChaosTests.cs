@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Resilience.Npgsql.Tests.Cluster;
 
 /// <summary>
-/// Bounded chaos scenarios of issue 24 on a real PostgreSQL and a provider on loopback: three instances in one process under
+/// Bounded chaos scenarios of the scale-out on a real PostgreSQL and a provider on loopback: three instances in one process under
 /// steady load, cluster-wide breakers against the per-instance ones as the baseline in the same run.
 /// </summary>
 [Collection(PostgresTests.Name)]

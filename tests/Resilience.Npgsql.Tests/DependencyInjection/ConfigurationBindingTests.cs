@@ -100,7 +100,7 @@ public sealed class ConfigurationBindingTests
     [Fact]
     public void AddNpgsqlResilience_OnlyOneSecondCheckInterval_StartsWithPingLimitsDerivedFromIt()
     {
-        // Issue 20, item 9: the 5 s default ping timeout above a 1 s interval used to fail start-up.
+        // The 5 s default ping timeout above a 1 s interval used to fail start-up.
         using var provider = Provider(("PoolHealth:CheckInterval", "00:00:01"));
 
         provider.GetRequiredService<IStartupValidator>().Validate();

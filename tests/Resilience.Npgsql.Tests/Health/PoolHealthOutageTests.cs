@@ -7,7 +7,7 @@ using Resilience.Testing;
 namespace Resilience.Npgsql.Tests.Health;
 
 /// <summary>
-/// Issue 20, item 9: with the registration's defaults, the health check turns within one check of a real server's pause and
+/// With the registration's defaults, the health check turns within one check of a real server's pause and
 /// back within one check of its return; the ping is never fooled by a connection the restart killed. Checks are driven by a
 /// fake clock: each advance of one check interval runs exactly one scheduled check, whose status change is awaited.
 /// </summary>

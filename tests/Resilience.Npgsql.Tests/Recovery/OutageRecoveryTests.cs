@@ -7,7 +7,7 @@ using Resilience.Testing;
 
 namespace Resilience.Npgsql.Tests.Recovery;
 
-/// <summary>Issue 20, item 14: a short outage's calls wait in bounded numbers, and the first call after the return goes through at once.</summary>
+/// <summary>A short outage's calls wait in bounded numbers, and the first call after the return goes through at once.</summary>
 public sealed class OutageRecoveryTests
 {
     private static readonly Func<NpgsqlCommand, int, CancellationToken, ValueTask<int>> SelectOne = static async (command, _, ct) =>

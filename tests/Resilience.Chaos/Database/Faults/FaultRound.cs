@@ -35,7 +35,7 @@ internal static class FaultRound
     /// 200/s (and at 100/s) a CI machine under load ran out of CPU in the lost-replies round: latency rose past what 40
     /// connections carry at that rate, the pool's wait queue grew without end, and the stacks with more round trips per write
     /// failed for the rest of the run. At 50/s every stack keeps headroom on a loaded machine (checked with a busy loop on one
-    /// core beside the run), so the round measures the fault, not the machine. Overload is its own subject (issue 23).
+    /// core beside the run), so the round measures the fault, not the machine. Overload is its own subject (Overload/).
     /// </summary>
     public const int OpenLoopRate = 50;
 
@@ -120,7 +120,7 @@ internal sealed class FaultContext(string applicationName, Func<int, Task> whenC
 {
     private readonly List<(string Name, List<TimeSpan> At, int[] Connections)> _marks = [];
 
-    /// <summary>An idle load: issue 11's faults fire when a load reached a count of calls, and this one is always there.</summary>
+    /// <summary>An idle load: the database faults fire when a load reached a count of calls, and this one is always there.</summary>
     public static WriteLoad Idle { get; } = new(0, 0);
 
     public string ApplicationName { get; } = applicationName;

@@ -8,7 +8,7 @@ namespace Resilience.Chaos.Database.Faults;
 
 /// <summary>
 /// The idempotency-keyed table: each row's key is its (writer, seq), the insert is <c>ON CONFLICT DO NOTHING</c>, so a
-/// repeated write is harmless and a stack may retry it even when a reply was lost. The plain table (issue 11's
+/// repeated write is harmless and a stack may retry it even when a reply was lost. The plain table (the database fault harness's
 /// <see cref="WriteCheck"/>) has no key, so a repeated write is a duplicate row.
 /// </summary>
 internal static class KeyedTable

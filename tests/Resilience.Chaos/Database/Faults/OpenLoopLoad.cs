@@ -6,7 +6,7 @@ namespace Resilience.Chaos.Database.Faults;
 
 /// <summary>
 /// Writes arriving at a fixed rate, whatever the database does, as real request traffic arrives: each arrival is a new
-/// call, started on schedule even while earlier ones are still waiting (the open-loop twin of issue 11's
+/// call, started on schedule even while earlier ones are still waiting (the open-loop twin of the fault harness's
 /// <see cref="WriteLoad"/>, recording the same <see cref="CallRecord"/>s).
 /// </summary>
 /// <remarks>
